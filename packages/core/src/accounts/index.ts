@@ -1,0 +1,1 @@
+export { isSecretRef, validateSettings, withDefaults } from './settings-validation.js';

@@ -1,0 +1,7 @@
+export type {
+  ActivationContext,
+  AdapterManifest,
+  AdapterModule,
+  AuthProviderContribution,
+  ProtocolContribution,
+} from './manifest.js';

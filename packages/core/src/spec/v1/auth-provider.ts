@@ -1,0 +1,137 @@
+import type { Disposable, Event } from '../../util/disposable.js';
+import type { MailplugError } from '../../errors/mailplug-error.js';
+import type { CredentialRequest, CredentialSource, MailCredential, ProtocolId } from './credential.js';
+import type { SettingsSchema, ValidationIssue } from './settings.js';
+import type { Logger, SecretStore, TokenStore } from './stores.js';
+
+export interface AuthProviderCapabilities {
+  /** Browser sign-in driven by the host (`beginSignIn` / `completeSignIn`). */
+  readonly interactive: boolean;
+  /** `signInWithDeviceCode` for headless hosts. */
+  readonly deviceCode: boolean;
+  /** No user ever signs in (client credentials, service accounts). */
+  readonly appOnly: boolean;
+  /** Protocols this provider can authorise. */
+  readonly protocols: readonly ProtocolId[];
+  /** The credential kind it yields. */
+  readonly credentialKind: MailCredential['kind'];
+}
+
+/** The mailbox an account is authorised for (the seeds' "Check Authorisation"). */
+export interface MailboxIdentity {
+  readonly mailbox: string;
+  readonly displayName?: string;
+  /** Provider-specific stable subject (Google `sub`, Entra `oid`), never a secret. */
+  readonly subject?: string;
+  readonly tenantId?: string;
+}
+
+export type AuthorizationState =
+  /** Credentials are present and the last refresh worked. */
+  | 'authorized'
+  /** Nobody has signed in yet. */
+  | 'signInRequired'
+  /** A refresh token died (revoked, expired, password changed): a user must sign in again. */
+  | 'reauthRequired'
+  /** Configuration is wrong; an admin must act. */
+  | 'misconfigured';
+
+export interface AuthorizationStatus {
+  readonly state: AuthorizationState;
+  readonly identity?: MailboxIdentity;
+  readonly grantedScopes: readonly string[];
+  /** When the current access token expires (epoch ms). */
+  readonly accessTokenExpiresAt?: number;
+  /** When the refresh token or client secret is known to end (epoch ms). */
+  readonly credentialExpiresAt?: number;
+  /** Present when state is not `authorized`. */
+  readonly problem?: MailplugError;
+}
+
+export interface BeginSignInRequest {
+  /** Where the provider redirects back to; defaults to the account's configured redirect URI. */
+  readonly redirectUri?: string;
+  readonly loginHint?: string;
+  /** Protocols the account will use; narrows requested scopes. */
+  readonly protocols?: readonly ProtocolId[];
+}
+
+export interface SignInStart {
+  /** Send the user's browser here. */
+  readonly url: string;
+  /** Opaque, single-use, expiring. The host passes it back with the callback parameters. */
+  readonly state: string;
+  readonly redirectUri: string;
+  readonly expiresAt: number;
+}
+
+/** Query parameters the identity provider sent to the redirect URI (`code`, `state`, `error`...). */
+export type SignInCallbackParams = Readonly<Record<string, string | undefined>>;
+
+export interface DeviceCodePrompt {
+  readonly userCode: string;
+  readonly verificationUri: string;
+  readonly expiresAt: number;
+  /** The provider's own sentence to show the user. */
+  readonly message: string;
+}
+
+export interface DeviceCodeSignInOptions {
+  readonly onPrompt: (prompt: DeviceCodePrompt) => void;
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+  readonly protocols?: readonly ProtocolId[];
+}
+
+export type SessionChange =
+  | { readonly type: 'added'; readonly accountId: string; readonly identity: MailboxIdentity }
+  | { readonly type: 'changed'; readonly accountId: string; readonly reason: 'refreshed' | 'rotated' }
+  | { readonly type: 'removed'; readonly accountId: string }
+  | { readonly type: 'reauthRequired'; readonly accountId: string; readonly error: MailplugError }
+  | {
+      readonly type: 'expiringSoon';
+      readonly accountId: string;
+      readonly what: 'refreshToken' | 'clientSecret' | 'certificate';
+      readonly expiresAt: number;
+    };
+
+/** An auth provider bound to one account's settings and stores. */
+export interface AuthProvider extends CredentialSource, Disposable {
+  readonly providerId: string;
+  readonly accountId: string;
+  beginSignIn?(request?: BeginSignInRequest): Promise<SignInStart>;
+  completeSignIn?(params: SignInCallbackParams): Promise<MailboxIdentity>;
+  signInWithDeviceCode?(options: DeviceCodeSignInOptions): Promise<MailboxIdentity>;
+  /** Silent; the only call on the send path. Throws a MailplugError, never prompts. */
+  getCredential(request: CredentialRequest): Promise<MailCredential>;
+  checkAuthorization(): Promise<AuthorizationStatus>;
+  /** Revoke where the provider supports it, then forget every stored token. */
+  signOut(): Promise<void>;
+  readonly onDidChangeSession: Event<SessionChange>;
+}
+
+/** What the host supplies when it binds a provider to an account. */
+export interface AuthProviderInit {
+  readonly accountId: string;
+  /** Settings already validated against the provider's `settingsSchema`. */
+  readonly settings: Readonly<Record<string, unknown>>;
+  readonly secrets: SecretStore;
+  readonly tokenStore: TokenStore;
+  readonly logger?: Logger;
+  /** Clock, for tests. */
+  readonly now?: () => number;
+}
+
+/** A provider type: static description plus a factory for account-bound sessions. */
+export interface AuthProviderDefinition {
+  readonly specificationVersion: 'v1';
+  readonly id: string;
+  readonly label: string;
+  readonly settingsSchema: import('./settings.js').SettingsSchema;
+  readonly capabilities: AuthProviderCapabilities;
+  /** Cross-field checks beyond the schema (e.g. app-only refuses `common` as tenant). */
+  validateSettings?(settings: Readonly<Record<string, unknown>>): readonly ValidationIssue[];
+  create(init: AuthProviderInit): AuthProvider;
+}
+
+export type { SettingsSchema };
