@@ -24,17 +24,26 @@ export function registerSecret(value: string | undefined | null): void {
 
 export const REDACTED = '[REDACTED]';
 
-const PATTERNS: readonly RegExp[] = [
-  // JSON Web Tokens (three base64url segments starting with a JSON header).
-  /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g,
-  // Authorization headers and XOAUTH2 payloads (`auth=Bearer x`).
-  /\b(Bearer)\s+[A-Za-z0-9._~+/=-]{8,}/gi,
-  // Base64 of "user=" — the start of a SASL XOAUTH2 initial response.
-  /dXNlcj[A-Za-z0-9+/=]{16,}/g,
-  // key=value and "key": "value" pairs whose key names a secret.
-  /((?:password|passwd|pass|secret|client_secret|clientSecret|refresh_token|refreshToken|access_token|accessToken|assertion|client_assertion|code_verifier|apiKey|api_key|private_key|privateKey)["']?\s*[:=]\s*["']?)([^"'\s&,}]{3,})/gi,
+type Rule = readonly [RegExp, (match: string, ...groups: string[]) => string];
+const mask = () => REDACTED;
+
+const RULES: readonly Rule[] = [
   // PEM private keys.
-  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
+  [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, mask],
+  // JSON Web Tokens (three base64url segments starting with a JSON header).
+  [/eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, mask],
+  // Google access and refresh tokens.
+  [/\bya29\.[A-Za-z0-9._-]{8,}/g, mask],
+  [/\b1\/\/[A-Za-z0-9_-]{10,}/g, mask],
+  // Authorization headers and XOAUTH2 payloads (`auth=Bearer x`).
+  [/\b(Bearer)\s+[A-Za-z0-9._~+/=-]{8,}/gi, (_m, word) => `${word} ${REDACTED}`],
+  // Base64 of "user=" — the start of a SASL XOAUTH2 initial response.
+  [/dXNlcj[A-Za-z0-9+/=]{16,}/g, mask],
+  // key=value and "key": "value" pairs whose key names a secret.
+  [
+    /((?:password|passwd|pass|secret|client_secret|clientSecret|refresh_token|refreshToken|access_token|accessToken|assertion|client_assertion|code_verifier|apiKey|api_key|private_key|privateKey)["']?\s*[:=]\s*["']?)([^"'\s&,}]{3,})/gi,
+    (_m, key) => `${key}${REDACTED}`,
+  ],
 ];
 
 /** Returns `text` with every known secret and every secret-shaped substring masked. */
@@ -43,12 +52,8 @@ export function redact(text: string): string {
   for (const secret of known) {
     if (out.includes(secret)) out = out.split(secret).join(REDACTED);
   }
-  for (const pattern of PATTERNS) {
-    out = out.replace(pattern, (match, p1: string | undefined, p2: string | undefined) => {
-      if (p2 !== undefined && p1 !== undefined) return `${p1}${REDACTED}`;
-      if (p1 !== undefined && /^bearer$/i.test(p1)) return `${p1} ${REDACTED}`;
-      return REDACTED;
-    });
+  for (const [pattern, replace] of RULES) {
+    out = out.replace(pattern, replace as (match: string, ...rest: unknown[]) => string);
   }
   return out;
 }
@@ -68,5 +73,5 @@ export function redactValue(value: unknown, depth = 0): unknown {
   return value;
 }
 
-const SECRET_KEY =
-  /^(password|passwd|pass|secret|clientSecret|client_secret|accessToken|access_token|refreshToken|refresh_token|idToken|id_token|assertion|privateKey|private_key|code_verifier|codeVerifier)$/i;
+// Any key that names a password, secret, token, assertion, private key or PKCE verifier.
+const SECRET_KEY = /(password|passwd|^pass$|secret|token$|assertion|private_?key|code_?verifier|api_?key)/i;

@@ -27,12 +27,15 @@ export interface AuthProviderContribution {
   readonly description?: string;
   readonly capabilities: AuthProviderCapabilities;
   readonly settingsSchema: SettingsSchema;
+  /** Set when hosts should steer admins to another provider (e.g. basic auth on Microsoft 365). */
+  readonly deprecated?: DeprecationNotice;
 }
 
 export interface ProtocolContribution {
   readonly id: string;
   readonly label: string;
   readonly direction: 'send' | 'receive';
+  readonly description?: string;
   readonly defaultPorts: Readonly<Record<Security, number>>;
   readonly deprecated?: DeprecationNotice;
 }

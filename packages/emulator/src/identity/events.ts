@@ -1,0 +1,62 @@
+/**
+ * A bounded in-memory log of what happened at the identity endpoints, read by tests, by the mail
+ * servers (to explain a refused token) and by the web page. Entries never hold a token or secret.
+ */
+export type IdentityEventKind =
+  | 'sign-in'
+  | 'consent-denied'
+  | 'grant'
+  | 'grant-refused'
+  | 'injected-error'
+  | 'revoked'
+  | 'introspection'
+  | 'device-code-approved';
+
+export interface IdentityEvent {
+  readonly at: number;
+  readonly kind: IdentityEventKind;
+  readonly flavour: 'microsoft' | 'google';
+  /** e.g. `authorization_code`, `refresh_token`, `client_credentials`, `device_code`, `jwt-bearer`. */
+  readonly grant?: string;
+  readonly clientId?: string;
+  readonly user?: string;
+  readonly scopes?: readonly string[];
+  /** OAuth error (`invalid_grant`) plus AADSTS number when there is one. */
+  readonly error?: string;
+  readonly errorCode?: number;
+  readonly detail?: string;
+}
+
+export interface IdentityEvents {
+  /** Newest last. */
+  list(filter?: Partial<Pick<IdentityEvent, 'kind' | 'flavour' | 'clientId' | 'user'>>): readonly IdentityEvent[];
+  record(event: Omit<IdentityEvent, 'at'>): void;
+  clear(): void;
+  /** Called for every new event; returns an unsubscribe function. */
+  subscribe(listener: (event: IdentityEvent) => void): () => void;
+}
+
+export function createIdentityEvents(limit = 500): IdentityEvents {
+  const entries: IdentityEvent[] = [];
+  const listeners = new Set<(event: IdentityEvent) => void>();
+  return {
+    list(filter = {}) {
+      return entries.filter((e) =>
+        Object.entries(filter).every(([k, v]) => v === undefined || e[k as keyof IdentityEvent] === v),
+      );
+    },
+    record(event) {
+      const full = { at: Date.now(), ...event };
+      entries.push(full);
+      if (entries.length > limit) entries.splice(0, entries.length - limit);
+      for (const l of listeners) l(full);
+    },
+    clear() {
+      entries.length = 0;
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
