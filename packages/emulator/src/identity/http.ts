@@ -1,0 +1,91 @@
+/** Small request/response helpers for `node:http` handlers (no framework on purpose). */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpReply } from './errors.js';
+
+const MAX_BODY = 256 * 1024;
+
+export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new Error('request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  const type = req.headers['content-type'] ?? '';
+  if (type.includes('application/json') && text) {
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    return new URLSearchParams(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
+  }
+  return new URLSearchParams(text);
+}
+
+export function sendReply(res: ServerResponse, reply: HttpReply): void {
+  const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+  res.writeHead(reply.status, {
+    'content-type': typeof reply.body === 'string' ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    pragma: 'no-cache',
+    ...reply.headers,
+  });
+  res.end(body);
+}
+
+export function json(status: number, body: unknown, headers?: Record<string, string>): HttpReply {
+  return { status, body, headers };
+}
+
+export function html(status: number, page: string): HttpReply {
+  return { status, body: page };
+}
+
+export function redirect(location: string): HttpReply {
+  return { status: 302, body: '', headers: { location, 'content-type': 'text/plain' } };
+}
+
+/** Adds query parameters to a redirect URI, keeping the ones it already has. */
+export function withQuery(uri: string, params: Record<string, string | undefined>): string {
+  const url = new URL(uri);
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
+  return url.toString();
+}
+
+/** `Authorization: Basic` credentials (RFC 6749 §2.3.1: form-urlencoded then base64). */
+export function basicCredentials(req: IncomingMessage): { id: string; secret: string } | undefined {
+  const header = req.headers.authorization;
+  if (!header?.toLowerCase().startsWith('basic ')) return undefined;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  if (i < 0) return undefined;
+  return { id: decodeURIComponent(decoded.slice(0, i)), secret: decodeURIComponent(decoded.slice(i + 1)) };
+}
+
+export function bearerToken(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  return header?.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : undefined;
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Loopback redirect URIs match on everything but the port, as Microsoft and Google do for native apps. */
+export function redirectUriAllowed(registered: readonly string[], requested: string): boolean {
+  if (registered.includes(requested)) return true;
+  let req: URL;
+  try {
+    req = new URL(requested);
+  } catch {
+    return false;
+  }
+  if (req.protocol !== 'http:' || !['localhost', '127.0.0.1', '[::1]'].includes(req.hostname)) return false;
+  return registered.some((r) => {
+    try {
+      const reg = new URL(r);
+      return reg.protocol === 'http:' && reg.hostname === req.hostname && reg.pathname === req.pathname;
+    } catch {
+      return false;
+    }
+  });
+}

@@ -1,0 +1,57 @@
+/** What the identity half reports about a bearer token (RFC 7662 introspection, flattened). */
+export interface TokenInfo {
+  active: boolean;
+  /** Mailbox the token belongs to (delegated) or was issued for (Google domain-wide delegation). */
+  username?: string;
+  /** Delegated scopes (`scp`), either short (`SMTP.Send`) or full (`https://outlook.office.com/SMTP.Send`). */
+  scopes: string[];
+  /** Application permissions (`roles`) of an app-only token (`SMTP.SendAsApp`, ...). */
+  roles: string[];
+  audience?: string;
+  appOnly: boolean;
+  flavour: 'microsoft' | 'google';
+  /** Epoch milliseconds. */
+  expiresAt?: number;
+  /** Client (application) id; identifies the app for `appMailboxPermissions`. */
+  clientId?: string;
+}
+
+export type ValidateToken = (token: string) => Promise<TokenInfo>;
+
+export type MailProtocolName = 'smtp' | 'pop3' | 'imap';
+
+export interface MailServersOptions {
+  /** Interface to bind; default `127.0.0.1`. */
+  host?: string;
+  /** Server key/certificate (for example from `createLocalCa().issueServerCert([...])`). */
+  tls: { keyPem: string; certPem: string };
+  validateToken: ValidateToken;
+  /** mailbox -> password for PLAIN / LOGIN / USER-PASS. */
+  passwordUsers?: Record<string, string>;
+  /** Ports to listen on; 0 or omitted = ephemeral. */
+  ports?: Partial<MailServerPorts>;
+  /**
+   * Mailboxes an app-only token's application may use (Exchange's `Add-MailboxPermission` /
+   * `Add-RecipientPermission`). Return `['*']` for all. Without this option app-only tokens
+   * are refused for every mailbox, like an Exchange that does not know the app.
+   */
+  appMailboxPermissions?: (appId: string) => string[] | Promise<string[]>;
+  /**
+   * Whether a delegated user may act as another mailbox (shared mailbox, Send As).
+   * Default: only their own mailbox.
+   */
+  canActAs?: (username: string, mailbox: string) => boolean;
+  /** SMTP answers `501 5.5.127` when a token expires within this many ms; default 60 000. */
+  tokenExpirySkewMs?: number;
+  /** Host name shown in greetings; default `localhost`. */
+  serverName?: string;
+}
+
+export interface MailServerPorts {
+  smtp: number;
+  smtps: number;
+  pop3: number;
+  pop3s: number;
+  imap: number;
+  imaps: number;
+}

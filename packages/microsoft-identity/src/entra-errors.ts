@@ -1,0 +1,310 @@
+/**
+ * Entra ID (Azure AD) failures → MailplugError. One data table; flow code never switches on AADSTS
+ * numbers itself. Transient failures (network, 429, 5xx) are kept apart from credential failures
+ * so that an outage is never reported as a bad secret.
+ */
+import { type ErrorAction, type MailplugError, isMailplugError, mailplugError } from '@mailplug/core';
+
+/** Error codes this package raises (stable; documented in the README). */
+export const MicrosoftErrorCode = {
+  AppNotFound: 'M365_APP_NOT_FOUND',
+  ClientSecretInvalid: 'M365_CLIENT_SECRET_INVALID',
+  ClientSecretExpired: 'M365_CLIENT_SECRET_EXPIRED',
+  CertificateInvalid: 'M365_CERTIFICATE_INVALID',
+  ClientAuthFailed: 'M365_CLIENT_AUTH_FAILED',
+  TenantNotFound: 'M365_TENANT_NOT_FOUND',
+  ConsentRequired: 'M365_CONSENT_REQUIRED',
+  MfaRequired: 'M365_MFA_REQUIRED',
+  ConditionalAccess: 'M365_CONDITIONAL_ACCESS',
+  WrongPassword: 'M365_WRONG_PASSWORD',
+  CodeAlreadyRedeemed: 'M365_CODE_ALREADY_REDEEMED',
+  InvalidScope: 'M365_INVALID_SCOPE',
+  RedirectUriMismatch: 'M365_REDIRECT_URI_MISMATCH',
+  PersonalAccount: 'M365_PERSONAL_ACCOUNT',
+  MailboxMismatch: 'M365_MAILBOX_MISMATCH',
+  InteractionRequired: 'M365_INTERACTION_REQUIRED',
+  DeviceCodeExpired: 'M365_DEVICE_CODE_EXPIRED',
+  SignInFailed: 'M365_SIGN_IN_FAILED',
+  /** Core's shared codes, re-exported so a switch over this object is complete. */
+  ReauthRequired: 'REAUTH_REQUIRED',
+  SignInDenied: 'SIGN_IN_DENIED',
+  Transient: 'TRANSIENT',
+} as const;
+export type MicrosoftErrorCode = (typeof MicrosoftErrorCode)[keyof typeof MicrosoftErrorCode];
+
+export interface EntraErrorRule {
+  /** AADSTS numbers this row covers. */
+  readonly aadsts?: readonly number[];
+  /** OAuth `error` values this row covers when no AADSTS row matched. */
+  readonly oauthErrors?: readonly string[];
+  readonly code: MicrosoftErrorCode;
+  readonly action: ErrorAction;
+  readonly message: string;
+  readonly hint: string;
+}
+
+/** The mapping, first match wins: AADSTS rows, then OAuth-error rows. */
+export const ENTRA_ERROR_TABLE: readonly EntraErrorRule[] = Object.freeze([
+  {
+    aadsts: [700016],
+    code: MicrosoftErrorCode.AppNotFound,
+    action: 'admin',
+    message: 'Microsoft Entra ID does not know this application (client) id in this tenant.',
+    hint: 'Copy the Application (client) ID from the app registration\'s Overview page into the client id setting — not an email address or the object id — and check the tenant.',
+  },
+  {
+    aadsts: [7000215],
+    code: MicrosoftErrorCode.ClientSecretInvalid,
+    action: 'admin',
+    message: 'Microsoft Entra ID rejected the client secret.',
+    hint: 'Store the secret\'s Value (shown once when created under Certificates & secrets), not its Secret ID; create a new secret if the value was not copied.',
+  },
+  {
+    aadsts: [7000222],
+    code: MicrosoftErrorCode.ClientSecretExpired,
+    action: 'admin',
+    message: 'The client secret has expired.',
+    hint: 'Create a new client secret under the app registration\'s Certificates & secrets, store its Value, and update the expiry date setting.',
+  },
+  {
+    aadsts: [700027, 700023, 50012],
+    code: MicrosoftErrorCode.CertificateInvalid,
+    action: 'admin',
+    message: 'Microsoft Entra ID rejected the client certificate or assertion.',
+    hint: 'Upload the certificate\'s public part to the app registration (Certificates & secrets) and check that the thumbprint and private key settings belong to that certificate.',
+  },
+  {
+    aadsts: [90002, 90023],
+    code: MicrosoftErrorCode.TenantNotFound,
+    action: 'admin',
+    message: 'The Microsoft 365 tenant was not found.',
+    hint: 'Enter the Directory (tenant) ID from the app registration\'s Overview page, or the tenant\'s verified domain.',
+  },
+  {
+    aadsts: [65001, 65004, 90094, 90008],
+    code: MicrosoftErrorCode.ConsentRequired,
+    action: 'admin',
+    message: 'The application has not been granted the mail permissions it asks for.',
+    hint: 'In the app registration\'s API permissions, add the Office 365 Exchange Online permissions for the protocols used and click "Grant admin consent".',
+  },
+  {
+    aadsts: [50076, 50079, 50074, 50158],
+    code: MicrosoftErrorCode.MfaRequired,
+    action: 'user',
+    message: 'Multi-factor authentication is required for this account.',
+    hint: 'The mailbox user must sign in interactively (browser or device code) and complete multi-factor authentication or its enrolment.',
+  },
+  {
+    aadsts: [53003, 53000, 53001, 530003],
+    code: MicrosoftErrorCode.ConditionalAccess,
+    action: 'admin',
+    message: 'A Conditional Access policy blocked the sign-in.',
+    hint: 'Ask the Microsoft 365 admin to allow this application (or device / location) in the tenant\'s Conditional Access policies.',
+  },
+  {
+    aadsts: [50126, 50034, 50053, 50055],
+    code: MicrosoftErrorCode.WrongPassword,
+    action: 'user',
+    message: 'The user name or password is wrong, or the password has expired or the account is locked.',
+    hint: 'The mailbox user must sign in again with the correct Microsoft 365 password (reset it first if it expired or the account is locked).',
+  },
+  {
+    aadsts: [700082, 70043, 700084, 50173, 50133, 70008, 135011],
+    code: MicrosoftErrorCode.ReauthRequired,
+    action: 'user',
+    message: 'The Microsoft 365 sign-in has expired or was revoked.',
+    hint: 'The mailbox user must sign in again (refresh tokens end after inactivity, a password change or the tenant\'s sign-in frequency policy).',
+  },
+  {
+    aadsts: [54005],
+    code: MicrosoftErrorCode.CodeAlreadyRedeemed,
+    action: 'retry',
+    message: 'The authorization code was already used (two sign-ins raced).',
+    hint: 'Start the sign-in again; each authorization code can be redeemed once.',
+  },
+  {
+    aadsts: [70011, 28000, 28003],
+    code: MicrosoftErrorCode.InvalidScope,
+    action: 'developer',
+    message: 'The requested scopes are invalid for Microsoft Entra ID.',
+    hint: 'Request scopes of one resource only (Outlook `https://outlook.office.com/...` for mail protocols, never mixed with Microsoft Graph), or `<resource>/.default` for app-only.',
+  },
+  {
+    aadsts: [50011, 500113],
+    code: MicrosoftErrorCode.RedirectUriMismatch,
+    action: 'admin',
+    message: 'The redirect URI is not registered for this application.',
+    hint: 'Add the exact redirect URI shown in the settings to the app registration\'s Authentication page (platform "Web" for a confidential client, "Mobile and desktop" for loopback).',
+  },
+  {
+    aadsts: [7000218, 700025],
+    code: MicrosoftErrorCode.ClientAuthFailed,
+    action: 'admin',
+    message: 'The application type does not match the credentials sent.',
+    hint: 'Either configure a client secret for a Web app registration, or enable "Allow public client flows" under Authentication for a public client without a secret.',
+  },
+  {
+    oauthErrors: ['invalid_client', 'unauthorized_client'],
+    code: MicrosoftErrorCode.ClientAuthFailed,
+    action: 'admin',
+    message: 'Microsoft Entra ID did not accept the application credentials.',
+    hint: 'Check the client id, the tenant and the client secret Value (or certificate) against the app registration.',
+  },
+  {
+    oauthErrors: ['invalid_grant', 'interaction_required', 'login_required'],
+    code: MicrosoftErrorCode.ReauthRequired,
+    action: 'user',
+    message: 'The Microsoft 365 sign-in is no longer valid.',
+    hint: 'The mailbox user must sign in again.',
+  },
+  {
+    oauthErrors: ['consent_required'],
+    code: MicrosoftErrorCode.ConsentRequired,
+    action: 'admin',
+    message: 'Consent for the mail permissions is missing.',
+    hint: 'Grant admin consent for the Office 365 Exchange Online permissions in the app registration, or let the user consent on the next sign-in.',
+  },
+  {
+    oauthErrors: ['access_denied'],
+    code: MicrosoftErrorCode.SignInDenied,
+    action: 'user',
+    message: 'The sign-in was cancelled or consent was refused.',
+    hint: 'Sign in again and accept the requested mail permissions (or ask an admin to grant consent).',
+  },
+  {
+    oauthErrors: ['invalid_scope'],
+    code: MicrosoftErrorCode.InvalidScope,
+    action: 'developer',
+    message: 'The requested scopes are invalid.',
+    hint: 'Request Outlook mail scopes only (never mixed with Microsoft Graph scopes).',
+  },
+  {
+    oauthErrors: ['expired_token', 'code_expired'],
+    code: MicrosoftErrorCode.DeviceCodeExpired,
+    action: 'user',
+    message: 'The device code expired before the sign-in was completed.',
+    hint: 'Start the device code sign-in again and enter the code within its lifetime.',
+  },
+]);
+
+/** The facts a Microsoft failure carries, whatever shape it arrived in (msal error, plain object). */
+export interface EntraFailure {
+  readonly oauthError?: string;
+  readonly aadsts?: number;
+  readonly subError?: string;
+  readonly status?: number;
+  readonly retryAfterMs?: number;
+  readonly correlationId?: string;
+  readonly network?: boolean;
+}
+
+const AADSTS_IN_TEXT = /AADSTS(\d{4,7})/;
+const RETRY_AFTER_IN_TEXT = /Retry-After:\s*(\d+)/i;
+const NETWORK_CODES = new Set([
+  'network_error',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** Reads errorCode / errorNo / subError / status from an msal AuthError or ServerError (duck-typed). */
+export function readEntraFailure(error: unknown): EntraFailure {
+  if (!error || typeof error !== 'object') return {};
+  const e = error as Record<string, unknown>;
+  const errorCode = typeof e.errorCode === 'string' ? e.errorCode : undefined;
+  const text = [e.errorMessage, e.message].filter((v) => typeof v === 'string').join(' ');
+  const errorNoRaw = e.errorNo;
+  let aadsts: number | undefined;
+  if (typeof errorNoRaw === 'number') aadsts = errorNoRaw;
+  else if (typeof errorNoRaw === 'string' && /^\d+$/.test(errorNoRaw)) aadsts = Number(errorNoRaw);
+  else {
+    const m = AADSTS_IN_TEXT.exec(text);
+    if (m?.[1]) aadsts = Number(m[1]);
+  }
+  const status = typeof e.status === 'number' ? e.status : undefined;
+  const retry = RETRY_AFTER_IN_TEXT.exec(text);
+  const nodeCode = typeof e.code === 'string' ? e.code : undefined;
+  const network =
+    (errorCode !== undefined && NETWORK_CODES.has(errorCode)) || (nodeCode !== undefined && NETWORK_CODES.has(nodeCode));
+  return {
+    ...(errorCode ? { oauthError: errorCode } : {}),
+    ...(aadsts !== undefined ? { aadsts } : {}),
+    ...(typeof e.subError === 'string' && e.subError ? { subError: e.subError } : {}),
+    ...(status !== undefined ? { status } : {}),
+    ...(retry?.[1] ? { retryAfterMs: Number(retry[1]) * 1000 } : {}),
+    ...(typeof e.correlationId === 'string' && e.correlationId ? { correlationId: e.correlationId } : {}),
+    ...(network ? { network } : {}),
+  };
+}
+
+/** Finds the table row for a failure, or undefined. */
+export function findEntraErrorRule(failure: EntraFailure): EntraErrorRule | undefined {
+  if (failure.aadsts !== undefined) {
+    const row = ENTRA_ERROR_TABLE.find((r) => r.aadsts?.includes(failure.aadsts as number));
+    if (row) return row;
+  }
+  if (failure.oauthError) {
+    return ENTRA_ERROR_TABLE.find((r) => r.oauthErrors?.includes(failure.oauthError as string));
+  }
+  return undefined;
+}
+
+/**
+ * Maps any failure from msal (or the token endpoint) to a MailplugError with code, who acts and a
+ * hint. MailplugErrors pass through unchanged.
+ *
+ * @example
+ * try { await app.acquireTokenByClientCredential(req) } catch (e) { throw classifyEntraError(e) }
+ */
+export function classifyEntraError(error: unknown): MailplugError {
+  if (isMailplugError(error)) return error;
+  const failure = readEntraFailure(error);
+  const details: Record<string, unknown> = {};
+  if (failure.aadsts !== undefined) details.aadsts = `AADSTS${failure.aadsts}`;
+  if (failure.oauthError) details.oauthError = failure.oauthError;
+  if (failure.subError) details.subError = failure.subError;
+  if (failure.status !== undefined) details.httpStatus = failure.status;
+  if (failure.correlationId) details.correlationId = failure.correlationId;
+
+  // Outages and throttling first: a 503 must never read as "bad secret".
+  const transient =
+    failure.network === true ||
+    failure.status === 429 ||
+    (failure.status !== undefined && failure.status >= 500) ||
+    failure.oauthError === 'temporarily_unavailable' ||
+    failure.oauthError === 'server_error';
+  if (transient && !(failure.aadsts !== undefined && findEntraErrorRule({ aadsts: failure.aadsts }))) {
+    const throttled = failure.status === 429;
+    return mailplugError(
+      MicrosoftErrorCode.Transient,
+      'retry',
+      throttled
+        ? 'Microsoft Entra ID is throttling token requests (HTTP 429).'
+        : failure.network
+          ? 'Microsoft Entra ID could not be reached.'
+          : `Microsoft Entra ID is temporarily unavailable${failure.status ? ` (HTTP ${failure.status})` : ''}.`,
+      throttled
+        ? 'Wait for the time Microsoft asked for (Retry-After) and try again; the credentials are not at fault.'
+        : 'Try again shortly; this is a network or service problem, not a credential problem.',
+      { cause: error, details, ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}) },
+    );
+  }
+
+  const rule = findEntraErrorRule(failure);
+  if (rule) {
+    const prefix = failure.aadsts !== undefined ? `AADSTS${failure.aadsts}: ` : '';
+    return mailplugError(rule.code, rule.action, `${prefix}${rule.message}`, rule.hint, { cause: error, details });
+  }
+  const described = error instanceof Error ? error.message : String(error);
+  return mailplugError(
+    MicrosoftErrorCode.SignInFailed,
+    'admin',
+    `Microsoft sign-in failed${failure.aadsts !== undefined ? ` (AADSTS${failure.aadsts})` : ''}: ${described.slice(0, 300)}`,
+    'Check the tenant, client id and secret settings against the app registration; the AADSTS code in the details names the cause.',
+    { cause: error, details },
+  );
+}

@@ -1,0 +1,109 @@
+/**
+ * An msal `INetworkModule` on `node:https` so that private deployments and the emulator can pass a
+ * CA certificate per application (msal's default client uses the global `fetch`, which only knows
+ * the process-wide trust store). It also normalises failures: a 429 or 5xx with an HTML or empty
+ * body becomes an OAuth error body carrying the HTTP status and Retry-After, so msal raises a
+ * `ServerError` the classifier can tell apart from a credential failure.
+ */
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+
+export interface MsalNetworkClientOptions {
+  /** Extra trusted CA certificate(s): PEM text or a path to a PEM file. */
+  readonly ca?: string | readonly string[];
+  /** Called before every request (tests assert that nothing leaves loopback). Never gets bodies. */
+  readonly onRequest?: (info: { readonly method: 'GET' | 'POST'; readonly url: string }) => void;
+  /** Per-request timeout in milliseconds (default 30 000). */
+  readonly timeoutMs?: number;
+}
+
+/** Resolves a `ca` setting: PEM text stays as is, anything else is read as a file path. */
+export function loadCaCertificates(ca: string | readonly string[] | undefined): string[] | undefined {
+  if (ca === undefined) return undefined;
+  const list = typeof ca === 'string' ? [ca] : [...ca];
+  return list.map((entry) => (entry.includes('-----BEGIN') ? entry : readFileSync(entry, 'utf8')));
+}
+
+/**
+ * Creates the network client msal uses for discovery and token requests.
+ *
+ * @example
+ * const networkClient = createMsalNetworkClient({ ca: '/etc/ssl/private-ca.pem' });
+ * new ConfidentialClientApplication({ auth, system: { networkClient } });
+ */
+export function createMsalNetworkClient(options: MsalNetworkClientOptions = {}): INetworkModule {
+  const ca = loadCaCertificates(options.ca);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+
+  function send<T>(method: 'GET' | 'POST', url: string, init?: NetworkRequestOptions, timeout?: number) {
+    options.onRequest?.({ method, url });
+    return new Promise<NetworkResponse<T>>((resolve, reject) => {
+      const body = method === 'POST' ? (init?.body ?? '') : undefined;
+      const headers: Record<string, string> = { ...(init?.headers ?? {}) };
+      if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+      const req = httpsRequest(url, { method, headers, ...(ca ? { ca } : {}) }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          const responseHeaders: Record<string, string> = {};
+          for (const [k, v] of Object.entries(res.headers)) {
+            if (v !== undefined) responseHeaders[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+          }
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status, headers: responseHeaders, body: normaliseBody(text, status, responseHeaders) as T });
+        });
+      });
+      req.setTimeout(timeout ?? timeoutMs, () => {
+        req.destroy(Object.assign(new Error(`Request to ${new URL(url).origin} timed out`), { code: 'ETIMEDOUT' }));
+      });
+      req.on('error', (err) => reject(toNetworkError(err)));
+      if (body !== undefined) req.write(body);
+      req.end();
+    });
+  }
+
+  return {
+    sendGetRequestAsync: (url, init, timeout) => send('GET', url, init, timeout),
+    sendPostRequestAsync: (url, init) => send('POST', url, init),
+  };
+}
+
+function normaliseBody(text: string, status: number, headers: Record<string, string>): unknown {
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : {};
+  } catch {
+    parsed = undefined;
+  }
+  const ok = status >= 200 && status < 300;
+  if (ok) return parsed ?? {};
+  const body: Record<string, unknown> =
+    parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? { ...(parsed as Record<string, unknown>) } : {};
+  const transient = status === 429 || status >= 500;
+  if (!body.error) body.error = transient ? 'temporarily_unavailable' : 'server_error';
+  if (body.status === undefined) body.status = status;
+  const retryAfter = headers['retry-after'];
+  const seconds = retryAfter !== undefined ? retryAfterSeconds(retryAfter) : undefined;
+  const described = typeof body.error_description === 'string' ? body.error_description : `HTTP ${status}`;
+  // The classifier reads Retry-After back from the message; msal's throttling cache keeps it too.
+  body.error_description = seconds !== undefined ? `${described} (Retry-After: ${seconds})` : described;
+  return body;
+}
+
+function retryAfterSeconds(value: string): number | undefined {
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+function toNetworkError(err: Error): Error {
+  const code = (err as { code?: string }).code ?? 'network_error';
+  // msal passes non-AuthErrors through as "network_error"; keep the Node code for the classifier.
+  return Object.assign(new Error(`Network request to Microsoft Entra ID failed: ${err.message}`), {
+    code,
+    errorCode: 'network_error',
+  });
+}

@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import { CoreErrorCode, mailplugError, type StoredValue, type TokenStore } from '@mailplug/core';
+import { Redis, type RedisOptions } from 'ioredis';
+
+export interface RedisTokenStoreOptions {
+  /** An existing ioredis client (the store does not close it), or connection options/URL. */
+  readonly client?: Redis;
+  readonly url?: string;
+  readonly redisOptions?: RedisOptions;
+  /** Prefix for every key. Default `mailplug:`. */
+  readonly prefix?: string;
+  /**
+   * Turns values into the string stored in Redis and back. Supply one that encrypts when Redis is
+   * not trusted with plaintext tokens. Default: JSON.
+   */
+  readonly codec?: { encode(value: StoredValue): string; decode(text: string): StoredValue };
+  /** How long a holder may keep a lock before Redis expires it (ms). Default 30 s. */
+  readonly lockTtlMs?: number;
+  /** How long `withLock` waits for a busy lock (ms). Default 30 s. */
+  readonly lockTimeoutMs?: number;
+}
+
+export interface RedisTokenStore extends TokenStore {
+  /** Closes the connection if the store opened it. */
+  close(): Promise<void>;
+}
+
+// Delete the lock only if we still own it (compare-and-delete), so an expired lock that another
+// instance has since taken is never released by the old holder.
+const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+// Extend the lock's expiry while the holder is still working.
+const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+
+const jsonCodec = {
+  encode: (value: StoredValue) => JSON.stringify(value),
+  decode: (text: string) => JSON.parse(text) as StoredValue,
+};
+
+/**
+ * @example
+ * const tokenStore = createRedisTokenStore({ url: process.env.REDIS_URL });
+ * const mailer = createMailer({ registry, secrets, tokenStore, permissions });
+ */
+export function createRedisTokenStore(options: RedisTokenStoreOptions = {}): RedisTokenStore {
+  const owned = !options.client;
+  const redis =
+    options.client ??
+    (options.url ? new Redis(options.url, { lazyConnect: false, ...options.redisOptions }) : new Redis(options.redisOptions ?? {}));
+  const prefix = options.prefix ?? 'mailplug:';
+  const codec = options.codec ?? jsonCodec;
+  const lockTtlMs = options.lockTtlMs ?? 30_000;
+  const lockTimeoutMs = options.lockTimeoutMs ?? 30_000;
+  const valueKey = (key: string) => `${prefix}v:${key}`;
+  const lockKey = (key: string) => `${prefix}lock:${key}`;
+
+  const unavailable = (err: unknown) =>
+    mailplugError(
+      CoreErrorCode.Transient,
+      'retry',
+      'The Redis token store could not be reached.',
+      'Check that Redis is running and reachable from every host instance; the operation can be retried.',
+      { cause: err },
+    );
+
+  async function run<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      throw unavailable(err);
+    }
+  }
+
+  return {
+    async get(key) {
+      const text = await run(() => redis.get(valueKey(key)));
+      if (text === null) return undefined;
+      try {
+        return codec.decode(text);
+      } catch (err) {
+        throw mailplugError(
+          CoreErrorCode.TokenStoreUnreadable,
+          'admin',
+          `The stored value for "${key}" in Redis cannot be read.`,
+          'Check that every instance uses the same codec and key; delete the entry to force a new sign-in.',
+          { cause: err },
+        );
+      }
+    },
+    async set(key, value) {
+      const text = codec.encode(value);
+      await run(() => redis.set(valueKey(key), text));
+    },
+    async delete(key) {
+      await run(() => redis.del(valueKey(key)));
+    },
+    async withLock(key, fn) {
+      const token = randomBytes(16).toString('hex');
+      const name = lockKey(key);
+      const deadline = Date.now() + lockTimeoutMs;
+      let pause = 5;
+      for (;;) {
+        const ok = await run(() => redis.set(name, token, 'PX', lockTtlMs, 'NX'));
+        if (ok === 'OK') break;
+        if (Date.now() >= deadline) {
+          throw mailplugError(
+            CoreErrorCode.TokenStoreLockTimeout,
+            'retry',
+            `Timed out waiting for the Redis lock on "${key}".`,
+            'Another instance is holding the lock (for example a slow token refresh); retry shortly.',
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, pause + Math.random() * pause));
+        pause = Math.min(pause * 2, 200);
+      }
+      const heartbeat = setInterval(() => {
+        redis.eval(EXTEND, 1, name, token, String(lockTtlMs)).catch(() => undefined);
+      }, Math.max(50, Math.floor(lockTtlMs / 3)));
+      heartbeat.unref();
+      try {
+        return await fn();
+      } finally {
+        clearInterval(heartbeat);
+        await redis.eval(RELEASE, 1, name, token).catch(() => undefined);
+      }
+    },
+    async close() {
+      if (owned) await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
