@@ -1,25 +1,26 @@
 import {
   type AdapterManifest,
+  type AuthorizationStatus,
   type AuthProvider,
   type AuthProviderContribution,
   type AuthProviderDefinition,
   type AuthProviderInit,
-  type AuthorizationStatus,
   CoreErrorCode,
   type CredentialRequest,
   Emitter,
-  type PasswordCredential,
-  type SessionChange,
   isMailplugError,
   isSecretRef,
   mailplugError,
+  type PasswordCredential,
   resolveSecret,
+  type SessionChange,
 } from '@mailplug/core';
-import packageJson from '../package.json';
+import { mailplug as manifestJson } from '../package.json';
 
 // The manifest in package.json is the single source of truth for id, label, capabilities and the
 // settings schema: the registry reads it without loading this code, and the code reads it back here.
-const contribution = (packageJson.mailplug as unknown as AdapterManifest).authProviders?.[0] as AuthProviderContribution;
+const contribution = (manifestJson as unknown as AdapterManifest)
+  .authProviders?.[0] as AuthProviderContribution;
 
 export const BASIC_AUTH_PROVIDER_ID = contribution.id;
 

@@ -22,6 +22,8 @@ export const GmailErrorCode = {
   CodeRejected: 'GMAIL_CODE_REJECTED',
   /** Sign-in failed at Google for a reason other than denial. */
   SignInFailed: 'GMAIL_SIGN_IN_FAILED',
+  /** The user signed in with another Google account than the configured mailbox. */
+  WrongAccount: 'GMAIL_WRONG_ACCOUNT',
   /** A Workspace policy blocks the app (admin_policy_enforced, org_internal). */
   BlockedByPolicy: 'GMAIL_BLOCKED_BY_POLICY',
   /** Domain-wide delegation is missing for the service account (or the mail scope on it). */

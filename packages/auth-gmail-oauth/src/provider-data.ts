@@ -20,7 +20,7 @@ export interface GoogleEndpoints {
   readonly tokenInfoUrl: string;
   /** OpenID Connect userinfo (email, name) for an access token. */
   readonly userInfoUrl: string;
-  /** Signing certificates for ID tokens, as Google's v1 `{ kid: PEM }` document. */
+  /** ID token signing keys: a JWK set (v3, the default) or Google's v1 `{ kid: PEM }` map. */
   readonly certsUrl: string;
 }
 
@@ -51,7 +51,7 @@ export const GOOGLE_PROVIDER = deepFreeze({
     revokeUrl: 'https://oauth2.googleapis.com/revoke',
     tokenInfoUrl: 'https://oauth2.googleapis.com/tokeninfo',
     userInfoUrl: 'https://openidconnect.googleapis.com/v1/userinfo',
-    certsUrl: 'https://www.googleapis.com/oauth2/v1/certs',
+    certsUrl: 'https://www.googleapis.com/oauth2/v3/certs',
   } satisfies GoogleEndpoints,
   /** ID tokens carry either spelling of the issuer. */
   issuers: ['https://accounts.google.com', 'accounts.google.com'],

@@ -1,4 +1,5 @@
-import type { AuthClient } from 'google-auth-library';
+import { Agent } from 'node:https';
+import type { AuthClient, OAuth2ClientOptions } from 'google-auth-library';
 
 type RequestInterceptor = Parameters<AuthClient['transporter']['interceptors']['request']['add']>[0];
 type PreparedRequest = Parameters<NonNullable<NonNullable<RequestInterceptor>['resolved']>>[0];
@@ -31,4 +32,15 @@ export function tuneTransporter(client: AuthClient, rewrite?: ReadonlyMap<string
 function stripQuery(url: string): string {
   const i = url.indexOf('?');
   return i === -1 ? url : url.slice(0, i);
+}
+
+/**
+ * Transporter options that trust an extra CA (PEM) for https identity endpoints — a private
+ * deployment's own PKI, or the emulator's local CA — without touching process-wide settings
+ * such as NODE_EXTRA_CA_CERTS. Plain http (loopback) requests keep the default agent.
+ */
+export function transporterOptionsFor(ca: string | undefined): OAuth2ClientOptions['transporterOptions'] {
+  if (!ca) return undefined;
+  const https = new Agent({ ca, keepAlive: false });
+  return { agent: ((url: URL) => (url.protocol === 'https:' ? https : undefined)) as unknown as Agent };
 }

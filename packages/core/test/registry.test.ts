@@ -15,7 +15,11 @@ const packageDirs = {
   '@fixture/not-an-adapter': fixturePackage('not-an-adapter'),
 };
 
-const g = globalThis as { __mailplugFixtureLoads?: string[]; __mailplugFixtureActivations?: number; __mailplugDisposeLog?: string[] };
+const g = globalThis as {
+  __mailplugFixtureLoads?: string[];
+  __mailplugFixtureActivations?: number;
+  __mailplugDisposeLog?: string[];
+};
 
 async function caught(fn: () => unknown): Promise<MailplugError> {
   try {
@@ -48,7 +52,13 @@ function hostProvider(id: string): AuthProviderDefinition {
     id,
     label: id,
     settingsSchema: { fields: [] },
-    capabilities: { interactive: false, deviceCode: false, appOnly: false, protocols: ['smtp'], credentialKind: 'password' },
+    capabilities: {
+      interactive: false,
+      deviceCode: false,
+      appOnly: false,
+      protocols: ['smtp'],
+      credentialKind: 'password',
+    },
     create: () => {
       throw new Error('unused');
     },

@@ -25,6 +25,7 @@ export const MicrosoftErrorCode = {
   InteractionRequired: 'M365_INTERACTION_REQUIRED',
   DeviceCodeExpired: 'M365_DEVICE_CODE_EXPIRED',
   SignInFailed: 'M365_SIGN_IN_FAILED',
+  SignInCancelled: 'M365_SIGN_IN_CANCELLED',
   /** Core's shared codes, re-exported so a switch over this object is complete. */
   ReauthRequired: 'REAUTH_REQUIRED',
   SignInDenied: 'SIGN_IN_DENIED',
@@ -151,7 +152,14 @@ export const ENTRA_ERROR_TABLE: readonly EntraErrorRule[] = Object.freeze([
     hint: 'Check the client id, the tenant and the client secret Value (or certificate) against the app registration.',
   },
   {
-    oauthErrors: ['invalid_grant', 'interaction_required', 'login_required'],
+    oauthErrors: [
+      'invalid_grant',
+      'interaction_required',
+      'login_required',
+      'no_tokens_found',
+      'refresh_token_expired',
+      'no_account_in_silent_request',
+    ],
     code: MicrosoftErrorCode.ReauthRequired,
     action: 'user',
     message: 'The Microsoft 365 sign-in is no longer valid.',
@@ -179,7 +187,7 @@ export const ENTRA_ERROR_TABLE: readonly EntraErrorRule[] = Object.freeze([
     hint: 'Request Outlook mail scopes only (never mixed with Microsoft Graph scopes).',
   },
   {
-    oauthErrors: ['expired_token', 'code_expired'],
+    oauthErrors: ['expired_token', 'code_expired', 'device_code_expired'],
     code: MicrosoftErrorCode.DeviceCodeExpired,
     action: 'user',
     message: 'The device code expired before the sign-in was completed.',
@@ -215,8 +223,13 @@ const NETWORK_CODES = new Set([
 export function readEntraFailure(error: unknown): EntraFailure {
   if (!error || typeof error !== 'object') return {};
   const e = error as Record<string, unknown>;
-  const errorCode = typeof e.errorCode === 'string' ? e.errorCode : undefined;
   const text = [e.errorMessage, e.message].filter((v) => typeof v === 'string').join(' ');
+  let errorCode = typeof e.errorCode === 'string' ? e.errorCode : undefined;
+  // msal's device-code poller reports server errors as post_request_failed with the OAuth error as text.
+  if (errorCode === 'post_request_failed' && typeof e.errorMessage === 'string') {
+    const inner = /\b([a-z]+(?:_[a-z]+)+)\b/.exec(e.errorMessage.replace('post_request_failed', ''));
+    if (inner?.[1]) errorCode = inner[1];
+  }
   const errorNoRaw = e.errorNo;
   let aadsts: number | undefined;
   if (typeof errorNoRaw === 'number') aadsts = errorNoRaw;

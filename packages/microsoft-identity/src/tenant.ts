@@ -45,7 +45,7 @@ export function validateTenant(tenant: unknown, options: { path: string; allowMu
       {
         path: options.path,
         message: 'Personal Microsoft accounts (consumers) cannot send mail through Mailplug\'s Microsoft 365 providers.',
-        fix: 'Use a work or school (Microsoft 365) tenant ID or domain.',
+        fix: 'Enter the Directory (tenant) ID or domain of a work or school (Microsoft 365) tenant.',
       },
     ];
   }

@@ -100,11 +100,18 @@ describe('startSmtpTestServer', () => {
     server = await startSmtpTestServer({ security: 'none', validateToken: (_u, t) => t === 'good-token' });
     const { socket, client } = await open(server);
     await client.command('EHLO test');
-    const challenge = await client.command(`AUTH XOAUTH2 ${b64('user=ann\x01auth=Bearer bad-token\x01\x01')}`);
+    const challenge = await client.command(
+      `AUTH XOAUTH2 ${b64('user=ann\x01auth=Bearer bad-token\x01\x01')}`,
+    );
     expect(challenge).toMatch(/^334 /);
-    expect(JSON.parse(Buffer.from(challenge.slice(4), 'base64').toString())).toEqual({ status: '401', schemes: 'bearer' });
+    expect(JSON.parse(Buffer.from(challenge.slice(4), 'base64').toString())).toEqual({
+      status: '401',
+      schemes: 'bearer',
+    });
     expect(await client.command('')).toMatch(/^535/);
-    expect(await client.command(`AUTH XOAUTH2 ${b64('user=ann\x01auth=Bearer good-token\x01\x01')}`)).toMatch(/^235/);
+    expect(await client.command(`AUTH XOAUTH2 ${b64('user=ann\x01auth=Bearer good-token\x01\x01')}`)).toMatch(
+      /^235/,
+    );
     expect(server.authAttempts.XOAUTH2).toBe(2);
     expect(server.authSuccesses.XOAUTH2).toBe(1);
     socket.destroy();
@@ -112,7 +119,10 @@ describe('startSmtpTestServer', () => {
 
   it('plays scripted auth, MAIL FROM, RCPT and DATA replies', async () => {
     server = await startSmtpTestServer({ security: 'none', users: { ann: 'pw-123456' } });
-    server.script.nextAuth({ code: 535, message: '5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.' });
+    server.script.nextAuth({
+      code: 535,
+      message: '5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.',
+    });
     server.script.nextMailFrom({ code: 530, message: '5.7.57 Client not authenticated to send mail.' });
     server.script.rejectRecipient('Nobody@Example.test', 550, '5.1.1 User unknown');
     server.script.nextMail({ code: 451, message: '4.3.0 Try again later' });
@@ -122,7 +132,9 @@ describe('startSmtpTestServer', () => {
       '535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.',
     );
     expect(await client.command(`AUTH PLAIN ${b64('\0ann\0pw-123456')}`)).toMatch(/^235/);
-    expect(await client.command('MAIL FROM:<ann@example.test>')).toBe('530 5.7.57 Client not authenticated to send mail.');
+    expect(await client.command('MAIL FROM:<ann@example.test>')).toBe(
+      '530 5.7.57 Client not authenticated to send mail.',
+    );
     expect(await client.command('MAIL FROM:<ann@example.test>')).toMatch(/^250/);
     expect(await client.command('RCPT TO:<nobody@example.test>')).toBe('550 5.1.1 User unknown');
     expect(await client.command('RCPT TO:<bob@example.test>')).toMatch(/^250/);

@@ -6,12 +6,12 @@ import {
   type SMTPServerOptions,
   type SMTPServerSession,
 } from 'smtp-server';
-import { type TestCertificateAuthority, sharedTestCertificateAuthority } from './test-ca.js';
+import { sharedTestCertificateAuthority, type TestCertificateAuthority } from './test-ca.js';
 
 export {
   createTestCertificateAuthority,
-  sharedTestCertificateAuthority,
   type IssueCertificateOptions,
+  sharedTestCertificateAuthority,
   type TestCertificate,
   type TestCertificateAuthority,
 } from './test-ca.js';
@@ -159,7 +159,9 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
     };
     const username = auth.username ?? '';
     if (method === 'XOAUTH2') {
-      Promise.resolve(options.validateToken ? options.validateToken(username, auth.accessToken ?? '') : false).then(
+      Promise.resolve(
+        options.validateToken ? options.validateToken(username, auth.accessToken ?? '') : false,
+      ).then(
         (ok) => (ok ? succeed(username) : callback(null, { data: { status: '401', schemes: 'bearer' } })),
         (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
       );
@@ -234,7 +236,8 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
     nextAuth: (reply) => void authReplies.push(reply),
     nextMailFrom: (reply) => void mailFromReplies.push(reply),
     nextMail: (reply) => void dataReplies.push(reply),
-    rejectRecipient: (address, code, message) => void rejectedRecipients.set(address.toLowerCase(), { code, message }),
+    rejectRecipient: (address, code, message) =>
+      void rejectedRecipients.set(address.toLowerCase(), { code, message }),
     clear() {
       authReplies = [];
       mailFromReplies = [];

@@ -28,13 +28,17 @@ export interface TestCertificateAuthority {
 }
 
 // ECDSA P-256 keys are generated in milliseconds; RSA would make every test server start slow.
-const ALGORITHM: EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
-const SIGNING: EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
+type Crypto = webcrypto.Crypto;
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
+const ALGORITHM: webcrypto.EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
+const SIGNING: webcrypto.EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
 const DAY = 24 * 60 * 60 * 1000;
 
 function provider(): Crypto {
-  const crypto = webcrypto as unknown as Crypto;
-  x509.cryptoProvider.set(crypto);
+  const crypto: Crypto = webcrypto;
+  x509.cryptoProvider.set(crypto as never);
   return crypto;
 }
 
@@ -44,7 +48,10 @@ async function keyPair(crypto: Crypto): Promise<CryptoKeyPair> {
 
 async function privateKeyPem(crypto: Crypto, key: CryptoKey): Promise<string> {
   const der = Buffer.from(await crypto.subtle.exportKey('pkcs8', key));
-  const body = der.toString('base64').replace(/(.{64})/g, '$1\n').trimEnd();
+  const body = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .trimEnd();
   return `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`;
 }
 
@@ -57,7 +64,9 @@ async function privateKeyPem(crypto: Crypto, key: CryptoKey): Promise<string> {
  * tls.createServer({ cert, key });            // server side
  * tls.connect({ port, ca: ca.caPem });         // client side trusts it
  */
-export async function createTestCertificateAuthority(name = 'Mailplug Test CA'): Promise<TestCertificateAuthority> {
+export async function createTestCertificateAuthority(
+  name = 'Mailplug Test CA',
+): Promise<TestCertificateAuthority> {
   const crypto = provider();
   const caKeys = await keyPair(crypto);
   const caCert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -85,7 +94,10 @@ export async function createTestCertificateAuthority(name = 'Mailplug Test CA'):
       const subject = `CN=${hostnames[0] ?? ips[0] ?? 'localhost'}`;
       const extensions = [
         new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+        new x509.KeyUsagesExtension(
+          x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+          true,
+        ),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
         new x509.SubjectAlternativeNameExtension([
           ...hostnames.map((value) => ({ type: 'dns' as const, value })),

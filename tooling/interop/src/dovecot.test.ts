@@ -104,16 +104,6 @@ describe('startDovecot', () => {
     c.close();
   });
 
-  it('rejects a wrong password with [AUTH] and no delay', async () => {
-    const c = lineClient(await connectPlain(dovecot.ports.pop3));
-    await c.line();
-    c.send('USER bob@example.test');
-    await c.line();
-    c.send('PASS wrong');
-    expect(await c.line()).toMatch(/^-ERR \[AUTH\]/);
-    c.close();
-  });
-
   it('offers STLS and implicit TLS with the returned CA', async () => {
     const socket = tls.connect({ host: '127.0.0.1', port: dovecot.ports.pop3s, ca: dovecot.ca, servername: 'localhost' });
     await new Promise<void>((resolve, reject) => {
@@ -126,6 +116,32 @@ describe('startDovecot', () => {
     c.send('CAPA');
     expect(await c.until(/^\.$/)).toContain('SASL PLAIN LOGIN XOAUTH2 OAUTHBEARER');
     c.close();
+    const plain = lineClient(await connectPlain(dovecot.ports.pop3));
+    await plain.line();
+    plain.send('CAPA');
+    expect(await plain.until(/^\.$/)).toMatch(/^STLS\r$/m);
+    plain.close();
+  });
+
+  it('relays authenticated submission to the sink', async () => {
+    const c = lineClient(await connectPlain(dovecot.ports.submission));
+    expect(await c.line()).toMatch(/^220/);
+    c.send('EHLO client.test');
+    expect(await c.until(/^250 /)).toMatch(/AUTH .*PLAIN/);
+    c.send(`AUTH PLAIN ${Buffer.from(`\0${USER}\0${PASSWORD}`).toString('base64')}`);
+    expect(await c.line()).toMatch(/^235/);
+    c.send(`MAIL FROM:<${USER}>`);
+    expect(await c.line()).toMatch(/^250/);
+    c.send('RCPT TO:<carol@example.test>');
+    expect(await c.line()).toMatch(/^250/);
+    c.send('DATA');
+    expect(await c.line()).toMatch(/^354/);
+    c.send('Subject: relayed\r\n\r\nvia submission\r\n.');
+    expect(await c.line()).toMatch(/^250/);
+    c.send('QUIT');
+    c.close();
+    expect(dovecot.relayed.at(-1)?.to).toEqual(['carol@example.test']);
+    expect(dovecot.relayed.at(-1)?.raw.toString()).toContain('via submission');
   });
 
   it('validates XOAUTH2 tokens through POST introspection with client credentials', async () => {
@@ -155,35 +171,22 @@ describe('startDovecot', () => {
     bad.close();
   });
 
-  it('relays authenticated submission to the sink', async () => {
-    const c = lineClient(await connectPlain(dovecot.ports.submission));
-    expect(await c.line()).toMatch(/^220/);
-    c.send('EHLO client.test');
-    expect(await c.until(/^250 /)).toMatch(/AUTH .*PLAIN/);
-    c.send(`AUTH PLAIN ${Buffer.from(`\0${USER}\0${PASSWORD}`).toString('base64')}`);
-    expect(await c.line()).toMatch(/^235/);
-    c.send(`MAIL FROM:<${USER}>`);
-    expect(await c.line()).toMatch(/^250/);
-    c.send('RCPT TO:<carol@example.test>');
-    expect(await c.line()).toMatch(/^250/);
-    c.send('DATA');
-    expect(await c.line()).toMatch(/^354/);
-    c.send('Subject: relayed\r\n\r\nvia submission\r\n.');
-    expect(await c.line()).toMatch(/^250/);
-    c.send('QUIT');
-    c.close();
-    expect(dovecot.relayed.at(-1)?.to).toEqual(['carol@example.test']);
-    expect(dovecot.relayed.at(-1)?.raw.toString()).toContain('via submission');
-  });
-
   it('refuses a multi-valued scope (Dovecot 2.3.19 bug)', () => {
     expect(() => renderOAuth2Conf({ introspectionUrl: 'http://127.0.0.1/i', scope: 'a b' })).toThrow(/one scope/);
     expect(renderOAuth2Conf({ introspectionUrl: 'http://127.0.0.1/i', scope: 'mail' })).toContain('scope = mail\n');
   });
 
-  it('stop() kills the server and removes the temp dir', async () => {
-    const second = await startDovecot({ users: { 'x@example.test': 'pw-123456' } });
+  it('rejects a wrong password with [AUTH]; stop() kills the server and removes the temp dir', async () => {
+    // Its own instance: Dovecot's per-IP auth penalty slows the next logins after a failure.
+    const second = await startDovecot({ users: { 'bob@example.test': 'other-pass-2' } });
     expect(existsSync(second.baseDir)).toBe(true);
+    const c = lineClient(await connectPlain(second.ports.pop3));
+    await c.line();
+    c.send('USER bob@example.test');
+    await c.line();
+    c.send('PASS wrong');
+    expect(await c.line()).toMatch(/^-ERR \[AUTH\]/);
+    c.close();
     await second.stop();
     expect(existsSync(second.baseDir)).toBe(false);
     await expect(connectPlain(second.ports.pop3)).rejects.toThrow(/ECONNREFUSED/);

@@ -87,7 +87,7 @@ export async function startDovecot(options: StartDovecotOptions): Promise<Doveco
   const relayed: RelayedMessage[] = [];
   let sink: SMTPServer | undefined;
   let child: ChildProcess | undefined;
-  const killOnExit = () => child?.kill('SIGKILL');
+  const killOnExit = () => signalGroup(child, 'SIGKILL');
   try {
     await Promise.all([mkdir(paths.run), mkdir(paths.state), mkdir(join(baseDir, 'tls'), { mode: 0o700 })]);
     await mkdir(paths.mail);
@@ -95,8 +95,9 @@ export async function startDovecot(options: StartDovecotOptions): Promise<Doveco
     const tls = options.tls ?? (await selfSignedCertificate(baseDir));
     await writeFile(paths.cert, tls.certPem);
     await writeFile(paths.key, tls.keyPem, { mode: 0o600 });
-    await writeFile(paths.passwd, renderPasswdFile(options.users), { mode: 0o600 });
-    if (options.oauth2) await writeFile(paths.oauth2, renderOAuth2Conf(options.oauth2), { mode: 0o600 });
+    // Read by the auth process, which runs as Dovecot's internal user: test data, world-readable.
+    await writeFile(paths.passwd, renderPasswdFile(options.users), { mode: 0o644 });
+    if (options.oauth2) await writeFile(paths.oauth2, renderOAuth2Conf(options.oauth2), { mode: 0o644 });
 
     sink = startRelaySink(relayed);
     const relayPort = await listen(sink);
@@ -114,7 +115,8 @@ export async function startDovecot(options: StartDovecotOptions): Promise<Doveco
     );
 
     const output: Buffer[] = [];
-    child = spawn(binary, ['-F', '-c', paths.config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Own process group, so that stop() can signal the master and every login/mail process at once.
+    child = spawn(binary, ['-F', '-c', paths.config], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     child.stdout?.on('data', (d: Buffer) => output.push(d));
     child.stderr?.on('data', (d: Buffer) => output.push(d));
     process.once('exit', killOnExit);
@@ -148,7 +150,7 @@ export async function startDovecot(options: StartDovecotOptions): Promise<Doveco
     return instance;
   } catch (error) {
     process.removeListener('exit', killOnExit);
-    if (child && child.exitCode === null) child.kill('SIGKILL');
+    signalGroup(child, 'SIGKILL');
     await closeSink(sink);
     await rm(baseDir, { recursive: true, force: true });
     throw error;
@@ -235,6 +237,7 @@ function startRelaySink(relayed: RelayedMessage[]): SMTPServer {
   return new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
+    disableReverseLookup: true,
     logger: false,
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
@@ -262,19 +265,33 @@ function closeSink(sink: SMTPServer | undefined): Promise<void> {
   return new Promise((resolve) => (sink ? sink.close(() => resolve()) : resolve()));
 }
 
+function signalGroup(child: ChildProcess | undefined, signal: NodeJS.Signals): void {
+  if (!child?.pid) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
 async function stopProcess(child: ChildProcess | undefined, exited: Promise<unknown>): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
+  if (!child) return;
+  if (child.exitCode !== null || child.signalCode !== null) {
+    signalGroup(child, 'SIGKILL');
+    return;
+  }
+  signalGroup(child, 'SIGTERM');
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), 5_000);
   });
   if ((await Promise.race([exited, timedOut])) === 'timeout') {
-    // The master's children notice its death through their status pipe and exit too.
-    child.kill('SIGKILL');
+    signalGroup(child, 'SIGKILL');
     await exited;
   }
   clearTimeout(timer);
+  // Login and mail processes may outlive the master by a moment; make sure none keeps a listener.
+  signalGroup(child, 'SIGKILL');
 }
 
 let deliveries = 0;

@@ -13,7 +13,9 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 function isEmpty(value: unknown): boolean {
-  return value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0);
+  return (
+    value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0)
+  );
 }
 
 function applies(field: SettingsField, settings: Readonly<Record<string, unknown>>): boolean {
@@ -98,7 +100,9 @@ function checkField(field: SettingsField, value: unknown): Omit<ValidationIssue,
       }
       return undefined;
     case 'boolean':
-      return typeof value === 'boolean' ? undefined : { message: `${label} must be true or false.`, fix: 'Use true or false.' };
+      return typeof value === 'boolean'
+        ? undefined
+        : { message: `${label} must be true or false.`, fix: 'Use true or false.' };
     case 'number': {
       if (typeof value !== 'number' || !Number.isFinite(value)) {
         return { message: `${label} must be a number.`, fix: `Enter a number${range(field)}.` };
@@ -119,27 +123,40 @@ function checkField(field: SettingsField, value: unknown): Omit<ValidationIssue,
         ? undefined
         : { message: `${label} must be a list of text values.`, fix: 'Enter one or more non-empty values.' };
     default: {
-      if (typeof value !== 'string') return { message: `${label} must be text.`, fix: `Enter the ${label.toLowerCase()} as text.` };
+      if (typeof value !== 'string')
+        return { message: `${label} must be text.`, fix: `Enter the ${label.toLowerCase()} as text.` };
       const trimmed = value.trim();
       if (trimmed !== value) {
-        return { message: `${label} has leading or trailing spaces.`, fix: 'Remove the spaces around the value (a common copy-paste slip).' };
+        return {
+          message: `${label} has leading or trailing spaces.`,
+          fix: 'Remove the spaces around the value (a common copy-paste slip).',
+        };
       }
       if (field.type === 'email' && !EMAIL.test(value)) {
-        return { message: `${label} is not an email address.`, fix: 'Enter a full address such as name@example.com.' };
+        return {
+          message: `${label} is not an email address.`,
+          fix: 'Enter a full address such as name@example.com.',
+        };
       }
       if (field.type === 'url') {
         try {
           const u = new URL(value);
           if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('scheme');
         } catch {
-          return { message: `${label} is not a valid URL.`, fix: 'Enter a full http:// or https:// address.' };
+          return {
+            message: `${label} is not a valid URL.`,
+            fix: 'Enter a full http:// or https:// address.',
+          };
         }
       }
       if (field.type === 'date' && (!DATE.test(value) || Number.isNaN(Date.parse(value)))) {
         return { message: `${label} is not a date.`, fix: 'Enter the date as YYYY-MM-DD.' };
       }
       if (field.pattern && !new RegExp(field.pattern).test(value)) {
-        return { message: `${label} does not look right.`, fix: field.patternHint ?? `Enter a value matching ${field.pattern}.` };
+        return {
+          message: `${label} does not look right.`,
+          fix: field.patternHint ?? `Enter a value matching ${field.pattern}.`,
+        };
       }
       return undefined;
     }

@@ -17,6 +17,7 @@ export const CoreErrorCode = {
   SignInStateInvalid: 'SIGN_IN_STATE_INVALID',
   SignInDenied: 'SIGN_IN_DENIED',
   Transient: 'TRANSIENT',
+  TokenRefreshFailed: 'TOKEN_REFRESH_FAILED',
   Timeout: 'TIMEOUT',
   InsecureAuthRefused: 'INSECURE_AUTH_REFUSED',
   PermissionDenied: 'SEND_PERMISSION_DENIED',

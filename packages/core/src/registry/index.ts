@@ -1,10 +1,15 @@
 export type {
+  AuthProviderListing,
+  Contribution,
+  ContributionSource,
+  ProtocolListing,
+} from './contributions.js';
+export type {
   ActivationContext,
   AdapterManifest,
   AdapterModule,
   AuthProviderContribution,
   ProtocolContribution,
 } from './manifest.js';
-export type { AuthProviderListing, Contribution, ContributionSource, ProtocolListing } from './contributions.js';
 export { RegistryErrorCode } from './package-reader.js';
 export { createRegistry, type RegisterOptions, type Registry, type RegistryOptions } from './registry.js';

@@ -97,7 +97,11 @@ function esmEntry(name: string, pkg: PackageJson): string {
     (typeof pkg.module === 'string' ? pkg.module : undefined) ??
     (typeof pkg.main === 'string' ? pkg.main : undefined);
   if (!candidate) {
-    throw invalid(name, 'has no entry point', 'Add `exports["."].import.default` pointing at the built ESM entry.');
+    throw invalid(
+      name,
+      'has no entry point',
+      'Add `exports["."].import.default` pointing at the built ESM entry.',
+    );
   }
   return candidate;
 }
@@ -167,9 +171,17 @@ function checkProvider(name: string, p: AuthProviderContribution, seen: Set<stri
   checkId(name, 'auth provider', p?.id, seen);
   const caps = p.capabilities;
   if (typeof p.label !== 'string' || !p.label) {
-    throw invalid(name, `auth provider "${p.id}" has no label`, 'Give every contribution a label admins can read.');
+    throw invalid(
+      name,
+      `auth provider "${p.id}" has no label`,
+      'Give every contribution a label admins can read.',
+    );
   }
-  if (!caps || !Array.isArray(caps.protocols) || (caps.credentialKind !== 'password' && caps.credentialKind !== 'oauth2')) {
+  if (
+    !caps ||
+    !Array.isArray(caps.protocols) ||
+    (caps.credentialKind !== 'password' && caps.credentialKind !== 'oauth2')
+  ) {
     throw invalid(
       name,
       `auth provider "${p.id}" has incomplete capabilities`,
@@ -177,20 +189,31 @@ function checkProvider(name: string, p: AuthProviderContribution, seen: Set<stri
     );
   }
   if (!p.settingsSchema || !Array.isArray(p.settingsSchema.fields)) {
-    throw invalid(name, `auth provider "${p.id}" has no settingsSchema`, 'Declare settingsSchema { fields: [...] }.');
+    throw invalid(
+      name,
+      `auth provider "${p.id}" has no settingsSchema`,
+      'Declare settingsSchema { fields: [...] }.',
+    );
   }
 }
 
 function checkProtocol(name: string, p: ProtocolContribution, seen: Set<string>): void {
   checkId(name, 'protocol', p?.id, seen);
   if (typeof p.label !== 'string' || !p.label) {
-    throw invalid(name, `protocol "${p.id}" has no label`, 'Give every contribution a label admins can read.');
+    throw invalid(
+      name,
+      `protocol "${p.id}" has no label`,
+      'Give every contribution a label admins can read.',
+    );
   }
   if (p.direction !== 'send' && p.direction !== 'receive') {
     throw invalid(name, `protocol "${p.id}" has no direction`, 'Declare "direction": "send" or "receive".');
   }
   const ports = p.defaultPorts;
-  if (!ports || !['starttls', 'tls', 'none'].every((k) => Number.isInteger((ports as Record<string, unknown>)[k]))) {
+  if (
+    !ports ||
+    !['starttls', 'tls', 'none'].every((k) => Number.isInteger((ports as Record<string, unknown>)[k]))
+  ) {
     throw invalid(
       name,
       `protocol "${p.id}" lacks default ports`,

@@ -16,7 +16,12 @@ import {
   protocolListing,
   providerListing,
 } from './contributions.js';
-import type { ActivationContext, AdapterModule, AuthProviderContribution, ProtocolContribution } from './manifest.js';
+import type {
+  ActivationContext,
+  AdapterModule,
+  AuthProviderContribution,
+  ProtocolContribution,
+} from './manifest.js';
 import {
   type AdapterPackage,
   dependencyNames,
@@ -114,7 +119,12 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
     }
   };
 
-  function duplicate(kind: keyof typeof KIND_LABEL, id: string, existing: string, incoming: string): MailplugError {
+  function duplicate(
+    kind: keyof typeof KIND_LABEL,
+    id: string,
+    existing: string,
+    incoming: string,
+  ): MailplugError {
     return mailplugError(
       CoreErrorCode.RegistryDuplicateId,
       'developer',
@@ -322,21 +332,45 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
     list() {
       return [
         ...[...providers.values()].map((e) =>
-          providerListing(e.contribution, e.owner.label, e.owner.pkg ? 'manifest' : 'programmatic', !!e.definition),
+          providerListing(
+            e.contribution,
+            e.owner.label,
+            e.owner.pkg ? 'manifest' : 'programmatic',
+            !!e.definition,
+          ),
         ),
         ...[...protocols.values()].map((e) =>
-          protocolListing(e.contribution, e.owner.label, e.owner.pkg ? 'manifest' : 'programmatic', !!e.implementation),
+          protocolListing(
+            e.contribution,
+            e.owner.label,
+            e.owner.pkg ? 'manifest' : 'programmatic',
+            !!e.implementation,
+          ),
         ),
       ];
     },
     describeAuthProvider(id) {
       const e = providers.get(id);
-      return e && providerListing(e.contribution, e.owner.label, e.owner.pkg ? 'manifest' : 'programmatic', !!e.definition);
+      return (
+        e &&
+        providerListing(
+          e.contribution,
+          e.owner.label,
+          e.owner.pkg ? 'manifest' : 'programmatic',
+          !!e.definition,
+        )
+      );
     },
     describeProtocol(id) {
       const e = protocols.get(id);
       return (
-        e && protocolListing(e.contribution, e.owner.label, e.owner.pkg ? 'manifest' : 'programmatic', !!e.implementation)
+        e &&
+        protocolListing(
+          e.contribution,
+          e.owner.label,
+          e.owner.pkg ? 'manifest' : 'programmatic',
+          !!e.implementation,
+        )
       );
     },
     peekAuthProvider(id) {
@@ -366,7 +400,11 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
       if (isMailProtocol(item)) {
         const existing = protocols.get(item.id);
         if (existing) throw duplicate('protocol', item.id, existing.owner.label, label);
-        const entry: ProtocolEntry = { contribution: contributionOfProtocol(item), owner, implementation: item };
+        const entry: ProtocolEntry = {
+          contribution: contributionOfProtocol(item),
+          owner,
+          implementation: item,
+        };
         protocols.set(item.id, entry);
         registration = toDisposable(() => {
           if (protocols.get(item.id) === entry) protocols.delete(item.id);

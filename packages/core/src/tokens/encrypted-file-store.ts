@@ -104,7 +104,10 @@ export function createEncryptedFileTokenStore(options: EncryptedFileTokenStoreOp
   }
 
   function decrypt(data: Buffer): Entries {
-    if (data.length < HEADER_LENGTH + IV_LENGTH + TAG_LENGTH || !data.subarray(0, MAGIC.length).equals(MAGIC)) {
+    if (
+      data.length < HEADER_LENGTH + IV_LENGTH + TAG_LENGTH ||
+      !data.subarray(0, MAGIC.length).equals(MAGIC)
+    ) {
       throw unreadable('it is not a Mailplug token store file');
     }
     const version = data[MAGIC.length];

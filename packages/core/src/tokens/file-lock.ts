@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, stat, unlink, utimes } from 'node:fs/promises';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { readFile, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
 
@@ -39,7 +40,10 @@ const BREAK_LOCK_STALE_MS = 2_000;
 const THIS_HOST = hostname();
 
 /** Acquires `lockPath`, returning an idempotent release function. */
-export async function acquireFileLock(lockPath: string, options: FileLockOptions): Promise<() => Promise<void>> {
+export async function acquireFileLock(
+  lockPath: string,
+  options: FileLockOptions,
+): Promise<() => Promise<void>> {
   const deadline = Date.now() + options.timeoutMs;
   const owner: LockOwner = {
     pid: process.pid,
@@ -86,18 +90,22 @@ export async function acquireFileLock(lockPath: string, options: FileLockOptions
   };
 }
 
+/**
+ * O_EXCL create plus content in one synchronous burst: an asynchronous write would leave a window
+ * (an event-loop turn) in which a crash leaves an empty lock file that can only be judged by age.
+ */
 async function tryCreate(lockPath: string, owner: LockOwner): Promise<boolean> {
-  let handle: Awaited<ReturnType<typeof open>>;
+  let fd: number;
   try {
-    handle = await open(lockPath, 'wx', 0o600);
+    fd = openSync(lockPath, 'wx', 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   }
   try {
-    await handle.writeFile(JSON.stringify(owner));
+    writeSync(fd, JSON.stringify(owner));
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
   return true;
 }

@@ -1,1 +1,22 @@
-export {};
+/** The token layer: token stores, the TokenManager (silent credentials), sign-in state and PKCE. */
+
+export { classifyFailure, TokenErrorCode } from './classify-failure.js';
+export {
+  createEncryptedFileTokenStore,
+  type EncryptedFileTokenStoreOptions,
+} from './encrypted-file-store.js';
+export { createMemoryTokenStore } from './memory-store.js';
+export {
+  createPendingSignIns,
+  createPkcePair,
+  type PendingSignIns,
+  type PendingSignInsOptions,
+} from './pending-sign-ins.js';
+export {
+  type AccountAuthState,
+  createTokenManager,
+  type TokenManager,
+  type TokenManagerOptions,
+  type TokenRefreshContext,
+  type TokenSet,
+} from './token-manager.js';

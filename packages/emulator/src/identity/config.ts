@@ -152,7 +152,9 @@ const MAIL_DELEGATED = ['SMTP.Send', 'IMAP.AccessAsUser.All', 'POP.AccessAsUser.
 const MAIL_APP = ['SMTP.SendAsApp', 'IMAP.AccessAsApp', 'POP.AccessAsApp'];
 const LOOPBACK_REDIRECTS = ['http://localhost/callback', 'http://127.0.0.1/callback'];
 
-function defaultInput(): Required<Pick<IdentityConfigInput, 'users' | 'microsoftApps' | 'googleClients' | 'googleServiceAccounts'>> {
+function defaultInput(): Required<
+  Pick<IdentityConfigInput, 'users' | 'microsoftApps' | 'googleClients' | 'googleServiceAccounts'>
+> {
   return {
     users: [
       { email: 'alice@contoso.test', displayName: 'Alice Example', password: 'alice-password' },
@@ -165,7 +167,12 @@ function defaultInput(): Required<Pick<IdentityConfigInput, 'users' | 'microsoft
         secrets: [DEFAULT_IDS.webAppSecret],
         redirectUris: LOOPBACK_REDIRECTS,
       },
-      { clientId: DEFAULT_IDS.publicAppClientId, displayName: 'Mailplug desktop', public: true, redirectUris: LOOPBACK_REDIRECTS },
+      {
+        clientId: DEFAULT_IDS.publicAppClientId,
+        displayName: 'Mailplug desktop',
+        public: true,
+        redirectUris: LOOPBACK_REDIRECTS,
+      },
       {
         clientId: DEFAULT_IDS.daemonClientId,
         displayName: 'Mailplug daemon',
@@ -174,9 +181,15 @@ function defaultInput(): Required<Pick<IdentityConfigInput, 'users' | 'microsoft
       },
     ],
     googleClients: [
-      { clientId: DEFAULT_IDS.googleClientId, clientSecret: DEFAULT_IDS.googleClientSecret, redirectUris: LOOPBACK_REDIRECTS },
+      {
+        clientId: DEFAULT_IDS.googleClientId,
+        clientSecret: DEFAULT_IDS.googleClientSecret,
+        redirectUris: LOOPBACK_REDIRECTS,
+      },
     ],
-    googleServiceAccounts: [{ clientEmail: DEFAULT_IDS.googleServiceAccount, domainWideDelegation: ['https://mail.google.com/'] }],
+    googleServiceAccounts: [
+      { clientEmail: DEFAULT_IDS.googleServiceAccount, domainWideDelegation: ['https://mail.google.com/'] },
+    ],
   };
 }
 
@@ -215,7 +228,8 @@ export function normalizeMicrosoftApp(a: MicrosoftAppInput): MicrosoftApp {
           thumbprintSha256: cert.fingerprint256.replaceAll(':', '').toLowerCase(),
         };
       }
-      if (!c.publicKeyPem) throw new TypeError(`App ${a.clientId}: a certificate needs certPem or publicKeyPem.`);
+      if (!c.publicKeyPem)
+        throw new TypeError(`App ${a.clientId}: a certificate needs certPem or publicKeyPem.`);
       return { publicKeyPem: c.publicKeyPem };
     }),
     redirectUris: a.redirectUris ?? [],
@@ -227,14 +241,16 @@ export function normalizeMicrosoftApp(a: MicrosoftAppInput): MicrosoftApp {
 export function normalizeServiceAccount(s: GoogleServiceAccountInput): GoogleServiceAccount {
   let { privateKeyPem, publicKeyPem } = s;
   if (!publicKeyPem) {
-    if (privateKeyPem) throw new TypeError(`Service account ${s.clientEmail}: give publicKeyPem with privateKeyPem.`);
+    if (privateKeyPem)
+      throw new TypeError(`Service account ${s.clientEmail}: give publicKeyPem with privateKeyPem.`);
     const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
     privateKeyPem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     publicKeyPem = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
   }
   return {
     clientEmail: s.clientEmail,
-    clientId: s.clientId ?? stableGuid(`sa:${s.clientEmail}`).replaceAll('-', '').replace(/\D/g, '').slice(0, 21),
+    clientId:
+      s.clientId ?? stableGuid(`sa:${s.clientEmail}`).replaceAll('-', '').replace(/\D/g, '').slice(0, 21),
     privateKeyPem,
     publicKeyPem,
     privateKeyId: s.privateKeyId ?? stableGuid(`kid:${s.clientEmail}:${publicKeyPem}`).replaceAll('-', ''),
@@ -258,13 +274,21 @@ export function resolveIdentityConfig(input: IdentityConfigInput = {}): Identity
       clientSecret: c.clientSecret ?? '',
       redirectUris: c.redirectUris ?? LOOPBACK_REDIRECTS,
     })),
-    googleServiceAccounts: (input.googleServiceAccounts ?? d.googleServiceAccounts).map(normalizeServiceAccount),
+    googleServiceAccounts: (input.googleServiceAccounts ?? d.googleServiceAccounts).map(
+      normalizeServiceAccount,
+    ),
     tenants,
     introspectionClients: [
       { clientId: DEFAULT_IDS.introspectionClientId, clientSecret: DEFAULT_IDS.introspectionSecret },
       ...(input.introspectionClients ?? []),
     ],
-    lifetimes: { accessToken: 3600, refreshToken: 90 * 86400, authorizationCode: 600, deviceCode: 900, ...input.lifetimes },
+    lifetimes: {
+      accessToken: 3600,
+      refreshToken: 90 * 86400,
+      authorizationCode: 600,
+      deviceCode: 900,
+      ...input.lifetimes,
+    },
     autoApprove: input.autoApprove ?? false,
     googleRotatesRefreshTokens: input.googleRotatesRefreshTokens ?? false,
     deviceCodeInterval: input.deviceCodeInterval ?? 5,

@@ -19,31 +19,124 @@ interface AadstsEntry {
 
 /** AADSTS numbers the emulator knows, with Microsoft's OAuth error and (abridged) description. */
 export const AADSTS: Readonly<Record<number, AadstsEntry>> = Object.freeze({
-  50011: { error: 'invalid_client', status: 400, text: "The redirect URI specified in the request does not match the redirect URIs configured for the application. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal." },
-  50059: { error: 'invalid_request', status: 400, text: 'No tenant-identifying information found in either the request or implied by any provided credentials.' },
-  50076: { error: 'invalid_grant', status: 400, text: 'Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access this resource.', suberror: 'basic_action' },
-  50126: { error: 'invalid_grant', status: 400, text: 'Error validating credentials due to invalid username or password.' },
-  53003: { error: 'invalid_grant', status: 400, text: 'Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.', suberror: 'message_only' },
-  54005: { error: 'invalid_grant', status: 400, text: 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.' },
-  65001: { error: 'invalid_grant', status: 400, text: "The user or administrator has not consented to use the application. Send an interactive authorization request for this user and resource.", suberror: 'consent_required' },
+  50011: {
+    error: 'invalid_client',
+    status: 400,
+    text: 'The redirect URI specified in the request does not match the redirect URIs configured for the application. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal.',
+  },
+  50059: {
+    error: 'invalid_request',
+    status: 400,
+    text: 'No tenant-identifying information found in either the request or implied by any provided credentials.',
+  },
+  50076: {
+    error: 'invalid_grant',
+    status: 400,
+    text: 'Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access this resource.',
+    suberror: 'basic_action',
+  },
+  50126: {
+    error: 'invalid_grant',
+    status: 400,
+    text: 'Error validating credentials due to invalid username or password.',
+  },
+  53003: {
+    error: 'invalid_grant',
+    status: 400,
+    text: 'Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.',
+    suberror: 'message_only',
+  },
+  54005: {
+    error: 'invalid_grant',
+    status: 400,
+    text: 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.',
+  },
+  65001: {
+    error: 'invalid_grant',
+    status: 400,
+    text: 'The user or administrator has not consented to use the application. Send an interactive authorization request for this user and resource.',
+    suberror: 'consent_required',
+  },
   65004: { error: 'access_denied', status: 400, text: 'User declined to consent to access the app.' },
   70000: { error: 'invalid_grant', status: 400, text: 'Provided grant is invalid or malformed.' },
-  70008: { error: 'invalid_grant', status: 400, text: 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.' },
-  70011: { error: 'invalid_scope', status: 400, text: "The provided value for the input parameter 'scope' is not valid." },
-  70016: { error: 'authorization_pending', status: 400, text: 'OAuth 2.0 device flow error. Authorization is pending. Continue polling.' },
+  70008: {
+    error: 'invalid_grant',
+    status: 400,
+    text: 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.',
+  },
+  70011: {
+    error: 'invalid_scope',
+    status: 400,
+    text: "The provided value for the input parameter 'scope' is not valid.",
+  },
+  70016: {
+    error: 'authorization_pending',
+    status: 400,
+    text: 'OAuth 2.0 device flow error. Authorization is pending. Continue polling.',
+  },
   70019: { error: 'expired_token', status: 400, text: 'Verification code expired.' },
-  70043: { error: 'invalid_grant', status: 400, text: 'The refresh token has expired or is invalid due to sign-in frequency checks by conditional access.', suberror: 'bad_token' },
-  90002: { error: 'invalid_request', status: 400, text: "Tenant not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud." },
-  900144: { error: 'invalid_request', status: 400, text: 'The request body must contain the following parameter.' },
-  501481: { error: 'invalid_grant', status: 400, text: 'The Code_Verifier does not match the code_challenge supplied in the authorization request.' },
-  700016: { error: 'unauthorized_client', status: 400, text: "Application was not found in the directory. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant." },
-  700024: { error: 'invalid_client', status: 401, text: 'Client assertion is not within its valid time range.' },
-  700027: { error: 'invalid_client', status: 401, text: 'The certificate with identifier used to sign the client assertion is not registered on application.' },
-  700082: { error: 'invalid_grant', status: 400, text: 'The refresh token has expired due to inactivity. The token was issued and was inactive for the configured lifetime.', suberror: 'bad_token' },
-  7000215: { error: 'invalid_client', status: 401, text: 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app.' },
-  7000218: { error: 'invalid_client', status: 401, text: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'." },
-  7000222: { error: 'invalid_client', status: 401, text: 'The provided client secret keys for app are expired. Visit the Azure portal to create new keys for your app.' },
-  9002313: { error: 'invalid_request', status: 400, text: 'Invalid request. Request is malformed or invalid.' },
+  70043: {
+    error: 'invalid_grant',
+    status: 400,
+    text: 'The refresh token has expired or is invalid due to sign-in frequency checks by conditional access.',
+    suberror: 'bad_token',
+  },
+  90002: {
+    error: 'invalid_request',
+    status: 400,
+    text: 'Tenant not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.',
+  },
+  900144: {
+    error: 'invalid_request',
+    status: 400,
+    text: 'The request body must contain the following parameter.',
+  },
+  501481: {
+    error: 'invalid_grant',
+    status: 400,
+    text: 'The Code_Verifier does not match the code_challenge supplied in the authorization request.',
+  },
+  700016: {
+    error: 'unauthorized_client',
+    status: 400,
+    text: 'Application was not found in the directory. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.',
+  },
+  700024: {
+    error: 'invalid_client',
+    status: 401,
+    text: 'Client assertion is not within its valid time range.',
+  },
+  700027: {
+    error: 'invalid_client',
+    status: 401,
+    text: 'The certificate with identifier used to sign the client assertion is not registered on application.',
+  },
+  700082: {
+    error: 'invalid_grant',
+    status: 400,
+    text: 'The refresh token has expired due to inactivity. The token was issued and was inactive for the configured lifetime.',
+    suberror: 'bad_token',
+  },
+  7000215: {
+    error: 'invalid_client',
+    status: 401,
+    text: 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app.',
+  },
+  7000218: {
+    error: 'invalid_client',
+    status: 401,
+    text: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+  },
+  7000222: {
+    error: 'invalid_client',
+    status: 401,
+    text: 'The provided client secret keys for app are expired. Visit the Azure portal to create new keys for your app.',
+  },
+  9002313: {
+    error: 'invalid_request',
+    status: 400,
+    text: 'Invalid request. Request is malformed or invalid.',
+  },
 });
 
 /** Builds Microsoft's error body; `detail` is appended to the catalog text (e.g. the client id). */
@@ -51,7 +144,10 @@ export function microsoftError(code: number, detail?: string): HttpReply {
   const entry = AADSTS[code] ?? { error: 'invalid_request', status: 400, text: 'Emulated error.' };
   const traceId = randomUUID();
   const correlationId = randomUUID();
-  const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const timestamp = new Date()
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
   const description = `AADSTS${code}: ${entry.text}${detail ? ` ${detail}` : ''} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`;
   return {
     status: entry.status,
@@ -84,7 +180,8 @@ const GOOGLE_DEFAULTS: Record<GoogleErrorName, { status: number; description: st
   invalid_client: { status: 401, description: 'The OAuth client was not found.' },
   unauthorized_client: {
     status: 401,
-    description: 'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.',
+    description:
+      'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.',
   },
   redirect_uri_mismatch: { status: 400, description: 'Bad Request' },
   invalid_request: { status: 400, description: 'Bad Request' },
@@ -105,7 +202,15 @@ export interface InjectionMatch {
   /** The signed-in user (email); for app-only grants there is none, so such a rule never matches. */
   readonly user?: string;
   /** Default `'token'`. `'authorize'` redirects back with the error; `'any'` matches every endpoint. */
-  readonly endpoint?: 'token' | 'authorize' | 'devicecode' | 'revoke' | 'tokeninfo' | 'userinfo' | 'introspect' | 'any';
+  readonly endpoint?:
+    | 'token'
+    | 'authorize'
+    | 'devicecode'
+    | 'revoke'
+    | 'tokeninfo'
+    | 'userinfo'
+    | 'introspect'
+    | 'any';
   /** How many matching requests fail; default 1 ("the next request"); `Infinity` until removed. */
   readonly times?: number;
 }
@@ -145,8 +250,10 @@ export interface InjectionContext {
 
 export interface Injections {
   add(flavour: 'microsoft' | 'google', spec: MicrosoftInjection | GoogleInjection): InjectionHandle;
-  /** Consumes the first matching rule. `delay` rules are returned separately because they do not end the request. */
-  take(flavour: 'microsoft' | 'google', ctx: InjectionContext): { reply?: HttpReply; delayMs?: number; label?: string };
+  /** Consumes the first matching error rule. */
+  take(flavour: 'microsoft' | 'google', ctx: InjectionContext): { reply?: HttpReply; label?: string };
+  /** Consumes the first matching delay rule (delays do not end the request); 0 when none. `user` is not known yet here. */
+  takeDelay(flavour: 'microsoft' | 'google', ctx: InjectionContext): number;
   clear(): void;
 }
 
@@ -172,23 +279,27 @@ export function createInjections(): Injections {
       };
     },
     take(flavour, ctx) {
-      const result: { reply?: HttpReply; delayMs?: number; label?: string } = {};
-      for (const rule of rules) {
-        if (!matches(rule, flavour, ctx)) continue;
-        const spec = rule.spec;
-        if ('delayMs' in spec) {
-          if (result.delayMs !== undefined) continue;
-          result.delayMs = spec.delayMs;
-        } else {
-          if (result.reply) continue;
-          result.reply = replyFor(flavour, spec);
-          result.label = 'aadsts' in spec ? `AADSTS${spec.aadsts}` : 'error' in spec ? spec.error : `HTTP ${spec.status}`;
-        }
-        rule.remaining -= 1;
-        rule.hits += 1;
-      }
+      const rule = rules.find((r) => !('delayMs' in r.spec) && matches(r, flavour, ctx));
+      if (!rule) return {};
+      const spec = rule.spec;
+      rule.remaining -= 1;
+      rule.hits += 1;
       rules = rules.filter((r) => r.remaining > 0);
-      return result;
+      const label =
+        'aadsts' in spec
+          ? `AADSTS${spec.aadsts}`
+          : 'error' in spec
+            ? spec.error
+            : `HTTP ${(spec as { status: number }).status}`;
+      return { reply: replyFor(flavour, spec), label };
+    },
+    takeDelay(flavour, ctx) {
+      const rule = rules.find((r) => 'delayMs' in r.spec && matches(r, flavour, ctx));
+      if (!rule) return 0;
+      rule.remaining -= 1;
+      rule.hits += 1;
+      rules = rules.filter((r) => r.remaining > 0);
+      return (rule.spec as { delayMs: number }).delayMs;
     },
     clear() {
       rules = [];
@@ -201,17 +312,24 @@ function replyFor(flavour: 'microsoft' | 'google', spec: MicrosoftInjection | Go
   if ('error' in spec) return googleError(spec.error, spec.description, spec.status);
   const s = spec as { status: number; retryAfterSeconds?: number };
   const headers: Record<string, string> = {};
-  if (s.status === 429 || s.retryAfterSeconds !== undefined) headers['retry-after'] = String(s.retryAfterSeconds ?? 1);
+  if (s.status === 429 || s.retryAfterSeconds !== undefined)
+    headers['retry-after'] = String(s.retryAfterSeconds ?? 1);
   const body =
     flavour === 'microsoft'
       ? {
           error: s.status === 429 ? 'temporarily_unavailable' : 'server_error',
-          error_description: s.status === 429 ? 'AADSTS50196: The server terminated an operation because it encountered a client request loop.' : 'AADSTS90033: A transient error has occurred. Please try again.',
+          error_description:
+            s.status === 429
+              ? 'AADSTS50196: The server terminated an operation because it encountered a client request loop.'
+              : 'AADSTS90033: A transient error has occurred. Please try again.',
           error_codes: [s.status === 429 ? 50196 : 90033],
           timestamp: new Date().toISOString(),
           trace_id: randomUUID(),
           correlation_id: randomUUID(),
         }
-      : { error: s.status === 429 ? 'rate_limit_exceeded' : 'internal_failure', error_description: s.status === 429 ? 'Rate Limit Exceeded' : 'Backend Error' };
+      : {
+          error: s.status === 429 ? 'rate_limit_exceeded' : 'internal_failure',
+          error_description: s.status === 429 ? 'Rate Limit Exceeded' : 'Backend Error',
+        };
   return { status: s.status, body, headers };
 }

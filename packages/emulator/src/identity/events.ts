@@ -29,7 +29,9 @@ export interface IdentityEvent {
 
 export interface IdentityEvents {
   /** Newest last. */
-  list(filter?: Partial<Pick<IdentityEvent, 'kind' | 'flavour' | 'clientId' | 'user'>>): readonly IdentityEvent[];
+  list(
+    filter?: Partial<Pick<IdentityEvent, 'kind' | 'flavour' | 'clientId' | 'user'>>,
+  ): readonly IdentityEvent[];
   record(event: Omit<IdentityEvent, 'at'>): void;
   clear(): void;
   /** Called for every new event; returns an unsubscribe function. */

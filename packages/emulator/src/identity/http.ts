@@ -16,7 +16,7 @@ export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   const type = req.headers['content-type'] ?? '';
   if (type.includes('application/json') && text) {
     const parsed = JSON.parse(text) as Record<string, unknown>;
-    return new URLSearchParams(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
+    return new URLSearchParams(Object.entries(parsed).map(([k, v]) => [k, String(v)] as [string, string]));
   }
   return new URLSearchParams(text);
 }
@@ -24,7 +24,8 @@ export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 export function sendReply(res: ServerResponse, reply: HttpReply): void {
   const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
   res.writeHead(reply.status, {
-    'content-type': typeof reply.body === 'string' ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8',
+    'content-type':
+      typeof reply.body === 'string' ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8',
     'cache-control': 'no-store',
     pragma: 'no-cache',
     ...reply.headers,

@@ -3,7 +3,15 @@
  * and serves it as a JWKS; client assertions (Microsoft certificates, Google service accounts)
  * are verified against keys registered in the configuration.
  */
-import { createHash, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
+import {
+  createHash,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomUUID,
+  sign,
+  verify,
+} from 'node:crypto';
 
 export interface SigningKey {
   readonly kid: string;
@@ -33,7 +41,11 @@ export function createSigningKey(): SigningKey {
   return { kid, privateKey, publicKey };
 }
 
-export function signJwt(key: SigningKey, claims: JwtClaims, extraHeader: Record<string, unknown> = {}): string {
+export function signJwt(
+  key: SigningKey,
+  claims: JwtClaims,
+  extraHeader: Record<string, unknown> = {},
+): string {
   const header = { typ: 'JWT', alg: 'RS256', kid: key.kid, ...extraHeader };
   const input = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
   return `${input}.${sign('sha256', Buffer.from(input), key.privateKey).toString('base64url')}`;
@@ -47,7 +59,8 @@ export function decodeJwt(token: string): DecodedJwt | undefined {
     const [h, c, s] = parts as [string, string, string];
     const header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as Record<string, unknown>;
     const claims = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as JwtClaims;
-    if (typeof header !== 'object' || header === null || typeof claims !== 'object' || claims === null) return undefined;
+    if (typeof header !== 'object' || header === null || typeof claims !== 'object' || claims === null)
+      return undefined;
     return { header, claims, signingInput: `${h}.${c}`, signature: Buffer.from(s, 'base64url') };
   } catch {
     return undefined;
@@ -59,7 +72,12 @@ export function verifyJwtSignature(jwt: DecodedJwt, publicKey: KeyObject | strin
   const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
   try {
     if (jwt.header.alg === 'PS256') {
-      return verify('sha256', Buffer.from(jwt.signingInput), { key, padding: 6, saltLength: 32 }, jwt.signature);
+      return verify(
+        'sha256',
+        Buffer.from(jwt.signingInput),
+        { key, padding: 6, saltLength: 32 },
+        jwt.signature,
+      );
     }
     return verify('sha256', Buffer.from(jwt.signingInput), key, jwt.signature);
   } catch {

@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import type { GoogleServiceAccount, IdentityConfig, MicrosoftApp, TestUser } from './config.js';
 import { CONSUMERS_TENANT_ID } from './config.js';
-import { createIdentityEvents, type IdentityEvents } from './events.js';
 import { createInjections, type Injections } from './errors.js';
+import { createIdentityEvents, type IdentityEvents } from './events.js';
 import { createSigningKey, type SigningKey } from './jwt.js';
 
 export type Flavour = 'microsoft' | 'google';

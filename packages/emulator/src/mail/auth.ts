@@ -15,7 +15,12 @@ export type OAuthFailure = 'invalid-token' | 'scope' | 'mailbox';
 
 export type OAuthOutcome =
   | { ok: true; mailbox: string; token: TokenInfo; expiringSoon: boolean }
-  | { ok: false; failure: OAuthFailure; flavour: TokenInfo['flavour'] | 'unknown'; challenge: Record<string, string> };
+  | {
+      ok: false;
+      failure: OAuthFailure;
+      flavour: TokenInfo['flavour'] | 'unknown';
+      challenge: Record<string, string>;
+    };
 
 export interface SaslOAuth {
   user?: string;
@@ -79,7 +84,10 @@ export interface Authorizer {
 /** Protocol-independent credential checks shared by the SMTP, POP3 and IMAP servers. */
 export function createAuthorizer(options: MailServersOptions): Authorizer {
   const passwords = new Map(
-    Object.entries(options.passwordUsers ?? {}).map(([mailbox, password]) => [normaliseMailbox(mailbox), password]),
+    Object.entries(options.passwordUsers ?? {}).map(([mailbox, password]) => [
+      normaliseMailbox(mailbox),
+      password,
+    ]),
   );
   const skew = options.tokenExpirySkewMs ?? 60_000;
   const canActAs = options.canActAs ?? (() => false);
@@ -98,15 +106,26 @@ export function createAuthorizer(options: MailServersOptions): Authorizer {
       try {
         info = await options.validateToken(token);
       } catch {
-        return { ok: false, failure: 'invalid-token', flavour: 'unknown', challenge: { status: '401', schemes: 'bearer' } };
+        return {
+          ok: false,
+          failure: 'invalid-token',
+          flavour: 'unknown',
+          challenge: { status: '401', schemes: 'bearer' },
+        };
       }
       const challenge: Record<string, string> =
         info.flavour === 'google'
           ? { status: '400', schemes: 'Bearer', scope: GOOGLE_MAIL_SCOPE }
           : { status: '401', schemes: 'bearer' };
-      const fail = (failure: OAuthFailure): OAuthOutcome => ({ ok: false, failure, flavour: info.flavour, challenge });
+      const fail = (failure: OAuthFailure): OAuthOutcome => ({
+        ok: false,
+        failure,
+        flavour: info.flavour,
+        challenge,
+      });
       const now = Date.now();
-      if (!info.active || (info.expiresAt !== undefined && info.expiresAt <= now)) return fail('invalid-token');
+      if (!info.active || (info.expiresAt !== undefined && info.expiresAt <= now))
+        return fail('invalid-token');
 
       const required = MICROSOFT_PERMISSIONS[protocol];
       let mailbox: string;
@@ -114,7 +133,8 @@ export function createAuthorizer(options: MailServersOptions): Authorizer {
         if (!info.scopes.includes(GOOGLE_MAIL_SCOPE)) return fail('scope');
         if (!info.username) return fail('mailbox');
         mailbox = normaliseMailbox(user ?? info.username);
-        if (mailbox !== normaliseMailbox(info.username) && !canActAs(info.username, mailbox)) return fail('mailbox');
+        if (mailbox !== normaliseMailbox(info.username) && !canActAs(info.username, mailbox))
+          return fail('mailbox');
       } else if (info.appOnly) {
         if (!info.roles.includes(required.app)) return fail('scope');
         if (!user) return fail('mailbox');
@@ -127,7 +147,8 @@ export function createAuthorizer(options: MailServersOptions): Authorizer {
         if (!info.scopes.map(shortScope).includes(required.delegated)) return fail('scope');
         if (!info.username) return fail('mailbox');
         mailbox = normaliseMailbox(user ?? info.username);
-        if (mailbox !== normaliseMailbox(info.username) && !canActAs(info.username, mailbox)) return fail('mailbox');
+        if (mailbox !== normaliseMailbox(info.username) && !canActAs(info.username, mailbox))
+          return fail('mailbox');
       }
       const expiringSoon = info.expiresAt !== undefined && info.expiresAt - now < skew;
       return { ok: true, mailbox, token: info, expiringSoon };

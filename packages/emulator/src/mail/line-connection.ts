@@ -26,8 +26,9 @@ export class LineTooLongError extends Error {}
 export function createLineConnection(initial: Socket, secure: boolean): LineConnection {
   let socket = initial;
   let isSecure = secure;
-  let buffer = Buffer.alloc(0);
+  let buffer: Buffer = Buffer.alloc(0);
   let ended = false;
+  let discarding = false;
   let wake: (() => void) | null = null;
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => {
@@ -78,6 +79,18 @@ export function createLineConnection(initial: Socket, secure: boolean): LineConn
     async readLine() {
       for (;;) {
         const lf = buffer.indexOf(0x0a);
+        if (discarding) {
+          // Rest of an over-long line that was already reported: drop through its end.
+          buffer = lf >= 0 ? buffer.subarray(lf + 1) : Buffer.alloc(0);
+          if (lf >= 0) discarding = false;
+          else if (ended) return null;
+          else await waitForData();
+          continue;
+        }
+        if (lf > MAX_LINE) {
+          buffer = buffer.subarray(lf + 1);
+          throw new LineTooLongError('line too long');
+        }
         if (lf >= 0) {
           const line = buffer.subarray(0, lf > 0 && buffer[lf - 1] === 0x0d ? lf - 1 : lf).toString('utf8');
           buffer = buffer.subarray(lf + 1);
@@ -85,6 +98,7 @@ export function createLineConnection(initial: Socket, secure: boolean): LineConn
         }
         if (buffer.length > MAX_LINE) {
           buffer = Buffer.alloc(0);
+          discarding = true;
           throw new LineTooLongError('line too long');
         }
         if (ended) return null;

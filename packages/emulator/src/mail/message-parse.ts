@@ -42,14 +42,17 @@ export function headerValue(fields: HeaderField[], name: string): string | undef
 
 /** Decodes RFC 2047 encoded words (B and Q) so subjects read naturally. */
 export function decodeWords(value: string): string {
-  return value.replace(/=\?([^?]+)\?([bBqQ])\?([^?]*)\?=\s*/g, (_match, charset: string, kind: string, text: string) => {
-    const encoding = (charset.toLowerCase() === 'utf-8' ? 'utf8' : 'latin1') as BufferEncoding;
-    if (kind.toUpperCase() === 'B') return Buffer.from(text, 'base64').toString(encoding);
-    const bytes = text
-      .replace(/_/g, ' ')
-      .replace(/=([0-9a-fA-F]{2})/g, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
-    return Buffer.from(bytes, 'latin1').toString(encoding);
-  });
+  return value.replace(
+    /=\?([^?]+)\?([bBqQ])\?([^?]*)\?=\s*/g,
+    (_match, charset: string, kind: string, text: string) => {
+      const encoding = (charset.toLowerCase() === 'utf-8' ? 'utf8' : 'latin1') as BufferEncoding;
+      if (kind.toUpperCase() === 'B') return Buffer.from(text, 'base64').toString(encoding);
+      const bytes = text
+        .replace(/_/g, ' ')
+        .replace(/=([0-9a-fA-F]{2})/g, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+      return Buffer.from(bytes, 'latin1').toString(encoding);
+    },
+  );
 }
 
 /** Splits an address header on commas outside quotes and angle brackets. */

@@ -35,7 +35,7 @@ function topOf(raw: Buffer, bodyLines: number): Buffer {
 export async function runPop3Session(connection: LineConnection, context: Pop3Context): Promise<void> {
   const { authorizer, script, store, locks } = context;
   const send = (line: string) => connection.write(`${line}\r\n`);
-  let state: 'authorization' | 'transaction' = 'authorization';
+  let state = 'authorization' as 'authorization' | 'transaction';
   let pendingUser: string | undefined;
   let mailbox = '';
   let messages: StoredMessage[] = [];
@@ -66,7 +66,8 @@ export async function runPop3Session(connection: LineConnection, context: Pop3Co
       send('-ERR Unsupported authentication mechanism.');
       return;
     }
-    const response = initial === undefined || initial === '' ? await readSaslResponse() : initial === '=' ? '' : initial;
+    const response =
+      initial === undefined || initial === '' ? await readSaslResponse() : initial === '=' ? '' : initial;
     if (response === null) {
       send('-ERR Authentication cancelled.');
       return;
@@ -229,7 +230,11 @@ export async function runPop3Session(connection: LineConnection, context: Pop3Co
           send(`+OK ${messages.length} messages.`);
           break;
         default:
-          send(verb === 'USER' || verb === 'PASS' || verb === 'AUTH' ? '-ERR Already authenticated.' : '-ERR Unknown command.');
+          send(
+            verb === 'USER' || verb === 'PASS' || verb === 'AUTH'
+              ? '-ERR Already authenticated.'
+              : '-ERR Unknown command.',
+          );
       }
     }
   } finally {

@@ -36,7 +36,12 @@ export interface MailScript {
   /** POP3 temporary failure on the next authentication. */
   pop3TemporaryFailure(mailbox?: string): void;
   /** Internal: consumes and returns the matching reply, if any. */
-  take(protocol: MailProtocolName, stage: ScriptStage, mailbox?: string, command?: string): string | undefined;
+  take(
+    protocol: MailProtocolName,
+    stage: ScriptStage,
+    mailbox?: string,
+    command?: string,
+  ): string | undefined;
   pending(): ScriptedReply[];
   clear(): void;
 }
@@ -44,7 +49,8 @@ export interface MailScript {
 export const MICROSOFT_REPLIES = {
   smtpAuthDisabled:
     '535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.',
-  clientNotAuthenticated: '530 5.7.57 Client not authenticated to send mail. Error: 535 5.7.3 Authentication unsuccessful',
+  clientNotAuthenticated:
+    '530 5.7.57 Client not authenticated to send mail. Error: 535 5.7.3 Authentication unsuccessful',
   tokenExpiringSoon:
     '501 5.5.127 Authentication unsuccessful, the access token will expire soon. Acquire a new token and try again.',
   authenticationUnsuccessful: '535 5.7.3 Authentication unsuccessful',
@@ -64,11 +70,26 @@ export function createMailScript(): MailScript {
   return {
     next: push,
     smtpAuthDisabled: (mailbox) =>
-      push({ protocol: 'smtp', stage: 'auth', reply: MICROSOFT_REPLIES.smtpAuthDisabled, ...withMailbox(mailbox) }),
+      push({
+        protocol: 'smtp',
+        stage: 'auth',
+        reply: MICROSOFT_REPLIES.smtpAuthDisabled,
+        ...withMailbox(mailbox),
+      }),
     clientNotAuthenticated: (mailbox) =>
-      push({ protocol: 'smtp', stage: 'mail', reply: MICROSOFT_REPLIES.clientNotAuthenticated, ...withMailbox(mailbox) }),
+      push({
+        protocol: 'smtp',
+        stage: 'mail',
+        reply: MICROSOFT_REPLIES.clientNotAuthenticated,
+        ...withMailbox(mailbox),
+      }),
     tokenExpiringSoon: (mailbox) =>
-      push({ protocol: 'smtp', stage: 'auth', reply: MICROSOFT_REPLIES.tokenExpiringSoon, ...withMailbox(mailbox) }),
+      push({
+        protocol: 'smtp',
+        stage: 'auth',
+        reply: MICROSOFT_REPLIES.tokenExpiringSoon,
+        ...withMailbox(mailbox),
+      }),
     pop3TemporaryFailure: (mailbox) =>
       push({
         protocol: 'pop3',

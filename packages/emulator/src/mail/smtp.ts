@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import type { Authorizer } from './auth.js';
-import { MICROSOFT_REPLIES, type MailScript } from './script.js';
+import { type MailScript, MICROSOFT_REPLIES } from './script.js';
 import { type MailStore, normaliseMailbox } from './store.js';
 import type { MailServersOptions } from './types.js';
 
@@ -42,6 +42,7 @@ function buildOptions(context: SmtpContext, secure: boolean): SMTPServerOptions 
     allowInsecureAuth: false,
     size: 35 * 1024 * 1024,
     closeTimeout: 100,
+    disableReverseLookup: true, // no DNS in tests; the lookup only slows every connection
     logger: false,
     disabledCommands: secure ? ['STARTTLS'] : [],
     onAuth(auth, _session, callback) {
@@ -76,7 +77,9 @@ function buildOptions(context: SmtpContext, secure: boolean): SMTPServerOptions 
       if (!mailbox) return callback(replyError('530 5.7.57 Client not authenticated to send mail'));
       const from = normaliseMailbox(address.address);
       if (from && from !== mailbox && !canActAs(mailbox, from)) {
-        return callback(replyError('550 5.7.60 SMTP; Client does not have permissions to send as this sender'));
+        return callback(
+          replyError('550 5.7.60 SMTP; Client does not have permissions to send as this sender'),
+        );
       }
       return callback();
     },
@@ -99,7 +102,10 @@ function buildOptions(context: SmtpContext, secure: boolean): SMTPServerOptions 
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
         const to = session.envelope.rcptTo.map((rcpt) => normaliseMailbox(rcpt.address));
         for (const rcpt of new Set(to)) store.deliver(rcpt, raw, { envelope: { from, to } });
-        return callback(null, `2.6.0 Queued mail for delivery (${to.length} recipient${to.length === 1 ? '' : 's'})`);
+        return callback(
+          null,
+          `2.6.0 Queued mail for delivery (${to.length} recipient${to.length === 1 ? '' : 's'})`,
+        );
       });
     },
   };

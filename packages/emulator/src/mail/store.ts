@@ -130,7 +130,9 @@ export function createMailStore(): MailStore {
         subject: decodeWords(headerValue(headers, 'subject') ?? ''),
       });
     },
-    list: (mailbox, folder = 'INBOX') => [...(foldersOf(mailbox).get(normaliseFolder(folder))?.messages ?? [])],
+    list: (mailbox, folder = 'INBOX') => [
+      ...(foldersOf(mailbox).get(normaliseFolder(folder))?.messages ?? []),
+    ],
     all: () => [...mailboxes.values()].flatMap((folders) => [...folders.values()].flatMap((f) => f.messages)),
     folders: (mailbox) => [...foldersOf(mailbox).values()],
     folder: (mailbox, name) => foldersOf(mailbox).get(normaliseFolder(name)),

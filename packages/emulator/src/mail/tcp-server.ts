@@ -24,6 +24,8 @@ export async function startTcpServer(options: TcpServerOptions): Promise<Running
   const sockets = new Set<Socket>();
   const server: Server = createServer((raw) => {
     sockets.add(raw);
+    // Untagged and tagged lines are separate writes; Nagle + delayed ACK would add ~40 ms each.
+    raw.setNoDelay(true);
     raw.on('close', () => sockets.delete(raw));
     raw.on('error', () => raw.destroy());
     let socket: Socket = raw;
@@ -33,9 +35,15 @@ export async function startTcpServer(options: TcpServerOptions): Promise<Running
       socket = secureSocket;
     }
     const connection = createLineConnection(socket, options.secure);
-    const begin = options.secure ? new Promise<void>((resolve) => socket.once('secure', resolve)) : Promise.resolve();
+    // A failed handshake closes the socket without 'secure'; no session is started then.
+    const begin = options.secure
+      ? new Promise<boolean>((resolve) => {
+          socket.once('secure', () => resolve(true));
+          socket.once('close', () => resolve(false));
+        })
+      : Promise.resolve(true);
     begin
-      .then(() => options.onConnection(connection))
+      .then((ready) => (ready ? options.onConnection(connection) : undefined))
       .catch(() => undefined)
       .finally(() => connection.close());
   });

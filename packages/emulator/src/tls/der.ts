@@ -63,8 +63,7 @@ export function flagBitString(firstByte: number): Buffer {
   return tlv(0x03, Buffer.from([unused, firstByte]));
 }
 
-export const bitString = (content: Buffer): Buffer =>
-  tlv(0x03, Buffer.concat([Buffer.from([0]), content]));
+export const bitString = (content: Buffer): Buffer => tlv(0x03, Buffer.concat([Buffer.from([0]), content]));
 
 /** UTCTime (valid until 2049) or GeneralizedTime, as RFC 5280 prescribes. */
 export function time(date: Date): Buffer {
@@ -90,6 +89,8 @@ export function ipAddressBytes(address: string): Buffer {
   const zeros = tail === undefined ? [] : new Array(8 - headGroups.length - tailGroups.length).fill('0');
   const groups = [...headGroups, ...zeros, ...tailGroups];
   const out = Buffer.alloc(16);
-  groups.forEach((group, index) => out.writeUInt16BE(Number.parseInt(group, 16), index * 2));
+  groups.forEach((group, index) => {
+    out.writeUInt16BE(Number.parseInt(group, 16), index * 2);
+  });
   return out;
 }

@@ -133,7 +133,9 @@ function subjectAltNames(hostnames: string[]): Buffer {
   return sequence(
     ...names.map((name) => {
       const bare = name.replace(/^\[|\]$/g, '');
-      return isIP(bare) ? tlv(0x87, ipAddressBytes(bare)) : tlv(0x82, Buffer.from(name.toLowerCase(), 'ascii'));
+      return isIP(bare)
+        ? tlv(0x87, ipAddressBytes(bare))
+        : tlv(0x82, Buffer.from(name.toLowerCase(), 'ascii'));
     }),
   );
 }
@@ -153,7 +155,9 @@ export async function createLocalCa(options: LocalCaOptions = {}): Promise<Local
   const notBefore = new Date(now - BACKDATE_MS);
   const notAfter = new Date(now + VALIDITY_MS);
   const caKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const caName = distinguishedName(options.commonName ?? `Mailplug Emulator Local CA ${new Date(now).toISOString()}`);
+  const caName = distinguishedName(
+    options.commonName ?? `Mailplug Emulator Local CA ${new Date(now).toISOString()}`,
+  );
   const caKeyId = keyIdentifier(caKeys.publicKey);
   const caCertPem = buildCertificatePem({
     subject: caName,

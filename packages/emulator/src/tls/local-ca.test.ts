@@ -3,7 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, createServer, type Server } from 'node:tls';
+import { type ConnectionOptions, connect, createServer, type Server } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ipAddressBytes } from './der.js';
 import { createLocalCa } from './index.js';
@@ -20,7 +20,7 @@ async function listen(keyPem: string, certPem: string): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-function handshake(options: Parameters<typeof connect>[0]): Promise<string> {
+function handshake(options: ConnectionOptions): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(options, () => {
       let data = '';

@@ -1,0 +1,252 @@
+/**
+ * End to end: the real google-auth-library against @mailplug/emulator's Google endpoints, sending
+ * through @mailplug/protocol-smtp with XOAUTH2 to the emulator's SMTP server.
+ */
+import { isMailplugError, type MailplugError } from '@mailplug/core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createGmailOAuth, type GmailOAuthSession } from '../src/index.js';
+import {
+  bindSession,
+  consentWithScopes,
+  type GoogleTestBed,
+  headlessAuthorize,
+  MAIL_SCOPE,
+  type SessionHandle,
+  sendThroughEmulator,
+  startGoogleTestBed,
+  subjectsDelivered,
+  watchOutboundConnections,
+} from './helpers.js';
+
+const definition = createGmailOAuth({ earlyRefreshMs: 5_000, retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 } });
+const net = watchOutboundConnections();
+const open: SessionHandle<GmailOAuthSession>[] = [];
+
+function bind(bed: GoogleTestBed, settings = bed.settings, extra: Parameters<typeof bindSession>[3] = {}) {
+  const handle = bindSession<GmailOAuthSession>(definition, bed, settings, extra);
+  open.push(handle);
+  return handle;
+}
+
+async function signIn(handle: SessionHandle<GmailOAuthSession>, ca?: string) {
+  const start = await handle.session.beginSignIn();
+  return handle.session.completeSignIn(await headlessAuthorize(start, ca));
+}
+
+async function failure(promise: Promise<unknown>): Promise<MailplugError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!isMailplugError(error)) throw new Error(`expected a MailplugError, got ${String(error)}`);
+  return error;
+}
+
+afterEach(async () => {
+  for (const h of open.splice(0)) await h.session.dispose();
+});
+
+afterAll(() => {
+  net.restore();
+  expect(net.destinations.length).toBeGreaterThan(0);
+  expect(net.nonLoopback()).toEqual([]);
+});
+
+describe('gmail-oauth sign-in and send (rotating refresh tokens)', () => {
+  let bed: GoogleTestBed;
+  beforeAll(async () => {
+    bed = await startGoogleTestBed({ googleRotatesRefreshTokens: true, lifetimes: { accessToken: 60 } });
+  });
+  afterAll(() => bed.stop());
+
+  it('signs in headlessly, records the mailbox and sends with XOAUTH2', async () => {
+    const h = bind(bed);
+    const identity = await signIn(h);
+    expect(identity.mailbox).toBe('alice@contoso.test');
+    expect(identity.subject).toBeTruthy();
+    expect(h.changes).toContainEqual({ type: 'added', accountId: 'acct', identity });
+
+    const status = await h.session.checkAuthorization();
+    expect(status.state).toBe('authorized');
+    expect(status.identity?.mailbox).toBe('alice@contoso.test');
+    expect(status.grantedScopes).toEqual(expect.arrayContaining([MAIL_SCOPE, 'openid', 'email']));
+    expect(status.accessTokenExpiresAt).toBeGreaterThan(Date.now());
+
+    const result = await sendThroughEmulator(bed, h.session, 'first send');
+    expect(result.accepted).toEqual(['bob@contoso.test']);
+    expect(subjectsDelivered(bed)).toContain('first send');
+    const grants = bed.emulator.events.list({ kind: 'grant', flavour: 'google' }).map((e) => e.grant);
+    expect(grants).toContain('authorization_code');
+  });
+
+  it('refreshes silently after expiry, saves every rotated refresh token and sends again', async () => {
+    const h = bind(bed);
+    await signIn(h);
+    const first = await h.session.getCredential({ protocol: 'smtp' });
+    const firstRefresh = ((await h.store.get('acct:tokens')) as { refreshToken: string }).refreshToken;
+
+    h.advance(70); // past the 60 s access-token lifetime, at the emulator and in the session
+    await sendThroughEmulator(bed, h.session, 'after refresh');
+    const second = await h.session.getCredential({ protocol: 'smtp' });
+    expect(second.accessToken).not.toBe(first.accessToken);
+    const secondRefresh = ((await h.store.get('acct:tokens')) as { refreshToken: string }).refreshToken;
+    expect(secondRefresh).not.toBe(firstRefresh);
+    expect(h.changes).toContainEqual({ type: 'changed', accountId: 'acct', reason: 'rotated' });
+
+    // The emulator killed the first refresh token when it rotated; only the saved one works now.
+    h.advance(70);
+    await sendThroughEmulator(bed, h.session, 'after second refresh');
+    expect(subjectsDelivered(bed)).toEqual(expect.arrayContaining(['after refresh', 'after second refresh']));
+    expect((await h.session.checkAuthorization()).state).toBe('authorized');
+  });
+});
+
+describe('gmail-oauth failures', () => {
+  let bed: GoogleTestBed;
+  beforeAll(async () => {
+    bed = await startGoogleTestBed({ lifetimes: { accessToken: 60 } });
+  });
+  afterAll(() => bed.stop());
+
+  it('granular consent without the Gmail box fails at sign-in with GMAIL_SCOPE_NOT_GRANTED', async () => {
+    bed.emulator.identity.config.autoApprove = false;
+    try {
+      const h = bind(bed);
+      const start = await h.session.beginSignIn();
+      const params = await consentWithScopes(bed, start, ['openid', 'email']);
+      const error = await failure(h.session.completeSignIn(params));
+      expect(error.code).toBe('GMAIL_SCOPE_NOT_GRANTED');
+      expect(error.action).toBe('user');
+      expect(error.hint).toContain('Read, compose, send and permanently delete all your email from Gmail');
+      expect(await h.session.checkAuthorization()).toMatchObject({ state: 'signInRequired' });
+    } finally {
+      bed.emulator.identity.config.autoApprove = 'first-user';
+    }
+  });
+
+  it('a wrong client secret is an admin error at code exchange', async () => {
+    const h = bind(bed, bed.settings, { secrets: { 'emulator-google-client-secret': 'GOCSPX-wrong-secret-value' } });
+    const error = await failure(signIn(h));
+    expect(error.code).toBe('GMAIL_CLIENT_INVALID');
+    expect(error.action).toBe('admin');
+    expect(JSON.stringify(error.toJSON())).not.toContain('GOCSPX-wrong-secret-value');
+  });
+
+  it('signing in as another mailbox than configured is refused', async () => {
+    const h = bind(bed, { ...bed.settings, mailbox: 'bob@contoso.test' });
+    const start = await h.session.beginSignIn();
+    expect(new URL(start.url).searchParams.get('login_hint')).toBe('bob@contoso.test');
+    bed.emulator.identity.config.autoApprove = 'alice@contoso.test';
+    try {
+      const error = await failure(h.session.completeSignIn(await headlessAuthorize(start)));
+      expect(error.code).toBe('GMAIL_WRONG_ACCOUNT');
+      expect(error.hint).toContain('bob@contoso.test');
+    } finally {
+      bed.emulator.identity.config.autoApprove = 'first-user';
+    }
+  });
+
+  it('429 and 503 from the token endpoint are retried and never reported as bad credentials', async () => {
+    const h = bind(bed);
+    await signIn(h);
+    h.advance(70);
+    const once = bed.emulator.inject.google({ status: 503, times: 1 });
+    await expect(h.session.getCredential({ protocol: 'smtp' })).resolves.toMatchObject({ kind: 'oauth2', user: 'alice@contoso.test' });
+    expect(once.hits).toBe(1);
+
+    h.advance(70);
+    const always = bed.emulator.inject.google({ status: 429, retryAfterSeconds: 0, times: Number.POSITIVE_INFINITY });
+    const error = await failure(h.session.getCredential({ protocol: 'smtp' }));
+    always.remove();
+    expect(error.code).toBe('TRANSIENT');
+    expect(error.action).toBe('retry');
+    expect(always.hits).toBe(3); // the retry ceiling of this session, not an endless loop
+
+    // A Retry-After longer than the retry ceiling is honoured: give up now, tell the host when.
+    const slow = bed.emulator.inject.google({ status: 429, retryAfterSeconds: 30, times: Number.POSITIVE_INFINITY });
+    const later = await failure(h.session.getCredential({ protocol: 'smtp' }));
+    slow.remove();
+    expect(later).toMatchObject({ code: 'TRANSIENT', retryAfterMs: 30_000 });
+    expect(slow.hits).toBe(1);
+    expect(await h.session.checkAuthorization()).toMatchObject({ state: 'authorized' });
+    expect(h.changes.some((c) => c.type === 'reauthRequired')).toBe(false);
+  });
+
+  it('a revoked refresh token raises reauthRequired (event and state) and nothing is sent', async () => {
+    const h = bind(bed);
+    await signIn(h);
+    const { refreshToken } = (await h.store.get('acct:tokens')) as { refreshToken: string };
+    const revoke = await fetch(`${bed.httpBase}/revoke?token=${encodeURIComponent(refreshToken)}`, { method: 'POST' });
+    expect(revoke.status).toBe(200);
+    h.advance(70);
+
+    const before = subjectsDelivered(bed).length;
+    const error = await failure(sendThroughEmulator(bed, h.session, 'must not arrive'));
+    expect(error.code).toBe('REAUTH_REQUIRED');
+    expect(error.action).toBe('user');
+    expect(subjectsDelivered(bed)).toHaveLength(before);
+
+    const event = h.changes.find((c) => c.type === 'reauthRequired');
+    expect(event).toMatchObject({ type: 'reauthRequired', accountId: 'acct' });
+    expect(event?.type === 'reauthRequired' && event.error.hint).toMatch(/7 days.*Testing/);
+    const status = await h.session.checkAuthorization();
+    expect(status.state).toBe('reauthRequired');
+    expect(status.identity?.mailbox).toBe('alice@contoso.test');
+    // No retry loop: further sends fail fast without asking Google again.
+    const refusals = bed.emulator.events.list({ kind: 'grant-refused', flavour: 'google' }).length;
+    await expect(h.session.getCredential({ protocol: 'smtp' })).rejects.toMatchObject({ code: 'REAUTH_REQUIRED' });
+    expect(bed.emulator.events.list({ kind: 'grant-refused', flavour: 'google' })).toHaveLength(refusals);
+  });
+
+  it('signing in again after REAUTH_REQUIRED restores sending', async () => {
+    const h = bind(bed);
+    await signIn(h);
+    bed.emulator.identity.expireRefreshTokens('alice@contoso.test');
+    h.advance(70);
+    await expect(h.session.getCredential({ protocol: 'smtp' })).rejects.toMatchObject({ code: 'REAUTH_REQUIRED' });
+    await signIn(h);
+    await sendThroughEmulator(bed, h.session, 'after re-auth');
+    expect(subjectsDelivered(bed)).toContain('after re-auth');
+  });
+
+  it('signOut revokes the grant at Google, forgets tokens and fires removed', async () => {
+    const h = bind(bed);
+    await signIn(h);
+    const { refreshToken } = (await h.store.get('acct:tokens')) as { refreshToken: string };
+    await h.session.signOut();
+    expect(bed.emulator.events.list({ kind: 'revoked', flavour: 'google' }).length).toBeGreaterThan(0);
+    expect(h.changes.at(-1)).toEqual({ type: 'removed', accountId: 'acct' });
+    expect(await h.store.get('acct:tokens')).toBeUndefined();
+    await expect(h.session.getCredential({ protocol: 'smtp' })).rejects.toMatchObject({ code: 'SIGN_IN_REQUIRED' });
+    // The refresh token is dead at the identity provider too.
+    const res = await fetch(`${bed.httpBase}/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: String(bed.settings.clientId), client_secret: bed.secrets['emulator-google-client-secret'] ?? '' }),
+    });
+    expect(await res.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('signInWithLoopback serves its own 127.0.0.1 redirect on an ephemeral port', async () => {
+    const h = bind(bed, { ...bed.settings, redirectUri: 'http://127.0.0.1/callback' });
+    let opened = '';
+    const identity = await h.session.signInWithLoopback({
+      openUrl: async (url) => {
+        opened = url;
+        // The "browser": follow Google's redirect to the loopback listener.
+        const res = await fetch(url, { redirect: 'manual' });
+        await fetch(res.headers.get('location') ?? '');
+      },
+    });
+    expect(identity.mailbox).toBe('alice@contoso.test');
+    expect(new URL(opened).searchParams.get('redirect_uri')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    await expect(h.session.getCredential({ protocol: 'imap' })).resolves.toMatchObject({ user: 'alice@contoso.test' });
+  });
+
+  it('works over https with the emulator CA given in the ca setting', async () => {
+    const h = bind(bed, bed.httpsSettings);
+    expect(String(bed.httpsSettings.tokenUrl).startsWith('https://')).toBe(true);
+    await expect(signIn(h, bed.emulator.caCertPem)).resolves.toMatchObject({ mailbox: 'alice@contoso.test' });
+    await sendThroughEmulator(bed, h.session, 'over https');
+    expect(subjectsDelivered(bed)).toContain('over https');
+  });
+});

@@ -1,0 +1,184 @@
+/** One app-only account: client credentials (secret or certificate) for a service mailbox. */
+import { ConfidentialClientApplication } from '@azure/msal-node';
+import {
+  type AuthProvider,
+  type AuthProviderInit,
+  type AuthorizationStatus,
+  type CredentialRequest,
+  CoreErrorCode,
+  Emitter,
+  type MailplugError,
+  type OAuth2Credential,
+  type SessionChange,
+  type TokenManagerOptions,
+  type TokenSet,
+  createTokenManager,
+  mailplugError,
+  resolveSecret,
+} from '@mailplug/core';
+import {
+  MicrosoftErrorCode,
+  buildMsalConfiguration,
+  classifyEntraError,
+  isMicrosoftMailProtocol,
+} from '@mailplug/microsoft-identity';
+import { explainSmtpFailure } from './diagnose.js';
+import { M365_APP_ONLY_PROVIDER_ID, type M365AppOnlySettings, parseM365AppOnlySettings } from './settings.js';
+
+export interface M365AppOnlySessionOptions {
+  readonly onRequest?: (info: { readonly method: 'GET' | 'POST'; readonly url: string }) => void;
+  readonly tokenManager?: Pick<TokenManagerOptions, 'earlyRefreshMs' | 'retry' | 'sleep' | 'random' | 'expiringSoonWindowMs'>;
+}
+
+export interface M365AppOnlySession extends AuthProvider {
+  readonly settings: M365AppOnlySettings;
+  /**
+   * Explains a protocol failure in terms of the admin step that is missing (Exchange service
+   * principal / mailbox permission, Authenticated SMTP). Returns the error unchanged otherwise.
+   * Proposed as an optional `diagnose(error)` member of the spec's AuthProvider.
+   */
+  diagnose(error: unknown): MailplugError | unknown;
+}
+
+const APP_ROLE_OF: Record<string, string> = { smtp: 'SMTP.SendAsApp', imap: 'IMAP.AccessAsApp', pop3: 'POP.AccessAsApp' };
+
+export function createM365AppOnlySession(init: AuthProviderInit, options: M365AppOnlySessionOptions = {}): M365AppOnlySession {
+  const settings = parseM365AppOnlySettings(init.settings);
+  const { accountId } = init;
+  const emitter = new Emitter<SessionChange>();
+  let appPromise: Promise<ConfidentialClientApplication> | undefined;
+
+  function app(): Promise<ConfidentialClientApplication> {
+    appPromise ??= (async () => {
+      const credentials = settings.certificate
+        ? {
+            clientCertificate: {
+              privateKey: await resolveSecret(init.secrets, settings.certificate.privateKey, 'the certificate private key'),
+              ...(settings.certificate.thumbprint.length === 64
+                ? { thumbprintSha256: settings.certificate.thumbprint }
+                : { thumbprint: settings.certificate.thumbprint }),
+            },
+          }
+        : settings.clientSecret
+          ? { clientSecret: await resolveSecret(init.secrets, settings.clientSecret, 'the client secret') }
+          : {};
+      // No cache plugin: app-only tokens live in the TokenManager; msal's in-memory cache is enough.
+      return new ConfidentialClientApplication(
+        buildMsalConfiguration({
+          clientId: settings.clientId,
+          tenant: settings.tenant,
+          cloud: settings.cloud,
+          ...(settings.authorityHost ? { authorityHost: settings.authorityHost } : {}),
+          ...(settings.ca ? { ca: settings.ca } : {}),
+          ...credentials,
+          ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+          ...(init.logger ? { logger: init.logger } : {}),
+        }),
+      );
+    })();
+    appPromise.catch(() => {
+      appPromise = undefined;
+    });
+    return appPromise;
+  }
+
+  async function acquire(forceRefresh: boolean): Promise<TokenSet> {
+    const result = await (await app()).acquireTokenByClientCredential({ scopes: [settings.scope], skipCache: forceRefresh });
+    if (!result) {
+      throw mailplugError(MicrosoftErrorCode.SignInFailed, 'retry', 'Microsoft Entra ID returned no token.', 'Try again shortly.');
+    }
+    return {
+      accessToken: result.accessToken,
+      expiresAt: result.expiresOn ? result.expiresOn.getTime() : Date.now() + 3600_000,
+      scopes: result.scopes.length > 0 ? [...result.scopes] : [settings.scope],
+      user: settings.mailbox,
+      extra: { tenantId: result.tenantId || settings.tenant },
+    };
+  }
+
+  const knownExpiries = {
+    ...(settings.secretExpiresAt !== undefined && settings.clientSecret ? { clientSecret: settings.secretExpiresAt } : {}),
+    ...(settings.certificateExpiresAt !== undefined && settings.certificate ? { certificate: settings.certificateExpiresAt } : {}),
+  };
+  const tokens = createTokenManager({
+    accountId,
+    store: init.tokenStore,
+    classify: classifyEntraError,
+    knownExpiries,
+    ...(init.now ? { now: init.now } : {}),
+    ...(init.logger ? { logger: init.logger } : {}),
+    ...options.tokenManager,
+    refresh: () => acquire(true),
+  });
+  const forwarding = tokens.onDidChange((event) => emitter.fire(event));
+
+  // No user ever signs in: the first credential request acquires and saves the first token.
+  let first: Promise<void> | undefined;
+  async function ensureToken(): Promise<void> {
+    if (await tokens.load()) return;
+    first ??= (async () => {
+      try {
+        await tokens.save(await acquire(false));
+      } catch (error) {
+        throw classifyEntraError(error);
+      } finally {
+        first = undefined;
+      }
+    })();
+    await first;
+  }
+
+  async function getCredential(request: CredentialRequest): Promise<OAuth2Credential> {
+    if (!isMicrosoftMailProtocol(request.protocol)) {
+      throw mailplugError(
+        CoreErrorCode.ProtocolMismatch,
+        'developer',
+        `Microsoft 365 app-only access does not cover "${request.protocol}".`,
+        'Use smtp, imap or pop3 with this provider.',
+      );
+    }
+    await ensureToken();
+    return tokens.getCredential(request);
+  }
+
+  return {
+    providerId: M365_APP_ONLY_PROVIDER_ID,
+    accountId,
+    settings,
+    getCredential,
+    async checkAuthorization(): Promise<AuthorizationStatus> {
+      const credentialExpiresAt = settings.clientSecret ? settings.secretExpiresAt : settings.certificateExpiresAt;
+      const base = {
+        identity: { mailbox: settings.mailbox, tenantId: settings.tenant },
+        ...(credentialExpiresAt !== undefined ? { credentialExpiresAt } : {}),
+      };
+      try {
+        const credential = await getCredential({ protocol: 'smtp' });
+        return { state: 'authorized', ...base, grantedScopes: credential.scopes, accessTokenExpiresAt: credential.expiresAt };
+      } catch (error) {
+        const problem = classifyEntraError(error);
+        return { state: problem.action === 'retry' ? 'authorized' : 'misconfigured', ...base, grantedScopes: [], problem };
+      }
+    },
+    async signOut() {
+      // Nothing to revoke for client credentials; forget the cached token.
+      await tokens.clear();
+      appPromise = undefined;
+      emitter.fire({ type: 'removed', accountId });
+    },
+    diagnose(error: unknown) {
+      return explainSmtpFailure(error, settings) ?? error;
+    },
+    onDidChangeSession: emitter.event,
+    dispose() {
+      forwarding.dispose();
+      tokens.dispose();
+      emitter.dispose();
+    },
+  };
+}
+
+/** The application permission (app role) an admin grants for a protocol. */
+export function appRoleFor(protocol: string): string | undefined {
+  return APP_ROLE_OF[protocol];
+}

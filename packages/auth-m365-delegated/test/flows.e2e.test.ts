@@ -1,0 +1,108 @@
+import { createMemoryTokenStore, isMailplugError, type MailplugError } from '@mailplug/core';
+import type { Emulator } from '@mailplug/emulator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createM365DelegatedSession } from '../src/index.js';
+import { emulatorFor, followAuthorize, initFor, requestLog, sendOne } from './helpers.js';
+
+const PUBLIC_APP = '5a1e7c00-0000-4000-8000-00000000a002';
+
+describe('m365-delegated device code, errors and SSO hand-off', () => {
+  let emulator: Emulator;
+  beforeAll(async () => {
+    emulator = await emulatorFor();
+  });
+  afterAll(async () => {
+    await emulator?.stop();
+  });
+
+  const publicInit = (id: string) => initFor(emulator, { clientId: PUBLIC_APP, clientSecret: undefined }, createMemoryTokenStore(), id);
+
+  it('signs in with a device code approved through the emulator, then sends', async () => {
+    const log = requestLog();
+    const session = createM365DelegatedSession(publicInit('dev-1'), { onRequest: log.onRequest });
+    const prompts: string[] = [];
+    const identity = await session.signInWithDeviceCode!({
+      onPrompt: (prompt) => {
+        prompts.push(prompt.message);
+        expect(prompt.verificationUri).toContain('/devicelogin');
+        emulator.identity.approveDeviceCode(prompt.userCode, 'alice@contoso.test');
+      },
+    });
+    expect(identity.mailbox).toBe('alice@contoso.test');
+    expect(prompts).toHaveLength(1);
+    expect((await sendOne(emulator, session, 'alice@contoso.test', 'device')).accepted).toHaveLength(1);
+    expect(log.hosts()).toEqual(['127.0.0.1']);
+    session.dispose();
+  });
+
+  it('cancels a device code sign-in through an AbortSignal', async () => {
+    const session = createM365DelegatedSession(publicInit('dev-2'));
+    const controller = new AbortController();
+    const error = await session.signInWithDeviceCode!({ onPrompt: () => controller.abort(), signal: controller.signal }).catch(
+      (e: unknown) => e,
+    );
+    expect(isMailplugError(error) && error.code).toBe('M365_SIGN_IN_CANCELLED');
+    session.dispose();
+  });
+
+  const injected: Array<[number, string, RegExp]> = [
+    [50076, 'M365_MFA_REQUIRED', /multi-factor/],
+    [50126, 'M365_WRONG_PASSWORD', /password/],
+    [54005, 'M365_CODE_ALREADY_REDEEMED', /Start the sign-in again/],
+    [65001, 'M365_CONSENT_REQUIRED', /admin consent/],
+    [53003, 'M365_CONDITIONAL_ACCESS', /Conditional Access/],
+    [700016, 'M365_APP_NOT_FOUND', /client\) ID/],
+    [7000215, 'M365_CLIENT_SECRET_INVALID', /Value/],
+    [90002, 'M365_TENANT_NOT_FOUND', /tenant\) ID/],
+    [70011, 'M365_INVALID_SCOPE', /Graph/],
+  ];
+  for (const [aadsts, code, hint] of injected) {
+    it(`surfaces AADSTS${aadsts} at code redemption as ${code}`, async () => {
+      const session = createM365DelegatedSession(initFor(emulator, {}, createMemoryTokenStore(), `err-${aadsts}`));
+      const params = await followAuthorize((await session.beginSignIn!()).url, emulator.caCertPem);
+      emulator.inject.microsoft({ aadsts, endpoint: 'token', times: 1 });
+      const error = (await session.completeSignIn!(params).catch((e: unknown) => e)) as MailplugError;
+      expect(error.code).toBe(code);
+      expect(error.hint).toMatch(hint);
+      expect(error.details?.aadsts).toBe(`AADSTS${aadsts}`);
+      session.dispose();
+    });
+  }
+
+  it('reports a 5xx from the token endpoint as transient, not as bad credentials', async () => {
+    const session = createM365DelegatedSession(initFor(emulator, {}, createMemoryTokenStore(), 'err-503'));
+    const params = await followAuthorize((await session.beginSignIn!()).url, emulator.caCertPem);
+    emulator.inject.microsoft({ status: 503, endpoint: 'token', times: 1 });
+    const error = (await session.completeSignIn!(params).catch((e: unknown) => e)) as MailplugError;
+    expect(error.code).toBe('TRANSIENT');
+    expect(error.action).toBe('retry');
+    session.dispose();
+  });
+
+  it('refuses a sign-in by someone other than the configured mailbox', async () => {
+    const session = createM365DelegatedSession(initFor(emulator, { mailbox: 'bob@contoso.test' }, createMemoryTokenStore(), 'mm'));
+    // login_hint names bob, but force alice through a host-side hint to simulate the wrong user.
+    const start = await session.beginSignIn!({ loginHint: 'alice@contoso.test' });
+    const error = await session.completeSignIn!(await followAuthorize(start.url, emulator.caCertPem)).catch((e: unknown) => e);
+    expect(isMailplugError(error) && error.code).toBe('M365_MAILBOX_MISMATCH');
+    session.dispose();
+  });
+
+  it('hands off an existing host session: incremental consent first, silent afterwards; mailbox must match', async () => {
+    const store = createMemoryTokenStore();
+    const session = createM365DelegatedSession(initFor(emulator, {}, store, 'sso'));
+    const claims = { preferred_username: 'alice@contoso.test' };
+    const first = await session.signInWithExistingAccount({ idTokenClaims: claims });
+    expect(first.status).toBe('consentRequired');
+    if (first.status !== 'consentRequired') return;
+    const url = new URL(first.signIn.url);
+    expect(url.searchParams.get('login_hint')).toBe('alice@contoso.test');
+    expect(url.searchParams.get('prompt')).toBe('consent');
+    await session.completeSignIn!(await followAuthorize(first.signIn.url, emulator.caCertPem));
+    const second = await session.signInWithExistingAccount({ loginHint: 'alice@contoso.test' });
+    expect(second.status).toBe('signedIn');
+    const wrong = await session.signInWithExistingAccount({ loginHint: 'bob@contoso.test' }).catch((e: unknown) => e);
+    expect(isMailplugError(wrong) && wrong.code).toBe('M365_MAILBOX_MISMATCH');
+    session.dispose();
+  });
+});

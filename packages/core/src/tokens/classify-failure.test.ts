@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { mailplugError } from '../errors/codes.js';
+import { classifyFailure } from './classify-failure.js';
+
+const cases: Array<[string, unknown, string, string]> = [
+  ['HTTP 429', { status: 429 }, 'TRANSIENT', 'retry'],
+  ['HTTP 503 (statusCode)', { statusCode: 503 }, 'TRANSIENT', 'retry'],
+  ['gaxios 500', { response: { status: 500, data: {} } }, 'TRANSIENT', 'retry'],
+  ['ECONNRESET', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'TRANSIENT', 'retry'],
+  ['ETIMEDOUT', Object.assign(new Error('connect'), { code: 'ETIMEDOUT' }), 'TRANSIENT', 'retry'],
+  ['EAI_AGAIN', Object.assign(new Error('dns'), { code: 'EAI_AGAIN' }), 'TRANSIENT', 'retry'],
+  [
+    'fetch failed wrapping undici',
+    new TypeError('fetch failed', {
+      cause: Object.assign(new Error('x'), { code: 'UND_ERR_CONNECT_TIMEOUT' }),
+    }),
+    'TRANSIENT',
+    'retry',
+  ],
+  ['AbortError', Object.assign(new Error('aborted'), { name: 'AbortError' }), 'TRANSIENT', 'retry'],
+  ['TimeoutError', new DOMException('timed out', 'TimeoutError'), 'TRANSIENT', 'retry'],
+  ['temporarily_unavailable', { error: 'temporarily_unavailable' }, 'TRANSIENT', 'retry'],
+  ['invalid_grant body', { status: 400, error: 'invalid_grant' }, 'REAUTH_REQUIRED', 'user'],
+  [
+    'msal ServerError',
+    Object.assign(new Error('AADSTS70043: expired'), { errorCode: 'invalid_grant' }),
+    'REAUTH_REQUIRED',
+    'user',
+  ],
+  [
+    'gaxios invalid_grant',
+    { response: { status: 400, data: { error: 'invalid_grant' } } },
+    'REAUTH_REQUIRED',
+    'user',
+  ],
+  ['interaction_required', { error: 'interaction_required' }, 'REAUTH_REQUIRED', 'user'],
+  ['invalid_client', { status: 401, error: 'invalid_client' }, 'CONFIG_INVALID', 'admin'],
+  [
+    'unauthorized_client in text',
+    new Error('unauthorized_client: Client is unauthorized'),
+    'CONFIG_INVALID',
+    'admin',
+  ],
+  ['ENOTFOUND', Object.assign(new Error('getaddrinfo'), { code: 'ENOTFOUND' }), 'CONFIG_INVALID', 'admin'],
+  [
+    'TLS',
+    Object.assign(new Error('self signed'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }),
+    'CONFIG_INVALID',
+    'admin',
+  ],
+  ['HTTP 403', { status: 403 }, 'CONFIG_INVALID', 'admin'],
+  ['invalid_scope', { error: 'invalid_scope' }, 'CONFIG_INVALID', 'developer'],
+  ['access_denied', { error: 'access_denied' }, 'SIGN_IN_DENIED', 'user'],
+  ['unknown', new Error('boom'), 'TOKEN_REFRESH_FAILED', 'developer'],
+  ['a string', 'weird', 'TOKEN_REFRESH_FAILED', 'developer'],
+];
+
+describe('classifyFailure', () => {
+  it.each(cases)('%s → %s (%s)', (_name, input, code, action) => {
+    const error = classifyFailure(input);
+    expect(error.code).toBe(code);
+    expect(error.action).toBe(action);
+    expect(error.hint.length).toBeGreaterThan(10);
+  });
+
+  it('returns a MailplugError unchanged', () => {
+    const original = mailplugError('X', 'admin', 'm', 'h');
+    expect(classifyFailure(original)).toBe(original);
+  });
+
+  it('reads Retry-After in seconds from plain and Headers objects, and retryAfterMs directly', () => {
+    expect(classifyFailure({ status: 429, headers: { 'retry-after': '7' } }).retryAfterMs).toBe(7000);
+    const headers = new Headers({ 'Retry-After': '2' });
+    expect(classifyFailure({ response: { status: 503, headers } }).retryAfterMs).toBe(2000);
+    expect(classifyFailure({ status: 429, retryAfterMs: 1234 }).retryAfterMs).toBe(1234);
+  });
+
+  it('keeps structured facts (status, OAuth error, AADSTS) in details', () => {
+    const error = classifyFailure(
+      Object.assign(new Error('AADSTS700082: expired'), { errorCode: 'invalid_grant' }),
+    );
+    expect(error.details).toMatchObject({ oauthError: 'invalid_grant', aadsts: '700082' });
+  });
+});

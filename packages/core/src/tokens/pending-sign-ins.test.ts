@@ -1,0 +1,92 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isMailplugError, type MailplugError } from '../errors/mailplug-error.js';
+import { createEncryptedFileTokenStore } from './encrypted-file-store.js';
+import { createMemoryTokenStore } from './memory-store.js';
+import { createPendingSignIns, createPkcePair } from './pending-sign-ins.js';
+
+async function caught(promise: Promise<unknown>): Promise<MailplugError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isMailplugError(error)) return error;
+    throw error;
+  }
+  throw new Error('expected a MailplugError');
+}
+
+describe('createPendingSignIns', () => {
+  it('issues a 32-byte base64url state and consumes it exactly once', async () => {
+    const pending = createPendingSignIns({ store: createMemoryTokenStore() });
+    const { state, expiresAt } = await pending.issue('acme', {
+      verifier: 'v-123',
+      redirectUri: 'http://x/cb',
+    });
+    expect(state).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(Buffer.from(state, 'base64url')).toHaveLength(32);
+    expect(expiresAt).toBeGreaterThan(Date.now());
+    expect((await pending.issue('acme', {})).state).not.toBe(state);
+    expect(await pending.consume(state)).toEqual({
+      accountId: 'acme',
+      data: { verifier: 'v-123', redirectUri: 'http://x/cb' },
+    });
+    const second = await caught(pending.consume(state));
+    expect([second.code, second.action]).toEqual(['SIGN_IN_STATE_INVALID', 'user']);
+    expect(second.hint).toMatch(/sign-in again/);
+  });
+
+  it('concurrent consumes of one state: exactly one wins', async () => {
+    const pending = createPendingSignIns({ store: createMemoryTokenStore() });
+    const { state } = await pending.issue('acme', { n: 1 });
+    const results = await Promise.allSettled(Array.from({ length: 10 }, () => pending.consume(state)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  });
+
+  it('rejects expired and unknown states and prunes abandoned ones', async () => {
+    const clock = { now: 1_000_000 };
+    const store = createMemoryTokenStore();
+    const pending = createPendingSignIns({ store, ttlMs: 60_000, now: () => clock.now });
+    const { state, expiresAt } = await pending.issue('acme', {});
+    expect(expiresAt).toBe(1_060_000);
+    const abandoned = await pending.issue('acme', {});
+    clock.now += 60_000;
+    const expired = await caught(pending.consume(state));
+    expect(expired.code).toBe('SIGN_IN_STATE_INVALID');
+    expect(expired.message).toMatch(/expired/);
+    expect(expired.message).not.toContain(state);
+    await pending.issue('acme', {}); // prunes the abandoned, expired entry
+    expect(await store.get(`pending-sign-in:${abandoned.state}`)).toBeUndefined();
+    expect((await caught(pending.consume(randomBytes(32).toString('base64url')))).code).toBe(
+      'SIGN_IN_STATE_INVALID',
+    );
+    expect((await caught(pending.consume('not a state'))).code).toBe('SIGN_IN_STATE_INVALID');
+  });
+
+  it('works across instances sharing a store file (multi-instance hosts)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mailplug-pending-'));
+    try {
+      const key = randomBytes(32).toString('hex');
+      const path = join(dir, 'tokens.bin');
+      const a = createPendingSignIns({ store: createEncryptedFileTokenStore({ path, key }) });
+      const b = createPendingSignIns({ store: createEncryptedFileTokenStore({ path, key }) });
+      const { state } = await a.issue('acme', { verifier: 'abc' });
+      expect(await b.consume(state)).toEqual({ accountId: 'acme', data: { verifier: 'abc' } });
+      expect((await caught(a.consume(state))).code).toBe('SIGN_IN_STATE_INVALID');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('createPkcePair', () => {
+  it('returns a 43-char verifier and its S256 challenge', () => {
+    const { verifier, challenge, method } = createPkcePair();
+    expect(method).toBe('S256');
+    expect(verifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(challenge).toBe(createHash('sha256').update(verifier).digest('base64url'));
+    expect(createPkcePair().verifier).not.toBe(verifier);
+  });
+});

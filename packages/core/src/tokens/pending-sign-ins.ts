@@ -1,0 +1,109 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { CoreErrorCode, mailplugError } from '../errors/codes.js';
+import type { StoredValue, TokenStore } from '../spec/v1/stores.js';
+
+export interface PendingSignInsOptions {
+  readonly store: TokenStore;
+  /** How long a sign-in may take from redirect to callback. Default 10 minutes. */
+  readonly ttlMs?: number;
+  readonly now?: () => number;
+}
+
+export interface PendingSignIns {
+  /** Remember `data` (PKCE verifier, redirect URI...) for one sign-in; put `state` in the authorize URL. */
+  issue(accountId: string, data: Record<string, StoredValue>): Promise<{ state: string; expiresAt: number }>;
+  /** Returns and forgets the sign-in for `state`. Fails with SIGN_IN_STATE_INVALID when unknown, used or expired. */
+  consume(state: string): Promise<{ accountId: string; data: Record<string, StoredValue> }>;
+}
+
+interface PendingRecord {
+  accountId: string;
+  data: Record<string, StoredValue>;
+  expiresAt: number;
+}
+
+const INDEX_KEY = 'pending-sign-ins:index';
+const entryKey = (state: string) => `pending-sign-in:${state}`;
+
+/**
+ * OAuth `state` bookkeeping kept in the TokenStore, so the callback may land on another instance
+ * of a multi-instance host. States are 32 random bytes (base64url), single-use and expire after
+ * `ttlMs`. An index of outstanding states lets `issue` prune abandoned sign-ins.
+ *
+ * @example
+ * const pending = createPendingSignIns({ store });
+ * const pkce = createPkcePair();
+ * const { state } = await pending.issue('acme', { verifier: pkce.verifier });
+ * // ...redirect with state + pkce.challenge; on callback:
+ * const { accountId, data } = await pending.consume(query.state);
+ */
+export function createPendingSignIns(options: PendingSignInsOptions): PendingSignIns {
+  const { store } = options;
+  const ttlMs = options.ttlMs ?? 10 * 60_000;
+  const now = options.now ?? Date.now;
+
+  const invalid = (reason: string) =>
+    mailplugError(
+      CoreErrorCode.SignInStateInvalid,
+      'user',
+      `The sign-in response ${reason}.`,
+      'Start the sign-in again from the account settings.',
+      { details: { reason } },
+    );
+
+  async function readIndex(): Promise<Record<string, number>> {
+    const value = await store.get(INDEX_KEY);
+    return value && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, number>)
+      : {};
+  }
+
+  return {
+    async issue(accountId, data) {
+      const state = randomBytes(32).toString('base64url');
+      const expiresAt = now() + ttlMs;
+      const record: PendingRecord = { accountId, data, expiresAt };
+      await store.withLock(INDEX_KEY, async () => {
+        const index = await readIndex();
+        for (const [old, oldExpiry] of Object.entries(index)) {
+          if (oldExpiry <= now()) {
+            delete index[old];
+            await store.delete(entryKey(old));
+          }
+        }
+        await store.set(entryKey(state), record as unknown as StoredValue);
+        index[state] = expiresAt;
+        await store.set(INDEX_KEY, index);
+      });
+      return { state, expiresAt };
+    },
+
+    async consume(state) {
+      if (typeof state !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(state))
+        throw invalid('has a malformed state');
+      return store.withLock(INDEX_KEY, async () => {
+        const record = (await store.get(entryKey(state))) as unknown as PendingRecord | undefined;
+        if (!record) throw invalid('does not match a sign-in in progress (unknown or already used)');
+        // Delete before checking expiry: an expired state is as dead as a used one.
+        await store.delete(entryKey(state));
+        const index = await readIndex();
+        delete index[state];
+        await store.set(INDEX_KEY, index);
+        if (record.expiresAt <= now()) throw invalid('arrived after the sign-in expired');
+        return { accountId: record.accountId, data: record.data };
+      });
+    },
+  };
+}
+
+/**
+ * A PKCE verifier (32 random bytes, base64url) and its S256 challenge (RFC 7636).
+ *
+ * @example
+ * const { verifier, challenge, method } = createPkcePair();
+ */
+export function createPkcePair(): { verifier: string; challenge: string; method: 'S256' } {
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  return { verifier, challenge, method: 'S256' };
+}

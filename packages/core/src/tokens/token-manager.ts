@@ -1,0 +1,420 @@
+import { CoreErrorCode, mailplugError } from '../errors/codes.js';
+import { isMailplugError, type MailplugError } from '../errors/mailplug-error.js';
+import { registerSecret } from '../errors/redact.js';
+import type { SessionChange } from '../spec/v1/auth-provider.js';
+import type { CredentialRequest, OAuth2Credential } from '../spec/v1/credential.js';
+import type { Logger, StoredValue, TokenStore } from '../spec/v1/stores.js';
+import { type Disposable, Emitter, type Event } from '../util/disposable.js';
+import { classifyFailure } from './classify-failure.js';
+import { readTokenSet, toStoredTokenSet, validateRefreshResult } from './token-set.js';
+
+/** What the manager persists per account (`${accountId}:tokens`). */
+export interface TokenSet {
+  accessToken: string;
+  /** Epoch ms. */
+  expiresAt: number;
+  refreshToken?: string;
+  refreshTokenExpiresAt?: number;
+  scopes: string[];
+  user: string;
+  extra?: Record<string, StoredValue>;
+}
+
+export interface TokenRefreshContext {
+  readonly forceRefresh: boolean;
+  /** Aborted when the manager is disposed. One caller giving up does not cancel a shared refresh. */
+  readonly signal?: AbortSignal;
+}
+
+export interface TokenManagerOptions {
+  accountId: string;
+  store: TokenStore;
+  /** Obtain a fresh TokenSet (refresh_token grant, client credentials, msal silent...). May throw anything. */
+  refresh(current: TokenSet | undefined, ctx: TokenRefreshContext): Promise<TokenSet>;
+  /** Map a thrown error to a MailplugError (AADSTS, Google invalid_grant...). Default {@link classifyFailure}. */
+  classify?(error: unknown): MailplugError;
+  /** Refresh this long before expiry. Default 5 minutes. */
+  earlyRefreshMs?: number;
+  /** Transient-failure retries: total attempts, exponential base and ceiling. Default 4 / 500 / 30 000 ms. */
+  retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  /** Fire `expiringSoon` when an expiry falls within this window. Default 14 days. */
+  expiringSoonWindowMs?: number;
+  /** Epoch ms expiries of the app's own credentials, announced through `expiringSoon`. */
+  knownExpiries?: { clientSecret?: number; certificate?: number };
+  now?(): number;
+  sleep?(ms: number): Promise<void>;
+  /** Source of jitter in [0, 1). For tests. Default `Math.random`. */
+  random?(): number;
+  logger?: Logger;
+}
+
+export type AccountAuthState = 'authorized' | 'signInRequired' | 'reauthRequired';
+
+export interface TokenManager extends Disposable {
+  /** Silent: a cached or refreshed bearer token; throws a MailplugError, never prompts. */
+  getCredential(req: CredentialRequest): Promise<OAuth2Credential>;
+  /** Persist tokens after an interactive sign-in; clears a reauthRequired state. */
+  save(tokens: TokenSet): Promise<void>;
+  load(): Promise<TokenSet | undefined>;
+  /** Sign-out: forget tokens and state. */
+  clear(): Promise<void>;
+  state(): Promise<AccountAuthState>;
+  /** 'changed' (refreshed | rotated), 'reauthRequired', 'expiringSoon'. */
+  readonly onDidChange: Event<SessionChange>;
+}
+
+interface PersistedReauth {
+  status: 'reauthRequired';
+  since: number;
+  message: string;
+  hint: string;
+  reason: string;
+}
+
+/** Shared per store and account, so two managers for one account in a process also share a refresh. */
+const inflightByStore = new WeakMap<TokenStore, Map<string, Promise<TokenSet>>>();
+
+/**
+ * Silent credentials for one account: cached access token until `earlyRefreshMs` before expiry,
+ * then exactly one refresh in flight per account (in this process via a shared promise, across
+ * processes via `store.withLock(`${accountId}:refresh`)` and a re-read of the store). Rotated
+ * refresh tokens are always persisted. Failures are classified: transient → retried with
+ * exponential backoff and full jitter, then TRANSIENT; user → account state `reauthRequired`
+ * (persisted, event once, no further refresh calls until `save()`); admin/developer → thrown.
+ *
+ * @example
+ * const tokens = createTokenManager({
+ *   accountId: 'acme-billing', store,
+ *   refresh: (current) => refreshWithGoogle(current?.refreshToken),
+ * });
+ * const credential = await tokens.getCredential({ protocol: 'smtp' });
+ */
+export function createTokenManager(options: TokenManagerOptions): TokenManager {
+  const { accountId, store, logger } = options;
+  if (!accountId) {
+    throw mailplugError(
+      CoreErrorCode.ConfigInvalid,
+      'developer',
+      'createTokenManager needs an accountId.',
+      'Pass the id of the account.',
+    );
+  }
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const random = options.random ?? Math.random;
+  const classify = options.classify ?? classifyFailure;
+  const earlyRefreshMs = options.earlyRefreshMs ?? 5 * 60_000;
+  const attempts = Math.max(1, options.retry?.attempts ?? 4);
+  const baseDelayMs = options.retry?.baseDelayMs ?? 500;
+  const maxDelayMs = options.retry?.maxDelayMs ?? 30_000;
+  const expiringSoonWindowMs = options.expiringSoonWindowMs ?? 14 * 24 * 60 * 60_000;
+  const tokensKey = `${accountId}:tokens`;
+  const stateKey = `${accountId}:state`;
+  const lockKey = `${accountId}:refresh`;
+
+  const emitter = new Emitter<SessionChange>();
+  const lifetime = new AbortController();
+  const announcedExpiries = new Set<string>();
+  let reauthAnnounced = false;
+  let disposed = false;
+
+  let inflight = inflightByStore.get(store);
+  if (!inflight) {
+    inflight = new Map();
+    inflightByStore.set(store, inflight);
+  }
+  const shared = inflight;
+
+  const isFresh = (tokens: TokenSet) => tokens.expiresAt - now() > earlyRefreshMs;
+
+  const signInRequired = () =>
+    mailplugError(
+      CoreErrorCode.SignInRequired,
+      'user',
+      `Account "${accountId}" has no saved sign-in.`,
+      'Sign in to the mail account.',
+      { details: { accountId } },
+    );
+
+  function assertUsable(): void {
+    if (disposed) {
+      throw mailplugError(
+        CoreErrorCode.ConfigInvalid,
+        'developer',
+        `The token manager for account "${accountId}" was disposed.`,
+        'Create a new token manager (or provider session) instead of reusing a disposed one.',
+      );
+    }
+  }
+
+  async function readTokens(): Promise<TokenSet | undefined> {
+    const tokens = readTokenSet(await store.get(tokensKey));
+    if (tokens) registerTokenSecrets(tokens);
+    return tokens;
+  }
+
+  async function readReauth(): Promise<PersistedReauth | undefined> {
+    const value = await store.get(stateKey);
+    if (value && typeof value === 'object' && !Array.isArray(value) && value.status === 'reauthRequired') {
+      return value as unknown as PersistedReauth;
+    }
+    return undefined;
+  }
+
+  function reauthErrorFrom(state: PersistedReauth): MailplugError {
+    return mailplugError(
+      CoreErrorCode.ReauthRequired,
+      'user',
+      `Account "${accountId}" must sign in again: ${state.message}`,
+      state.hint || 'Sign in to the mail account again.',
+      { details: { accountId, reason: state.reason, since: state.since } },
+    );
+  }
+
+  /** Throws REAUTH_REQUIRED when the account is marked, announcing it once per manager. */
+  async function throwIfReauthRequired(): Promise<void> {
+    const state = await readReauth();
+    if (!state) return;
+    const error = reauthErrorFrom(state);
+    if (!reauthAnnounced) {
+      reauthAnnounced = true;
+      emitter.fire({ type: 'reauthRequired', accountId, error });
+    }
+    throw error;
+  }
+
+  function announceExpiries(tokens: TokenSet | undefined): void {
+    const candidates: Array<['refreshToken' | 'clientSecret' | 'certificate', number | undefined]> = [
+      ['refreshToken', tokens?.refreshTokenExpiresAt],
+      ['clientSecret', options.knownExpiries?.clientSecret],
+      ['certificate', options.knownExpiries?.certificate],
+    ];
+    for (const [what, expiresAt] of candidates) {
+      if (expiresAt === undefined || expiresAt - now() > expiringSoonWindowMs) continue;
+      const id = `${what}:${expiresAt}`;
+      if (announcedExpiries.has(id)) continue;
+      announcedExpiries.add(id);
+      logger?.warn('Mailplug credential expires soon', { accountId, what, expiresAt });
+      emitter.fire({ type: 'expiringSoon', accountId, what, expiresAt });
+    }
+  }
+
+  async function refreshWithRetry(current: TokenSet, forceRefresh: boolean): Promise<TokenSet> {
+    let last: MailplugError | undefined;
+    let made = 0;
+    while (made < attempts) {
+      if (lifetime.signal.aborted) break;
+      made++;
+      let result: TokenSet;
+      try {
+        result = await options.refresh(current, { forceRefresh, signal: lifetime.signal });
+      } catch (error) {
+        const classified = safeClassify(error);
+        if (classified.action !== 'retry') throw classified;
+        last = classified;
+        if (made >= attempts) break;
+        // Full jitter under an exponential cap; the server's Retry-After is a floor, the ceiling holds.
+        const cap = Math.min(maxDelayMs, baseDelayMs * 2 ** (made - 1));
+        let wait = Math.floor(random() * cap);
+        if (classified.retryAfterMs !== undefined) {
+          if (classified.retryAfterMs > maxDelayMs) break;
+          wait = Math.max(wait, classified.retryAfterMs);
+        }
+        logger?.warn('Mailplug token refresh failed transiently; retrying', {
+          accountId,
+          attempt: made,
+          delayMs: wait,
+          code: classified.code,
+        });
+        await sleep(wait);
+        continue;
+      }
+      return validateRefreshResult(result, current, accountId);
+    }
+    throw mailplugError(
+      CoreErrorCode.Transient,
+      'retry',
+      `Could not refresh the access token for account "${accountId}" after ${made} attempt(s): ${last?.message ?? 'cancelled'}`,
+      'Mailplug will try again on the next send; if it keeps failing, check that this machine can reach the identity provider.',
+      {
+        cause: last,
+        details: { accountId, attempts: made, lastCode: last?.code },
+        ...(last?.retryAfterMs !== undefined ? { retryAfterMs: last.retryAfterMs } : {}),
+      },
+    );
+  }
+
+  function safeClassify(error: unknown): MailplugError {
+    try {
+      const mapped = classify(error);
+      return isMailplugError(mapped) ? mapped : classifyFailure(error);
+    } catch {
+      return classifyFailure(error);
+    }
+  }
+
+  async function runRefresh(seen: TokenSet, forceRefresh: boolean): Promise<TokenSet> {
+    // Events fire after the lock is released so a listener calling save() cannot wait on us.
+    const events: SessionChange[] = [];
+    try {
+      return await store.withLock(lockKey, async () => {
+        const reauth = await readReauth();
+        if (reauth) throw reauthErrorFrom(reauth);
+        const current = await readTokens();
+        if (!current) throw signInRequired();
+        // Another process (or an earlier refresh here) may have refreshed while we waited.
+        const refreshedElsewhere = current.accessToken !== seen.accessToken;
+        if (isFresh(current) && (!forceRefresh || refreshedElsewhere)) return current;
+
+        let next: TokenSet;
+        try {
+          next = await refreshWithRetry(current, forceRefresh);
+        } catch (error) {
+          if (isMailplugError(error) && error.action === 'user') {
+            const state: PersistedReauth = {
+              status: 'reauthRequired',
+              since: now(),
+              message: error.message,
+              hint: error.hint,
+              reason: error.code,
+            };
+            await store.set(stateKey, state as unknown as StoredValue);
+            const reauthError =
+              error.code === CoreErrorCode.ReauthRequired
+                ? error
+                : mailplugError(CoreErrorCode.ReauthRequired, 'user', error.message, error.hint, {
+                    cause: error,
+                    details: { ...error.details, accountId, reason: error.code },
+                  });
+            if (!reauthAnnounced) {
+              reauthAnnounced = true;
+              events.push({ type: 'reauthRequired', accountId, error: reauthError });
+            }
+            logger?.warn('Mailplug account must sign in again', { accountId, code: error.code });
+            throw reauthError;
+          }
+          throw error;
+        }
+        // Rotated refresh tokens are always kept; a response without one keeps the old one.
+        const merged: TokenSet = next.refreshToken
+          ? next
+          : {
+              ...next,
+              ...(current.refreshToken !== undefined ? { refreshToken: current.refreshToken } : {}),
+              ...(next.refreshTokenExpiresAt === undefined && current.refreshTokenExpiresAt !== undefined
+                ? { refreshTokenExpiresAt: current.refreshTokenExpiresAt }
+                : {}),
+            };
+        registerTokenSecrets(merged);
+        await store.set(tokensKey, toStoredTokenSet(merged));
+        const rotated = merged.refreshToken !== current.refreshToken;
+        events.push({ type: 'changed', accountId, reason: rotated ? 'rotated' : 'refreshed' });
+        logger?.debug('Mailplug access token refreshed', { accountId, rotated, expiresAt: merged.expiresAt });
+        return merged;
+      });
+    } finally {
+      for (const event of events) emitter.fire(event);
+    }
+  }
+
+  function refreshOnce(seen: TokenSet, forceRefresh: boolean): Promise<TokenSet> {
+    const existing = shared.get(accountId);
+    if (existing) return existing;
+    const promise = runRefresh(seen, forceRefresh).finally(() => {
+      if (shared.get(accountId) === promise) shared.delete(accountId);
+    });
+    shared.set(accountId, promise);
+    return promise;
+  }
+
+  return {
+    onDidChange: emitter.event,
+
+    async getCredential(req) {
+      assertUsable();
+      await throwIfReauthRequired();
+      const tokens = await readTokens();
+      if (!tokens) throw signInRequired();
+      announceExpiries(tokens);
+      const usable =
+        !req.forceRefresh && isFresh(tokens)
+          ? tokens
+          : await withCallerSignal(refreshOnce(tokens, req.forceRefresh === true), req.signal);
+      if (usable !== tokens) announceExpiries(usable);
+      return {
+        kind: 'oauth2',
+        user: usable.user,
+        accessToken: usable.accessToken,
+        expiresAt: usable.expiresAt,
+        scopes: [...usable.scopes],
+      };
+    },
+
+    async save(tokens) {
+      assertUsable();
+      const valid = validateRefreshResult(tokens, undefined, accountId);
+      registerTokenSecrets(valid);
+      await store.withLock(lockKey, async () => {
+        await store.set(tokensKey, toStoredTokenSet(valid));
+        await store.delete(stateKey);
+      });
+      reauthAnnounced = false;
+      announceExpiries(valid);
+    },
+
+    load: readTokens,
+
+    async clear() {
+      // Under the refresh lock, so a refresh finishing elsewhere cannot resurrect the tokens.
+      await store.withLock(lockKey, async () => {
+        await store.delete(tokensKey);
+        await store.delete(stateKey);
+      });
+      reauthAnnounced = false;
+    },
+
+    async state() {
+      if (await readReauth()) return 'reauthRequired';
+      return (await readTokens()) ? 'authorized' : 'signInRequired';
+    },
+
+    dispose() {
+      disposed = true;
+      lifetime.abort();
+      emitter.dispose();
+    },
+  };
+}
+
+function registerTokenSecrets(tokens: TokenSet): void {
+  registerSecret(tokens.accessToken);
+  registerSecret(tokens.refreshToken);
+}
+
+/** Lets one caller stop waiting without cancelling the refresh other callers share. */
+function withCallerSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  const cancelled = () =>
+    mailplugError(
+      CoreErrorCode.Timeout,
+      'retry',
+      'Waiting for the access token was cancelled.',
+      'Try the operation again.',
+      { cause: signal.reason },
+    );
+  if (signal.aborted) return Promise.reject(cancelled());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(cancelled());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,216 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isMailplugError, type MailplugError } from '../src/errors/mailplug-error.js';
+import { createMailer, FOOTER_LIMITS, type Mailer, type MailerOptions } from '../src/mailer/index.js';
+import { createRegistry, type Registry } from '../src/registry/index.js';
+import { createMemorySecretStore } from '../src/secrets/index.js';
+import {
+  createTestTokenStore,
+  type ProviderLog,
+  passwordProvider,
+  receiveProtocol,
+  recordingSendProtocol,
+  type SentRecord,
+  sendAccount,
+} from './helpers.js';
+
+let registry: Registry;
+let mailer: Mailer | undefined;
+let wire: { sent: SentRecord[]; connects: number; closes: number };
+let providerLog: ProviderLog;
+const allowed = new Set(['alice']);
+
+function makeMailer(overrides: Partial<MailerOptions> = {}): Mailer {
+  mailer = createMailer({
+    registry,
+    secrets: createMemorySecretStore({
+      'office-password': 'office-pass-123',
+      'bob-password': 'bob-pass-456',
+    }),
+    tokenStore: createTestTokenStore(),
+    permissions: { canSendOnBehalfOfOrganization: async (user) => allowed.has(user) },
+    ...overrides,
+  });
+  return mailer;
+}
+
+async function caught(promise: Promise<unknown>): Promise<MailplugError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!isMailplugError(err)) throw new Error(`expected a MailplugError, got ${String(err)}`);
+  return err;
+}
+
+const message = { to: 'client@example.com', subject: 'Invoice', text: 'Please find it attached.' };
+
+beforeEach(() => {
+  wire = { sent: [], connects: 0, closes: 0 };
+  providerLog = { created: [], disposed: [] };
+  registry = createRegistry();
+  registry.register(passwordProvider(providerLog));
+  registry.register(recordingSendProtocol(wire));
+  registry.register(receiveProtocol());
+});
+afterEach(async () => {
+  await mailer?.dispose();
+  mailer = undefined;
+  await registry.dispose();
+});
+
+describe('createMailer: footer limits', () => {
+  it('refuses a plain-text footer over 500 and an HTML footer over 2,000 characters', () => {
+    const text = () => makeMailer({ footer: { text: 'x'.repeat(FOOTER_LIMITS.text + 1) } });
+    expect(text).toThrow(expect.objectContaining({ code: 'FOOTER_TOO_LONG', action: 'admin' }));
+    expect(() => makeMailer({ footer: { html: 'y'.repeat(2001) } })).toThrow(
+      expect.objectContaining({ hint: 'Shorten the HTML footer to at most 2000 characters (it has 2001).' }),
+    );
+    expect(() => makeMailer({ footer: { text: 'x'.repeat(500), html: 'y'.repeat(2000) } })).not.toThrow();
+  });
+});
+
+describe('mailer.send', () => {
+  it('sends from the identity with the footer on text and html, reusing one connection', async () => {
+    makeMailer({ footer: { text: 'Example Ltd, registered in Nowhere.' } });
+    const account = sendAccount();
+    const first = await mailer!.send({ account, actingUser: 'alice', message });
+    await mailer!.send({
+      account,
+      actingUser: 'alice',
+      message: { ...message, html: '<html><body><p>Hi</p></body></html>', from: 'other@example.com' },
+    });
+
+    expect(first).toEqual({ messageId: '<1@test>', accepted: ['client@example.com'], rejected: [] });
+    expect(wire.connects).toBe(1);
+    expect(providerLog.created).toHaveLength(1);
+    const [one, two] = wire.sent;
+    expect(one?.message.from).toEqual({ address: 'office@example.com', name: 'Example Office' });
+    expect(one?.message.text).toBe('Please find it attached.\n\nExample Ltd, registered in Nowhere.');
+    expect(one?.user).toBe('office');
+    expect(one?.server).toMatchObject({
+      host: 'smtp.example.com',
+      port: 587,
+      security: 'starttls',
+      timeoutMs: 120_000,
+    });
+    expect(two?.message.from).toBe('other@example.com');
+    expect(two?.message.html).toBe(
+      '<html><body><p>Hi</p><div class="mailplug-footer"><p>Example Ltd, registered in Nowhere.</p></div></body></html>',
+    );
+  });
+
+  it('refuses an organization account to a user without the permission, sending nothing', async () => {
+    makeMailer();
+    const err = await caught(mailer!.send({ account: sendAccount(), actingUser: 'mallory', message }));
+    expect(err.code).toBe('SEND_PERMISSION_DENIED');
+    expect(err.action).toBe('admin');
+    expect(err.hint).toContain('send on behalf of organization');
+    expect(wire.sent).toEqual([]);
+    expect(wire.connects).toBe(0);
+  });
+
+  it("never lets user B send with user A's account", async () => {
+    makeMailer();
+    const bobs = sendAccount({
+      id: 'bob-mailbox',
+      scope: { kind: 'user', owner: 'bob' },
+      auth: {
+        provider: 'test-password',
+        settings: { username: 'bob', password: { secretRef: 'bob-password' } },
+      },
+    });
+    const err = await caught(mailer!.send({ account: bobs, actingUser: 'alice', message }));
+    expect(err.code).toBe('SEND_PERMISSION_DENIED');
+    expect(err.message).toContain('"alice"');
+    expect(wire.sent).toEqual([]);
+    expect(providerLog.created).toEqual([]);
+
+    await mailer!.send({ account: bobs, actingUser: 'bob', message });
+    expect(wire.sent.map((s) => s.user)).toEqual(['bob']);
+  });
+
+  it('sends from a system account without an acting user, but requires one otherwise', async () => {
+    makeMailer();
+    await mailer!.send({ account: sendAccount({ id: 'notifications', scope: { kind: 'system' } }), message });
+    expect(wire.sent).toHaveLength(1);
+    const err = await caught(mailer!.send({ account: sendAccount(), message }));
+    expect(err).toMatchObject({ code: 'SEND_PERMISSION_DENIED', action: 'developer' });
+  });
+
+  it('refuses an invalid account with every issue, and a receive-only protocol', async () => {
+    makeMailer();
+    const broken = sendAccount({ server: { host: '', port: 0, security: 'starttls' } });
+    const invalid = await caught(mailer!.send({ account: broken, actingUser: 'alice', message }));
+    expect(invalid.code).toBe('CONFIG_INVALID');
+    expect(((invalid.details?.issues ?? []) as { path: string }[]).map((i) => i.path)).toEqual([
+      'server.host',
+      'server.port',
+    ]);
+
+    const receive = await caught(
+      mailer!.send({ account: sendAccount({ protocol: 'test-receive' }), actingUser: 'alice', message }),
+    );
+    expect(receive.code).toBe('PROTOCOL_MISMATCH');
+    expect(wire.sent).toEqual([]);
+  });
+
+  it('rebinds the provider and reconnects when the account settings change', async () => {
+    makeMailer();
+    await mailer!.send({ account: sendAccount(), actingUser: 'alice', message });
+    const moved = sendAccount({ server: { host: 'smtp2.example.com', port: 2525, security: 'tls' } });
+    await mailer!.send({ account: moved, actingUser: 'alice', message });
+    expect(wire.connects).toBe(2);
+    expect(wire.closes).toBe(1);
+    expect(providerLog.created).toHaveLength(1);
+
+    const renamed = sendAccount({
+      auth: {
+        provider: 'test-password',
+        settings: { username: 'office2', password: { secretRef: 'office-password' } },
+      },
+    });
+    await mailer!.send({ account: renamed, actingUser: 'alice', message });
+    expect(providerLog.created).toHaveLength(2);
+    expect(providerLog.disposed).toEqual(['office']);
+    expect(wire.sent.at(-1)?.user).toBe('office2');
+  });
+});
+
+describe('mailer sessions, probe and dispose', () => {
+  it('authProviderFor returns the cached bound session', async () => {
+    makeMailer();
+    const session = await mailer!.authProviderFor(sendAccount());
+    expect(session.accountId).toBe('office');
+    expect(await session.getCredential({ protocol: 'test-send' })).toEqual({
+      kind: 'password',
+      user: 'office',
+      password: 'office-pass-123',
+    });
+    expect(await mailer!.authProviderFor(sendAccount())).toBe(session);
+    expect(providerLog.created[0]?.settings).toEqual(sendAccount().auth.settings);
+  });
+
+  it('probe runs the protocol diagnostics with the bound provider', async () => {
+    makeMailer();
+    const report = await mailer!.probe(sendAccount());
+    expect(report.ok).toBe(true);
+    expect(report.steps[0]).toMatchObject({
+      id: 'auth',
+      label: 'Signed in as office',
+      detail: 'smtp.example.com',
+    });
+  });
+
+  it('dispose closes connections and disposes sessions, then refuses further use', async () => {
+    const local = makeMailer();
+    await local.send({ account: sendAccount(), actingUser: 'alice', message });
+    mailer = undefined;
+    await local.dispose();
+    await local.dispose();
+    expect(wire.closes).toBe(1);
+    expect(providerLog.disposed).toEqual(['office']);
+    await expect(local.send({ account: sendAccount(), actingUser: 'alice', message })).rejects.toMatchObject({
+      code: 'NOT_SUPPORTED',
+    });
+  });
+});

@@ -1,0 +1,271 @@
+/**
+ * Composition: one local CA, the identity handler on HTTPS and loopback HTTP, the web page, and
+ * the mail servers (SMTP/IMAP/POP3) validating tokens through the identity half.
+ */
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { buildAccountSettings, type EmulatorAccountSettings } from './identity/account-settings.js';
+import { createMsalNetworkClient, type MsalNetworkModule } from './identity/clients.js';
+import {
+  DEFAULT_TENANT_ID,
+  type IdentityConfigInput,
+  loadIdentityConfigFile,
+  type MicrosoftApp,
+  type TestUser,
+} from './identity/config.js';
+import type { IdentityEvents } from './identity/events.js';
+import { GOOGLE_PREFIX } from './identity/google.js';
+import { microsoftDiscovery } from './identity/microsoft.js';
+import { createIdentityProvider, type IdentityProvider } from './identity/provider.js';
+import { type MailServers, type MailServersOptions, type MailStore, startMailServers } from './mail/index.js';
+import { createLocalCa } from './tls/index.js';
+import { handleWeb } from './web/page.js';
+
+export interface EmulatorOptions {
+  /** Users, apps, clients, service accounts, lifetimes (merged over `configFile`). */
+  readonly identity?: IdentityConfigInput;
+  /** JSON file with the shape of `identity`. */
+  readonly configFile?: string;
+  /** HTTPS port (default 0 = ephemeral). */
+  readonly port?: number;
+  /** Plain HTTP port on loopback (default 0). */
+  readonly httpPort?: number;
+  /** Where the CA certificate is written (default: a fresh temp directory). */
+  readonly caDir?: string;
+  /** Start SMTP/IMAP/POP3 servers (default true). */
+  readonly mail?:
+    | boolean
+    | Pick<MailServersOptions, 'ports' | 'appMailboxPermissions' | 'canActAs' | 'tokenExpirySkewMs'>;
+}
+
+export interface RecordedRequest {
+  readonly method: string;
+  /** Path without the query string (queries may carry tokens). */
+  readonly path: string;
+  readonly secure: boolean;
+  readonly remoteAddress: string;
+  readonly at: number;
+}
+
+export interface EmulatorUrls {
+  readonly https: string;
+  readonly http: string;
+  /** `https://127.0.0.1:<port>/<tenant>` — msal's `authority`. */
+  microsoftAuthority(tenant?: string): string;
+  /** msal `knownAuthorities` entry for the emulator host. */
+  readonly microsoftKnownAuthority: string;
+  /** msal `authorityMetadata` (JSON string) so msal skips discovery requests. */
+  microsoftAuthorityMetadata(tenant?: string): string;
+  readonly googleBase: string;
+  /** google-auth-library `OAuth2Client` `endpoints` option. */
+  readonly googleEndpoints: {
+    oauth2AuthBaseUrl: string;
+    oauth2TokenUrl: string;
+    oauth2RevokeUrl: string;
+    tokenInfoUrl: string;
+  };
+  /** RFC 7662 endpoint on loopback HTTP (Dovecot `introspection_url`). */
+  readonly introspection: string;
+  readonly deviceLogin: string;
+  readonly web: string;
+}
+
+export interface Emulator {
+  readonly urls: EmulatorUrls;
+  readonly caCertPath: string;
+  readonly caCertPem: string;
+  readonly ports: {
+    https: number;
+    http: number;
+    smtp?: number;
+    smtps?: number;
+    imap?: number;
+    imaps?: number;
+    pop3?: number;
+    pop3s?: number;
+  };
+  readonly settings: Record<
+    'gmail-oauth' | 'm365-delegated' | 'm365-app-only' | 'basic',
+    EmulatorAccountSettings
+  >;
+  readonly users: readonly TestUser[];
+  readonly apps: readonly MicrosoftApp[];
+  readonly inject: IdentityProvider['inject'];
+  readonly events: IdentityEvents;
+  readonly identity: IdentityProvider;
+  /** The mail store (undefined with `mail: false`). */
+  readonly mail?: MailStore;
+  readonly mailServers?: MailServers;
+  /** Every request the identity/web servers received, in order. */
+  readonly requests: readonly RecordedRequest[];
+  /** An msal-node `system.networkClient` that trusts the emulator CA and refuses non-loopback hosts. */
+  readonly msalNetworkClient: MsalNetworkModule;
+  stop(): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/**
+ * Starts the emulator: Microsoft and Google identity endpoints on HTTPS (local CA) and loopback
+ * HTTP, the web page, and SMTP/IMAP/POP3 servers. Everything binds to 127.0.0.1.
+ *
+ * @example
+ * const emulator = await startEmulator({ identity: { autoApprove: 'first-user' } });
+ * const app = new ConfidentialClientApplication({
+ *   auth: { clientId, clientSecret, authority: emulator.urls.microsoftAuthority(), knownAuthorities: [emulator.urls.microsoftKnownAuthority] },
+ *   system: { networkClient: emulator.msalNetworkClient },
+ * });
+ * await emulator.stop();
+ */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const fromFile = options.configFile ? await loadIdentityConfigFile(options.configFile) : {};
+  const identity = createIdentityProvider({ ...fromFile, ...options.identity });
+  const ca = await createLocalCa({ dir: options.caDir, commonName: 'Mailplug emulator CA' });
+  const serverCert = ca.issueServerCert(['localhost', '127.0.0.1']);
+  const requests: RecordedRequest[] = [];
+  const host = '127.0.0.1';
+  let mailServers: MailServers | undefined;
+  let urls: EmulatorUrls | undefined;
+
+  const handler = (secure: boolean) => async (req: IncomingMessage, res: ServerResponse) => {
+    requests.push({
+      method: req.method ?? 'GET',
+      path: (req.url ?? '/').split('?')[0] ?? '/',
+      secure,
+      remoteAddress: req.socket.remoteAddress ?? '',
+      at: Date.now(),
+    });
+    const origin = `${secure ? 'https' : 'http'}://${req.headers.host ?? host}`;
+    try {
+      if (await identity.handle(req, res, origin)) return;
+      const web = handleWeb(req, res, {
+        events: identity.events,
+        messages: mailServers?.store,
+        caCertPem: ca.caCertPem,
+        requestCount: () => requests.length,
+        endpoints: () => endpointSummary(urls, mailServers),
+      });
+      if (!web) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            error: 'not_found',
+            error_description: `Nothing at ${req.method} ${req.url?.split('?')[0]}.`,
+          }),
+        );
+      }
+    } catch (error) {
+      // A bug must still answer like a server (500), never crash the emulator or hang the client.
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'server_error', error_description: (error as Error).message }));
+    }
+  };
+
+  const httpsServer = createHttpsServer({ key: serverCert.keyPem, cert: serverCert.certPem }, handler(true));
+  const httpServer = createHttpServer(handler(false));
+  const started: Server[] = [];
+  try {
+    const httpsPort = await listen(httpsServer, options.port ?? 0, host);
+    started.push(httpsServer);
+    const httpPort = await listen(httpServer, options.httpPort ?? 0, host);
+    started.push(httpServer);
+    if (options.mail !== false) {
+      const mailOptions = typeof options.mail === 'object' ? options.mail : {};
+      mailServers = await startMailServers({
+        tls: serverCert,
+        validateToken: identity.validateAccessToken,
+        passwordUsers: Object.fromEntries(identity.config.users.map((u) => [u.email, u.password])),
+        appMailboxPermissions: () => ['*'],
+        ...mailOptions,
+      });
+    }
+    const httpsOrigin = `https://${host}:${httpsPort}`;
+    const httpOrigin = `http://${host}:${httpPort}`;
+    const googleBase = `${httpsOrigin}${GOOGLE_PREFIX}`;
+    urls = {
+      https: httpsOrigin,
+      http: httpOrigin,
+      microsoftAuthority: (tenant = DEFAULT_TENANT_ID) => `${httpsOrigin}/${tenant}`,
+      microsoftKnownAuthority: `${host}:${httpsPort}`,
+      microsoftAuthorityMetadata: (tenant = DEFAULT_TENANT_ID) =>
+        JSON.stringify(microsoftDiscovery(httpsOrigin, tenant)),
+      googleBase,
+      googleEndpoints: {
+        oauth2AuthBaseUrl: `${googleBase}/o/oauth2/v2/auth`,
+        oauth2TokenUrl: `${googleBase}/token`,
+        oauth2RevokeUrl: `${googleBase}/revoke`,
+        tokenInfoUrl: `${googleBase}/tokeninfo`,
+      },
+      introspection: `${httpOrigin}/introspect`,
+      deviceLogin: `${httpsOrigin}/devicelogin`,
+      web: `${httpOrigin}/`,
+    };
+    const mailPorts = mailServers?.ports;
+    return {
+      urls,
+      caCertPath: ca.caCertPath,
+      caCertPem: ca.caCertPem,
+      ports: { https: httpsPort, http: httpPort, ...mailPorts },
+      settings: buildAccountSettings({
+        config: identity.config,
+        httpsOrigin,
+        googleBase,
+        caCertPem: ca.caCertPem,
+        mailPorts,
+      }),
+      users: identity.config.users,
+      apps: identity.config.microsoftApps,
+      inject: identity.inject,
+      events: identity.events,
+      identity,
+      mail: mailServers?.store,
+      mailServers,
+      requests,
+      msalNetworkClient: createMsalNetworkClient(ca.caCertPem),
+      async stop() {
+        await Promise.all([...started.map(close), mailServers?.close()]);
+      },
+    };
+  } catch (error) {
+    await Promise.all([...started.map(close), mailServers?.close()]);
+    throw error;
+  }
+}
+
+function endpointSummary(
+  urls: EmulatorUrls | undefined,
+  mail: MailServers | undefined,
+): Record<string, string> {
+  if (!urls) return {};
+  const out: Record<string, string> = {
+    'Microsoft authority': urls.microsoftAuthority(),
+    'Google base': urls.googleBase,
+    Introspection: urls.introspection,
+    'Device login': urls.deviceLogin,
+  };
+  if (mail) {
+    out.SMTP = `127.0.0.1:${mail.ports.smtp} (STARTTLS), ${mail.ports.smtps} (TLS)`;
+    out.IMAP = `127.0.0.1:${mail.ports.imap} (STARTTLS), ${mail.ports.imaps} (TLS)`;
+    out.POP3 = `127.0.0.1:${mail.ports.pop3} (STLS), ${mail.ports.pop3s} (TLS)`;
+  }
+  return out;
+}
