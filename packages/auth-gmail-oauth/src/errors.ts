@@ -218,7 +218,10 @@ export function classifyUserOAuthError(error: unknown, what = 'The request to Go
 }
 
 /** Maps the `error` query parameter Google sends back to the redirect URI. */
-export function classifyCallbackError(params: { error: string; error_description?: string | undefined }): MailplugError {
+export function classifyCallbackError(params: {
+  error: string;
+  error_description?: string | undefined;
+}): MailplugError {
   const { error, error_description: description } = params;
   if (error === 'access_denied') {
     return mailplugError(
@@ -241,7 +244,10 @@ export function classifyCallbackError(params: { error: string; error_description
     );
   }
   if (error === 'redirect_uri_mismatch' || error === 'invalid_client' || error === 'unauthorized_client') {
-    return classifyUserOAuthError({ response: { data: { error, error_description: description } } }, 'Sign-in');
+    return classifyUserOAuthError(
+      { response: { data: { error, error_description: description } } },
+      'Sign-in',
+    );
   }
   return mailplugError(
     GmailErrorCode.SignInFailed,
@@ -276,7 +282,10 @@ export function classifyServiceAccountError(
     return mailplugError(
       GmailErrorCode.ServiceAccountRejected,
       'admin',
-      `Google rejected the service account ${context.clientEmail ?? ''} (${oauthError}${description ? `: ${description}` : ''}).`.replace('  ', ' '),
+      `Google rejected the service account ${context.clientEmail ?? ''} (${oauthError}${description ? `: ${description}` : ''}).`.replace(
+        '  ',
+        ' ',
+      ),
       unknownUser
         ? `Check that ${context.mailbox} is an existing user of the Workspace domain that granted the delegation.`
         : 'Create a new JSON key for the service account in Google Cloud console (the key may have been deleted or the account disabled) and store it in the secret store.',

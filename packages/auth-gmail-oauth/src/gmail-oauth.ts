@@ -1,8 +1,8 @@
 import {
+  type AuthorizationStatus,
   type AuthProvider,
   type AuthProviderDefinition,
   type AuthProviderInit,
-  type AuthorizationStatus,
   type BeginSignInRequest,
   CoreErrorCode,
   type CredentialRequest,
@@ -11,8 +11,8 @@ import {
   createTokenManager,
   Emitter,
   isMailplugError,
-  isSecretRef,
   type MailboxIdentity,
+  mailplugError,
   type OAuth2Credential,
   type ProtocolId,
   registerSecret,
@@ -23,22 +23,19 @@ import {
   startLoopbackRedirect,
   type TokenManagerOptions,
   type TokenSet,
-  type ValidationIssue,
-  withDefaults,
-  mailplugError,
 } from '@mailplug/core';
 import { CodeChallengeMethod, type Credentials, OAuth2Client } from 'google-auth-library';
+import { classifyCallbackError, classifyUserOAuthError, GmailErrorCode, scopeNotGranted } from './errors.js';
 import {
-  classifyCallbackError,
-  classifyUserOAuthError,
-  GmailErrorCode,
-  scopeNotGranted,
-} from './errors.js';
+  expectedIssuers,
+  isLoopbackUri,
+  readGmailOAuthSettings,
+  validateGmailOAuthSettings,
+} from './gmail-settings.js';
 import { grantedScopes, identify, splitScopes } from './identity.js';
 import { GMAIL_OAUTH_PROVIDER_ID, gmailOAuthContribution } from './manifest.js';
 import {
   GMAIL_MAIL_SCOPE,
-  GOOGLE_PROVIDER,
   type GoogleEndpoints,
   type GoogleMailProtocol,
   isGoogleMailProtocol,
@@ -46,26 +43,6 @@ import {
   scopesToRequest,
 } from './provider-data.js';
 import { transporterOptionsFor, tuneTransporter } from './transport.js';
-
-/** Settings of a `gmail-oauth` account (validated against the manifest schema). */
-export interface GmailOAuthSettings {
-  readonly clientId: string;
-  readonly clientSecret: { readonly secretRef: string };
-  readonly redirectUri?: string;
-  readonly loginHint?: string;
-  readonly sendOnly?: boolean;
-  readonly authUrl?: string;
-  readonly tokenUrl?: string;
-  readonly revokeUrl?: string;
-  readonly tokenInfoUrl?: string;
-  readonly userInfoUrl?: string;
-  readonly certsUrl?: string;
-  readonly issuer?: string;
-  /** The mailbox this account is for: pre-fills Google's chooser; sign-in as anyone else is refused. */
-  readonly mailbox?: string;
-  /** PEM of an extra CA to trust for the identity endpoints (private deployments, the emulator). */
-  readonly ca?: string;
-}
 
 export interface GmailOAuthOptions {
   /** Register under another id (e.g. two labelled variants). Default `gmail-oauth`. */
@@ -99,10 +76,6 @@ export interface GmailOAuthSession extends AuthProvider {
   signInWithLoopback(options: LoopbackSignInOptions): Promise<MailboxIdentity>;
 }
 
-const ENDPOINT_KEYS = ['authUrl', 'tokenUrl', 'revokeUrl', 'tokenInfoUrl', 'userInfoUrl', 'certsUrl'] as const;
-const PROTOCOLS: readonly GoogleMailProtocol[] = ['smtp', 'imap', 'pop3'];
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
-
 /**
  * Gmail and Google Workspace with a user's own sign-in (OAuth 2.0 authorization code + PKCE,
  * offline access), built on google-auth-library.
@@ -131,84 +104,17 @@ export function createGmailOAuth(options: GmailOAuthOptions = {}): AuthProviderD
   };
 }
 
+const PROTOCOLS: readonly GoogleMailProtocol[] = ['smtp', 'imap', 'pop3'];
+
 /** The default instance, registered by `activate`. */
 export const gmailOAuth: AuthProviderDefinition = createGmailOAuth();
 
-/** Cross-field checks beyond the schema. */
-export function validateGmailOAuthSettings(settings: Readonly<Record<string, unknown>>): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  const { clientId, redirectUri } = settings;
-  if (typeof clientId === 'string' && clientId.includes('@')) {
-    issues.push({
-      path: 'clientId',
-      message: 'The Client ID looks like an email address.',
-      fix: 'Copy the Client ID (ending in .apps.googleusercontent.com) from Google Cloud console → APIs & Services → Credentials.',
-    });
-  }
-  if (typeof redirectUri === 'string') {
-    try {
-      const u = new URL(redirectUri);
-      if (u.protocol !== 'https:' && !(u.protocol === 'http:' && LOOPBACK_HOSTS.has(u.hostname))) {
-        issues.push({
-          path: 'redirectUri',
-          message: 'Google accepts plain http redirect URIs only on loopback addresses.',
-          fix: 'Use an https:// callback URL, or http://127.0.0.1 for a CLI/desktop host.',
-        });
-      }
-    } catch {
-      // The schema's url check reports it.
-    }
-  }
-  const overrides = ENDPOINT_KEYS.filter((k) => typeof settings[k] === 'string' && settings[k] !== '');
-  if (overrides.length > 0 && overrides.length < ENDPOINT_KEYS.length) {
-    const missing = ENDPOINT_KEYS.filter((k) => !overrides.includes(k));
-    issues.push({
-      path: missing[0] ?? 'tokenUrl',
-      message: `Only some Google endpoints are overridden (missing: ${missing.join(', ')}).`,
-      fix: 'Override every endpoint URL of the same identity platform, or none (a mix would send some requests to Google).',
-    });
-  }
-  return issues;
-}
-
-function readSettings(init: AuthProviderInit): GmailOAuthSettings {
-  const s = withDefaults(gmailOAuthContribution.settingsSchema, init.settings) as Partial<GmailOAuthSettings>;
-  if (typeof s.clientId !== 'string' || s.clientId === '' || !isSecretRef(s.clientSecret)) {
-    throw mailplugError(
-      CoreErrorCode.ConfigInvalid,
-      'admin',
-      `The Google account "${init.accountId}" needs a Client ID and a Client secret reference.`,
-      'Set auth.settings.clientId and auth.settings.clientSecret to { "secretRef": "<name in the secret store>" }.',
-      { details: { accountId: init.accountId } },
-    );
-  }
-  return s as GmailOAuthSettings;
-}
-
-/**
- * Google's issuers, or with an overridden token URL the `issuer` setting — by default the token
- * URL without its last path segment (`https://idp.example/google/token` → `https://idp.example/google`),
- * which is how Google-compatible platforms lay out their endpoints.
- */
-function expectedIssuers(settings: GmailOAuthSettings): string[] {
-  if (settings.issuer) return [settings.issuer];
-  if (!settings.tokenUrl || settings.tokenUrl === GOOGLE_PROVIDER.endpoints.tokenUrl) return [...GOOGLE_PROVIDER.issuers];
-  const u = new URL(settings.tokenUrl);
-  return [`${u.origin}${u.pathname.replace(/\/[^/]*$/, '')}`];
-}
-
-function isLoopbackUri(uri: string | undefined): uri is string {
-  if (!uri) return false;
-  try {
-    const u = new URL(uri);
-    return u.protocol === 'http:' && LOOPBACK_HOSTS.has(u.hostname);
-  } catch {
-    return false;
-  }
-}
-
-function createGmailOAuthSession(providerId: string, init: AuthProviderInit, options: GmailOAuthOptions): GmailOAuthSession {
-  const settings = readSettings(init);
+function createGmailOAuthSession(
+  providerId: string,
+  init: AuthProviderInit,
+  options: GmailOAuthOptions,
+): GmailOAuthSession {
+  const settings = readGmailOAuthSettings(init);
   const endpoints: GoogleEndpoints = resolveEndpoints(settings as unknown as Record<string, unknown>);
   const issuers = expectedIssuers(settings);
   const transporterOptions = transporterOptionsFor(settings.ca);
@@ -271,7 +177,8 @@ function createGmailOAuthSession(providerId: string, init: AuthProviderInit, opt
       const response = raw ?? credentials;
       if (!response.access_token) throw new Error('Google answered the refresh without an access token.');
       registerSecret(response.access_token);
-      const rotated = raw?.refresh_token && raw.refresh_token !== current.refreshToken ? raw.refresh_token : undefined;
+      const rotated =
+        raw?.refresh_token && raw.refresh_token !== current.refreshToken ? raw.refresh_token : undefined;
       if (rotated) {
         registerSecret(rotated);
         logger.info('Google rotated the refresh token; saving the new one.', { accountId });
@@ -351,7 +258,8 @@ function createGmailOAuthSession(providerId: string, init: AuthProviderInit, opt
         'Complete the sign-in on the account session that started it.',
       );
     }
-    if (params.error) throw classifyCallbackError({ error: params.error, error_description: params.error_description });
+    if (params.error)
+      throw classifyCallbackError({ error: params.error, error_description: params.error_description });
     if (!params.code) {
       throw mailplugError(
         CoreErrorCode.SignInStateInvalid,
@@ -364,7 +272,11 @@ function createGmailOAuthSession(providerId: string, init: AuthProviderInit, opt
     const client = await oauthClient(data.redirectUri);
     let response: Credentials;
     try {
-      ({ tokens: response } = await client.getToken({ code: params.code, codeVerifier: data.codeVerifier, redirect_uri: data.redirectUri }));
+      ({ tokens: response } = await client.getToken({
+        code: params.code,
+        codeVerifier: data.codeVerifier,
+        redirect_uri: data.redirectUri,
+      }));
     } catch (error) {
       const mapped = classifyUserOAuthError(error, 'Exchanging the Google sign-in code');
       // invalid_grant on a *code* means the code is spent or expired, not a dead refresh token.
@@ -379,7 +291,8 @@ function createGmailOAuthSession(providerId: string, init: AuthProviderInit, opt
       }
       throw mapped;
     }
-    for (const secret of [response.access_token, response.refresh_token, response.id_token]) registerSecret(secret);
+    for (const secret of [response.access_token, response.refresh_token, response.id_token])
+      registerSecret(secret);
     const scopes = await grantedScopes(client, response);
     if (!scopes.includes(GMAIL_MAIL_SCOPE)) throw scopeNotGranted(scopes);
     if (!response.refresh_token || !response.access_token) {
@@ -492,8 +405,18 @@ function createGmailOAuthSession(providerId: string, init: AuthProviderInit, opt
         };
       } catch (error) {
         if (!isMailplugError(error)) throw error;
-        const problemState = error.action === 'user' ? 'reauthRequired' : error.action === 'retry' ? 'authorized' : 'misconfigured';
-        return { state: problemState, identity: identityOf(stored), grantedScopes: stored.scopes, problem: error };
+        const problemState =
+          error.action === 'user'
+            ? 'reauthRequired'
+            : error.action === 'retry'
+              ? 'authorized'
+              : 'misconfigured';
+        return {
+          state: problemState,
+          identity: identityOf(stored),
+          grantedScopes: stored.scopes,
+          problem: error,
+        };
       }
     },
 

@@ -16,7 +16,9 @@ export async function grantedScopes(client: OAuth2Client, tokens: Credentials): 
     const info = await client.getTokenInfo(tokens.access_token);
     return info.scopes ?? [];
   } catch (error) {
-    throw transientOrUndefined(error, 'Reading the granted scopes') ?? idTokenInvalid('tokeninfo failed', error);
+    throw (
+      transientOrUndefined(error, 'Reading the granted scopes') ?? idTokenInvalid('tokeninfo failed', error)
+    );
   }
 }
 
@@ -37,7 +39,9 @@ export async function identify(
     let payload: Record<string, unknown> | undefined;
     try {
       const certs = await fetchSigningKeys(client, options.endpoints.certsUrl);
-      const ticket = await client.verifySignedJwtWithCertsAsync(tokens.id_token, certs, options.clientId, [...options.issuers]);
+      const ticket = await client.verifySignedJwtWithCertsAsync(tokens.id_token, certs, options.clientId, [
+        ...options.issuers,
+      ]);
       payload = ticket.getPayload() as Record<string, unknown> | undefined;
     } catch (error) {
       throw transientOrUndefined(error, 'Verifying the ID token') ?? idTokenInvalid(errorText(error), error);
@@ -49,7 +53,8 @@ export async function identify(
       return toIdentity(payload);
     }
   }
-  if (!tokens.access_token) throw idTokenInvalid('the token response had neither an ID token nor an access token');
+  if (!tokens.access_token)
+    throw idTokenInvalid('the token response had neither an ID token nor an access token');
   try {
     const res = await client.transporter.request<Record<string, unknown>>({
       url: options.endpoints.userInfoUrl,
@@ -57,11 +62,14 @@ export async function identify(
       headers: { authorization: `Bearer ${tokens.access_token}` },
       responseType: 'json',
     });
-    if (typeof res.data?.email !== 'string') throw idTokenInvalid('userinfo returned no email (was the email scope granted?)');
+    if (typeof res.data?.email !== 'string')
+      throw idTokenInvalid('userinfo returned no email (was the email scope granted?)');
     return toIdentity(res.data);
   } catch (error) {
     if (isMailplugError(error)) throw error;
-    throw transientOrUndefined(error, 'Reading the signed-in mailbox') ?? idTokenInvalid(errorText(error), error);
+    throw (
+      transientOrUndefined(error, 'Reading the signed-in mailbox') ?? idTokenInvalid(errorText(error), error)
+    );
   }
 }
 
@@ -71,7 +79,11 @@ export async function identify(
  * `verifyIdToken` reads only the PEM format on Node, which would tie us to one format.
  */
 async function fetchSigningKeys(client: OAuth2Client, certsUrl: string): Promise<Record<string, string>> {
-  const res = await client.transporter.request<unknown>({ url: certsUrl, method: 'GET', responseType: 'json' });
+  const res = await client.transporter.request<unknown>({
+    url: certsUrl,
+    method: 'GET',
+    responseType: 'json',
+  });
   const body = res.data;
   const out: Record<string, string> = {};
   if (body && typeof body === 'object' && Array.isArray((body as { keys?: unknown }).keys)) {
@@ -82,7 +94,8 @@ async function fetchSigningKeys(client: OAuth2Client, certsUrl: string): Promise
         .toString();
     }
   } else if (body && typeof body === 'object') {
-    for (const [kid, pem] of Object.entries(body as Record<string, unknown>)) if (typeof pem === 'string') out[kid] = pem;
+    for (const [kid, pem] of Object.entries(body as Record<string, unknown>))
+      if (typeof pem === 'string') out[kid] = pem;
   }
   if (Object.keys(out).length === 0) throw new Error(`no signing keys at ${certsUrl}`);
   return out;

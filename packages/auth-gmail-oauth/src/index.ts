@@ -7,24 +7,15 @@ import type { ActivationContext } from '@mailplug/core';
 import { gmailOAuth } from './gmail-oauth.js';
 import { googleServiceAccount } from './service-account.js';
 
+export { GmailErrorCode } from './errors.js';
 export {
   createGmailOAuth,
   type GmailOAuthOptions,
   type GmailOAuthSession,
-  type GmailOAuthSettings,
   gmailOAuth,
   type LoopbackSignInOptions,
-  validateGmailOAuthSettings,
 } from './gmail-oauth.js';
-export {
-  createGoogleServiceAccount,
-  type GoogleServiceAccountOptions,
-  type GoogleServiceAccountSettings,
-  googleServiceAccount,
-  parseServiceAccountKey,
-  type ServiceAccountKey,
-} from './service-account.js';
-export { GmailErrorCode } from './errors.js';
+export { type GmailOAuthSettings, validateGmailOAuthSettings } from './gmail-settings.js';
 export { GMAIL_OAUTH_PROVIDER_ID, GOOGLE_SERVICE_ACCOUNT_PROVIDER_ID } from './manifest.js';
 export {
   GMAIL_MAIL_SCOPE,
@@ -35,6 +26,14 @@ export {
   scopesForProtocol,
   scopesToRequest,
 } from './provider-data.js';
+export {
+  createGoogleServiceAccount,
+  type GoogleServiceAccountOptions,
+  type GoogleServiceAccountSettings,
+  googleServiceAccount,
+  parseServiceAccountKey,
+  type ServiceAccountKey,
+} from './service-account.js';
 
 /** Called by the Mailplug registry on first use of `gmail-oauth` or `google-service-account`. */
 export function activate(context: ActivationContext): void {

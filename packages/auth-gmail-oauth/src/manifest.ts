@@ -8,7 +8,8 @@ const manifest = packageJson.mailplug as unknown as AdapterManifest;
 
 function contribution(id: string): AuthProviderContribution {
   const found = manifest.authProviders?.find((p) => p.id === id);
-  if (!found) throw new Error(`package.json of @mailplug/auth-gmail-oauth declares no auth provider "${id}".`);
+  if (!found)
+    throw new Error(`package.json of @mailplug/auth-gmail-oauth declares no auth provider "${id}".`);
   return found;
 }
 

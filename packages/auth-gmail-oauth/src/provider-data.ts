@@ -104,7 +104,9 @@ export function scopesToRequest(protocols: readonly GoogleMailProtocol[]): strin
 }
 
 /** Endpoints with per-account overrides applied (unset or empty overrides keep Google's). */
-export function resolveEndpoints(overrides: Partial<Record<keyof GoogleEndpoints, unknown>>): GoogleEndpoints {
+export function resolveEndpoints(
+  overrides: Partial<Record<keyof GoogleEndpoints, unknown>>,
+): GoogleEndpoints {
   const pick = (key: keyof GoogleEndpoints): string => {
     const value = overrides[key];
     return typeof value === 'string' && value !== '' ? value : GOOGLE_PROVIDER.endpoints[key];

@@ -1,8 +1,8 @@
 import {
+  type AuthorizationStatus,
   type AuthProvider,
   type AuthProviderDefinition,
   type AuthProviderInit,
-  type AuthorizationStatus,
   CoreErrorCode,
   type CredentialRequest,
   createRedactingLogger,
@@ -65,7 +65,9 @@ export interface ServiceAccountKey {
  * });
  * const credential = await session.getCredential({ protocol: 'smtp' });
  */
-export function createGoogleServiceAccount(options: GoogleServiceAccountOptions = {}): AuthProviderDefinition {
+export function createGoogleServiceAccount(
+  options: GoogleServiceAccountOptions = {},
+): AuthProviderDefinition {
   const id = options.id ?? GOOGLE_SERVICE_ACCOUNT_PROVIDER_ID;
   return {
     specificationVersion: 'v1',
@@ -101,10 +103,14 @@ export function parseServiceAccountKey(text: string): ServiceAccountKey {
   } catch {
     throw keyInvalid('(whole file)', 'is not valid JSON (paste the complete .json file, not the key alone)');
   }
-  if (!json || typeof json !== 'object' || Array.isArray(json)) throw keyInvalid('(whole file)', 'is not a JSON object');
+  if (!json || typeof json !== 'object' || Array.isArray(json))
+    throw keyInvalid('(whole file)', 'is not a JSON object');
   const k = json as Record<string, unknown>;
   if (k.type !== undefined && k.type !== 'service_account') {
-    throw keyInvalid('type', `is of type "${String(k.type)}", not "service_account" (an OAuth client file was probably stored)`);
+    throw keyInvalid(
+      'type',
+      `is of type "${String(k.type)}", not "service_account" (an OAuth client file was probably stored)`,
+    );
   }
   if (typeof k.client_email !== 'string' || !k.client_email.includes('@')) {
     throw keyInvalid('client_email', 'has no valid "client_email"');
@@ -122,7 +128,10 @@ export function parseServiceAccountKey(text: string): ServiceAccountKey {
 }
 
 function readSettings(init: AuthProviderInit): GoogleServiceAccountSettings {
-  const s = withDefaults(googleServiceAccountContribution.settingsSchema, init.settings) as Partial<GoogleServiceAccountSettings>;
+  const s = withDefaults(
+    googleServiceAccountContribution.settingsSchema,
+    init.settings,
+  ) as Partial<GoogleServiceAccountSettings>;
   if (!isSecretRef(s.serviceAccountKey) || typeof s.mailbox !== 'string' || s.mailbox === '') {
     throw mailplugError(
       CoreErrorCode.ConfigInvalid,
@@ -165,7 +174,11 @@ function createServiceAccountSession(
     // A new client per refresh: the JWT client caches tokens itself, and TokenManager owns caching.
     const jwt = new JWT({
       ...(transporterOptions ? { transporterOptions } : {}),
-      email: key.clientEmail, key: key.privateKey, scopes: [GMAIL_MAIL_SCOPE], subject: mailbox });
+      email: key.clientEmail,
+      key: key.privateKey,
+      scopes: [GMAIL_MAIL_SCOPE],
+      subject: mailbox,
+    });
     tuneTransporter(jwt, rewrite);
     const issued = await jwt.authorize();
     if (!issued.access_token) throw new Error('Google answered the JWT grant without an access token.');

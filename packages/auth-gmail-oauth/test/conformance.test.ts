@@ -1,5 +1,10 @@
 /** The testkit conformance suite, run against the emulator with the real google-auth-library. */
-import { type AuthProvider, type AuthProviderDefinition, createMemorySecretStore, createMemoryTokenStore } from '@mailplug/core';
+import {
+  type AuthProvider,
+  type AuthProviderDefinition,
+  createMemorySecretStore,
+  createMemoryTokenStore,
+} from '@mailplug/core';
 import { DEFAULT_IDS } from '@mailplug/emulator';
 import { authProviderSuite } from '@mailplug/testkit';
 import { afterAll, beforeAll, describe, it } from 'vitest';
@@ -12,7 +17,11 @@ beforeAll(async () => {
 });
 afterAll(() => bed.stop());
 
-function create(definition: AuthProviderDefinition, settings: Record<string, unknown>, secrets: Record<string, string> = bed.secrets) {
+function create(
+  definition: AuthProviderDefinition,
+  settings: Record<string, unknown>,
+  secrets: Record<string, string> = bed.secrets,
+) {
   return definition.create({
     accountId: 'conformance',
     settings,
@@ -31,8 +40,18 @@ describe('gmail-oauth', () => {
     },
     invalidSettings: [
       { settings: { clientSecret: 'GOCSPX-inline-secret' }, paths: ['clientId', 'clientSecret'] },
-      { settings: { clientId: 'admin@example.com', clientSecret: { secretRef: 's' }, redirectUri: 'http://host.example/cb' }, paths: ['clientId', 'redirectUri'] },
-      { settings: { clientId: 'x', clientSecret: { secretRef: 's' }, tokenUrl: 'https://idp.example/token' }, paths: ['authUrl'] },
+      {
+        settings: {
+          clientId: 'admin@example.com',
+          clientSecret: { secretRef: 's' },
+          redirectUri: 'http://host.example/cb',
+        },
+        paths: ['clientId', 'redirectUri'],
+      },
+      {
+        settings: { clientId: 'x', clientSecret: { secretRef: 's' }, tokenUrl: 'https://idp.example/token' },
+        paths: ['authUrl'],
+      },
     ],
     createSession: (d) => create(d, bed.settings),
     async authorizedSession(d) {
@@ -62,14 +81,24 @@ describe('gmail-oauth', () => {
 });
 
 describe('google-service-account', () => {
-  const keyFor = () => JSON.stringify(bed.emulator.identity.serviceAccountKey(DEFAULT_IDS.googleServiceAccount, bed.emulator.urls.googleBase));
-  const settings = () => ({ serviceAccountKey: { secretRef: 'sa-key' }, mailbox: 'alice@contoso.test', tokenUrl: `${bed.httpBase}/token` });
+  const keyFor = () =>
+    JSON.stringify(
+      bed.emulator.identity.serviceAccountKey(DEFAULT_IDS.googleServiceAccount, bed.emulator.urls.googleBase),
+    );
+  const settings = () => ({
+    serviceAccountKey: { secretRef: 'sa-key' },
+    mailbox: 'alice@contoso.test',
+    tokenUrl: `${bed.httpBase}/token`,
+  });
 
   authProviderSuite(it, () => createGoogleServiceAccount({ retry: { attempts: 1 } }), {
     appOnly: true,
     validSettings: { serviceAccountKey: { secretRef: 'sa-key' }, mailbox: 'noreply@example.com' },
     invalidSettings: [
-      { settings: { serviceAccountKey: '{"private_key":"inline"}', mailbox: 'not-an-address' }, paths: ['serviceAccountKey', 'mailbox'] },
+      {
+        settings: { serviceAccountKey: '{"private_key":"inline"}', mailbox: 'not-an-address' },
+        paths: ['serviceAccountKey', 'mailbox'],
+      },
     ],
     createSession: (d) => create(d, settings(), { 'sa-key': keyFor() }),
     authorizedSession: (d) => create(d, settings(), { 'sa-key': keyFor() }),

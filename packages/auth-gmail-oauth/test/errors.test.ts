@@ -11,14 +11,20 @@ import { parseServiceAccountKey } from '../src/service-account.js';
 
 /** The shape gaxios gives a failed token request (status, parsed body, Headers). */
 function httpError(status: number, data: unknown, headers: Record<string, string> = {}): Error {
-  const err = new Error(typeof data === 'object' && data && 'error' in data ? String((data as { error: unknown }).error) : 'failed');
+  const err = new Error(
+    typeof data === 'object' && data && 'error' in data
+      ? String((data as { error: unknown }).error)
+      : 'failed',
+  );
   Object.assign(err, { status, response: { status, data, headers: new Headers(headers) } });
   return err;
 }
 
 describe('classifyUserOAuthError', () => {
   it('maps invalid_grant to REAUTH_REQUIRED for the user, mentioning the 7-day Testing limit', () => {
-    const e = classifyUserOAuthError(httpError(400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' }));
+    const e = classifyUserOAuthError(
+      httpError(400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' }),
+    );
     expect(e.code).toBe('REAUTH_REQUIRED');
     expect(e.action).toBe('user');
     expect(e.hint).toMatch(/Sign in with Google again/);
@@ -27,7 +33,9 @@ describe('classifyUserOAuthError', () => {
   });
 
   it('maps invalid_client to an admin error naming client id and secret', () => {
-    const e = classifyUserOAuthError(httpError(401, { error: 'invalid_client', error_description: 'Unauthorized' }));
+    const e = classifyUserOAuthError(
+      httpError(401, { error: 'invalid_client', error_description: 'Unauthorized' }),
+    );
     expect(e.code).toBe(GmailErrorCode.ClientInvalid);
     expect(e.action).toBe('admin');
     expect(e.hint).toMatch(/Client ID and Client secret/);
@@ -38,7 +46,9 @@ describe('classifyUserOAuthError', () => {
     [500, 'server error'],
     [503, 'unavailable'],
   ])('treats HTTP %i (%s) as transient, never as bad credentials', (status) => {
-    const e = classifyUserOAuthError(httpError(status, { error: 'internal_failure' }, { 'retry-after': '7' }));
+    const e = classifyUserOAuthError(
+      httpError(status, { error: 'internal_failure' }, { 'retry-after': '7' }),
+    );
     expect(e.code).toBe('TRANSIENT');
     expect(e.action).toBe('retry');
     expect(e.retryAfterMs).toBe(7000);
@@ -104,10 +114,17 @@ describe('scopeNotGranted', () => {
 });
 
 describe('classifyServiceAccountError', () => {
-  const ctx = { mailbox: 'alice@contoso.test', clientId: '123456789012345678901', clientEmail: 'mailer@p.iam.gserviceaccount.com' };
+  const ctx = {
+    mailbox: 'alice@contoso.test',
+    clientId: '123456789012345678901',
+    clientEmail: 'mailer@p.iam.gserviceaccount.com',
+  };
 
   it('maps unauthorized_client to GOOGLE_DWD_NOT_CONFIGURED naming the Admin console step and client id', () => {
-    const e = classifyServiceAccountError(httpError(401, { error: 'unauthorized_client', error_description: 'Client is unauthorized' }), ctx);
+    const e = classifyServiceAccountError(
+      httpError(401, { error: 'unauthorized_client', error_description: 'Client is unauthorized' }),
+      ctx,
+    );
     expect(e.code).toBe('GOOGLE_DWD_NOT_CONFIGURED');
     expect(e.action).toBe('admin');
     expect(e.hint).toContain('Security → API controls → Domain-wide delegation');
@@ -116,14 +133,20 @@ describe('classifyServiceAccountError', () => {
   });
 
   it('maps invalid_grant to an admin error, never to "sign in again"', () => {
-    const e = classifyServiceAccountError(httpError(400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' }), ctx);
+    const e = classifyServiceAccountError(
+      httpError(400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' }),
+      ctx,
+    );
     expect(e.code).toBe(GmailErrorCode.ServiceAccountRejected);
     expect(e.action).toBe('admin');
     expect(e.hint).toMatch(/new JSON key/);
   });
 
   it('names the mailbox when Google does not know the impersonated user', () => {
-    const e = classifyServiceAccountError(httpError(400, { error: 'invalid_grant', error_description: 'Invalid email or User ID' }), ctx);
+    const e = classifyServiceAccountError(
+      httpError(400, { error: 'invalid_grant', error_description: 'Invalid email or User ID' }),
+      ctx,
+    );
     expect(e.hint).toContain('alice@contoso.test');
   });
 
@@ -134,10 +157,18 @@ describe('classifyServiceAccountError', () => {
 
 describe('parseServiceAccountKey', () => {
   const pem = '-----BEGIN PRIVATE KEY-----\nMIIplantedkeymaterial\n-----END PRIVATE KEY-----\n';
-  const valid = { type: 'service_account', client_email: 'mailer@p.iam.gserviceaccount.com', private_key: pem, client_id: '42' };
+  const valid = {
+    type: 'service_account',
+    client_email: 'mailer@p.iam.gserviceaccount.com',
+    private_key: pem,
+    client_id: '42',
+  };
 
   it('reads the fields it needs', () => {
-    expect(parseServiceAccountKey(JSON.stringify(valid))).toMatchObject({ clientEmail: valid.client_email, clientId: '42' });
+    expect(parseServiceAccountKey(JSON.stringify(valid))).toMatchObject({
+      clientEmail: valid.client_email,
+      clientId: '42',
+    });
   });
 
   it.each([
@@ -151,7 +182,11 @@ describe('parseServiceAccountKey', () => {
     } catch (e) {
       caught = e;
     }
-    expect(caught).toMatchObject({ code: 'GOOGLE_SERVICE_ACCOUNT_KEY_INVALID', action: 'admin', details: { field } });
+    expect(caught).toMatchObject({
+      code: 'GOOGLE_SERVICE_ACCOUNT_KEY_INVALID',
+      action: 'admin',
+      details: { field },
+    });
     expect((caught as Error & { hint: string }).hint).toContain(`"${field}"`);
   });
 
@@ -164,6 +199,8 @@ describe('parseServiceAccountKey', () => {
       caught = e as Error & { hint: string };
     }
     expect(caught?.message).toMatch(/not valid JSON/);
-    expect(JSON.stringify(caught) + String(caught?.message) + String(caught?.cause)).not.toContain('SECRETKEYMATERIAL');
+    expect(JSON.stringify(caught) + String(caught?.message) + String(caught?.cause)).not.toContain(
+      'SECRETKEYMATERIAL',
+    );
   });
 });

@@ -11,6 +11,7 @@ import {
   type GoogleTestBed,
   headlessAuthorize,
   MAIL_SCOPE,
+  oauthCredential,
   type SessionHandle,
   sendThroughEmulator,
   startGoogleTestBed,
@@ -18,7 +19,10 @@ import {
   watchOutboundConnections,
 } from './helpers.js';
 
-const definition = createGmailOAuth({ earlyRefreshMs: 5_000, retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 } });
+const definition = createGmailOAuth({
+  earlyRefreshMs: 5_000,
+  retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
+});
 const net = watchOutboundConnections();
 const open: SessionHandle<GmailOAuthSession>[] = [];
 
@@ -82,12 +86,12 @@ describe('gmail-oauth sign-in and send (rotating refresh tokens)', () => {
   it('refreshes silently after expiry, saves every rotated refresh token and sends again', async () => {
     const h = bind(bed);
     await signIn(h);
-    const first = await h.session.getCredential({ protocol: 'smtp' });
+    const first = await oauthCredential(h.session);
     const firstRefresh = ((await h.store.get('acct:tokens')) as { refreshToken: string }).refreshToken;
 
     h.advance(70); // past the 60 s access-token lifetime, at the emulator and in the session
     await sendThroughEmulator(bed, h.session, 'after refresh');
-    const second = await h.session.getCredential({ protocol: 'smtp' });
+    const second = await oauthCredential(h.session);
     expect(second.accessToken).not.toBe(first.accessToken);
     const secondRefresh = ((await h.store.get('acct:tokens')) as { refreshToken: string }).refreshToken;
     expect(secondRefresh).not.toBe(firstRefresh);
@@ -125,7 +129,9 @@ describe('gmail-oauth failures', () => {
   });
 
   it('a wrong client secret is an admin error at code exchange', async () => {
-    const h = bind(bed, bed.settings, { secrets: { 'emulator-google-client-secret': 'GOCSPX-wrong-secret-value' } });
+    const h = bind(bed, bed.settings, {
+      secrets: { 'emulator-google-client-secret': 'GOCSPX-wrong-secret-value' },
+    });
     const error = await failure(signIn(h));
     expect(error.code).toBe('GMAIL_CLIENT_INVALID');
     expect(error.action).toBe('admin');
@@ -151,11 +157,18 @@ describe('gmail-oauth failures', () => {
     await signIn(h);
     h.advance(70);
     const once = bed.emulator.inject.google({ status: 503, times: 1 });
-    await expect(h.session.getCredential({ protocol: 'smtp' })).resolves.toMatchObject({ kind: 'oauth2', user: 'alice@contoso.test' });
+    await expect(h.session.getCredential({ protocol: 'smtp' })).resolves.toMatchObject({
+      kind: 'oauth2',
+      user: 'alice@contoso.test',
+    });
     expect(once.hits).toBe(1);
 
     h.advance(70);
-    const always = bed.emulator.inject.google({ status: 429, retryAfterSeconds: 0, times: Number.POSITIVE_INFINITY });
+    const always = bed.emulator.inject.google({
+      status: 429,
+      retryAfterSeconds: 0,
+      times: Number.POSITIVE_INFINITY,
+    });
     const error = await failure(h.session.getCredential({ protocol: 'smtp' }));
     always.remove();
     expect(error.code).toBe('TRANSIENT');
@@ -163,7 +176,11 @@ describe('gmail-oauth failures', () => {
     expect(always.hits).toBe(3); // the retry ceiling of this session, not an endless loop
 
     // A Retry-After longer than the retry ceiling is honoured: give up now, tell the host when.
-    const slow = bed.emulator.inject.google({ status: 429, retryAfterSeconds: 30, times: Number.POSITIVE_INFINITY });
+    const slow = bed.emulator.inject.google({
+      status: 429,
+      retryAfterSeconds: 30,
+      times: Number.POSITIVE_INFINITY,
+    });
     const later = await failure(h.session.getCredential({ protocol: 'smtp' }));
     slow.remove();
     expect(later).toMatchObject({ code: 'TRANSIENT', retryAfterMs: 30_000 });
@@ -176,7 +193,9 @@ describe('gmail-oauth failures', () => {
     const h = bind(bed);
     await signIn(h);
     const { refreshToken } = (await h.store.get('acct:tokens')) as { refreshToken: string };
-    const revoke = await fetch(`${bed.httpBase}/revoke?token=${encodeURIComponent(refreshToken)}`, { method: 'POST' });
+    const revoke = await fetch(`${bed.httpBase}/revoke?token=${encodeURIComponent(refreshToken)}`, {
+      method: 'POST',
+    });
     expect(revoke.status).toBe(200);
     h.advance(70);
 
@@ -194,7 +213,9 @@ describe('gmail-oauth failures', () => {
     expect(status.identity?.mailbox).toBe('alice@contoso.test');
     // No retry loop: further sends fail fast without asking Google again.
     const refusals = bed.emulator.events.list({ kind: 'grant-refused', flavour: 'google' }).length;
-    await expect(h.session.getCredential({ protocol: 'smtp' })).rejects.toMatchObject({ code: 'REAUTH_REQUIRED' });
+    await expect(h.session.getCredential({ protocol: 'smtp' })).rejects.toMatchObject({
+      code: 'REAUTH_REQUIRED',
+    });
     expect(bed.emulator.events.list({ kind: 'grant-refused', flavour: 'google' })).toHaveLength(refusals);
   });
 
@@ -203,7 +224,9 @@ describe('gmail-oauth failures', () => {
     await signIn(h);
     bed.emulator.identity.expireRefreshTokens('alice@contoso.test');
     h.advance(70);
-    await expect(h.session.getCredential({ protocol: 'smtp' })).rejects.toMatchObject({ code: 'REAUTH_REQUIRED' });
+    await expect(h.session.getCredential({ protocol: 'smtp' })).rejects.toMatchObject({
+      code: 'REAUTH_REQUIRED',
+    });
     await signIn(h);
     await sendThroughEmulator(bed, h.session, 'after re-auth');
     expect(subjectsDelivered(bed)).toContain('after re-auth');
@@ -217,11 +240,18 @@ describe('gmail-oauth failures', () => {
     expect(bed.emulator.events.list({ kind: 'revoked', flavour: 'google' }).length).toBeGreaterThan(0);
     expect(h.changes.at(-1)).toEqual({ type: 'removed', accountId: 'acct' });
     expect(await h.store.get('acct:tokens')).toBeUndefined();
-    await expect(h.session.getCredential({ protocol: 'smtp' })).rejects.toMatchObject({ code: 'SIGN_IN_REQUIRED' });
+    await expect(h.session.getCredential({ protocol: 'smtp' })).rejects.toMatchObject({
+      code: 'SIGN_IN_REQUIRED',
+    });
     // The refresh token is dead at the identity provider too.
     const res = await fetch(`${bed.httpBase}/token`, {
       method: 'POST',
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: String(bed.settings.clientId), client_secret: bed.secrets['emulator-google-client-secret'] ?? '' }),
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: refreshToken,
+        client_id: String(bed.settings.clientId),
+        client_secret: bed.secrets['emulator-google-client-secret'] ?? '',
+      }),
     });
     expect(await res.json()).toMatchObject({ error: 'invalid_grant' });
   });
@@ -239,7 +269,9 @@ describe('gmail-oauth failures', () => {
     });
     expect(identity.mailbox).toBe('alice@contoso.test');
     expect(new URL(opened).searchParams.get('redirect_uri')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
-    await expect(h.session.getCredential({ protocol: 'imap' })).resolves.toMatchObject({ user: 'alice@contoso.test' });
+    await expect(h.session.getCredential({ protocol: 'imap' })).resolves.toMatchObject({
+      user: 'alice@contoso.test',
+    });
   });
 
   it('works over https with the emulator CA given in the ca setting', async () => {

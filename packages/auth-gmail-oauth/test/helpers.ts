@@ -21,7 +21,11 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+|localhost)$
  * nodemailer and net all end in `Socket.prototype.connect`), so a test can prove that nothing
  * left the loopback interface.
  */
-export function watchOutboundConnections(): { destinations: string[]; nonLoopback(): string[]; restore(): void } {
+export function watchOutboundConnections(): {
+  destinations: string[];
+  nonLoopback(): string[];
+  restore(): void;
+} {
   const destinations: string[] = [];
   const original = Socket.prototype.connect;
   Socket.prototype.connect = function patched(this: Socket, ...args: unknown[]) {
@@ -132,7 +136,10 @@ export function bindSession<S extends AuthProvider>(
 }
 
 /** A "browser" GET that does not follow redirects and trusts `ca` for https. */
-export function browserGet(url: string, ca?: string): Promise<{ status: number; location?: string; body: string }> {
+export function browserGet(
+  url: string,
+  ca?: string,
+): Promise<{ status: number; location?: string; body: string }> {
   const target = new URL(url);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
@@ -156,7 +163,8 @@ export function browserGet(url: string, ca?: string): Promise<{ status: number; 
 /** Headless consent: follow the authorize URL once (auto-approve) and read the redirect's query. */
 export async function headlessAuthorize(start: SignInStart, ca?: string): Promise<SignInCallbackParams> {
   const res = await browserGet(start.url, ca);
-  if (res.status !== 302 && res.status !== 303) throw new Error(`authorize answered ${res.status}: ${res.body}`);
+  if (res.status !== 302 && res.status !== 303)
+    throw new Error(`authorize answered ${res.status}: ${res.body}`);
   if (!res.location) throw new Error('authorize redirect had no Location');
   return Object.fromEntries(new URL(res.location).searchParams);
 }
@@ -165,20 +173,33 @@ export async function headlessAuthorize(start: SignInStart, ca?: string): Promis
  * Interactive consent through the emulator's page with some boxes unticked (Google's granular
  * consent): GET the page, then POST the form with only `scopes` ticked.
  */
-export async function consentWithScopes(bed: GoogleTestBed, start: SignInStart, scopes: readonly string[]): Promise<SignInCallbackParams> {
+export async function consentWithScopes(
+  bed: GoogleTestBed,
+  start: SignInStart,
+  scopes: readonly string[],
+): Promise<SignInCallbackParams> {
   const page = await (await fetch(start.url, { redirect: 'manual' })).text();
   const txn = /name="txn" value="([^"]+)"/.exec(page)?.[1];
   if (!txn) throw new Error('no consent form');
   const form = new URLSearchParams({ txn, user: bed.emulator.users[0]?.email ?? '', decision: 'approve' });
   for (const s of scopes) form.append('scope', s);
-  const res = await fetch(`${bed.emulator.urls.http}/consent`, { method: 'POST', body: form, redirect: 'manual' });
+  const res = await fetch(`${bed.emulator.urls.http}/consent`, {
+    method: 'POST',
+    body: form,
+    redirect: 'manual',
+  });
   const location = res.headers.get('location');
   if (!location) throw new Error(`consent answered ${res.status}`);
   return Object.fromEntries(new URL(location).searchParams);
 }
 
 /** Sends one message through the emulator's SMTP server with the session as credential source. */
-export async function sendThroughEmulator(bed: GoogleTestBed, session: AuthProvider, subject: string, from?: string) {
+export async function sendThroughEmulator(
+  bed: GoogleTestBed,
+  session: AuthProvider,
+  subject: string,
+  from?: string,
+) {
   const server = bed.emulator.settings['gmail-oauth'].servers?.smtp;
   if (!server) throw new Error('emulator started without mail servers');
   const connection = await smtp.connect(server, session, { pool: false });
@@ -196,4 +217,11 @@ export async function sendThroughEmulator(bed: GoogleTestBed, session: AuthProvi
 
 export function subjectsDelivered(bed: GoogleTestBed): string[] {
   return (bed.emulator.mail?.all() ?? []).map((m) => m.subject ?? '');
+}
+
+/** A credential that must be OAuth (narrows the MailCredential union for assertions). */
+export async function oauthCredential(session: AuthProvider, protocol = 'smtp') {
+  const credential = await session.getCredential({ protocol });
+  if (credential.kind !== 'oauth2') throw new Error(`expected an oauth2 credential, got ${credential.kind}`);
+  return credential;
 }

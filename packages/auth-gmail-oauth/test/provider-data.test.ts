@@ -27,7 +27,11 @@ describe('Google provider table', () => {
   it("holds Google's endpoints and servers", () => {
     expect(GOOGLE_PROVIDER.endpoints.authUrl).toBe('https://accounts.google.com/o/oauth2/v2/auth');
     expect(GOOGLE_PROVIDER.endpoints.tokenUrl).toBe('https://oauth2.googleapis.com/token');
-    expect(GOOGLE_PROVIDER.servers.smtp[0]).toEqual({ host: 'smtp.gmail.com', port: 587, security: 'starttls' });
+    expect(GOOGLE_PROVIDER.servers.smtp[0]).toEqual({
+      host: 'smtp.gmail.com',
+      port: 587,
+      security: 'starttls',
+    });
     expect(GOOGLE_PROVIDER.servers.imap[0]).toEqual({ host: 'imap.gmail.com', port: 993, security: 'tls' });
   });
 
@@ -64,7 +68,10 @@ describe('manifest and definitions', () => {
   });
 
   it('factories allow another id and label', () => {
-    expect(createGmailOAuth({ id: 'gmail-2', label: 'Second Gmail' })).toMatchObject({ id: 'gmail-2', label: 'Second Gmail' });
+    expect(createGmailOAuth({ id: 'gmail-2', label: 'Second Gmail' })).toMatchObject({
+      id: 'gmail-2',
+      label: 'Second Gmail',
+    });
     expect(createGoogleServiceAccount().id).toBe('google-service-account');
   });
 
@@ -103,7 +110,9 @@ describe('settings validation', () => {
   });
 
   it('refuses plain http redirect URIs except on loopback', () => {
-    expect(validateGmailOAuthSettings({ ...base, redirectUri: 'http://host.example/cb' })[0]?.path).toBe('redirectUri');
+    expect(validateGmailOAuthSettings({ ...base, redirectUri: 'http://host.example/cb' })[0]?.path).toBe(
+      'redirectUri',
+    );
     expect(validateGmailOAuthSettings({ ...base, redirectUri: 'http://127.0.0.1/callback' })).toEqual([]);
   });
 
@@ -113,7 +122,9 @@ describe('settings validation', () => {
   });
 
   it('service account needs a key reference and a mailbox', () => {
-    const issues = validateSettings(googleServiceAccount.settingsSchema, { serviceAccountKey: '{"inline": true}' });
+    const issues = validateSettings(googleServiceAccount.settingsSchema, {
+      serviceAccountKey: '{"inline": true}',
+    });
     expect(issues.map((i) => i.path).sort()).toEqual(['mailbox', 'serviceAccountKey']);
   });
 });

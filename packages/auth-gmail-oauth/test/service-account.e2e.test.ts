@@ -9,6 +9,7 @@ import {
   bindSession,
   type GoogleTestBed,
   MAIL_SCOPE,
+  oauthCredential,
   type SessionHandle,
   sendThroughEmulator,
   startGoogleTestBed,
@@ -16,7 +17,10 @@ import {
   watchOutboundConnections,
 } from './helpers.js';
 
-const definition = createGoogleServiceAccount({ earlyRefreshMs: 5_000, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 } });
+const definition = createGoogleServiceAccount({
+  earlyRefreshMs: 5_000,
+  retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
+});
 const NO_DWD = 'no-delegation@emulator-project.iam.gserviceaccount.com';
 const net = watchOutboundConnections();
 const open: SessionHandle[] = [];
@@ -27,8 +31,12 @@ beforeAll(async () => {
   bed = await startGoogleTestBed({ lifetimes: { accessToken: 60 } });
   bed.emulator.identity.addGoogleServiceAccount({ clientEmail: NO_DWD, clientId: '100000000000000000042' });
   keys = {
-    'sa-key': JSON.stringify(bed.emulator.identity.serviceAccountKey(DEFAULT_IDS.googleServiceAccount, bed.emulator.urls.googleBase)),
-    'sa-key-no-dwd': JSON.stringify(bed.emulator.identity.serviceAccountKey(NO_DWD, bed.emulator.urls.googleBase)),
+    'sa-key': JSON.stringify(
+      bed.emulator.identity.serviceAccountKey(DEFAULT_IDS.googleServiceAccount, bed.emulator.urls.googleBase),
+    ),
+    'sa-key-no-dwd': JSON.stringify(
+      bed.emulator.identity.serviceAccountKey(NO_DWD, bed.emulator.urls.googleBase),
+    ),
     'sa-key-broken': JSON.stringify({ type: 'service_account', client_email: NO_DWD }),
   };
 });
@@ -49,29 +57,42 @@ function bind(settings: Record<string, unknown>) {
   return handle;
 }
 
-const httpSettings = (key: string) => ({ serviceAccountKey: { secretRef: key }, mailbox: 'alice@contoso.test', tokenUrl: `${bed.httpBase}/token` });
+const httpSettings = (key: string) => ({
+  serviceAccountKey: { secretRef: key },
+  mailbox: 'alice@contoso.test',
+  tokenUrl: `${bed.httpBase}/token`,
+});
 
 describe('google-service-account', () => {
   it('impersonates the mailbox with domain-wide delegation and sends', async () => {
     const h = bind(httpSettings('sa-key'));
-    const credential = await h.session.getCredential({ protocol: 'smtp' });
+    const credential = await oauthCredential(h.session);
     expect(credential).toMatchObject({ kind: 'oauth2', user: 'alice@contoso.test', scopes: [MAIL_SCOPE] });
     await sendThroughEmulator(bed, h.session, 'from the service account');
     expect(subjectsDelivered(bed)).toContain('from the service account');
-    const grants = bed.emulator.events.list({ kind: 'grant', flavour: 'google' }).filter((e) => e.grant === 'jwt-bearer');
-    expect(grants.at(-1)).toMatchObject({ user: 'alice@contoso.test', clientId: DEFAULT_IDS.googleServiceAccount });
+    const grants = bed.emulator.events
+      .list({ kind: 'grant', flavour: 'google' })
+      .filter((e) => e.grant === 'jwt-bearer');
+    expect(grants.at(-1)).toMatchObject({
+      user: 'alice@contoso.test',
+      clientId: DEFAULT_IDS.googleServiceAccount,
+    });
 
     const status = await h.session.checkAuthorization();
-    expect(status).toMatchObject({ state: 'authorized', identity: { mailbox: 'alice@contoso.test' }, grantedScopes: [MAIL_SCOPE] });
+    expect(status).toMatchObject({
+      state: 'authorized',
+      identity: { mailbox: 'alice@contoso.test' },
+      grantedScopes: [MAIL_SCOPE],
+    });
   });
 
   it('caches the token and refreshes it through TokenManager after expiry', async () => {
     const h = bind(httpSettings('sa-key'));
-    const first = await h.session.getCredential({ protocol: 'smtp' });
-    const again = await h.session.getCredential({ protocol: 'smtp' });
+    const first = await oauthCredential(h.session);
+    const again = await oauthCredential(h.session);
     expect(again.accessToken).toBe(first.accessToken);
     h.advance(70);
-    const renewed = await h.session.getCredential({ protocol: 'smtp' });
+    const renewed = await oauthCredential(h.session);
     expect(renewed.accessToken).not.toBe(first.accessToken);
     expect(h.changes).toContainEqual({ type: 'changed', accountId: 'acct', reason: 'refreshed' });
     await sendThroughEmulator(bed, h.session, 'after service account refresh');
@@ -107,22 +128,30 @@ describe('google-service-account', () => {
 
   it('an unknown mailbox is an admin error naming it', async () => {
     const h = bind({ ...httpSettings('sa-key'), mailbox: 'nobody@contoso.test' });
-    const error = await h.session.getCredential({ protocol: 'smtp' }).catch((e: unknown) => e as { code: string; hint: string });
+    const error = await h.session
+      .getCredential({ protocol: 'smtp' })
+      .catch((e: unknown) => e as { code: string; hint: string });
     expect(error).toMatchObject({ code: 'GOOGLE_SERVICE_ACCOUNT_REJECTED', action: 'admin' });
     expect((error as { hint: string }).hint).toContain('nobody@contoso.test');
   });
 
   it('reaches an https token URL trusting the ca setting', async () => {
-    const h = bind({ ...httpSettings('sa-key'), tokenUrl: `${bed.emulator.urls.googleBase}/token`, ca: bed.emulator.caCertPem });
-    await expect(h.session.getCredential({ protocol: 'imap' })).resolves.toMatchObject({ user: 'alice@contoso.test' });
+    const h = bind({
+      ...httpSettings('sa-key'),
+      tokenUrl: `${bed.emulator.urls.googleBase}/token`,
+      ca: bed.emulator.caCertPem,
+    });
+    await expect(h.session.getCredential({ protocol: 'imap' })).resolves.toMatchObject({
+      user: 'alice@contoso.test',
+    });
   });
 
   it('signOut forgets the cached token and fires removed', async () => {
     const h = bind(httpSettings('sa-key'));
-    const first = await h.session.getCredential({ protocol: 'smtp' });
+    const first = await oauthCredential(h.session);
     await h.session.signOut();
     expect(h.changes.at(-1)).toEqual({ type: 'removed', accountId: 'acct' });
-    const next = await h.session.getCredential({ protocol: 'smtp' });
+    const next = await oauthCredential(h.session);
     expect(next.accessToken).not.toBe(first.accessToken);
   });
 });

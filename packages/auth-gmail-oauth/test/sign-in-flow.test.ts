@@ -3,7 +3,12 @@
  * how callbacks with bad state or a denial are handled.
  */
 import { createHash } from 'node:crypto';
-import { createMemorySecretStore, createMemoryTokenStore, type SessionChange, type TokenStore } from '@mailplug/core';
+import {
+  createMemorySecretStore,
+  createMemoryTokenStore,
+  type SessionChange,
+  type TokenStore,
+} from '@mailplug/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGmailOAuth, type GmailOAuthSession } from '../src/index.js';
 
@@ -76,8 +81,13 @@ describe('beginSignIn', () => {
   });
 
   it('uses overridden endpoints', async () => {
-    const { session } = makeSession({ authUrl: 'http://127.0.0.1:9/google/o/oauth2/v2/auth', tokenUrl: 'http://127.0.0.1:9/google/token' });
-    expect((await session.beginSignIn()).url.startsWith('http://127.0.0.1:9/google/o/oauth2/v2/auth?')).toBe(true);
+    const { session } = makeSession({
+      authUrl: 'http://127.0.0.1:9/google/o/oauth2/v2/auth',
+      tokenUrl: 'http://127.0.0.1:9/google/token',
+    });
+    expect((await session.beginSignIn()).url.startsWith('http://127.0.0.1:9/google/o/oauth2/v2/auth?')).toBe(
+      true,
+    );
   });
 
   it('fails with an admin error when no redirect URI is known', async () => {
@@ -87,15 +97,23 @@ describe('beginSignIn', () => {
 
   it('fails with SECRET_MISSING naming the secret when the client secret is not stored', async () => {
     const { session } = makeSession({ clientSecret: { secretRef: 'nope' } });
-    await expect(session.beginSignIn()).rejects.toMatchObject({ code: 'SECRET_MISSING', action: 'admin', message: expect.stringContaining('"nope"') });
+    await expect(session.beginSignIn()).rejects.toMatchObject({
+      code: 'SECRET_MISSING',
+      action: 'admin',
+      message: expect.stringContaining('"nope"'),
+    });
   });
 });
 
 describe('completeSignIn', () => {
   it('refuses an unknown state', async () => {
     const { session } = makeSession();
-    await expect(session.completeSignIn({ state: 'A'.repeat(43), code: 'x' })).rejects.toMatchObject({ code: 'SIGN_IN_STATE_INVALID' });
-    await expect(session.completeSignIn({ code: 'x' })).rejects.toMatchObject({ code: 'SIGN_IN_STATE_INVALID' });
+    await expect(session.completeSignIn({ state: 'A'.repeat(43), code: 'x' })).rejects.toMatchObject({
+      code: 'SIGN_IN_STATE_INVALID',
+    });
+    await expect(session.completeSignIn({ code: 'x' })).rejects.toMatchObject({
+      code: 'SIGN_IN_STATE_INVALID',
+    });
   });
 
   it('maps a denial to SIGN_IN_DENIED and burns the state', async () => {
@@ -105,7 +123,9 @@ describe('completeSignIn', () => {
       code: 'SIGN_IN_DENIED',
       action: 'user',
     });
-    await expect(session.completeSignIn({ state, error: 'access_denied' })).rejects.toMatchObject({ code: 'SIGN_IN_STATE_INVALID' });
+    await expect(session.completeSignIn({ state, error: 'access_denied' })).rejects.toMatchObject({
+      code: 'SIGN_IN_STATE_INVALID',
+    });
   });
 
   it('refuses an expired state', async () => {
@@ -113,7 +133,9 @@ describe('completeSignIn', () => {
     const { session } = makeSession({}, { now: () => clock });
     const { state } = await session.beginSignIn();
     clock += 61_000;
-    await expect(session.completeSignIn({ state, code: 'x' })).rejects.toMatchObject({ code: 'SIGN_IN_STATE_INVALID' });
+    await expect(session.completeSignIn({ state, code: 'x' })).rejects.toMatchObject({
+      code: 'SIGN_IN_STATE_INVALID',
+    });
   });
 
   it("refuses a state that belongs to another account's session", async () => {
@@ -121,20 +143,31 @@ describe('completeSignIn', () => {
     const { session: a } = makeSession({}, { tokenStore: store, accountId: 'a' });
     const { session: b } = makeSession({}, { tokenStore: store, accountId: 'b' });
     const { state } = await a.beginSignIn();
-    await expect(b.completeSignIn({ state, code: 'x' })).rejects.toMatchObject({ code: 'SIGN_IN_STATE_INVALID' });
+    await expect(b.completeSignIn({ state, code: 'x' })).rejects.toMatchObject({
+      code: 'SIGN_IN_STATE_INVALID',
+    });
   });
 
   it('reports SIGN_IN_REQUIRED from getCredential and checkAuthorization before anyone signed in', async () => {
     const { session } = makeSession();
     const changes: SessionChange[] = [];
     session.onDidChangeSession((c) => changes.push(c));
-    await expect(session.getCredential({ protocol: 'smtp' })).rejects.toMatchObject({ code: 'SIGN_IN_REQUIRED', action: 'user' });
-    await expect(session.checkAuthorization()).resolves.toMatchObject({ state: 'signInRequired', grantedScopes: [] });
+    await expect(session.getCredential({ protocol: 'smtp' })).rejects.toMatchObject({
+      code: 'SIGN_IN_REQUIRED',
+      action: 'user',
+    });
+    await expect(session.checkAuthorization()).resolves.toMatchObject({
+      state: 'signInRequired',
+      grantedScopes: [],
+    });
     expect(changes).toEqual([]);
   });
 
   it('refuses receive protocols on a send-only account', async () => {
     const { session } = makeSession({ sendOnly: true });
-    await expect(session.getCredential({ protocol: 'imap' })).rejects.toMatchObject({ code: 'PROTOCOL_MISMATCH', action: 'admin' });
+    await expect(session.getCredential({ protocol: 'imap' })).rejects.toMatchObject({
+      code: 'PROTOCOL_MISMATCH',
+      action: 'admin',
+    });
   });
 });

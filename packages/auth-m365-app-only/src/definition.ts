@@ -1,7 +1,11 @@
 /** The `m365-app-only` provider type. */
 import type { ActivationContext, AuthProviderDefinition } from '@mailplug/core';
 import { createM365AppOnlySession, type M365AppOnlySessionOptions } from './provider.js';
-import { M365_APP_ONLY_PROVIDER_ID, m365AppOnlySettingsSchema, validateM365AppOnlySettings } from './settings.js';
+import {
+  M365_APP_ONLY_PROVIDER_ID,
+  m365AppOnlySettingsSchema,
+  validateM365AppOnlySettings,
+} from './settings.js';
 
 /**
  * @example

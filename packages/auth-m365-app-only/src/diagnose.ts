@@ -3,7 +3,7 @@
  * perfectly valid while Exchange still refuses it (535 5.7.3) because the app has no service
  * principal in Exchange or no permission on the mailbox; or SMTP AUTH is switched off (5.7.139).
  */
-import { type MailplugError, isMailplugError, mailplugError } from '@mailplug/core';
+import { isMailplugError, type MailplugError, mailplugError } from '@mailplug/core';
 import type { M365AppOnlySettings } from './settings.js';
 
 export const M365AppOnlyDiagnosisCode = {
@@ -30,7 +30,8 @@ function smtpFacts(error: unknown): SmtpFacts {
       if (replyCode === undefined && typeof v[k] === 'number') replyCode = v[k] as number;
     }
     for (const k of ['enhancedStatus', 'enhancedCode', 'status']) {
-      if (enhanced === undefined && typeof v[k] === 'string' && /^\d\.\d{1,3}\.\d{1,3}$/.test(v[k] as string)) enhanced = v[k] as string;
+      if (enhanced === undefined && typeof v[k] === 'string' && /^\d\.\d{1,3}\.\d{1,3}$/.test(v[k] as string))
+        enhanced = v[k] as string;
     }
     if (v.details) visit(v.details, depth + 1);
     if (v.cause) visit(v.cause, depth + 1);
@@ -46,7 +47,9 @@ function smtpFacts(error: unknown): SmtpFacts {
 }
 
 /** The PowerShell an Exchange admin runs so the app may send as the mailbox. */
-export function exchangePermissionScript(settings: Pick<M365AppOnlySettings, 'tenant' | 'clientId' | 'mailbox' | 'servicePrincipalObjectId'>): string[] {
+export function exchangePermissionScript(
+  settings: Pick<M365AppOnlySettings, 'tenant' | 'clientId' | 'mailbox' | 'servicePrincipalObjectId'>,
+): string[] {
   const objectId = settings.servicePrincipalObjectId ?? '<Enterprise application Object ID>';
   return [
     'Install-Module -Name ExchangeOnlineManagement',
@@ -75,7 +78,11 @@ export function explainSmtpFailure(error: unknown, settings: M365AppOnlySettings
   // @mailplug/protocol-smtp's classifier codes for the same two replies.
   const code = (error as { code?: unknown } | undefined)?.code;
   const cause = isMailplugError(error) || error instanceof Error ? error : undefined;
-  if (code === 'SMTP_AUTH_DISABLED' || facts.enhanced === '5.7.139' || /SmtpClientAuthentication is disabled/i.test(facts.text)) {
+  if (
+    code === 'SMTP_AUTH_DISABLED' ||
+    facts.enhanced === '5.7.139' ||
+    /SmtpClientAuthentication is disabled/i.test(facts.text)
+  ) {
     const script = smtpAuthEnableScript(settings.mailbox);
     return mailplugError(
       M365AppOnlyDiagnosisCode.SmtpAuthDisabled,
@@ -87,7 +94,8 @@ export function explainSmtpFailure(error: unknown, settings: M365AppOnlySettings
   }
   if (
     code === 'SMTP_AUTH_NOT_PERMITTED' ||
-    facts.enhanced === '5.7.3' || (facts.replyCode === 535 && /Authentication unsuccessful/i.test(facts.text))
+    facts.enhanced === '5.7.3' ||
+    (facts.replyCode === 535 && /Authentication unsuccessful/i.test(facts.text))
   ) {
     const script = exchangePermissionScript(settings);
     return mailplugError(
@@ -95,7 +103,15 @@ export function explainSmtpFailure(error: unknown, settings: M365AppOnlySettings
       'admin',
       `Microsoft issued a token, but Exchange Online refused it for ${settings.mailbox} (535 5.7.3): the app has no service principal or mailbox permission in Exchange.`,
       `Register the app in Exchange and give it the mailbox: ${script.slice(1, 4).join('; ')} — the Object ID is the Enterprise application's, not the app registration's.`,
-      { cause, details: { smtpStatus: '5.7.3', mailbox: settings.mailbox, clientId: settings.clientId, powershell: script } },
+      {
+        cause,
+        details: {
+          smtpStatus: '5.7.3',
+          mailbox: settings.mailbox,
+          clientId: settings.clientId,
+          powershell: script,
+        },
+      },
     );
   }
   return undefined;

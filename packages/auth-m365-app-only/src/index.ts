@@ -3,8 +3,18 @@
  * certificate) on @azure/msal-node, plus diagnostics that name the missing Exchange step.
  */
 export { activate, createM365AppOnlyProvider, m365AppOnly } from './definition.js';
-export { appRoleFor, createM365AppOnlySession, type M365AppOnlySession, type M365AppOnlySessionOptions } from './provider.js';
-export { M365AppOnlyDiagnosisCode, exchangePermissionScript, explainSmtpFailure, smtpAuthEnableScript } from './diagnose.js';
+export {
+  exchangePermissionScript,
+  explainSmtpFailure,
+  M365AppOnlyDiagnosisCode,
+  smtpAuthEnableScript,
+} from './diagnose.js';
+export {
+  appRoleFor,
+  createM365AppOnlySession,
+  type M365AppOnlySession,
+  type M365AppOnlySessionOptions,
+} from './provider.js';
 export {
   M365_APP_ONLY_PROVIDER_ID,
   type M365AppOnlySettings,

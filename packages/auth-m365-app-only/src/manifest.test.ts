@@ -7,7 +7,14 @@ describe('package.json manifest', () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
     const [entry] = pkg.mailplug.authProviders;
     expect(entry).toEqual(
-      JSON.parse(JSON.stringify({ id: m365AppOnly.id, label: m365AppOnly.label, capabilities: m365AppOnly.capabilities, settingsSchema: m365AppOnly.settingsSchema })),
+      JSON.parse(
+        JSON.stringify({
+          id: m365AppOnly.id,
+          label: m365AppOnly.label,
+          capabilities: m365AppOnly.capabilities,
+          settingsSchema: m365AppOnly.settingsSchema,
+        }),
+      ),
     );
   });
 });

@@ -1,33 +1,36 @@
 /** One app-only account: client credentials (secret or certificate) for a service mailbox. */
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import {
+  type AuthorizationStatus,
   type AuthProvider,
   type AuthProviderInit,
-  type AuthorizationStatus,
-  type CredentialRequest,
   CoreErrorCode,
+  type CredentialRequest,
+  createTokenManager,
   Emitter,
   type MailplugError,
+  mailplugError,
   type OAuth2Credential,
+  resolveSecret,
   type SessionChange,
   type TokenManagerOptions,
   type TokenSet,
-  createTokenManager,
-  mailplugError,
-  resolveSecret,
 } from '@mailplug/core';
 import {
-  MicrosoftErrorCode,
   buildMsalConfiguration,
   classifyEntraError,
   isMicrosoftMailProtocol,
+  MicrosoftErrorCode,
 } from '@mailplug/microsoft-identity';
 import { explainSmtpFailure } from './diagnose.js';
 import { M365_APP_ONLY_PROVIDER_ID, type M365AppOnlySettings, parseM365AppOnlySettings } from './settings.js';
 
 export interface M365AppOnlySessionOptions {
   readonly onRequest?: (info: { readonly method: 'GET' | 'POST'; readonly url: string }) => void;
-  readonly tokenManager?: Pick<TokenManagerOptions, 'earlyRefreshMs' | 'retry' | 'sleep' | 'random' | 'expiringSoonWindowMs'>;
+  readonly tokenManager?: Pick<
+    TokenManagerOptions,
+    'earlyRefreshMs' | 'retry' | 'sleep' | 'random' | 'expiringSoonWindowMs'
+  >;
 }
 
 export interface M365AppOnlySession extends AuthProvider {
@@ -40,9 +43,16 @@ export interface M365AppOnlySession extends AuthProvider {
   diagnose(error: unknown): MailplugError | unknown;
 }
 
-const APP_ROLE_OF: Record<string, string> = { smtp: 'SMTP.SendAsApp', imap: 'IMAP.AccessAsApp', pop3: 'POP.AccessAsApp' };
+const APP_ROLE_OF: Record<string, string> = {
+  smtp: 'SMTP.SendAsApp',
+  imap: 'IMAP.AccessAsApp',
+  pop3: 'POP.AccessAsApp',
+};
 
-export function createM365AppOnlySession(init: AuthProviderInit, options: M365AppOnlySessionOptions = {}): M365AppOnlySession {
+export function createM365AppOnlySession(
+  init: AuthProviderInit,
+  options: M365AppOnlySessionOptions = {},
+): M365AppOnlySession {
   const settings = parseM365AppOnlySettings(init.settings);
   const { accountId } = init;
   const emitter = new Emitter<SessionChange>();
@@ -53,7 +63,11 @@ export function createM365AppOnlySession(init: AuthProviderInit, options: M365Ap
       const credentials = settings.certificate
         ? {
             clientCertificate: {
-              privateKey: await resolveSecret(init.secrets, settings.certificate.privateKey, 'the certificate private key'),
+              privateKey: await resolveSecret(
+                init.secrets,
+                settings.certificate.privateKey,
+                'the certificate private key',
+              ),
               ...(settings.certificate.thumbprint.length === 64
                 ? { thumbprintSha256: settings.certificate.thumbprint }
                 : { thumbprint: settings.certificate.thumbprint }),
@@ -83,9 +97,17 @@ export function createM365AppOnlySession(init: AuthProviderInit, options: M365Ap
   }
 
   async function acquire(forceRefresh: boolean): Promise<TokenSet> {
-    const result = await (await app()).acquireTokenByClientCredential({ scopes: [settings.scope], skipCache: forceRefresh });
+    const result = await (await app()).acquireTokenByClientCredential({
+      scopes: [settings.scope],
+      skipCache: forceRefresh,
+    });
     if (!result) {
-      throw mailplugError(MicrosoftErrorCode.SignInFailed, 'retry', 'Microsoft Entra ID returned no token.', 'Try again shortly.');
+      throw mailplugError(
+        MicrosoftErrorCode.SignInFailed,
+        'retry',
+        'Microsoft Entra ID returned no token.',
+        'Try again shortly.',
+      );
     }
     return {
       accessToken: result.accessToken,
@@ -97,8 +119,12 @@ export function createM365AppOnlySession(init: AuthProviderInit, options: M365Ap
   }
 
   const knownExpiries = {
-    ...(settings.secretExpiresAt !== undefined && settings.clientSecret ? { clientSecret: settings.secretExpiresAt } : {}),
-    ...(settings.certificateExpiresAt !== undefined && settings.certificate ? { certificate: settings.certificateExpiresAt } : {}),
+    ...(settings.secretExpiresAt !== undefined && settings.clientSecret
+      ? { clientSecret: settings.secretExpiresAt }
+      : {}),
+    ...(settings.certificateExpiresAt !== undefined && settings.certificate
+      ? { certificate: settings.certificateExpiresAt }
+      : {}),
   };
   const tokens = createTokenManager({
     accountId,
@@ -147,17 +173,29 @@ export function createM365AppOnlySession(init: AuthProviderInit, options: M365Ap
     settings,
     getCredential,
     async checkAuthorization(): Promise<AuthorizationStatus> {
-      const credentialExpiresAt = settings.clientSecret ? settings.secretExpiresAt : settings.certificateExpiresAt;
+      const credentialExpiresAt = settings.clientSecret
+        ? settings.secretExpiresAt
+        : settings.certificateExpiresAt;
       const base = {
         identity: { mailbox: settings.mailbox, tenantId: settings.tenant },
         ...(credentialExpiresAt !== undefined ? { credentialExpiresAt } : {}),
       };
       try {
         const credential = await getCredential({ protocol: 'smtp' });
-        return { state: 'authorized', ...base, grantedScopes: credential.scopes, accessTokenExpiresAt: credential.expiresAt };
+        return {
+          state: 'authorized',
+          ...base,
+          grantedScopes: credential.scopes,
+          accessTokenExpiresAt: credential.expiresAt,
+        };
       } catch (error) {
         const problem = classifyEntraError(error);
-        return { state: problem.action === 'retry' ? 'authorized' : 'misconfigured', ...base, grantedScopes: [], problem };
+        return {
+          state: problem.action === 'retry' ? 'authorized' : 'misconfigured',
+          ...base,
+          grantedScopes: [],
+          problem,
+        };
       }
     },
     async signOut() {

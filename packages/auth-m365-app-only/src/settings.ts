@@ -7,10 +7,10 @@ import {
   withDefaults,
 } from '@mailplug/core';
 import {
-  MICROSOFT_CLOUDS,
-  MICROSOFT_CLOUD_OPTIONS,
-  type MicrosoftCloudId,
   appOnlyDefaultScope,
+  MICROSOFT_CLOUD_OPTIONS,
+  MICROSOFT_CLOUDS,
+  type MicrosoftCloudId,
   validateTenant,
 } from '@mailplug/microsoft-identity';
 
@@ -33,31 +33,55 @@ export const m365AppOnlySettingsSchema: SettingsSchema = Object.freeze({
       type: 'string',
       required: true,
       pattern: GUID_PATTERN,
-      patternHint: "Copy the Application (client) ID (a GUID) from the app registration's Overview page — not an email address.",
+      patternHint:
+        "Copy the Application (client) ID (a GUID) from the app registration's Overview page — not an email address.",
     },
-    { key: 'clientSecret', label: 'Client secret', type: 'secret', description: 'The secret Value, not its Secret ID' },
+    {
+      key: 'clientSecret',
+      label: 'Client secret',
+      type: 'secret',
+      description: 'The secret Value, not its Secret ID',
+    },
     {
       key: 'certificateThumbprint',
       label: 'Certificate thumbprint',
       type: 'string',
       description: 'SHA-256 (64 hex) or SHA-1 (40 hex) thumbprint of the uploaded certificate',
     },
-    { key: 'certificatePrivateKey', label: 'Certificate private key', type: 'secret', description: 'PEM private key of that certificate' },
-    { key: 'mailbox', label: 'Mailbox', type: 'email', required: true, description: 'The mailbox the app sends as (the "authorised user")' },
+    {
+      key: 'certificatePrivateKey',
+      label: 'Certificate private key',
+      type: 'secret',
+      description: 'PEM private key of that certificate',
+    },
+    {
+      key: 'mailbox',
+      label: 'Mailbox',
+      type: 'email',
+      required: true,
+      description: 'The mailbox the app sends as (the "authorised user")',
+    },
     {
       key: 'scope',
       label: 'Scope',
       type: 'string',
-      description: 'Default https://outlook.office365.com/.default; some hosts use https://outlook.office.com/.default',
+      description:
+        'Default https://outlook.office365.com/.default; some hosts use https://outlook.office.com/.default',
     },
     {
       key: 'tokenUrl',
       label: 'Authentication token URL',
       type: 'url',
-      description: 'e.g. https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token (optional; derived from the tenant)',
+      description:
+        'e.g. https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token (optional; derived from the tenant)',
     },
     { key: 'cloud', label: 'Cloud', type: 'enum', default: 'global', options: MICROSOFT_CLOUD_OPTIONS },
-    { key: 'secretExpiresOn', label: 'Secret expires on', type: 'date', description: 'Warns weeks before the secret stops working' },
+    {
+      key: 'secretExpiresOn',
+      label: 'Secret expires on',
+      type: 'date',
+      description: 'Warns weeks before the secret stops working',
+    },
     { key: 'certificateExpiresOn', label: 'Certificate expires on', type: 'date' },
     {
       key: 'servicePrincipalObjectId',
@@ -67,8 +91,18 @@ export const m365AppOnlySettingsSchema: SettingsSchema = Object.freeze({
       patternHint: 'The Object ID on the Enterprise application (not the app registration) page.',
       description: 'Only used to print the exact Exchange PowerShell commands in diagnostics',
     },
-    { key: 'authorityHost', label: 'Authority host override', type: 'url', description: 'https://host[:port] of a private authority or the emulator' },
-    { key: 'ca', label: 'Extra CA certificate', type: 'string', description: 'PEM text or file path, for the authority override' },
+    {
+      key: 'authorityHost',
+      label: 'Authority host override',
+      type: 'url',
+      description: 'https://host[:port] of a private authority or the emulator',
+    },
+    {
+      key: 'ca',
+      label: 'Extra CA certificate',
+      type: 'string',
+      description: 'PEM text or file path, for the authority override',
+    },
   ]),
   rules: Object.freeze([
     {
@@ -118,7 +152,9 @@ function normaliseThumbprint(value: string): string {
 
 export function validateM365AppOnlySettings(settings: Readonly<Record<string, unknown>>): ValidationIssue[] {
   const s = withDefaults(m365AppOnlySettingsSchema, settings);
-  const issues: ValidationIssue[] = [...validateTenant(s.tenant, { path: 'tenant', allowMultiTenant: false })];
+  const issues: ValidationIssue[] = [
+    ...validateTenant(s.tenant, { path: 'tenant', allowMultiTenant: false }),
+  ];
   if (isSecretRef(s.certificatePrivateKey)) {
     const t = typeof s.certificateThumbprint === 'string' ? normaliseThumbprint(s.certificateThumbprint) : '';
     if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(t)) {
@@ -165,7 +201,8 @@ export function parseM365AppOnlySettings(raw: Readonly<Record<string, unknown>>)
   const str = (k: string) => (typeof s[k] === 'string' && s[k] !== '' ? (s[k] as string) : undefined);
   const cloud = (str('cloud') ?? 'global') as MicrosoftCloudId;
   const fromUrl = str('tokenUrl') ? parseTokenUrl(str('tokenUrl') as string) : undefined;
-  const knownHost = fromUrl && Object.values(MICROSOFT_CLOUDS).find((c) => c.authorityHost === fromUrl.origin);
+  const knownHost =
+    fromUrl && Object.values(MICROSOFT_CLOUDS).find((c) => c.authorityHost === fromUrl.origin);
   const authorityHost = str('authorityHost') ?? (fromUrl && !knownHost ? fromUrl.origin : undefined);
   const secretExpiresAt = dateMs(s.secretExpiresOn);
   const certificateExpiresAt = dateMs(s.certificateExpiresOn);
@@ -174,7 +211,12 @@ export function parseM365AppOnlySettings(raw: Readonly<Record<string, unknown>>)
     clientId: str('clientId') ?? '',
     ...(isSecretRef(s.clientSecret) ? { clientSecret: s.clientSecret } : {}),
     ...(isSecretRef(s.certificatePrivateKey)
-      ? { certificate: { thumbprint: normaliseThumbprint(str('certificateThumbprint') ?? ''), privateKey: s.certificatePrivateKey } }
+      ? {
+          certificate: {
+            thumbprint: normaliseThumbprint(str('certificateThumbprint') ?? ''),
+            privateKey: s.certificatePrivateKey,
+          },
+        }
       : {}),
     mailbox: str('mailbox') ?? '',
     scope: str('scope') ?? appOnlyDefaultScope(knownHost ? knownHost.id : cloud),
@@ -182,7 +224,9 @@ export function parseM365AppOnlySettings(raw: Readonly<Record<string, unknown>>)
     ...(authorityHost ? { authorityHost } : {}),
     ...(str('ca') ? { ca: str('ca') } : {}),
     ...(secretExpiresAt !== undefined && !Number.isNaN(secretExpiresAt) ? { secretExpiresAt } : {}),
-    ...(certificateExpiresAt !== undefined && !Number.isNaN(certificateExpiresAt) ? { certificateExpiresAt } : {}),
+    ...(certificateExpiresAt !== undefined && !Number.isNaN(certificateExpiresAt)
+      ? { certificateExpiresAt }
+      : {}),
     ...(str('servicePrincipalObjectId') ? { servicePrincipalObjectId: str('servicePrincipalObjectId') } : {}),
   };
 }

@@ -4,9 +4,10 @@ import {
   createMemoryTokenStore,
   isMailplugError,
   type MailplugError,
+  type OAuth2Credential,
   type SessionChange,
 } from '@mailplug/core';
-import { type Emulator, createAppCertificate, startEmulator } from '@mailplug/emulator';
+import { createAppCertificate, type Emulator, startEmulator } from '@mailplug/emulator';
 import { classifySmtpError, createSmtpProtocol } from '@mailplug/protocol-smtp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createM365AppOnlySession } from '../src/index.js';
@@ -34,7 +35,11 @@ describe('m365-app-only end to end (real msal-node against the emulator)', () =>
     await emulator?.stop();
   });
 
-  function initFor(overrides: Record<string, unknown> = {}, secrets: Record<string, string> = {}, id = 'svc-1'): AuthProviderInit {
+  function initFor(
+    overrides: Record<string, unknown> = {},
+    secrets: Record<string, string> = {},
+    id = 'svc-1',
+  ): AuthProviderInit {
     const preset = emulator.settings['m365-app-only'];
     return {
       accountId: id,
@@ -44,12 +49,20 @@ describe('m365-app-only end to end (real msal-node against the emulator)', () =>
     };
   }
 
-  async function send(session: Parameters<ReturnType<typeof createSmtpProtocol>['connect']>[1], subject: string) {
+  async function send(
+    session: Parameters<ReturnType<typeof createSmtpProtocol>['connect']>[1],
+    subject: string,
+  ) {
     const server = emulator.settings['m365-app-only'].servers?.smtp;
     if (!server) throw new Error('no smtp');
     const connection = await createSmtpProtocol().connect(server, session, { pool: false });
     try {
-      return await connection.send({ from: 'alice@contoso.test', to: 'bob@contoso.test', subject, text: 'hi' });
+      return await connection.send({
+        from: 'alice@contoso.test',
+        to: 'bob@contoso.test',
+        subject,
+        text: 'hi',
+      });
     } finally {
       await connection.close();
     }
@@ -57,9 +70,9 @@ describe('m365-app-only end to end (real msal-node against the emulator)', () =>
 
   it('acquires a token with a client secret, caches it, and sends as the mailbox', async () => {
     const session = createM365AppOnlySession(initFor(), { onRequest });
-    const first = await session.getCredential({ protocol: 'smtp' });
+    const first = (await session.getCredential({ protocol: 'smtp' })) as OAuth2Credential;
     expect(first.user).toBe('alice@contoso.test');
-    const again = await session.getCredential({ protocol: 'smtp' });
+    const again = (await session.getCredential({ protocol: 'smtp' })) as OAuth2Credential;
     expect(again.accessToken).toBe(first.accessToken);
     const result = await send(session, 'app-only secret');
     expect(result.accepted).toEqual(['bob@contoso.test']);
@@ -112,27 +125,42 @@ describe('m365-app-only end to end (real msal-node against the emulator)', () =>
   for (const [name, spec, code, hint] of injected) {
     it(`surfaces injected ${name} as ${code} with its hint`, async () => {
       const handle = emulator.inject.microsoft({ ...spec, endpoint: 'token', times: 1 } as never);
-      const session = createM365AppOnlySession(initFor({}, {}, `svc-${name}`), { tokenManager: { retry: { attempts: 1 } } });
-      const error = (await session.getCredential({ protocol: 'smtp' }).catch((e: unknown) => e)) as MailplugError;
+      const session = createM365AppOnlySession(initFor({}, {}, `svc-${name}`), {
+        tokenManager: { retry: { attempts: 1 } },
+      });
+      const error = (await session
+        .getCredential({ protocol: 'smtp' })
+        .catch((e: unknown) => e)) as MailplugError;
       expect(isMailplugError(error)).toBe(true);
       expect(error.code).toBe(code);
       expect(error.hint).toMatch(hint);
       if (name === '429') expect(error.retryAfterMs).toBe(3000);
       if (code !== 'TRANSIENT') expect(error.details?.aadsts).toBe(`AADSTS${name}`);
-      expect(JSON.stringify(error.toJSON())).not.toContain(emulator.settings['m365-app-only'].secrets['emulator-m365-daemon-secret']);
+      expect(JSON.stringify(error.toJSON())).not.toContain(
+        emulator.settings['m365-app-only'].secrets['emulator-m365-daemon-secret'],
+      );
       void handle;
       session.dispose();
     });
   }
 
   it('explains 535 5.7.3 after a valid token with the PowerShell for this app and mailbox', async () => {
-    const session = createM365AppOnlySession(initFor({ servicePrincipalObjectId: '11111111-2222-4333-8444-555555555555' }, {}, 'svc-573'));
-    emulator.mailServers?.script.next({ protocol: 'smtp', stage: 'auth', reply: '535 5.7.3 Authentication unsuccessful', times: 2 });
+    const session = createM365AppOnlySession(
+      initFor({ servicePrincipalObjectId: '11111111-2222-4333-8444-555555555555' }, {}, 'svc-573'),
+    );
+    emulator.mailServers?.script.next({
+      protocol: 'smtp',
+      stage: 'auth',
+      reply: '535 5.7.3 Authentication unsuccessful',
+      times: 2,
+    });
     const failure = await send(session, 'x').catch((e: unknown) => e);
     const smtpError = classifySmtpError(failure, { credentialKind: 'oauth2' });
     const explained = session.diagnose(smtpError) as MailplugError;
     expect(explained.code).toBe('M365_EXCHANGE_PERMISSION_MISSING');
-    expect(explained.hint).toContain(`New-ServicePrincipal -AppId ${emulator.settings['m365-app-only'].settings.clientId}`);
+    expect(explained.hint).toContain(
+      `New-ServicePrincipal -AppId ${emulator.settings['m365-app-only'].settings.clientId}`,
+    );
     expect(explained.hint).toContain('Add-MailboxPermission -Identity "alice@contoso.test"');
     emulator.mailServers?.script.clear();
     session.dispose();
@@ -143,7 +171,9 @@ describe('m365-app-only end to end (real msal-node against the emulator)', () =>
     emulator.mailServers?.script.smtpAuthDisabled();
     emulator.mailServers?.script.smtpAuthDisabled();
     const failure = await send(session, 'x').catch((e: unknown) => e);
-    const explained = session.diagnose(classifySmtpError(failure, { credentialKind: 'oauth2' })) as MailplugError;
+    const explained = session.diagnose(
+      classifySmtpError(failure, { credentialKind: 'oauth2' }),
+    ) as MailplugError;
     expect(explained.code).toBe('M365_SMTP_AUTH_DISABLED');
     expect(explained.hint).toMatch(/Authenticated SMTP/);
     emulator.mailServers?.script.clear();

@@ -33,12 +33,36 @@ authProviderSuite(it, () => createM365AppOnlyProvider({ tokenManager: { retry: {
     secretExpiresOn: '2027-06-30',
   },
   invalidSettings: [
-    { settings: { tenant: 'common', clientId: '5a1e7c00-0000-4000-8000-00000000a003', clientSecret: { secretRef: 's' }, mailbox: 'a@b.co' }, paths: ['tenant'] },
-    { settings: { tenant: 'contoso.onmicrosoft.com', clientId: '5a1e7c00-0000-4000-8000-00000000a003', mailbox: 'a@b.co' }, paths: ['clientSecret'] },
-    { settings: { tenant: 'contoso.onmicrosoft.com', clientId: 'me@contoso.com', clientSecret: { secretRef: 's' }, mailbox: 'a@b.co' }, paths: ['clientId'] },
+    {
+      settings: {
+        tenant: 'common',
+        clientId: '5a1e7c00-0000-4000-8000-00000000a003',
+        clientSecret: { secretRef: 's' },
+        mailbox: 'a@b.co',
+      },
+      paths: ['tenant'],
+    },
+    {
+      settings: {
+        tenant: 'contoso.onmicrosoft.com',
+        clientId: '5a1e7c00-0000-4000-8000-00000000a003',
+        mailbox: 'a@b.co',
+      },
+      paths: ['clientSecret'],
+    },
+    {
+      settings: {
+        tenant: 'contoso.onmicrosoft.com',
+        clientId: 'me@contoso.com',
+        clientSecret: { secretRef: 's' },
+        mailbox: 'a@b.co',
+      },
+      paths: ['clientId'],
+    },
   ],
   protocol: 'smtp',
   createSession: (definition) => definition.create(init()),
   authorizedSession: (definition) => definition.create(init()),
-  failingSession: (definition, planted) => definition.create(init({ 'emulator-m365-daemon-secret': planted })),
+  failingSession: (definition, planted) =>
+    definition.create(init({ 'emulator-m365-daemon-secret': planted })),
 });

@@ -13,7 +13,9 @@ import {
  * @example
  * registry.register(createM365DelegatedProvider());
  */
-export function createM365DelegatedProvider(options: M365DelegatedSessionOptions = {}): AuthProviderDefinition {
+export function createM365DelegatedProvider(
+  options: M365DelegatedSessionOptions = {},
+): AuthProviderDefinition {
   return Object.freeze({
     specificationVersion: 'v1',
     id: M365_DELEGATED_PROVIDER_ID,

@@ -8,7 +8,6 @@ export {
   type M365DelegatedSession,
   type M365DelegatedSessionOptions,
 } from './provider.js';
-export { type ExistingAccountHandoff, filterSerializedCache, type HandoffResult } from './sso.js';
 export {
   M365_DELEGATED_PROVIDER_ID,
   type M365DelegatedSettings,
@@ -16,3 +15,4 @@ export {
   parseM365DelegatedSettings,
   validateM365DelegatedSettings,
 } from './settings.js';
+export { type ExistingAccountHandoff, filterSerializedCache, type HandoffResult } from './sso.js';

@@ -7,7 +7,14 @@ describe('package.json manifest', () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
     const [entry] = pkg.mailplug.authProviders;
     expect(entry).toEqual(
-      JSON.parse(JSON.stringify({ id: m365Delegated.id, label: m365Delegated.label, capabilities: m365Delegated.capabilities, settingsSchema: m365Delegated.settingsSchema })),
+      JSON.parse(
+        JSON.stringify({
+          id: m365Delegated.id,
+          label: m365Delegated.label,
+          capabilities: m365Delegated.capabilities,
+          settingsSchema: m365Delegated.settingsSchema,
+        }),
+      ),
     );
   });
 });

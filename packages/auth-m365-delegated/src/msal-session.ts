@@ -9,13 +9,19 @@ import {
   type IdTokenClaims,
   PublicClientApplication,
 } from '@azure/msal-node';
-import { type AuthProviderInit, type MailplugError, type TokenSet, mailplugError, resolveSecret } from '@mailplug/core';
 import {
-  type EntraIdentityClaims,
-  MicrosoftErrorCode,
+  type AuthProviderInit,
+  type MailplugError,
+  mailplugError,
+  resolveSecret,
+  type TokenSet,
+} from '@mailplug/core';
+import {
   buildMsalConfiguration,
   createTokenStoreCachePlugin,
+  type EntraIdentityClaims,
   isPersonalAccountTenant,
+  MicrosoftErrorCode,
   mailboxFromClaims,
   refreshTokenFingerprint,
   sameMailbox,
@@ -29,7 +35,11 @@ export interface MsalSessionOptions {
 
 export type ClientApp = PublicClientApplication | ConfidentialClientApplication;
 
-export function createMsalSession(init: AuthProviderInit, settings: M365DelegatedSettings, options: MsalSessionOptions) {
+export function createMsalSession(
+  init: AuthProviderInit,
+  settings: M365DelegatedSettings,
+  options: MsalSessionOptions,
+) {
   const cachePlugin = createTokenStoreCachePlugin({ store: init.tokenStore, accountId: init.accountId });
   let appPromise: Promise<ClientApp> | undefined;
   let publicApp: PublicClientApplication | undefined;
@@ -68,7 +78,10 @@ export function createMsalSession(init: AuthProviderInit, settings: M365Delegate
     return publicApp;
   }
 
-  async function findAccount(homeAccountId: string | undefined, username?: string): Promise<AccountInfo | undefined> {
+  async function findAccount(
+    homeAccountId: string | undefined,
+    username?: string,
+  ): Promise<AccountInfo | undefined> {
     const accounts = await (await app()).getTokenCache().getAllAccounts();
     return (
       accounts.find((a) => homeAccountId && a.homeAccountId === homeAccountId) ??
@@ -101,7 +114,8 @@ export function identityFromResult(
   expectedMailbox?: string,
 ): SignedInIdentity {
   const account = result.account;
-  const claims = (result.idTokenClaims ?? account?.idTokenClaims ?? {}) as IdTokenClaims & EntraIdentityClaims;
+  const claims = (result.idTokenClaims ?? account?.idTokenClaims ?? {}) as IdTokenClaims &
+    EntraIdentityClaims;
   const tenantId = claims.tid ?? account?.tenantId;
   if (isPersonalAccountTenant(tenantId)) {
     throw mailplugError(

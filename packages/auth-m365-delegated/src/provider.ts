@@ -1,15 +1,19 @@
 /** One account's Microsoft 365 delegated session: sign-in flows, silent refresh, sign-out. */
 import { type AuthenticationResult, CryptoProvider, type DeviceCodeRequest } from '@azure/msal-node';
 import {
+  type AuthorizationStatus,
   type AuthProvider,
   type AuthProviderInit,
-  type AuthorizationStatus,
   type BeginSignInRequest,
-  type CredentialRequest,
   CoreErrorCode,
+  type CredentialRequest,
+  createPendingSignIns,
+  createTokenManager,
   type DeviceCodeSignInOptions,
   Emitter,
+  isMailplugError,
   type MailboxIdentity,
+  mailplugError,
   type OAuth2Credential,
   type ProtocolId,
   type SessionChange,
@@ -18,32 +22,31 @@ import {
   type StoredValue,
   type TokenManagerOptions,
   type TokenSet,
-  createPendingSignIns,
-  createTokenManager,
-  isMailplugError,
-  mailplugError,
 } from '@mailplug/core';
 import {
-  MicrosoftErrorCode,
   classifyEntraError,
   delegatedScopesToRequest,
   isMicrosoftMailProtocol,
+  MicrosoftErrorCode,
   scopesCoverProtocol,
 } from '@mailplug/microsoft-identity';
 import {
-  type MsalSessionOptions,
-  type SignedInIdentity,
   createMsalSession,
   identityFromResult,
+  type MsalSessionOptions,
+  type SignedInIdentity,
   toTokenSet,
   xoauth2User,
 } from './msal-session.js';
 import { M365_DELEGATED_PROVIDER_ID, parseM365DelegatedSettings } from './settings.js';
-import { type ExistingAccountHandoff, type HandoffResult, createSsoHandoff } from './sso.js';
+import { createSsoHandoff, type ExistingAccountHandoff, type HandoffResult } from './sso.js';
 
 export interface M365DelegatedSessionOptions extends MsalSessionOptions {
   /** TokenManager tuning (early refresh window, retry policy, sleep) — mostly for tests. */
-  readonly tokenManager?: Pick<TokenManagerOptions, 'earlyRefreshMs' | 'retry' | 'sleep' | 'random' | 'expiringSoonWindowMs'>;
+  readonly tokenManager?: Pick<
+    TokenManagerOptions,
+    'earlyRefreshMs' | 'retry' | 'sleep' | 'random' | 'expiringSoonWindowMs'
+  >;
 }
 
 /** The delegated session adds the SSO hand-off to the spec's AuthProvider. */
@@ -51,7 +54,9 @@ export interface M365DelegatedSession extends AuthProvider {
   /** Re-use a host's Microsoft sign-in: silent when possible, otherwise an incremental-consent redirect. */
   signInWithExistingAccount(handoff: ExistingAccountHandoff): Promise<HandoffResult>;
   /** Import the host's own msal cache entries for one user (same app registration), then sign in silently. */
-  adoptHostSession(handoff: ExistingAccountHandoff & { readonly serializedCache: string }): Promise<HandoffResult>;
+  adoptHostSession(
+    handoff: ExistingAccountHandoff & { readonly serializedCache: string },
+  ): Promise<HandoffResult>;
 }
 
 const toIdentity = (i: SignedInIdentity, mailbox: string): MailboxIdentity => ({
@@ -61,7 +66,10 @@ const toIdentity = (i: SignedInIdentity, mailbox: string): MailboxIdentity => ({
   ...(i.tenantId ? { tenantId: i.tenantId } : {}),
 });
 
-export function createM365DelegatedSession(init: AuthProviderInit, options: M365DelegatedSessionOptions = {}): M365DelegatedSession {
+export function createM365DelegatedSession(
+  init: AuthProviderInit,
+  options: M365DelegatedSessionOptions = {},
+): M365DelegatedSession {
   const settings = parseM365DelegatedSettings(init.settings);
   const { accountId } = init;
   const now = init.now ?? Date.now;
@@ -71,7 +79,10 @@ export function createM365DelegatedSession(init: AuthProviderInit, options: M365
   let rotatedOnLastRefresh = false;
 
   const scopesFor = (protocols?: readonly ProtocolId[]) =>
-    delegatedScopesToRequest(protocols && protocols.length > 0 ? protocols : settings.protocols, settings.cloud);
+    delegatedScopesToRequest(
+      protocols && protocols.length > 0 ? protocols : settings.protocols,
+      settings.cloud,
+    );
 
   const tokens = createTokenManager({
     accountId,
@@ -81,7 +92,8 @@ export function createM365DelegatedSession(init: AuthProviderInit, options: M365
     ...(init.logger ? { logger: init.logger } : {}),
     ...options.tokenManager,
     async refresh(current) {
-      const homeAccountId = typeof current?.extra?.homeAccountId === 'string' ? current.extra.homeAccountId : undefined;
+      const homeAccountId =
+        typeof current?.extra?.homeAccountId === 'string' ? current.extra.homeAccountId : undefined;
       const account = await msal.findAccount(homeAccountId);
       if (!account || !current) {
         throw mailplugError(
@@ -110,7 +122,10 @@ export function createM365DelegatedSession(init: AuthProviderInit, options: M365
     else emitter.fire(event);
   });
 
-  async function finishSignIn(result: AuthenticationResult, expectedMailbox?: string): Promise<MailboxIdentity> {
+  async function finishSignIn(
+    result: AuthenticationResult,
+    expectedMailbox?: string,
+  ): Promise<MailboxIdentity> {
     let identity: SignedInIdentity;
     try {
       identity = identityFromResult(result, settings, expectedMailbox);
@@ -177,7 +192,12 @@ export function createM365DelegatedSession(init: AuthProviderInit, options: M365
       );
     }
     if (!params.code) {
-      throw mailplugError(CoreErrorCode.SignInStateInvalid, 'user', 'The sign-in response has no authorization code.', 'Start the sign-in again.');
+      throw mailplugError(
+        CoreErrorCode.SignInStateInvalid,
+        'user',
+        'The sign-in response has no authorization code.',
+        'Start the sign-in again.',
+      );
     }
     const data = consumed.data;
     let result: AuthenticationResult;
@@ -213,14 +233,25 @@ export function createM365DelegatedSession(init: AuthProviderInit, options: M365
         request.cancel = true; // msal stops polling at its next tick
         reject(
           code === 'timeout'
-            ? mailplugError(CoreErrorCode.Timeout, 'user', 'The device code sign-in timed out.', 'Start the sign-in again and enter the code sooner.')
-            : mailplugError(MicrosoftErrorCode.SignInCancelled, 'user', 'The device code sign-in was cancelled.', 'Start the sign-in again when ready.'),
+            ? mailplugError(
+                CoreErrorCode.Timeout,
+                'user',
+                'The device code sign-in timed out.',
+                'Start the sign-in again and enter the code sooner.',
+              )
+            : mailplugError(
+                MicrosoftErrorCode.SignInCancelled,
+                'user',
+                'The device code sign-in was cancelled.',
+                'Start the sign-in again when ready.',
+              ),
         );
       };
       const onAbort = () => abort('cancelled');
       if (opts.signal?.aborted) onAbort();
       opts.signal?.addEventListener('abort', onAbort, { once: true });
-      const timer = opts.timeoutMs !== undefined ? setTimeout(() => abort('timeout'), opts.timeoutMs) : undefined;
+      const timer =
+        opts.timeoutMs !== undefined ? setTimeout(() => abort('timeout'), opts.timeoutMs) : undefined;
       stop = () => {
         opts.signal?.removeEventListener('abort', onAbort);
         if (timer) clearTimeout(timer);
@@ -235,7 +266,13 @@ export function createM365DelegatedSession(init: AuthProviderInit, options: M365
     } finally {
       stop?.();
     }
-    if (!result) throw mailplugError(MicrosoftErrorCode.SignInFailed, 'retry', 'The device code sign-in returned no result.', 'Start the sign-in again.');
+    if (!result)
+      throw mailplugError(
+        MicrosoftErrorCode.SignInFailed,
+        'retry',
+        'The device code sign-in returned no result.',
+        'Start the sign-in again.',
+      );
     return finishSignIn(result);
   }
 
@@ -289,7 +326,12 @@ export function createM365DelegatedSession(init: AuthProviderInit, options: M365
     } catch (error) {
       const problem = classifyEntraError(error);
       return {
-        state: problem.action === 'user' ? 'reauthRequired' : problem.action === 'retry' ? 'authorized' : 'misconfigured',
+        state:
+          problem.action === 'user'
+            ? 'reauthRequired'
+            : problem.action === 'retry'
+              ? 'authorized'
+              : 'misconfigured',
         ...(identity ? { identity } : {}),
         grantedScopes: saved.scopes,
         accessTokenExpiresAt: saved.expiresAt,
@@ -300,7 +342,8 @@ export function createM365DelegatedSession(init: AuthProviderInit, options: M365
 
   async function signOut(): Promise<void> {
     const saved = await tokens.load();
-    const homeAccountId = typeof saved?.extra?.homeAccountId === 'string' ? saved.extra.homeAccountId : undefined;
+    const homeAccountId =
+      typeof saved?.extra?.homeAccountId === 'string' ? saved.extra.homeAccountId : undefined;
     try {
       const account = await msal.findAccount(homeAccountId);
       if (account) await (await msal.app()).getTokenCache().removeAccount(account);
@@ -313,7 +356,14 @@ export function createM365DelegatedSession(init: AuthProviderInit, options: M365
     emitter.fire({ type: 'removed', accountId });
   }
 
-  const sso = createSsoHandoff({ settings, msal, scopesFor, finishSignIn, beginSignIn, tokenStore: init.tokenStore });
+  const sso = createSsoHandoff({
+    settings,
+    msal,
+    scopesFor,
+    finishSignIn,
+    beginSignIn,
+    tokenStore: init.tokenStore,
+  });
 
   return {
     providerId: M365_DELEGATED_PROVIDER_ID,

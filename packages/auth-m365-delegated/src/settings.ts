@@ -8,9 +8,9 @@ import {
   withDefaults,
 } from '@mailplug/core';
 import {
+  isMicrosoftMailProtocol,
   MICROSOFT_CLOUD_OPTIONS,
   type MicrosoftCloudId,
-  isMicrosoftMailProtocol,
   validateTenant,
 } from '@mailplug/microsoft-identity';
 
@@ -26,7 +26,8 @@ export const m365DelegatedSettingsSchema: SettingsSchema = Object.freeze({
       type: 'string',
       required: true,
       default: 'organizations',
-      description: 'Directory (tenant) ID, the tenant domain, or "organizations" for any work or school account',
+      description:
+        'Directory (tenant) ID, the tenant domain, or "organizations" for any work or school account',
     },
     {
       key: 'clientId',
@@ -34,19 +35,22 @@ export const m365DelegatedSettingsSchema: SettingsSchema = Object.freeze({
       type: 'string',
       required: true,
       pattern: GUID_PATTERN,
-      patternHint: "Copy the Application (client) ID (a GUID) from the app registration's Overview page — not an email address.",
+      patternHint:
+        "Copy the Application (client) ID (a GUID) from the app registration's Overview page — not an email address.",
     },
     {
       key: 'clientSecret',
       label: 'Client secret',
       type: 'secret',
-      description: 'The secret Value (not its ID) for a Web app registration; leave empty for a public client',
+      description:
+        'The secret Value (not its ID) for a Web app registration; leave empty for a public client',
     },
     {
       key: 'redirectUri',
       label: 'Redirect URI',
       type: 'url',
-      description: 'Must be registered on the app registration; leave empty to use a loopback address per sign-in',
+      description:
+        'Must be registered on the app registration; leave empty to use a loopback address per sign-in',
     },
     { key: 'cloud', label: 'Cloud', type: 'enum', default: 'global', options: MICROSOFT_CLOUD_OPTIONS },
     {
@@ -56,7 +60,12 @@ export const m365DelegatedSettingsSchema: SettingsSchema = Object.freeze({
       default: ['smtp'],
       description: 'Mail protocols the account uses: smtp, imap, pop3 (only their scopes are requested)',
     },
-    { key: 'mailbox', label: 'Mailbox', type: 'email', description: 'The address expected to sign in (or the shared mailbox)' },
+    {
+      key: 'mailbox',
+      label: 'Mailbox',
+      type: 'email',
+      description: 'The address expected to sign in (or the shared mailbox)',
+    },
     {
       key: 'allowSharedMailbox',
       label: 'Shared mailbox',
@@ -70,7 +79,12 @@ export const m365DelegatedSettingsSchema: SettingsSchema = Object.freeze({
       type: 'url',
       description: 'https://host[:port] of a private Entra-compatible authority or the emulator',
     },
-    { key: 'ca', label: 'Extra CA certificate', type: 'string', description: 'PEM text or file path, for the authority override' },
+    {
+      key: 'ca',
+      label: 'Extra CA certificate',
+      type: 'string',
+      description: 'PEM text or file path, for the authority override',
+    },
   ]),
 }) as SettingsSchema;
 
@@ -88,13 +102,19 @@ export interface M365DelegatedSettings {
 }
 
 /** Cross-field checks beyond the schema. */
-export function validateM365DelegatedSettings(settings: Readonly<Record<string, unknown>>): ValidationIssue[] {
+export function validateM365DelegatedSettings(
+  settings: Readonly<Record<string, unknown>>,
+): ValidationIssue[] {
   const s = withDefaults(m365DelegatedSettingsSchema, settings);
   const issues: ValidationIssue[] = [...validateTenant(s.tenant, { path: 'tenant', allowMultiTenant: true })];
   const protocols = Array.isArray(s.protocols) ? (s.protocols as unknown[]) : [];
   for (const p of protocols) {
     if (typeof p === 'string' && !isMicrosoftMailProtocol(p)) {
-      issues.push({ path: 'protocols', message: `"${p}" is not a Microsoft 365 mail protocol.`, fix: 'Use smtp, imap and/or pop3.' });
+      issues.push({
+        path: 'protocols',
+        message: `"${p}" is not a Microsoft 365 mail protocol.`,
+        fix: 'Use smtp, imap and/or pop3.',
+      });
     }
   }
   if (s.allowSharedMailbox === true && !s.mailbox) {
@@ -105,7 +125,11 @@ export function validateM365DelegatedSettings(settings: Readonly<Record<string, 
     });
   }
   if (typeof s.authorityHost === 'string' && !s.authorityHost.startsWith('https://')) {
-    issues.push({ path: 'authorityHost', message: 'The authority host must use https.', fix: 'Enter https://host[:port].' });
+    issues.push({
+      path: 'authorityHost',
+      message: 'The authority host must use https.',
+      fix: 'Enter https://host[:port].',
+    });
   }
   return issues;
 }
@@ -120,7 +144,8 @@ export function parseM365DelegatedSettings(raw: Readonly<Record<string, unknown>
     ...(isSecretRef(s.clientSecret) ? { clientSecret: s.clientSecret } : {}),
     ...(str('redirectUri') ? { redirectUri: str('redirectUri') } : {}),
     cloud: (str('cloud') ?? 'global') as MicrosoftCloudId,
-    protocols: Array.isArray(s.protocols) && s.protocols.length > 0 ? (s.protocols as ProtocolId[]) : ['smtp'],
+    protocols:
+      Array.isArray(s.protocols) && s.protocols.length > 0 ? (s.protocols as ProtocolId[]) : ['smtp'],
     ...(str('mailbox') ? { mailbox: str('mailbox') } : {}),
     allowSharedMailbox: s.allowSharedMailbox === true,
     ...(str('authorityHost') ? { authorityHost: str('authorityHost') } : {}),

@@ -6,8 +6,19 @@
  * scopes. The mailbox must match the user's email in the host.
  */
 import type { AuthenticationResult } from '@azure/msal-node';
-import type { BeginSignInRequest, MailboxIdentity, ProtocolId, SignInStart, TokenStore } from '@mailplug/core';
-import { classifyEntraError, mailboxFromClaims, type EntraIdentityClaims, sameMailbox } from '@mailplug/microsoft-identity';
+import type {
+  BeginSignInRequest,
+  MailboxIdentity,
+  ProtocolId,
+  SignInStart,
+  TokenStore,
+} from '@mailplug/core';
+import {
+  classifyEntraError,
+  type EntraIdentityClaims,
+  mailboxFromClaims,
+  sameMailbox,
+} from '@mailplug/microsoft-identity';
 import { type MsalSession, mailboxMismatch } from './msal-session.js';
 import type { M365DelegatedSettings } from './settings.js';
 
@@ -34,7 +45,10 @@ interface SsoDeps {
   readonly tokenStore: TokenStore;
   scopesFor(protocols?: readonly ProtocolId[]): string[];
   finishSignIn(result: AuthenticationResult, expectedMailbox?: string): Promise<MailboxIdentity>;
-  beginSignIn(request: BeginSignInRequest, extra: { prompt?: string; expectedMailbox?: string }): Promise<SignInStart>;
+  beginSignIn(
+    request: BeginSignInRequest,
+    extra: { prompt?: string; expectedMailbox?: string },
+  ): Promise<SignInStart>;
 }
 
 const CACHE_SECTIONS = ['Account', 'IdToken', 'AccessToken', 'RefreshToken'] as const;
@@ -45,7 +59,9 @@ export function filterSerializedCache(serialized: string, homeAccountId: string)
   const out: Record<string, unknown> = { ...parsed };
   for (const section of CACHE_SECTIONS) {
     const entries = parsed[section] ?? {};
-    out[section] = Object.fromEntries(Object.entries(entries).filter(([, v]) => v.home_account_id === homeAccountId));
+    out[section] = Object.fromEntries(
+      Object.entries(entries).filter(([, v]) => v.home_account_id === homeAccountId),
+    );
   }
   return JSON.stringify(out);
 }
@@ -72,12 +88,18 @@ export function createSsoHandoff(deps: SsoDeps) {
     return c?.oid && c.tid ? `${c.oid}.${c.tid}` : undefined;
   }
 
-  async function trySilent(handoff: ExistingAccountHandoff, expected: string | undefined): Promise<HandoffResult | undefined> {
+  async function trySilent(
+    handoff: ExistingAccountHandoff,
+    expected: string | undefined,
+  ): Promise<HandoffResult | undefined> {
     const account = await msal.findAccount(homeIdOf(handoff), expected);
     if (!account) return undefined;
     let result: AuthenticationResult;
     try {
-      result = await (await msal.app()).acquireTokenSilent({ account, scopes: deps.scopesFor(handoff.protocols) });
+      result = await (await msal.app()).acquireTokenSilent({
+        account,
+        scopes: deps.scopesFor(handoff.protocols),
+      });
     } catch (error) {
       const classified = classifyEntraError(error);
       // Consent for the mail scopes missing, or the cached sign-in is stale: fall back to a redirect.
@@ -87,7 +109,10 @@ export function createSsoHandoff(deps: SsoDeps) {
     return { status: 'signedIn', identity: await deps.finishSignIn(result, expected) };
   }
 
-  async function consentRedirect(handoff: ExistingAccountHandoff, expected: string | undefined): Promise<HandoffResult> {
+  async function consentRedirect(
+    handoff: ExistingAccountHandoff,
+    expected: string | undefined,
+  ): Promise<HandoffResult> {
     const signIn = await deps.beginSignIn(
       {
         ...(handoff.redirectUri ? { redirectUri: handoff.redirectUri } : {}),
@@ -114,12 +139,16 @@ export function createSsoHandoff(deps: SsoDeps) {
      * @example
      * await session.adoptHostSession({ serializedCache: hostPca.getTokenCache().serialize(), homeAccountId });
      */
-    async adoptHostSession(handoff: ExistingAccountHandoff & { readonly serializedCache: string }): Promise<HandoffResult> {
+    async adoptHostSession(
+      handoff: ExistingAccountHandoff & { readonly serializedCache: string },
+    ): Promise<HandoffResult> {
       const expected = expectedMailbox(handoff);
       const homeId = homeIdOf(handoff);
       if (homeId) {
         const filtered = filterSerializedCache(handoff.serializedCache, homeId);
-        await deps.tokenStore.withLock(msal.cachePlugin.key, () => deps.tokenStore.set(msal.cachePlugin.key, filtered));
+        await deps.tokenStore.withLock(msal.cachePlugin.key, () =>
+          deps.tokenStore.set(msal.cachePlugin.key, filtered),
+        );
       }
       return (await trySilent(handoff, expected)) ?? consentRedirect(handoff, expected);
     },

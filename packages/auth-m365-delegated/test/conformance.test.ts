@@ -1,4 +1,4 @@
-import { createMemorySecretStore, createMemoryTokenStore, type AuthProviderDefinition } from '@mailplug/core';
+import { type AuthProviderDefinition, createMemorySecretStore, createMemoryTokenStore } from '@mailplug/core';
 import type { Emulator } from '@mailplug/emulator';
 import { authProviderSuite } from '@mailplug/testkit';
 import { afterAll, beforeAll, it } from 'vitest';
@@ -16,9 +16,16 @@ afterAll(async () => {
 let n = 0;
 const id = () => `conf-${++n}`;
 
-async function signedIn(definition: AuthProviderDefinition, store = createMemoryTokenStore(), accountId = id(), now?: () => number) {
+async function signedIn(
+  definition: AuthProviderDefinition,
+  store = createMemoryTokenStore(),
+  accountId = id(),
+  now?: () => number,
+) {
   const session = definition.create({ ...initFor(emulator, {}, store, accountId), ...(now ? { now } : {}) });
-  await session.completeSignIn!(await followAuthorize((await session.beginSignIn!()).url, emulator.caCertPem));
+  await session.completeSignIn!(
+    await followAuthorize((await session.beginSignIn!()).url, emulator.caCertPem),
+  );
   return session;
 }
 
@@ -35,8 +42,14 @@ authProviderSuite(it, () => createM365DelegatedProvider(), {
   },
   invalidSettings: [
     { settings: { tenant: 'organizations', clientId: 'alice@contoso.test' }, paths: ['clientId'] },
-    { settings: { tenant: 'admin@contoso.test', clientId: '5a1e7c00-0000-4000-8000-00000000a001' }, paths: ['tenant'] },
-    { settings: { clientId: '5a1e7c00-0000-4000-8000-00000000a001', clientSecret: 'inline-secret' }, paths: ['clientSecret'] },
+    {
+      settings: { tenant: 'admin@contoso.test', clientId: '5a1e7c00-0000-4000-8000-00000000a001' },
+      paths: ['tenant'],
+    },
+    {
+      settings: { clientId: '5a1e7c00-0000-4000-8000-00000000a001', clientSecret: 'inline-secret' },
+      paths: ['clientSecret'],
+    },
   ],
   protocol: 'smtp',
   createSession: (definition) => definition.create(initFor(emulator, {}, createMemoryTokenStore(), id())),

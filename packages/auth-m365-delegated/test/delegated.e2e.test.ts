@@ -1,4 +1,9 @@
-import { createMemoryTokenStore, isMailplugError, type SessionChange } from '@mailplug/core';
+import {
+  createMemoryTokenStore,
+  isMailplugError,
+  type OAuth2Credential,
+  type SessionChange,
+} from '@mailplug/core';
 import type { Emulator } from '@mailplug/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createM365DelegatedSession } from '../src/index.js';
@@ -42,13 +47,13 @@ describe('m365-delegated end to end (real msal-node against the emulator)', () =
     expect(status.grantedScopes.join(' ')).toContain('SMTP.Send');
     expect(status.accessTokenExpiresAt).toBeGreaterThan(Date.now());
 
-    const first = await session.getCredential({ protocol: 'smtp' });
+    const first = (await session.getCredential({ protocol: 'smtp' })) as OAuth2Credential;
     const sent = await sendOne(emulator, session, 'alice@contoso.test', 'first');
     expect(sent.accepted).toEqual(['bob@contoso.test']);
 
     // Past expiry on our clock: the manager refreshes silently through msal.
     clock += 2 * 3600_000;
-    const second = await session.getCredential({ protocol: 'smtp' });
+    const second = (await session.getCredential({ protocol: 'smtp' })) as OAuth2Credential;
     expect(second.accessToken).not.toBe(first.accessToken);
     expect(events).toContainEqual({ type: 'changed', accountId: 'acct-1', reason: 'rotated' });
     expect((await sendOne(emulator, session, 'alice@contoso.test', 'second')).accepted).toHaveLength(1);
@@ -56,8 +61,11 @@ describe('m365-delegated end to end (real msal-node against the emulator)', () =
     // A new provider instance on the same store (a restart) still works, with the rotated token.
     session.dispose();
     clock += 2 * 3600_000;
-    const restarted = createM365DelegatedSession({ ...initFor(emulator, {}, store), now: () => clock }, { onRequest: log.onRequest });
-    const third = await restarted.getCredential({ protocol: 'smtp' });
+    const restarted = createM365DelegatedSession(
+      { ...initFor(emulator, {}, store), now: () => clock },
+      { onRequest: log.onRequest },
+    );
+    const third = (await restarted.getCredential({ protocol: 'smtp' })) as OAuth2Credential;
     expect(third.accessToken).not.toBe(second.accessToken);
     expect((await sendOne(emulator, restarted, 'alice@contoso.test', 'third')).accepted).toHaveLength(1);
     expect(emulator.mail?.list('bob@contoso.test').length).toBeGreaterThanOrEqual(3);
@@ -65,20 +73,29 @@ describe('m365-delegated end to end (real msal-node against the emulator)', () =
     // Sign-out forgets msal's cache and the manager's tokens.
     await restarted.signOut();
     expect(await store.get('acct-1:msal-cache')).toBeUndefined();
-    await expect(restarted.getCredential({ protocol: 'smtp' })).rejects.toMatchObject({ code: 'SIGN_IN_REQUIRED' });
+    await expect(restarted.getCredential({ protocol: 'smtp' })).rejects.toMatchObject({
+      code: 'SIGN_IN_REQUIRED',
+    });
     restarted.dispose();
 
     expect(log.urls.length).toBeGreaterThan(0);
     expect(log.hosts()).toEqual(['127.0.0.1']);
-    expect(emulator.requests.every((r) => r.remoteAddress.endsWith('127.0.0.1'))).toBe(true);
+    expect(
+      emulator.requests.every((r: { remoteAddress: string }) => r.remoteAddress.endsWith('127.0.0.1')),
+    ).toBe(true);
   });
 
   it('marks the account reauthRequired with an event when the refresh token expired (AADSTS700082)', async () => {
     let clock = Date.now();
-    const session = createM365DelegatedSession({ ...initFor(emulator, {}, createMemoryTokenStore(), 'acct-exp'), now: () => clock });
+    const session = createM365DelegatedSession({
+      ...initFor(emulator, {}, createMemoryTokenStore(), 'acct-exp'),
+      now: () => clock,
+    });
     const events: SessionChange[] = [];
     session.onDidChangeSession((e) => events.push(e));
-    await session.completeSignIn!(await followAuthorize((await session.beginSignIn!()).url, emulator.caCertPem));
+    await session.completeSignIn!(
+      await followAuthorize((await session.beginSignIn!()).url, emulator.caCertPem),
+    );
     const handle = emulator.inject.microsoft({ aadsts: 700082, endpoint: 'token' });
     clock += 2 * 3600_000;
     const error = await session.getCredential({ protocol: 'smtp' }).catch((e: unknown) => e);
@@ -96,7 +113,9 @@ describe('m365-delegated end to end (real msal-node against the emulator)', () =
     });
     try {
       const store = createMemoryTokenStore();
-      const session = createM365DelegatedSession(initFor(personal, { tenant: 'organizations', mailbox: undefined }, store));
+      const session = createM365DelegatedSession(
+        initFor(personal, { tenant: 'organizations', mailbox: undefined }, store),
+      );
       const params = await followAuthorize((await session.beginSignIn!()).url, personal.caCertPem);
       const error = await session.completeSignIn!(params).catch((e: unknown) => e);
       expect(isMailplugError(error) && error.code).toBe('M365_PERSONAL_ACCOUNT');

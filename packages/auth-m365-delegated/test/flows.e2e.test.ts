@@ -15,7 +15,8 @@ describe('m365-delegated device code, errors and SSO hand-off', () => {
     await emulator?.stop();
   });
 
-  const publicInit = (id: string) => initFor(emulator, { clientId: PUBLIC_APP, clientSecret: undefined }, createMemoryTokenStore(), id);
+  const publicInit = (id: string) =>
+    initFor(emulator, { clientId: PUBLIC_APP, clientSecret: undefined }, createMemoryTokenStore(), id);
 
   it('signs in with a device code approved through the emulator, then sends', async () => {
     const log = requestLog();
@@ -38,9 +39,10 @@ describe('m365-delegated device code, errors and SSO hand-off', () => {
   it('cancels a device code sign-in through an AbortSignal', async () => {
     const session = createM365DelegatedSession(publicInit('dev-2'));
     const controller = new AbortController();
-    const error = await session.signInWithDeviceCode!({ onPrompt: () => controller.abort(), signal: controller.signal }).catch(
-      (e: unknown) => e,
-    );
+    const error = await session.signInWithDeviceCode!({
+      onPrompt: () => controller.abort(),
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
     expect(isMailplugError(error) && error.code).toBe('M365_SIGN_IN_CANCELLED');
     session.dispose();
   });
@@ -58,7 +60,9 @@ describe('m365-delegated device code, errors and SSO hand-off', () => {
   ];
   for (const [aadsts, code, hint] of injected) {
     it(`surfaces AADSTS${aadsts} at code redemption as ${code}`, async () => {
-      const session = createM365DelegatedSession(initFor(emulator, {}, createMemoryTokenStore(), `err-${aadsts}`));
+      const session = createM365DelegatedSession(
+        initFor(emulator, {}, createMemoryTokenStore(), `err-${aadsts}`),
+      );
       const params = await followAuthorize((await session.beginSignIn!()).url, emulator.caCertPem);
       emulator.inject.microsoft({ aadsts, endpoint: 'token', times: 1 });
       const error = (await session.completeSignIn!(params).catch((e: unknown) => e)) as MailplugError;
@@ -80,10 +84,14 @@ describe('m365-delegated device code, errors and SSO hand-off', () => {
   });
 
   it('refuses a sign-in by someone other than the configured mailbox', async () => {
-    const session = createM365DelegatedSession(initFor(emulator, { mailbox: 'bob@contoso.test' }, createMemoryTokenStore(), 'mm'));
+    const session = createM365DelegatedSession(
+      initFor(emulator, { mailbox: 'bob@contoso.test' }, createMemoryTokenStore(), 'mm'),
+    );
     // login_hint names bob, but force alice through a host-side hint to simulate the wrong user.
     const start = await session.beginSignIn!({ loginHint: 'alice@contoso.test' });
-    const error = await session.completeSignIn!(await followAuthorize(start.url, emulator.caCertPem)).catch((e: unknown) => e);
+    const error = await session.completeSignIn!(await followAuthorize(start.url, emulator.caCertPem)).catch(
+      (e: unknown) => e,
+    );
     expect(isMailplugError(error) && error.code).toBe('M365_MAILBOX_MISMATCH');
     session.dispose();
   });
@@ -101,7 +109,9 @@ describe('m365-delegated device code, errors and SSO hand-off', () => {
     await session.completeSignIn!(await followAuthorize(first.signIn.url, emulator.caCertPem));
     const second = await session.signInWithExistingAccount({ loginHint: 'alice@contoso.test' });
     expect(second.status).toBe('signedIn');
-    const wrong = await session.signInWithExistingAccount({ loginHint: 'bob@contoso.test' }).catch((e: unknown) => e);
+    const wrong = await session
+      .signInWithExistingAccount({ loginHint: 'bob@contoso.test' })
+      .catch((e: unknown) => e);
     expect(isMailplugError(wrong) && wrong.code).toBe('M365_MAILBOX_MISMATCH');
     session.dispose();
   });

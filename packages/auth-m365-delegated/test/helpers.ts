@@ -1,4 +1,5 @@
 import { request } from 'node:https';
+import type { CredentialSource } from '@mailplug/core';
 import {
   type AuthProviderInit,
   createMemorySecretStore,
@@ -7,7 +8,6 @@ import {
 } from '@mailplug/core';
 import { type Emulator, type EmulatorOptions, startEmulator } from '@mailplug/emulator';
 import { createSmtpProtocol } from '@mailplug/protocol-smtp';
-import type { CredentialSource } from '@mailplug/core';
 
 /** Every URL msal asked for, so a test can prove nothing left loopback. */
 export function requestLog() {
@@ -57,7 +57,12 @@ export function followAuthorize(url: string, ca: string): Promise<Record<string,
   });
 }
 
-export async function sendOne(emulator: Emulator, credentials: CredentialSource, from: string, subject: string) {
+export async function sendOne(
+  emulator: Emulator,
+  credentials: CredentialSource,
+  from: string,
+  subject: string,
+) {
   const server = emulator.settings['m365-delegated'].servers?.smtp;
   if (!server) throw new Error('emulator started without mail servers');
   const connection = await createSmtpProtocol().connect(server, credentials, { pool: false });

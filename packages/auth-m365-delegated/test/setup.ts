@@ -7,9 +7,15 @@ type Key = unknown;
 const store = new WeakMap<object, Map<PropertyKey | undefined, Map<Key, unknown>>>();
 const table = (target: object, prop: PropertyKey | undefined, create: boolean) => {
   let byProp = store.get(target);
-  if (!byProp && create) store.set(target, (byProp = new Map()));
+  if (!byProp && create) {
+    byProp = new Map();
+    store.set(target, byProp);
+  }
   let entries = byProp?.get(prop);
-  if (!entries && create && byProp) byProp.set(prop, (entries = new Map()));
+  if (!entries && create && byProp) {
+    entries = new Map();
+    byProp.set(prop, entries);
+  }
   return entries;
 };
 const getOwn = (key: Key, target: object, prop?: PropertyKey) => table(target, prop, false)?.get(key);
@@ -28,9 +34,12 @@ if (typeof reflect.getOwnMetadata !== 'function') {
     },
     getOwnMetadata: getOwn,
     getMetadata: get,
-    hasOwnMetadata: (key: Key, target: object, prop?: PropertyKey) => table(target, prop, false)?.has(key) ?? false,
+    hasOwnMetadata: (key: Key, target: object, prop?: PropertyKey) =>
+      table(target, prop, false)?.has(key) ?? false,
     hasMetadata: (key: Key, target: object, prop?: PropertyKey) => get(key, target, prop) !== undefined,
-    getOwnMetadataKeys: (target: object, prop?: PropertyKey) => [...(table(target, prop, false)?.keys() ?? [])],
+    getOwnMetadataKeys: (target: object, prop?: PropertyKey) => [
+      ...(table(target, prop, false)?.keys() ?? []),
+    ],
     getMetadataKeys: (target: object, prop?: PropertyKey) => {
       const keys = new Set<Key>();
       for (let t: object | null = target; t; t = Object.getPrototypeOf(t)) {
@@ -38,10 +47,12 @@ if (typeof reflect.getOwnMetadata !== 'function') {
       }
       return [...keys];
     },
-    deleteMetadata: (key: Key, target: object, prop?: PropertyKey) => table(target, prop, false)?.delete(key) ?? false,
+    deleteMetadata: (key: Key, target: object, prop?: PropertyKey) =>
+      table(target, prop, false)?.delete(key) ?? false,
     metadata: (key: Key, value: unknown) => (target: object, prop?: PropertyKey) => {
       table(target, prop, true)?.set(key, value);
     },
   });
 }
+
 export {};

@@ -210,7 +210,7 @@ describe('mailer sessions, probe and dispose', () => {
     expect(wire.closes).toBe(1);
     expect(providerLog.disposed).toEqual(['office']);
     await expect(local.send({ account: sendAccount(), actingUser: 'alice', message })).rejects.toMatchObject({
-      code: 'NOT_SUPPORTED',
+      code: 'MAILER_DISPOSED',
     });
   });
 });

@@ -26,7 +26,10 @@ export interface TokenStoreCachePlugin extends ICachePlugin {
  * const cachePlugin = createTokenStoreCachePlugin({ store: tokenStore, accountId: 'acct-1' });
  * new PublicClientApplication({ auth, cache: { cachePlugin } });
  */
-export function createTokenStoreCachePlugin(options: { store: TokenStore; accountId: string }): TokenStoreCachePlugin {
+export function createTokenStoreCachePlugin(options: {
+  store: TokenStore;
+  accountId: string;
+}): TokenStoreCachePlugin {
   const { store } = options;
   const key = msalCacheKey(options.accountId);
   return {
@@ -50,7 +53,10 @@ export function createTokenStoreCachePlugin(options: { store: TokenStore; accoun
  * A fingerprint (SHA-256 prefix, never the secret) of the refresh tokens in a serialized msal
  * cache, so callers can tell when Entra ID rotated the refresh token.
  */
-export function refreshTokenFingerprint(serializedCache: string | undefined, homeAccountId?: string): string | undefined {
+export function refreshTokenFingerprint(
+  serializedCache: string | undefined,
+  homeAccountId?: string,
+): string | undefined {
   if (!serializedCache) return undefined;
   let parsed: { RefreshToken?: Record<string, { secret?: string; home_account_id?: string }> };
   try {

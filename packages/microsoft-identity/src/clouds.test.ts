@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  MICROSOFT_CLOUDS,
   appOnlyDefaultScope,
   delegatedScopesToRequest,
   getMicrosoftCloud,
+  MICROSOFT_CLOUDS,
   scopesCoverProtocol,
 } from './clouds.js';
 import { tenantKind, validateTenant } from './tenant.js';
@@ -12,7 +12,11 @@ describe('cloud data', () => {
   it('is frozen and lists each cloud with its hosts', () => {
     expect(Object.isFrozen(MICROSOFT_CLOUDS)).toBe(true);
     expect(Object.isFrozen(MICROSOFT_CLOUDS.global.mailHosts.smtp)).toBe(true);
-    expect(MICROSOFT_CLOUDS.global.mailHosts.smtp).toEqual({ host: 'smtp.office365.com', port: 587, security: 'starttls' });
+    expect(MICROSOFT_CLOUDS.global.mailHosts.smtp).toEqual({
+      host: 'smtp.office365.com',
+      port: 587,
+      security: 'starttls',
+    });
     expect(MICROSOFT_CLOUDS.usGovernment.authorityHost).toBe('https://login.microsoftonline.us');
     expect(MICROSOFT_CLOUDS.usGovernment.mailHosts.imap.host).toBe('outlook.office365.us');
     expect(MICROSOFT_CLOUDS.china.authorityHost).toBe('https://login.chinacloudapi.cn');
@@ -20,7 +24,10 @@ describe('cloud data', () => {
   });
 
   it('requests only the scopes of the protocols used, plus offline_access', () => {
-    expect(delegatedScopesToRequest(['smtp'])).toEqual(['https://outlook.office.com/SMTP.Send', 'offline_access']);
+    expect(delegatedScopesToRequest(['smtp'])).toEqual([
+      'https://outlook.office.com/SMTP.Send',
+      'offline_access',
+    ]);
     expect(delegatedScopesToRequest(['imap', 'pop3', 'imap'], 'usGovernment')).toEqual([
       'https://outlook.office365.us/IMAP.AccessAsUser.All',
       'https://outlook.office365.us/POP.AccessAsUser.All',
@@ -46,7 +53,11 @@ describe('tenant checks', () => {
     const [issue] = validateTenant('organizations', { path: 'tenant', allowMultiTenant: false });
     expect(issue?.fix).toMatch(/Directory \(tenant\) ID/);
     expect(validateTenant('organizations', { path: 'tenant', allowMultiTenant: true })).toEqual([]);
-    expect(validateTenant('consumers', { path: 'tenant', allowMultiTenant: true })[0]?.message).toMatch(/Personal/);
-    expect(validateTenant('me@x.com', { path: 'tenant', allowMultiTenant: true })[0]?.message).toMatch(/email/);
+    expect(validateTenant('consumers', { path: 'tenant', allowMultiTenant: true })[0]?.message).toMatch(
+      /Personal/,
+    );
+    expect(validateTenant('me@x.com', { path: 'tenant', allowMultiTenant: true })[0]?.message).toMatch(
+      /email/,
+    );
   });
 });

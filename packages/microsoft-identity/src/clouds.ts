@@ -88,12 +88,13 @@ export interface MicrosoftProtocolPermission {
 }
 
 /** Office 365 Exchange Online permissions per mail protocol. */
-export const MICROSOFT_PROTOCOL_PERMISSIONS: Readonly<Record<'smtp' | 'imap' | 'pop3', MicrosoftProtocolPermission>> =
-  Object.freeze({
-    smtp: Object.freeze({ delegated: 'SMTP.Send', appRole: 'SMTP.SendAsApp' }),
-    imap: Object.freeze({ delegated: 'IMAP.AccessAsUser.All', appRole: 'IMAP.AccessAsApp' }),
-    pop3: Object.freeze({ delegated: 'POP.AccessAsUser.All', appRole: 'POP.AccessAsApp' }),
-  });
+export const MICROSOFT_PROTOCOL_PERMISSIONS: Readonly<
+  Record<'smtp' | 'imap' | 'pop3', MicrosoftProtocolPermission>
+> = Object.freeze({
+  smtp: Object.freeze({ delegated: 'SMTP.Send', appRole: 'SMTP.SendAsApp' }),
+  imap: Object.freeze({ delegated: 'IMAP.AccessAsUser.All', appRole: 'IMAP.AccessAsApp' }),
+  pop3: Object.freeze({ delegated: 'POP.AccessAsUser.All', appRole: 'POP.AccessAsApp' }),
+});
 
 export const MICROSOFT_MAIL_PROTOCOLS = Object.freeze(['smtp', 'imap', 'pop3'] as const);
 export type MicrosoftMailProtocol = (typeof MICROSOFT_MAIL_PROTOCOLS)[number];
@@ -110,7 +111,8 @@ export function isMicrosoftMailProtocol(protocol: ProtocolId): protocol is Micro
 
 export function getMicrosoftCloud(id: string | undefined): MicrosoftCloud {
   const cloud = MICROSOFT_CLOUDS[(id ?? 'global') as MicrosoftCloudId];
-  if (!cloud) throw new RangeError(`Unknown Microsoft cloud "${id}"; known: ${MICROSOFT_CLOUD_IDS.join(', ')}.`);
+  if (!cloud)
+    throw new RangeError(`Unknown Microsoft cloud "${id}"; known: ${MICROSOFT_CLOUD_IDS.join(', ')}.`);
   return cloud;
 }
 

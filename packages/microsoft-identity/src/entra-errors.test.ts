@@ -1,8 +1,17 @@
-import { ServerError, InteractionRequiredAuthError } from '@azure/msal-node';
+import { InteractionRequiredAuthError, ServerError } from '@azure/msal-node';
 import { describe, expect, it } from 'vitest';
-import { ENTRA_ERROR_TABLE, MicrosoftErrorCode, classifyEntraError, readEntraFailure } from './entra-errors.js';
+import {
+  classifyEntraError,
+  ENTRA_ERROR_TABLE,
+  MicrosoftErrorCode,
+  readEntraFailure,
+} from './entra-errors.js';
 
-const server = (error: string, aadsts: number, extra: { status?: number; subError?: string; text?: string } = {}) =>
+const server = (
+  error: string,
+  aadsts: number,
+  extra: { status?: number; subError?: string; text?: string } = {},
+) =>
   new ServerError(
     error,
     'corr-1',
@@ -41,7 +50,16 @@ describe('classifyEntraError', () => {
 
   it('reads the AADSTS number from InteractionRequiredAuthError too', () => {
     const e = classifyEntraError(
-      new InteractionRequiredAuthError('invalid_grant', 'c', 'AADSTS700082: expired', 'bad_token', '', '', '', '700082'),
+      new InteractionRequiredAuthError(
+        'invalid_grant',
+        'c',
+        'AADSTS700082: expired',
+        'bad_token',
+        '',
+        '',
+        '',
+        '700082',
+      ),
     );
     expect(e.code).toBe('REAUTH_REQUIRED');
   });
@@ -53,7 +71,9 @@ describe('classifyEntraError', () => {
     expect(throttled.code).toBe('TRANSIENT');
     expect(throttled.action).toBe('retry');
     expect(throttled.retryAfterMs).toBe(7000);
-    const outage = classifyEntraError(new ServerError('invalid_client', '', 'HTTP 503', undefined, undefined, 503));
+    const outage = classifyEntraError(
+      new ServerError('invalid_client', '', 'HTTP 503', undefined, undefined, 503),
+    );
     expect(outage.code).toBe('TRANSIENT');
   });
 
@@ -64,20 +84,33 @@ describe('classifyEntraError', () => {
 
   it('falls back to OAuth error names and then to a generic admin error', () => {
     expect(classifyEntraError({ errorCode: 'access_denied' }).code).toBe('SIGN_IN_DENIED');
-    expect(classifyEntraError({ errorCode: 'invalid_client' }).code).toBe(MicrosoftErrorCode.ClientAuthFailed);
+    expect(classifyEntraError({ errorCode: 'invalid_client' }).code).toBe(
+      MicrosoftErrorCode.ClientAuthFailed,
+    );
     const unknown = classifyEntraError(new Error('AADSTS999999: strange'));
     expect(unknown.code).toBe(MicrosoftErrorCode.SignInFailed);
     expect(unknown.details?.aadsts).toBe('AADSTS999999');
   });
 
   it('reads the OAuth error of msal device-code polling failures', () => {
-    expect(readEntraFailure({ errorCode: 'post_request_failed', errorMessage: 'post_request_failed: expired_token' }).oauthError).toBe(
-      'expired_token',
-    );
+    expect(
+      readEntraFailure({
+        errorCode: 'post_request_failed',
+        errorMessage: 'post_request_failed: expired_token',
+      }).oauthError,
+    ).toBe('expired_token');
   });
 
   it('never leaks a secret that appears in the upstream text', () => {
-    const e = classifyEntraError(new ServerError('invalid_client', '', 'client_secret=SuperSecretValue123 AADSTS7000215: x', undefined, '7000215'));
+    const e = classifyEntraError(
+      new ServerError(
+        'invalid_client',
+        '',
+        'client_secret=SuperSecretValue123 AADSTS7000215: x',
+        undefined,
+        '7000215',
+      ),
+    );
     expect(JSON.stringify(e.toJSON())).not.toContain('SuperSecretValue123');
   });
 

@@ -3,7 +3,7 @@
  * numbers itself. Transient failures (network, 429, 5xx) are kept apart from credential failures
  * so that an outage is never reported as a bad secret.
  */
-import { type ErrorAction, type MailplugError, isMailplugError, mailplugError } from '@mailplug/core';
+import { type ErrorAction, isMailplugError, type MailplugError, mailplugError } from '@mailplug/core';
 
 /** Error codes this package raises (stable; documented in the README). */
 export const MicrosoftErrorCode = {
@@ -51,35 +51,35 @@ export const ENTRA_ERROR_TABLE: readonly EntraErrorRule[] = Object.freeze([
     code: MicrosoftErrorCode.AppNotFound,
     action: 'admin',
     message: 'Microsoft Entra ID does not know this application (client) id in this tenant.',
-    hint: 'Copy the Application (client) ID from the app registration\'s Overview page into the client id setting — not an email address or the object id — and check the tenant.',
+    hint: "Copy the Application (client) ID from the app registration's Overview page into the client id setting — not an email address or the object id — and check the tenant.",
   },
   {
     aadsts: [7000215],
     code: MicrosoftErrorCode.ClientSecretInvalid,
     action: 'admin',
     message: 'Microsoft Entra ID rejected the client secret.',
-    hint: 'Store the secret\'s Value (shown once when created under Certificates & secrets), not its Secret ID; create a new secret if the value was not copied.',
+    hint: "Store the secret's Value (shown once when created under Certificates & secrets), not its Secret ID; create a new secret if the value was not copied.",
   },
   {
     aadsts: [7000222],
     code: MicrosoftErrorCode.ClientSecretExpired,
     action: 'admin',
     message: 'The client secret has expired.',
-    hint: 'Create a new client secret under the app registration\'s Certificates & secrets, store its Value, and update the expiry date setting.',
+    hint: "Create a new client secret under the app registration's Certificates & secrets, store its Value, and update the expiry date setting.",
   },
   {
     aadsts: [700027, 700023, 50012],
     code: MicrosoftErrorCode.CertificateInvalid,
     action: 'admin',
     message: 'Microsoft Entra ID rejected the client certificate or assertion.',
-    hint: 'Upload the certificate\'s public part to the app registration (Certificates & secrets) and check that the thumbprint and private key settings belong to that certificate.',
+    hint: "Upload the certificate's public part to the app registration (Certificates & secrets) and check that the thumbprint and private key settings belong to that certificate.",
   },
   {
     aadsts: [90002, 90023],
     code: MicrosoftErrorCode.TenantNotFound,
     action: 'admin',
     message: 'The Microsoft 365 tenant was not found.',
-    hint: 'Enter the Directory (tenant) ID from the app registration\'s Overview page, or the tenant\'s verified domain.',
+    hint: "Enter the Directory (tenant) ID from the app registration's Overview page, or the tenant's verified domain.",
   },
   {
     aadsts: [65001, 65004, 90094, 90008],
@@ -100,7 +100,7 @@ export const ENTRA_ERROR_TABLE: readonly EntraErrorRule[] = Object.freeze([
     code: MicrosoftErrorCode.ConditionalAccess,
     action: 'admin',
     message: 'A Conditional Access policy blocked the sign-in.',
-    hint: 'Ask the Microsoft 365 admin to allow this application (or device / location) in the tenant\'s Conditional Access policies.',
+    hint: "Ask the Microsoft 365 admin to allow this application (or device / location) in the tenant's Conditional Access policies.",
   },
   {
     aadsts: [50126, 50034, 50053, 50055],
@@ -114,7 +114,7 @@ export const ENTRA_ERROR_TABLE: readonly EntraErrorRule[] = Object.freeze([
     code: MicrosoftErrorCode.ReauthRequired,
     action: 'user',
     message: 'The Microsoft 365 sign-in has expired or was revoked.',
-    hint: 'The mailbox user must sign in again (refresh tokens end after inactivity, a password change or the tenant\'s sign-in frequency policy).',
+    hint: "The mailbox user must sign in again (refresh tokens end after inactivity, a password change or the tenant's sign-in frequency policy).",
   },
   {
     aadsts: [54005],
@@ -242,7 +242,8 @@ export function readEntraFailure(error: unknown): EntraFailure {
   const retry = RETRY_AFTER_IN_TEXT.exec(text);
   const nodeCode = typeof e.code === 'string' ? e.code : undefined;
   const network =
-    (errorCode !== undefined && NETWORK_CODES.has(errorCode)) || (nodeCode !== undefined && NETWORK_CODES.has(nodeCode));
+    (errorCode !== undefined && NETWORK_CODES.has(errorCode)) ||
+    (nodeCode !== undefined && NETWORK_CODES.has(nodeCode));
   return {
     ...(errorCode ? { oauthError: errorCode } : {}),
     ...(aadsts !== undefined ? { aadsts } : {}),
@@ -303,14 +304,21 @@ export function classifyEntraError(error: unknown): MailplugError {
       throttled
         ? 'Wait for the time Microsoft asked for (Retry-After) and try again; the credentials are not at fault.'
         : 'Try again shortly; this is a network or service problem, not a credential problem.',
-      { cause: error, details, ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}) },
+      {
+        cause: error,
+        details,
+        ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),
+      },
     );
   }
 
   const rule = findEntraErrorRule(failure);
   if (rule) {
     const prefix = failure.aadsts !== undefined ? `AADSTS${failure.aadsts}: ` : '';
-    return mailplugError(rule.code, rule.action, `${prefix}${rule.message}`, rule.hint, { cause: error, details });
+    return mailplugError(rule.code, rule.action, `${prefix}${rule.message}`, rule.hint, {
+      cause: error,
+      details,
+    });
   }
   const described = error instanceof Error ? error.message : String(error);
   return mailplugError(

@@ -3,9 +3,10 @@
  * app-role data, the Entra ID error table, the msal cache bridge to the core TokenStore and an msal
  * configuration builder that can run offline against a local authority.
  */
+
+export * from './cache-plugin.js';
 export * from './clouds.js';
 export * from './entra-errors.js';
-export * from './network-client.js';
 export * from './msal-config.js';
-export * from './cache-plugin.js';
+export * from './network-client.js';
 export * from './tenant.js';

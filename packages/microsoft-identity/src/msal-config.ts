@@ -20,7 +20,12 @@ export interface MsalConfigurationOptions {
   /** Extra trusted CA: PEM text or a file path. */
   readonly ca?: string | readonly string[];
   readonly clientSecret?: string;
-  readonly clientCertificate?: { readonly thumbprintSha256?: string; readonly thumbprint?: string; readonly privateKey: string; readonly x5c?: string };
+  readonly clientCertificate?: {
+    readonly thumbprintSha256?: string;
+    readonly thumbprint?: string;
+    readonly privateKey: string;
+    readonly x5c?: string;
+  };
   readonly cachePlugin?: ICachePlugin;
   /** A ready network client; otherwise one is built from `ca` (when given or an override is used). */
   readonly networkClient?: INetworkModule;
@@ -37,13 +42,18 @@ export function normaliseAuthorityHost(host: string): string {
   } catch {
     throw new RangeError(`Authority host "${host}" is not a URL; use https://host[:port].`);
   }
-  if (url.protocol !== 'https:') throw new RangeError(`Authority host "${host}" must use https (msal refuses http authorities).`);
+  if (url.protocol !== 'https:')
+    throw new RangeError(`Authority host "${host}" must use https (msal refuses http authorities).`);
   return url.origin;
 }
 
 /** The authority URL msal is given: `<host>/<tenant>`. */
-export function authorityUrl(options: Pick<MsalConfigurationOptions, 'tenant' | 'cloud' | 'authorityHost'>): string {
-  const host = options.authorityHost ? normaliseAuthorityHost(options.authorityHost) : getMicrosoftCloud(options.cloud).authorityHost;
+export function authorityUrl(
+  options: Pick<MsalConfigurationOptions, 'tenant' | 'cloud' | 'authorityHost'>,
+): string {
+  const host = options.authorityHost
+    ? normaliseAuthorityHost(options.authorityHost)
+    : getMicrosoftCloud(options.cloud).authorityHost;
   return `${host}/${encodeURIComponent(options.tenant)}`;
 }
 
@@ -74,7 +84,10 @@ export function buildMsalConfiguration(options: MsalConfigurationOptions): Confi
   const networkClient =
     options.networkClient ??
     (override || options.ca !== undefined || options.onRequest
-      ? createMsalNetworkClient({ ...(options.ca !== undefined ? { ca: options.ca } : {}), ...(options.onRequest ? { onRequest: options.onRequest } : {}) })
+      ? createMsalNetworkClient({
+          ...(options.ca !== undefined ? { ca: options.ca } : {}),
+          ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+        })
       : undefined);
   const hostAndPort = new URL(authority).host;
   const logger = options.logger;
@@ -91,7 +104,9 @@ export function buildMsalConfiguration(options: MsalConfigurationOptions): Confi
             cloudDiscoveryMetadata: JSON.stringify({
               tenant_discovery_endpoint: `${authority}/v2.0/.well-known/openid-configuration`,
               'api-version': '1.1',
-              metadata: [{ preferred_network: hostAndPort, preferred_cache: hostAndPort, aliases: [hostAndPort] }],
+              metadata: [
+                { preferred_network: hostAndPort, preferred_cache: hostAndPort, aliases: [hostAndPort] },
+              ],
             }),
           }
         : {}),

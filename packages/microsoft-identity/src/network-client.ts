@@ -53,11 +53,17 @@ export function createMsalNetworkClient(options: MsalNetworkClientOptions = {}):
             if (v !== undefined) responseHeaders[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
           }
           const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status, headers: responseHeaders, body: normaliseBody(text, status, responseHeaders) as T });
+          resolve({
+            status,
+            headers: responseHeaders,
+            body: normaliseBody(text, status, responseHeaders) as T,
+          });
         });
       });
       req.setTimeout(timeout ?? timeoutMs, () => {
-        req.destroy(Object.assign(new Error(`Request to ${new URL(url).origin} timed out`), { code: 'ETIMEDOUT' }));
+        req.destroy(
+          Object.assign(new Error(`Request to ${new URL(url).origin} timed out`), { code: 'ETIMEDOUT' }),
+        );
       });
       req.on('error', (err) => reject(toNetworkError(err)));
       if (body !== undefined) req.write(body);
@@ -81,7 +87,9 @@ function normaliseBody(text: string, status: number, headers: Record<string, str
   const ok = status >= 200 && status < 300;
   if (ok) return parsed ?? {};
   const body: Record<string, unknown> =
-    parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? { ...(parsed as Record<string, unknown>) } : {};
+    parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? { ...(parsed as Record<string, unknown>) }
+      : {};
   const transient = status === 429 || status >= 500;
   if (!body.error) body.error = transient ? 'temporarily_unavailable' : 'server_error';
   if (body.status === undefined) body.status = status;

@@ -26,7 +26,10 @@ export function isGuid(value: string): boolean {
  * Checks a tenant setting. `allowMultiTenant` is true for delegated sign-in (where `organizations`
  * lets any work account sign in) and false for app-only (client credentials need one directory).
  */
-export function validateTenant(tenant: unknown, options: { path: string; allowMultiTenant: boolean }): ValidationIssue[] {
+export function validateTenant(
+  tenant: unknown,
+  options: { path: string; allowMultiTenant: boolean },
+): ValidationIssue[] {
   if (typeof tenant !== 'string' || tenant === '') return [];
   const kind = tenantKind(tenant);
   if (kind === 'invalid') {
@@ -36,7 +39,7 @@ export function validateTenant(tenant: unknown, options: { path: string; allowMu
         message: tenant.includes('@')
           ? 'The tenant looks like an email address.'
           : 'The tenant is neither a directory (tenant) ID nor a domain.',
-        fix: 'Enter the Directory (tenant) ID (a GUID from the app registration\'s Overview page) or the tenant\'s domain, e.g. contoso.onmicrosoft.com.',
+        fix: "Enter the Directory (tenant) ID (a GUID from the app registration's Overview page) or the tenant's domain, e.g. contoso.onmicrosoft.com.",
       },
     ];
   }
@@ -44,7 +47,8 @@ export function validateTenant(tenant: unknown, options: { path: string; allowMu
     return [
       {
         path: options.path,
-        message: 'Personal Microsoft accounts (consumers) cannot send mail through Mailplug\'s Microsoft 365 providers.',
+        message:
+          "Personal Microsoft accounts (consumers) cannot send mail through Mailplug's Microsoft 365 providers.",
         fix: 'Enter the Directory (tenant) ID or domain of a work or school (Microsoft 365) tenant.',
       },
     ];
@@ -54,7 +58,7 @@ export function validateTenant(tenant: unknown, options: { path: string; allowMu
       {
         path: options.path,
         message: `"${tenant}" is not a single tenant; app-only (client credentials) tokens are issued by one directory.`,
-        fix: 'Enter the Directory (tenant) ID (GUID) from the app registration\'s Overview page, or the tenant\'s domain.',
+        fix: "Enter the Directory (tenant) ID (GUID) from the app registration's Overview page, or the tenant's domain.",
       },
     ];
   }
@@ -72,7 +76,10 @@ export interface EntraIdentityClaims {
 }
 
 /** The mailbox address the id token names (preferred_username, then upn, then email). */
-export function mailboxFromClaims(claims: EntraIdentityClaims | undefined, fallbackUsername?: string): string | undefined {
+export function mailboxFromClaims(
+  claims: EntraIdentityClaims | undefined,
+  fallbackUsername?: string,
+): string | undefined {
   const candidate = claims?.preferred_username ?? claims?.upn ?? claims?.email ?? fallbackUsername;
   return candidate ? candidate.trim() : undefined;
 }

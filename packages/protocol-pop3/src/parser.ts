@@ -38,7 +38,8 @@ export function createLineDecoder(maxLineBytes: number) {
         }
         return;
       }
-      let line = chunks.length === 0 ? data.subarray(0, lf) : Buffer.concat([...chunks, data.subarray(0, lf)]);
+      let line =
+        chunks.length === 0 ? data.subarray(0, lf) : Buffer.concat([...chunks, data.subarray(0, lf)]);
       chunks = [];
       pendingBytes = 0;
       if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
@@ -84,7 +85,8 @@ export function parseStatusLine(line: Uint8Array, allowContinue = false): Status
     if (match?.[1]) return { kind: 'err', text: rest.slice(match[0].length), responseCode: match[1] };
     return { kind: 'err', text: rest };
   }
-  if (allowContinue && (text === '+' || text.startsWith('+ '))) return { kind: 'continue', text: text.slice(2) };
+  if (allowContinue && (text === '+' || text.startsWith('+ ')))
+    return { kind: 'continue', text: text.slice(2) };
   throw protocolError(`unexpected status line "${text.slice(0, 80)}"`);
 }
 
@@ -92,7 +94,10 @@ export function parseStatusLine(line: Uint8Array, allowContinue = false): Status
  * Collects a multi-line reply body: lines until a lone `.`, with dot-unstuffing (RFC 1939 §3),
  * rejoined with CRLF. Throws when the body would exceed `maxBytes`.
  */
-export function createMultilineCollector(maxBytes: number, onTooLarge: () => Error = () => tooLarge(maxBytes)) {
+export function createMultilineCollector(
+  maxBytes: number,
+  onTooLarge: () => Error = () => tooLarge(maxBytes),
+) {
   const parts: Buffer[] = [];
   let size = 0;
   let done = false;
@@ -156,7 +161,14 @@ export function parseCapabilities(body: Uint8Array): Capabilities {
     user: names.has('USER'),
     uidl: names.has('UIDL'),
     top: names.has('TOP'),
-    sasl: saslLine === undefined ? undefined : saslLine.split(/\s+/).slice(1).filter(Boolean).map((m) => m.toUpperCase()),
+    sasl:
+      saslLine === undefined
+        ? undefined
+        : saslLine
+            .split(/\s+/)
+            .slice(1)
+            .filter(Boolean)
+            .map((m) => m.toUpperCase()),
   };
 }
 

@@ -33,7 +33,11 @@ export interface Pop3ProtocolOptions {
 
 /** The POP3 ReceiveProtocol with the POP3-specific connection type. */
 export interface Pop3Protocol extends ReceiveProtocol {
-  connect(server: ServerSettings, credentials: CredentialSource, options?: { signal?: AbortSignal }): Promise<Pop3Connection>;
+  connect(
+    server: ServerSettings,
+    credentials: CredentialSource,
+    options?: { signal?: AbortSignal },
+  ): Promise<Pop3Connection>;
 }
 
 /**
@@ -72,7 +76,8 @@ export function createPop3Protocol(options: Pop3ProtocolOptions = {}): Pop3Proto
         ...(connectOptions?.signal ? { signal: connectOptions.signal } : {}),
       });
     },
-    probe: (server, credentials, probeOptions) => probePop3(server, credentials, sessionOptions, probeOptions),
+    probe: (server, credentials, probeOptions) =>
+      probePop3(server, credentials, sessionOptions, probeOptions),
   };
 }
 
@@ -119,7 +124,13 @@ async function probePop3(
     return { ok: true, steps };
   } catch (error) {
     const done = new Set(steps.map((s) => s.id));
-    const failed = order.find((s) => !done.has(s) && (s !== 'tls' || server.security === 'tls') && (s !== 'starttls' || server.security === 'starttls')) ?? 'auth';
+    const failed =
+      order.find(
+        (s) =>
+          !done.has(s) &&
+          (s !== 'tls' || server.security === 'tls') &&
+          (s !== 'starttls' || server.security === 'starttls'),
+      ) ?? 'auth';
     const mailplug = isMailplugError(error)
       ? error
       : new MailplugError({

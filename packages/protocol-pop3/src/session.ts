@@ -65,7 +65,13 @@ export async function openPop3Session(
     stage('tcp');
     if (server.security === 'tls') stage('tls');
     const greeting = await transport.readStatus('the greeting');
-    if (greeting.kind !== 'ok') throw classifyErr('greeting', greeting.text, greeting.kind === 'err' ? greeting.responseCode : undefined, 'transaction');
+    if (greeting.kind !== 'ok')
+      throw classifyErr(
+        'greeting',
+        greeting.text,
+        greeting.kind === 'err' ? greeting.responseCode : undefined,
+        'transaction',
+      );
     stage('greeting', { greeting: greeting.text.slice(0, 120) });
 
     let caps = await readCapabilities(transport, limits);
@@ -118,7 +124,13 @@ export async function openPop3Session(
         if (second) throw second;
       }
     } else if (credential.kind === 'password') {
-      await authPassword(transport, caps, credential.user, credential.password, options.passwordMechanism ?? 'auto');
+      await authPassword(
+        transport,
+        caps,
+        credential.user,
+        credential.password,
+        options.passwordMechanism ?? 'auto',
+      );
     } else {
       throw pop3Error(
         Pop3ErrorCode.CredentialUnsupported,
@@ -143,7 +155,8 @@ async function readCapabilities(transport: Pop3Transport, limits: Pop3Limits): P
   transport.writeLine('CAPA');
   const reply = await transport.readStatus('CAPA');
   // Pre-RFC 2449 servers answer -ERR; assume USER/PASS only.
-  if (reply.kind !== 'ok') return { raw: [], stls: false, user: true, uidl: true, top: true, sasl: undefined };
+  if (reply.kind !== 'ok')
+    return { raw: [], stls: false, user: true, uidl: true, top: true, sasl: undefined };
   return parseCapabilities(await transport.readMultiline('CAPA', limits.maxListingBytes));
 }
 
@@ -167,8 +180,16 @@ async function authXoauth2(
   transport.writeLine('AUTH XOAUTH2');
   const ready = await transport.readStatus('AUTH XOAUTH2', true);
   if (ready.kind === 'err') return classifyErr('AUTH XOAUTH2', ready.text, ready.responseCode, 'auth');
-  if (ready.kind === 'ok') throw pop3Error(Pop3ErrorCode.Protocol, 'admin', 'POP3 server accepted AUTH XOAUTH2 without a token', 'Check that host and port point at a real POP3 server.');
-  const blob = Buffer.from(`user=${credential.user}\x01auth=Bearer ${credential.accessToken}\x01\x01`).toString('base64');
+  if (ready.kind === 'ok')
+    throw pop3Error(
+      Pop3ErrorCode.Protocol,
+      'admin',
+      'POP3 server accepted AUTH XOAUTH2 without a token',
+      'Check that host and port point at a real POP3 server.',
+    );
+  const blob = Buffer.from(
+    `user=${credential.user}\x01auth=Bearer ${credential.accessToken}\x01\x01`,
+  ).toString('base64');
   transport.writeLine(blob);
   let reply = await transport.readStatus('AUTH XOAUTH2', true);
   if (reply.kind === 'continue') {
@@ -199,7 +220,12 @@ async function authPassword(
     if (reply.kind === 'continue') {
       transport.writeLine('*');
       const cancelled = await transport.readStatus('AUTH PLAIN');
-      throw classifyErr('AUTH PLAIN', cancelled.text, cancelled.kind === 'err' ? cancelled.responseCode : undefined, 'auth');
+      throw classifyErr(
+        'AUTH PLAIN',
+        cancelled.text,
+        cancelled.kind === 'err' ? cancelled.responseCode : undefined,
+        'auth',
+      );
     }
     if (reply.kind === 'err') throw classifyErr('AUTH PLAIN', reply.text, reply.responseCode, 'auth');
     return;
@@ -239,11 +265,22 @@ function createConnection(transport: Pop3Transport, caps: Capabilities, limits: 
   async function simple(command: string, label = command): Promise<string> {
     transport.writeLine(command);
     const reply = await transport.readStatus(label);
-    if (reply.kind !== 'ok') throw classifyErr(label, reply.text, reply.kind === 'err' ? reply.responseCode : undefined, 'transaction');
+    if (reply.kind !== 'ok')
+      throw classifyErr(
+        label,
+        reply.text,
+        reply.kind === 'err' ? reply.responseCode : undefined,
+        'transaction',
+      );
     return reply.text;
   }
 
-  async function multi(command: string, label: string, maxBytes: number, onTooLarge?: () => Error): Promise<Uint8Array> {
+  async function multi(
+    command: string,
+    label: string,
+    maxBytes: number,
+    onTooLarge?: () => Error,
+  ): Promise<Uint8Array> {
     await simple(command, label);
     return transport.readMultiline(label, maxBytes, onTooLarge);
   }
@@ -298,14 +335,19 @@ function createConnection(transport: Pop3Transport, caps: Capabilities, limits: 
         const maxBytes = options?.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
         if (entry.size > maxBytes) throw messageTooLarge(id, entry.size, maxBytes);
         // The LIST size may be approximate (LF vs CRLF); the collector enforces the cap on the wire too.
-        return multi(`RETR ${entry.number}`, 'RETR', maxBytes, () => messageTooLarge(id, undefined, maxBytes));
+        return multi(`RETR ${entry.number}`, 'RETR', maxBytes, () =>
+          messageTooLarge(id, undefined, maxBytes),
+        );
       }),
     top: (id, lines, options) =>
       serial(async () => {
-        if (!Number.isInteger(lines) || lines < 0) throw new RangeError('lines must be a non-negative integer');
+        if (!Number.isInteger(lines) || lines < 0)
+          throw new RangeError('lines must be a non-negative integer');
         const entry = await locate(id);
         const maxBytes = options?.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-        return multi(`TOP ${entry.number} ${lines}`, 'TOP', maxBytes, () => messageTooLarge(id, undefined, maxBytes));
+        return multi(`TOP ${entry.number} ${lines}`, 'TOP', maxBytes, () =>
+          messageTooLarge(id, undefined, maxBytes),
+        );
       }),
     delete: (id) =>
       serial(async () => {

@@ -41,10 +41,24 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => introspection.listen(0, '127.0.0.1', resolve));
   dovecot = await startDovecot({
     users: { [USER]: PASSWORD },
-    oauth2: { introspectionUrl: `http://127.0.0.1:${(introspection.address() as AddressInfo).port}/introspect` },
+    oauth2: {
+      introspectionUrl: `http://127.0.0.1:${(introspection.address() as AddressInfo).port}/introspect`,
+    },
   });
-  starttls = { host: '127.0.0.1', port: dovecot.ports.pop3, security: 'starttls', timeoutMs: 10_000, tls: { ca: dovecot.ca } };
-  implicitTls = { host: '127.0.0.1', port: dovecot.ports.pop3s, security: 'tls', timeoutMs: 10_000, tls: { ca: dovecot.ca } };
+  starttls = {
+    host: '127.0.0.1',
+    port: dovecot.ports.pop3,
+    security: 'starttls',
+    timeoutMs: 10_000,
+    tls: { ca: dovecot.ca },
+  };
+  implicitTls = {
+    host: '127.0.0.1',
+    port: dovecot.ports.pop3s,
+    security: 'tls',
+    timeoutMs: 10_000,
+    tls: { ca: dovecot.ca },
+  };
 });
 
 afterAll(async () => {
@@ -60,7 +74,10 @@ describe('POP3 against Dovecot', () => {
     await dovecot.deliver(USER, message(1, 'line one\r\n.leading dot\r\n..two dots\r\n.'));
     await dovecot.deliver(USER, message(2));
     const requests: CredentialRequest[] = [];
-    const connection = await pop3.connect(starttls, source({ kind: 'password', user: USER, password: PASSWORD }, requests));
+    const connection = await pop3.connect(
+      starttls,
+      source({ kind: 'password', user: USER, password: PASSWORD }, requests),
+    );
     try {
       expect(requests).toEqual([{ protocol: 'pop3' }]);
       const list = await connection.list();
@@ -87,10 +104,10 @@ describe('POP3 against Dovecot', () => {
       [implicitTls, 'plain'],
       [starttls, 'user'],
     ] as const) {
-      const connection = await createPop3Protocol({ silenceDeprecation: true, passwordMechanism: mechanism }).connect(
-        server,
-        password(),
-      );
+      const connection = await createPop3Protocol({
+        silenceDeprecation: true,
+        passwordMechanism: mechanism,
+      }).connect(server, password());
       expect(Array.isArray(await connection.list())).toBe(true);
       await connection.close();
     }
@@ -137,7 +154,10 @@ describe('POP3 against Dovecot', () => {
     const requests: CredentialRequest[] = [];
     const connection = await pop3.connect(
       implicitTls,
-      source({ kind: 'oauth2', user: USER, accessToken: TOKEN, expiresAt: Date.now() + 3_600_000, scopes: [] }, requests),
+      source(
+        { kind: 'oauth2', user: USER, accessToken: TOKEN, expiresAt: Date.now() + 3_600_000, scopes: [] },
+        requests,
+      ),
     );
     expect(Array.isArray(await connection.list())).toBe(true);
     await connection.close();
@@ -164,7 +184,9 @@ describe('POP3 against Dovecot', () => {
   it('retries a rejected XOAUTH2 token once with forceRefresh, then reports a user error', async () => {
     const own = await startDovecot({
       users: {},
-      oauth2: { introspectionUrl: `http://127.0.0.1:${(introspection.address() as AddressInfo).port}/introspect` },
+      oauth2: {
+        introspectionUrl: `http://127.0.0.1:${(introspection.address() as AddressInfo).port}/introspect`,
+      },
     });
     try {
       const requests: CredentialRequest[] = [];
@@ -172,7 +194,10 @@ describe('POP3 against Dovecot', () => {
       const error = await pop3
         .connect(
           { ...starttls, port: own.ports.pop3, tls: { ca: own.ca } },
-          source({ kind: 'oauth2', user: USER, accessToken: revoked, expiresAt: Date.now() + 60_000, scopes: [] }, requests),
+          source(
+            { kind: 'oauth2', user: USER, accessToken: revoked, expiresAt: Date.now() + 60_000, scopes: [] },
+            requests,
+          ),
         )
         .catch((e: unknown) => e);
       expect(isMailplugError(error) && error.code).toBe('POP3_AUTH_FAILED');

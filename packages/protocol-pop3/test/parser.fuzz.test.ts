@@ -20,7 +20,23 @@ const replyBytes = fc.oneof(
   fc.uint8Array({ maxLength: 400 }),
   fc
     .array(
-      fc.constantFrom('+OK', '-ERR', '+', '.', '..', ' ', '[AUTH]', '[IN-USE', '\r\n', '\n', '\r', '\0', 'x'.repeat(70), '1 abc', 'SASL'),
+      fc.constantFrom(
+        '+OK',
+        '-ERR',
+        '+',
+        '.',
+        '..',
+        ' ',
+        '[AUTH]',
+        '[IN-USE',
+        '\r\n',
+        '\n',
+        '\r',
+        '\0',
+        'x'.repeat(70),
+        '1 abc',
+        'SASL',
+      ),
       { maxLength: 40 },
     )
     .map((parts) => new TextEncoder().encode(parts.join(''))),
@@ -95,14 +111,19 @@ describe('POP3 parser fuzzing', () => {
         let done = false;
         for (let l = decoder.shift(); l && !done; l = decoder.shift()) done = collector.add(l);
         expect(done).toBe(true);
-        expect(Buffer.from(collector.result()).toString('latin1')).toBe(lines.map((l) => `${l}\r\n`).join(''));
+        expect(Buffer.from(collector.result()).toString('latin1')).toBe(
+          lines.map((l) => `${l}\r\n`).join(''),
+        );
       }),
       { numRuns: 300 },
     );
   });
 
   it('a connection to a server replying garbage ends in a MailplugError, never a hang or crash', async () => {
-    const pop3 = createPop3Protocol({ silenceDeprecation: true, limits: { maxLineBytes: 256, maxListingBytes: 4096 } });
+    const pop3 = createPop3Protocol({
+      silenceDeprecation: true,
+      limits: { maxLineBytes: 256, maxListingBytes: 4096 },
+    });
     await fc.assert(
       fc.asyncProperty(replyBytes, replyBytes, async (greetingTail, reply) => {
         const server = net.createServer((socket) => {

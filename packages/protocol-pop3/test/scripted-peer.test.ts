@@ -53,11 +53,19 @@ function tokens(list: string[], requests: CredentialRequest[] = []): CredentialS
     getCredential: async (request) => {
       requests.push(request);
       const accessToken = list[Math.min(requests.length - 1, list.length - 1)] ?? '';
-      return { kind: 'oauth2', user: 'shared@contoso.test', accessToken, expiresAt: Date.now() + 3_600_000, scopes: [] };
+      return {
+        kind: 'oauth2',
+        user: 'shared@contoso.test',
+        accessToken,
+        expiresAt: Date.now() + 3_600_000,
+        scopes: [],
+      };
     },
   };
 }
-const passwordSource = (credential: MailCredential = { kind: 'password', user: 'u', password: 'p4ssword' }) => ({
+const passwordSource = (
+  credential: MailCredential = { kind: 'password', user: 'u', password: 'p4ssword' },
+) => ({
   getCredential: async () => credential,
 });
 
@@ -76,7 +84,10 @@ describe('POP3 against a scripted peer', () => {
       }
     });
     const requests: CredentialRequest[] = [];
-    const connection = await pop3.connect(settings, tokens(['stale-token-111111', 'fresh-token-222222'], requests));
+    const connection = await pop3.connect(
+      settings,
+      tokens(['stale-token-111111', 'fresh-token-222222'], requests),
+    );
     expect(requests.map((r) => r.forceRefresh ?? false)).toEqual([false, true]);
     expect(received.filter((l) => l === 'AUTH XOAUTH2')).toHaveLength(2);
     expect(await connection.list()).toEqual([]);
@@ -98,7 +109,9 @@ describe('POP3 against a scripted peer', () => {
     const { settings, received } = await scriptedPeer((line, socket) => {
       if (line === 'CAPA') socket.write('+OK\r\nUSER\r\n.\r\n');
     });
-    const error = await pop3.connect({ ...settings, security: 'starttls' }, passwordSource()).catch((e: unknown) => e);
+    const error = await pop3
+      .connect({ ...settings, security: 'starttls' }, passwordSource())
+      .catch((e: unknown) => e);
     expect(isMailplugError(error) && error.code).toBe('POP3_STARTTLS_UNAVAILABLE');
     expect(isMailplugError(error) && error.hint).toMatch(/never falls back/);
     expect(received).toEqual(['CAPA']);
@@ -109,13 +122,17 @@ describe('POP3 against a scripted peer', () => {
       if (line === 'CAPA') socket.write('+OK\r\nSTLS\r\n.\r\n');
       if (line === 'STLS') socket.write('+OK go ahead\r\n+OK injected\r\n');
     });
-    const error = await pop3.connect({ ...settings, security: 'starttls' }, passwordSource()).catch((e: unknown) => e);
+    const error = await pop3
+      .connect({ ...settings, security: 'starttls' }, passwordSource())
+      .catch((e: unknown) => e);
     expect(isMailplugError(error) && error.code).toBe('POP3_PROTOCOL_ERROR');
   });
 
   it('refuses credentials over plain text unless allowInsecureAuth', async () => {
     const { settings, received } = await scriptedPeer(() => {});
-    const error = await pop3.connect({ ...settings, allowInsecureAuth: false }, passwordSource()).catch((e: unknown) => e);
+    const error = await pop3
+      .connect({ ...settings, allowInsecureAuth: false }, passwordSource())
+      .catch((e: unknown) => e);
     expect(isMailplugError(error) && error.code).toBe('INSECURE_AUTH_REFUSED');
     expect(received).toEqual([]);
   });
@@ -139,7 +156,9 @@ describe('POP3 against a scripted peer', () => {
 
   it('times out on a silent server instead of hanging', async () => {
     const { settings } = await scriptedPeer(() => {}, '');
-    const error = await pop3.connect({ ...settings, timeoutMs: 200 }, passwordSource()).catch((e: unknown) => e);
+    const error = await pop3
+      .connect({ ...settings, timeoutMs: 200 }, passwordSource())
+      .catch((e: unknown) => e);
     expect(isMailplugError(error) && error.code).toBe('TIMEOUT');
   });
 

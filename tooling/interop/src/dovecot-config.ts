@@ -49,7 +49,8 @@ export function dovecotPaths(baseDir: string) {
 
 /** Dovecot config values cannot contain raw newlines; quote anything with spaces or `#`. */
 function value(text: string): string {
-  if (/[\r\n]/.test(text)) throw new Error(`Dovecot setting value must not contain a newline: ${JSON.stringify(text)}`);
+  if (/[\r\n]/.test(text))
+    throw new Error(`Dovecot setting value must not contain a newline: ${JSON.stringify(text)}`);
   return /[\s#"]/.test(text) ? `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : text;
 }
 
@@ -58,7 +59,9 @@ export function renderPasswdFile(users: Readonly<Record<string, string>>): strin
   return Object.entries(users)
     .map(([user, password]) => {
       if (/[:\r\n]/.test(user) || /[:\r\n]/.test(password)) {
-        throw new Error(`Dovecot passwd-file entries cannot contain ':' or newlines (user ${JSON.stringify(user)})`);
+        throw new Error(
+          `Dovecot passwd-file entries cannot contain ':' or newlines (user ${JSON.stringify(user)})`,
+        );
       }
       return `${user}:{PLAIN}${password}::::::\n`;
     })

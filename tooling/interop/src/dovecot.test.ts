@@ -3,8 +3,8 @@ import { createServer, type Server } from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderOAuth2Conf } from './dovecot-config.js';
 import { type DovecotInstance, startDovecot } from './dovecot.js';
+import { renderOAuth2Conf } from './dovecot-config.js';
 
 const USER = 'alice@example.test';
 const PASSWORD = 'correct-horse-1';
@@ -66,7 +66,10 @@ beforeAll(async () => {
       body += c;
     });
     req.on('end', () => {
-      introspectionCalls.push({ ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}), body });
+      introspectionCalls.push({
+        ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+        body,
+      });
       const token = new URLSearchParams(body).get('token');
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(token === GOOD_TOKEN ? { active: true, username: USER } : { active: false }));
@@ -76,7 +79,11 @@ beforeAll(async () => {
   const { port } = introspection.address() as net.AddressInfo;
   dovecot = await startDovecot({
     users: { [USER]: PASSWORD, 'bob@example.test': 'other-pass-2' },
-    oauth2: { introspectionUrl: `http://127.0.0.1:${port}/introspect`, clientId: 'dovecot', clientSecret: 's3cret!' },
+    oauth2: {
+      introspectionUrl: `http://127.0.0.1:${port}/introspect`,
+      clientId: 'dovecot',
+      clientSecret: 's3cret!',
+    },
   });
 });
 
@@ -105,7 +112,12 @@ describe('startDovecot', () => {
   });
 
   it('offers STLS and implicit TLS with the returned CA', async () => {
-    const socket = tls.connect({ host: '127.0.0.1', port: dovecot.ports.pop3s, ca: dovecot.ca, servername: 'localhost' });
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port: dovecot.ports.pop3s,
+      ca: dovecot.ca,
+      servername: 'localhost',
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('secureConnect', resolve);
       socket.once('error', reject);
@@ -145,7 +157,8 @@ describe('startDovecot', () => {
   });
 
   it('validates XOAUTH2 tokens through POST introspection with client credentials', async () => {
-    const xoauth = (token: string) => Buffer.from(`user=${USER}\x01auth=Bearer ${token}\x01\x01`).toString('base64');
+    const xoauth = (token: string) =>
+      Buffer.from(`user=${USER}\x01auth=Bearer ${token}\x01\x01`).toString('base64');
     const ok = lineClient(await connectPlain(dovecot.ports.pop3));
     await ok.line();
     ok.send('AUTH XOAUTH2');
@@ -154,7 +167,9 @@ describe('startDovecot', () => {
     expect(await ok.line()).toMatch(/^\+OK/);
     ok.close();
     expect(introspectionCalls.at(-1)?.body).toContain(`token=${GOOD_TOKEN}`);
-    expect(introspectionCalls.at(-1)?.authorization).toBe(`Basic ${Buffer.from('dovecot:s3cret!').toString('base64')}`);
+    expect(introspectionCalls.at(-1)?.authorization).toBe(
+      `Basic ${Buffer.from('dovecot:s3cret!').toString('base64')}`,
+    );
 
     const bad = lineClient(await connectPlain(dovecot.ports.pop3));
     await bad.line();
@@ -172,8 +187,12 @@ describe('startDovecot', () => {
   });
 
   it('refuses a multi-valued scope (Dovecot 2.3.19 bug)', () => {
-    expect(() => renderOAuth2Conf({ introspectionUrl: 'http://127.0.0.1/i', scope: 'a b' })).toThrow(/one scope/);
-    expect(renderOAuth2Conf({ introspectionUrl: 'http://127.0.0.1/i', scope: 'mail' })).toContain('scope = mail\n');
+    expect(() => renderOAuth2Conf({ introspectionUrl: 'http://127.0.0.1/i', scope: 'a b' })).toThrow(
+      /one scope/,
+    );
+    expect(renderOAuth2Conf({ introspectionUrl: 'http://127.0.0.1/i', scope: 'mail' })).toContain(
+      'scope = mail\n',
+    );
   });
 
   it('rejects a wrong password with [AUTH]; stop() kills the server and removes the temp dir', async () => {

@@ -122,7 +122,10 @@ export async function startDovecot(options: StartDovecotOptions): Promise<Doveco
     process.once('exit', killOnExit);
     const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
     const ready = waitForPorts(Object.values(ports), options.startTimeoutMs ?? 15_000);
-    const outcome = await Promise.race([ready.then(() => 'ready' as const), exited.then(() => 'exited' as const)]);
+    const outcome = await Promise.race([
+      ready.then(() => 'ready' as const),
+      exited.then(() => 'exited' as const),
+    ]);
     if (outcome === 'exited') {
       const log = await readFile(paths.log, 'utf8').catch(() => '');
       throw new Error(`Dovecot exited during start-up:\n${Buffer.concat(output).toString()}\n${log}`);
@@ -216,7 +219,8 @@ async function waitForPorts(ports: readonly number[], timeoutMs: number): Promis
   for (const port of ports) {
     for (;;) {
       if (await canConnect(port)) break;
-      if (Date.now() > deadline) throw new Error(`Dovecot did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`Dovecot did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

@@ -25,6 +25,9 @@ export const CoreErrorCode = {
   RegistryDuplicateId: 'REGISTRY_DUPLICATE_ID',
   RegistryUnknownId: 'REGISTRY_UNKNOWN_ID',
   RegistryActivationFailed: 'REGISTRY_ACTIVATION_FAILED',
+  RegistryManifestInvalid: 'REGISTRY_MANIFEST_INVALID',
+  RegistryDisposed: 'REGISTRY_DISPOSED',
+  MailerDisposed: 'MAILER_DISPOSED',
   ProtocolMismatch: 'PROTOCOL_MISMATCH',
   NotSupported: 'NOT_SUPPORTED',
 } as const;

@@ -74,4 +74,5 @@ export function redactValue(value: unknown, depth = 0): unknown {
 }
 
 // Any key that names a password, secret, token, assertion, private key or PKCE verifier.
-const SECRET_KEY = /(password|passwd|^pass$|secret|token$|assertion|private_?key|code_?verifier|api_?key)/i;
+// `secretRef` holds the *name* of a secret in the host's store, which admins need to see.
+const SECRET_KEY = /(password|passwd|^pass$|secret(?!_?ref$)|token$|assertion|private_?key|code_?verifier|api_?key)/i;

@@ -81,7 +81,7 @@ export function createMailer(options: MailerOptions): Mailer {
   function ensureOpen(): void {
     if (disposed) {
       throw mailplugError(
-        CoreErrorCode.NotSupported,
+        CoreErrorCode.MailerDisposed,
         'developer',
         'The mailer has been disposed.',
         'Create a new mailer instead of using one after dispose().',

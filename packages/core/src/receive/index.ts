@@ -1,9 +1,13 @@
-export { type DeprecationWarningOptions, emitDeprecationOnce, SILENCE_DEPRECATION_ENV } from './deprecation.js';
+export {
+  type DeprecationWarningOptions,
+  emitDeprecationOnce,
+  SILENCE_DEPRECATION_ENV,
+} from './deprecation.js';
 export {
   type ProcessNewMessagesOptions,
   type ProcessNewMessagesResult,
+  processNewMessages,
   type ReceiveCursor,
   type ReceivedMessageContext,
-  processNewMessages,
   receiveCursorKey,
 } from './process-new-messages.js';

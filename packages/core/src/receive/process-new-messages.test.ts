@@ -36,10 +36,19 @@ describe('processNewMessages', () => {
     const seen: string[] = [];
     const handler = async (id: string) => void seen.push(id);
     await processNewMessages({ connection: mailbox(['a', 'b']), store, accountId: 'acc', handler });
-    const second = await processNewMessages({ connection: mailbox(['b', 'c']), store, accountId: 'acc', handler });
+    const second = await processNewMessages({
+      connection: mailbox(['b', 'c']),
+      store,
+      accountId: 'acc',
+      handler,
+    });
     expect(seen).toEqual(['a', 'b', 'c']);
     expect(second).toEqual({ processed: ['c'], skipped: 1, deleted: [] });
-    expect(store.data.get(receiveCursorKey('acc'))).toEqual({ version: 1, processed: ['b', 'c'], inFlight: null });
+    expect(store.data.get(receiveCursorKey('acc'))).toEqual({
+      version: 1,
+      processed: ['b', 'c'],
+      inFlight: null,
+    });
   });
 
   it('flags the message whose handler was interrupted as redelivered, and retries it', async () => {
@@ -68,7 +77,13 @@ describe('processNewMessages', () => {
     const store = mapStore();
     await store.set(receiveCursorKey('acc'), { version: 1, processed: ['a'], inFlight: null });
     const connection = mailbox(['a', 'b']);
-    const result = await processNewMessages({ connection, store, accountId: 'acc', handler: async () => {}, deleteAfter: true });
+    const result = await processNewMessages({
+      connection,
+      store,
+      accountId: 'acc',
+      handler: async () => {},
+      deleteAfter: true,
+    });
     expect(connection.deletedIds).toEqual(['a', 'b']);
     expect(result.processed).toEqual(['b']);
   });
@@ -76,9 +91,12 @@ describe('processNewMessages', () => {
   it('refuses a cursor that is not one, with a hint', async () => {
     const store = mapStore();
     await store.set(receiveCursorKey('acc'), 'garbage');
-    const error = await processNewMessages({ connection: mailbox([]), store, accountId: 'acc', handler: async () => {} }).catch(
-      (e: unknown) => e,
-    );
+    const error = await processNewMessages({
+      connection: mailbox([]),
+      store,
+      accountId: 'acc',
+      handler: async () => {},
+    }).catch((e: unknown) => e);
     expect(isMailplugError(error) && error.code).toBe('RECEIVE_CURSOR_INVALID');
     expect(isMailplugError(error) && error.hint).toMatch(/Delete the key/);
   });

@@ -70,7 +70,9 @@ export function receiveCursorKey(accountId: string): string {
  *   await connection.close(); // POP3 commits deletions on QUIT
  * } finally { await connection.dispose(); }
  */
-export async function processNewMessages(options: ProcessNewMessagesOptions): Promise<ProcessNewMessagesResult> {
+export async function processNewMessages(
+  options: ProcessNewMessagesOptions,
+): Promise<ProcessNewMessagesResult> {
   const { connection, store, handler } = options;
   const key = receiveCursorKey(options.accountId);
   const cursor = parseCursor(await store.get(key), key);
@@ -79,7 +81,8 @@ export async function processNewMessages(options: ProcessNewMessagesOptions): Pr
 
   const processed = new Set(cursor.processed.filter((id) => serverIds.has(id)));
   let inFlight = cursor.inFlight !== null && serverIds.has(cursor.inFlight) ? cursor.inFlight : null;
-  const save = () => store.set(key, { version: 1, processed: [...processed], inFlight } satisfies StoredCursor);
+  const save = () =>
+    store.set(key, { version: 1, processed: [...processed], inFlight } satisfies StoredCursor);
   if (processed.size !== cursor.processed.length || inFlight !== cursor.inFlight) await save();
 
   const handled: string[] = [];
@@ -96,7 +99,10 @@ export async function processNewMessages(options: ProcessNewMessagesOptions): Pr
       }
       continue;
     }
-    const raw = await connection.fetch(message.id, options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes });
+    const raw = await connection.fetch(
+      message.id,
+      options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes },
+    );
     const redelivered = inFlight === message.id;
     inFlight = message.id;
     await save();

@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { mailplugError } from '../errors/codes.js';
+import { CoreErrorCode, mailplugError } from '../errors/codes.js';
 import type { AdapterManifest, AuthProviderContribution, ProtocolContribution } from './manifest.js';
 
-/** Registry-specific codes beyond the core table (kept here so the registry reads as one unit). */
+/** @deprecated Use `CoreErrorCode.RegistryManifestInvalid` / `CoreErrorCode.RegistryDisposed`. */
 export const RegistryErrorCode = {
-  ManifestInvalid: 'REGISTRY_MANIFEST_INVALID',
-  Disposed: 'REGISTRY_DISPOSED',
+  ManifestInvalid: CoreErrorCode.RegistryManifestInvalid,
+  Disposed: CoreErrorCode.RegistryDisposed,
 } as const;
 
 /** One adapter package as the registry knows it before any of its code runs. */

@@ -1,0 +1,118 @@
+/**
+ * The settings of a `gmail-oauth` account: their shape, cross-field checks, and what they imply
+ * (expected ID-token issuers, loopback redirect handling).
+ */
+import {
+  type AuthProviderInit,
+  CoreErrorCode,
+  isSecretRef,
+  mailplugError,
+  type ValidationIssue,
+  withDefaults,
+} from '@mailplug/core';
+import { gmailOAuthContribution } from './manifest.js';
+import { GOOGLE_PROVIDER } from './provider-data.js';
+
+/** Settings of a `gmail-oauth` account (validated against the manifest schema). */
+export interface GmailOAuthSettings {
+  readonly clientId: string;
+  readonly clientSecret: { readonly secretRef: string };
+  readonly redirectUri?: string;
+  readonly loginHint?: string;
+  readonly sendOnly?: boolean;
+  readonly authUrl?: string;
+  readonly tokenUrl?: string;
+  readonly revokeUrl?: string;
+  readonly tokenInfoUrl?: string;
+  readonly userInfoUrl?: string;
+  readonly certsUrl?: string;
+  readonly issuer?: string;
+  /** The mailbox this account is for: pre-fills Google's chooser; sign-in as anyone else is refused. */
+  readonly mailbox?: string;
+  /** PEM of an extra CA to trust for the identity endpoints (private deployments, the emulator). */
+  readonly ca?: string;
+}
+
+const ENDPOINT_KEYS = [
+  'authUrl',
+  'tokenUrl',
+  'revokeUrl',
+  'tokenInfoUrl',
+  'userInfoUrl',
+  'certsUrl',
+] as const;
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+/** Cross-field checks beyond the schema. */
+export function validateGmailOAuthSettings(settings: Readonly<Record<string, unknown>>): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const { clientId, redirectUri } = settings;
+  if (typeof clientId === 'string' && clientId.includes('@')) {
+    issues.push({
+      path: 'clientId',
+      message: 'The Client ID looks like an email address.',
+      fix: 'Copy the Client ID (ending in .apps.googleusercontent.com) from Google Cloud console → APIs & Services → Credentials.',
+    });
+  }
+  if (typeof redirectUri === 'string') {
+    try {
+      const u = new URL(redirectUri);
+      if (u.protocol !== 'https:' && !(u.protocol === 'http:' && LOOPBACK_HOSTS.has(u.hostname))) {
+        issues.push({
+          path: 'redirectUri',
+          message: 'Google accepts plain http redirect URIs only on loopback addresses.',
+          fix: 'Use an https:// callback URL, or http://127.0.0.1 for a CLI/desktop host.',
+        });
+      }
+    } catch {
+      // The schema's url check reports it.
+    }
+  }
+  const overrides = ENDPOINT_KEYS.filter((k) => typeof settings[k] === 'string' && settings[k] !== '');
+  if (overrides.length > 0 && overrides.length < ENDPOINT_KEYS.length) {
+    const missing = ENDPOINT_KEYS.filter((k) => !overrides.includes(k));
+    issues.push({
+      path: missing[0] ?? 'tokenUrl',
+      message: `Only some Google endpoints are overridden (missing: ${missing.join(', ')}).`,
+      fix: 'Override every endpoint URL of the same identity platform, or none (a mix would send some requests to Google).',
+    });
+  }
+  return issues;
+}
+
+export function readGmailOAuthSettings(init: AuthProviderInit): GmailOAuthSettings {
+  const s = withDefaults(gmailOAuthContribution.settingsSchema, init.settings) as Partial<GmailOAuthSettings>;
+  if (typeof s.clientId !== 'string' || s.clientId === '' || !isSecretRef(s.clientSecret)) {
+    throw mailplugError(
+      CoreErrorCode.ConfigInvalid,
+      'admin',
+      `The Google account "${init.accountId}" needs a Client ID and a Client secret reference.`,
+      'Set auth.settings.clientId and auth.settings.clientSecret to { "secretRef": "<name in the secret store>" }.',
+      { details: { accountId: init.accountId } },
+    );
+  }
+  return s as GmailOAuthSettings;
+}
+
+/**
+ * Google's issuers, or with an overridden token URL the `issuer` setting — by default the token
+ * URL without its last path segment (`https://idp.example/google/token` → `https://idp.example/google`),
+ * which is how Google-compatible platforms lay out their endpoints.
+ */
+export function expectedIssuers(settings: GmailOAuthSettings): string[] {
+  if (settings.issuer) return [settings.issuer];
+  if (!settings.tokenUrl || settings.tokenUrl === GOOGLE_PROVIDER.endpoints.tokenUrl)
+    return [...GOOGLE_PROVIDER.issuers];
+  const u = new URL(settings.tokenUrl);
+  return [`${u.origin}${u.pathname.replace(/\/[^/]*$/, '')}`];
+}
+
+export function isLoopbackUri(uri: string | undefined): uri is string {
+  if (!uri) return false;
+  try {
+    const u = new URL(uri);
+    return u.protocol === 'http:' && LOOPBACK_HOSTS.has(u.hostname);
+  } catch {
+    return false;
+  }
+}

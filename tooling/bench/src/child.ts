@@ -1,0 +1,52 @@
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** Absolute path of a compiled sibling entry in `dist/` (children run the built JavaScript). */
+export function distEntry(name: string): string {
+  return fileURLToPath(new URL(`./${name}`, import.meta.url));
+}
+
+type Reply<T> = { ok: true; result: T } | { ok: false; error: string };
+
+/**
+ * Forks `entry`, sends `request` over IPC and resolves with the child's single reply. A child that
+ * exits without replying (or takes longer than `timeoutMs`) rejects with its stderr tail.
+ */
+export function runChild<T>(
+  entry: string,
+  request: unknown,
+  options: { timeoutMs?: number; execArgv?: string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const child = fork(entry, [], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      execArgv: options.execArgv ?? [],
+      env: { ...process.env, MAILPLUG_SILENCE_DEPRECATION: '1', ...options.env },
+    });
+    let stderr = '';
+    child.stderr?.on('data', (c: Buffer) => {
+      stderr = (stderr + c.toString('utf8')).slice(-4000);
+    });
+    let settled = false;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      child.kill('SIGKILL');
+      reject(new Error(`${entry} did not answer within ${options.timeoutMs} ms`));
+    }, options.timeoutMs ?? 180_000);
+    child.once('message', (reply: Reply<T>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (reply.ok) resolve(reply.result);
+      else reject(new Error(`${entry}: ${reply.error}\n${stderr}`));
+    });
+    child.once('exit', (code) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(new Error(`${entry} exited with ${code} before answering\n${stderr}`));
+    });
+    child.send(request as object);
+  });
+}
