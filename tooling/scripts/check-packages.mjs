@@ -24,7 +24,9 @@ for (const group of ['packages', 'apps']) {
         console.log(`ok   ${tool} ${pkg.name}`);
       } catch (err) {
         failures++;
-        console.log(`FAIL ${tool} ${pkg.name}\n${err.stdout?.toString() ?? ''}${err.stderr?.toString() ?? ''}`);
+        console.log(
+          `FAIL ${tool} ${pkg.name}\n${err.stdout?.toString() ?? ''}${err.stderr?.toString() ?? ''}`,
+        );
       }
     }
   }

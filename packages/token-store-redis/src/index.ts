@@ -3,4 +3,8 @@
  * instance sees the same tokens, and `withLock` is a Redis lock so that exactly one instance
  * refreshes an account's token at a time.
  */
-export { createRedisTokenStore, type RedisTokenStore, type RedisTokenStoreOptions } from './redis-token-store.js';
+export {
+  createRedisTokenStore,
+  type RedisTokenStore,
+  type RedisTokenStoreOptions,
+} from './redis-token-store.js';

@@ -45,7 +45,9 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions = {}): Red
   const owned = !options.client;
   const redis =
     options.client ??
-    (options.url ? new Redis(options.url, { lazyConnect: false, ...options.redisOptions }) : new Redis(options.redisOptions ?? {}));
+    (options.url
+      ? new Redis(options.url, { lazyConnect: false, ...options.redisOptions })
+      : new Redis(options.redisOptions ?? {}));
   const prefix = options.prefix ?? 'mailplug:';
   const codec = options.codec ?? jsonCodec;
   const lockTtlMs = options.lockTtlMs ?? 30_000;
@@ -112,9 +114,12 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions = {}): Red
         await new Promise((resolve) => setTimeout(resolve, pause + Math.random() * pause));
         pause = Math.min(pause * 2, 200);
       }
-      const heartbeat = setInterval(() => {
-        redis.eval(EXTEND, 1, name, token, String(lockTtlMs)).catch(() => undefined);
-      }, Math.max(50, Math.floor(lockTtlMs / 3)));
+      const heartbeat = setInterval(
+        () => {
+          redis.eval(EXTEND, 1, name, token, String(lockTtlMs)).catch(() => undefined);
+        },
+        Math.max(50, Math.floor(lockTtlMs / 3)),
+      );
       heartbeat.unref();
       try {
         return await fn();

@@ -11,7 +11,9 @@ export async function startRedisServer(): Promise<{ url: string; port: number; s
   );
   const failed = new Promise<never>((_, reject) => {
     child.once('error', (err) =>
-      reject(new Error(`redis-server could not start (${err.message}). Install it: apt-get install redis-server`)),
+      reject(
+        new Error(`redis-server could not start (${err.message}). Install it: apt-get install redis-server`),
+      ),
     );
   });
   await Promise.race([waitForReady(child), failed]);

@@ -9,18 +9,18 @@ export function distEntry(name: string): string {
 type Reply<T> = { ok: true; result: T } | { ok: false; error: string };
 
 /**
- * Forks `entry`, sends `request` over IPC and resolves with the child's single reply. A child that
+ * Forks `entry` (with `args`), sends `request` over IPC (unless undefined) and resolves with the child's single reply. A child that
  * exits without replying (or takes longer than `timeoutMs`) rejects with its stderr tail.
  */
 export function runChild<T>(
   entry: string,
   request: unknown,
-  options: { timeoutMs?: number; execArgv?: string[]; env?: NodeJS.ProcessEnv } = {},
+  options: { timeoutMs?: number; args?: string[]; env?: NodeJS.ProcessEnv } = {},
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const child = fork(entry, [], {
+    const child = fork(entry, options.args ?? [], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      execArgv: options.execArgv ?? [],
+      execArgv: [],
       env: { ...process.env, MAILPLUG_SILENCE_DEPRECATION: '1', ...options.env },
     });
     let stderr = '';
@@ -47,6 +47,6 @@ export function runChild<T>(
       clearTimeout(timer);
       reject(new Error(`${entry} exited with ${code} before answering\n${stderr}`));
     });
-    child.send(request as object);
+    if (request !== undefined) child.send(request as object);
   });
 }

@@ -54,7 +54,10 @@ export class MailplugError extends Error {
   readonly retryAfterMs: number | undefined;
 
   constructor(options: MailplugErrorOptions) {
-    super(redact(options.message), options.cause === undefined ? undefined : { cause: sanitizeCause(options.cause) });
+    super(
+      redact(options.message),
+      options.cause === undefined ? undefined : { cause: sanitizeCause(options.cause) },
+    );
     this.code = options.code;
     this.action = options.action;
     this.hint = redact(options.hint);

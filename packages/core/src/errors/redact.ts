@@ -66,7 +66,8 @@ export function redactValue(value: unknown, depth = 0): unknown {
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      out[k] = SECRET_KEY.test(k) && v != null && typeof v !== 'object' ? REDACTED : redactValue(v, depth + 1);
+      out[k] =
+        SECRET_KEY.test(k) && v != null && typeof v !== 'object' ? REDACTED : redactValue(v, depth + 1);
     }
     return out;
   }
@@ -75,4 +76,5 @@ export function redactValue(value: unknown, depth = 0): unknown {
 
 // Any key that names a password, secret, token, assertion, private key or PKCE verifier.
 // `secretRef` holds the *name* of a secret in the host's store, which admins need to see.
-const SECRET_KEY = /(password|passwd|^pass$|secret(?!_?ref$)|token$|assertion|private_?key|code_?verifier|api_?key)/i;
+const SECRET_KEY =
+  /(password|passwd|^pass$|secret(?!_?ref$)|token$|assertion|private_?key|code_?verifier|api_?key)/i;

@@ -45,7 +45,11 @@ export function createEnvSecretStore(
  * Reads a referenced secret, failing with an admin-facing error that names the setting and the
  * secret (never its value) when it is missing.
  */
-export async function resolveSecret(store: SecretStore, ref: SecretRef, settingLabel: string): Promise<string> {
+export async function resolveSecret(
+  store: SecretStore,
+  ref: SecretRef,
+  settingLabel: string,
+): Promise<string> {
   const value = await store.get(ref.secretRef);
   if (value === undefined || value === '') {
     throw mailplugError(

@@ -36,7 +36,9 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
  * await provider.completeSignIn!(await lb.waitForCallback());
  * await lb.close();
  */
-export async function startLoopbackRedirect(options: LoopbackRedirectOptions = {}): Promise<LoopbackRedirect> {
+export async function startLoopbackRedirect(
+  options: LoopbackRedirectOptions = {},
+): Promise<LoopbackRedirect> {
   const host = options.host ?? '127.0.0.1';
   if (!LOOPBACK.has(host)) {
     throw mailplugError(

@@ -1,5 +1,5 @@
-import type { Disposable, Event } from '../../util/disposable.js';
 import type { MailplugError } from '../../errors/mailplug-error.js';
+import type { Disposable, Event } from '../../util/disposable.js';
 import type { CredentialRequest, CredentialSource, MailCredential, ProtocolId } from './credential.js';
 import type { SettingsSchema, ValidationIssue } from './settings.js';
 import type { Logger, SecretStore, TokenStore } from './stores.js';

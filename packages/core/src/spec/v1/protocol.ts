@@ -74,12 +74,20 @@ interface MailProtocolBase {
   readonly deprecated?: DeprecationNotice;
   readonly defaultPorts: Readonly<Record<Security, number>>;
   /** Staged "Test connection" diagnostics. Never throws for a server problem; reports it as a step. */
-  probe(server: ServerSettings, credentials: CredentialSource, options?: ProbeOptions): Promise<DiagnosticReport>;
+  probe(
+    server: ServerSettings,
+    credentials: CredentialSource,
+    options?: ProbeOptions,
+  ): Promise<DiagnosticReport>;
 }
 
 export interface SendProtocol extends MailProtocolBase {
   readonly direction: 'send';
-  connect(server: ServerSettings, credentials: CredentialSource, options?: ConnectOptions): Promise<SendConnection>;
+  connect(
+    server: ServerSettings,
+    credentials: CredentialSource,
+    options?: ConnectOptions,
+  ): Promise<SendConnection>;
 }
 
 export interface ReceiveProtocol extends MailProtocolBase {
