@@ -7,6 +7,10 @@ export interface ConsoleIo {
   readonly stderr: { write(text: string): unknown };
   readonly stdin: NodeJS.ReadableStream;
   readonly env: NodeJS.ProcessEnv;
+  /** Hosts that can open a browser (or the demo's headless stand-in) handle sign-in URLs here. */
+  readonly openUrl?: (url: string) => Promise<void>;
+  /** Called with a device code prompt after it was printed (the demo approves it in the emulator). */
+  readonly onDeviceCode?: (prompt: { userCode: string; verificationUri: string }) => Promise<void> | void;
 }
 
 export const OK = '✓';

@@ -5,3 +5,4 @@
 export * from './auth-provider-suite.js';
 export * from './mail-protocol-suite.js';
 export * from './smtp-test-server.js';
+export * from './certificates/index.js';

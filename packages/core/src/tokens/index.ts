@@ -18,5 +18,6 @@ export {
   type TokenManager,
   type TokenManagerOptions,
   type TokenRefreshContext,
+  type TokenRefreshResult,
   type TokenSet,
 } from './token-manager.js';

@@ -20,6 +20,18 @@ export interface TokenSet {
   extra?: Record<string, StoredValue>;
 }
 
+/**
+ * What a `refresh` callback returns: the new token set, plus whether the refresh token rotated when
+ * the provider's library keeps the refresh token itself (msal's cache), so the manager cannot see it.
+ */
+export interface TokenRefreshResult extends TokenSet {
+  /**
+   * `true` when the identity provider issued a new refresh token that the provider stored outside
+   * the token set. The manager then reports `changed` with reason `rotated`. Not persisted.
+   */
+  readonly rotated?: boolean;
+}
+
 export interface TokenRefreshContext {
   readonly forceRefresh: boolean;
   /** Aborted when the manager is disposed. One caller giving up does not cancel a shared refresh. */
@@ -29,8 +41,18 @@ export interface TokenRefreshContext {
 export interface TokenManagerOptions {
   accountId: string;
   store: TokenStore;
-  /** Obtain a fresh TokenSet (refresh_token grant, client credentials, msal silent...). May throw anything. */
-  refresh(current: TokenSet | undefined, ctx: TokenRefreshContext): Promise<TokenSet>;
+  /**
+   * Obtain a fresh TokenSet (refresh_token grant, client credentials, msal silent...). May throw
+   * anything. `current` is undefined only for the first acquisition with `acquireWhenEmpty`.
+   */
+  refresh(current: TokenSet | undefined, ctx: TokenRefreshContext): Promise<TokenRefreshResult>;
+  /**
+   * App-only flows (client credentials, service accounts): when nothing is stored, `getCredential`
+   * acquires the first token through `refresh(undefined, ctx)` — single-flight, under the refresh
+   * lock, retried and classified like any refresh — instead of throwing SIGN_IN_REQUIRED. An empty
+   * store then counts as `authorized` in `state()`. Default false (someone must sign in first).
+   */
+  acquireWhenEmpty?: boolean;
   /** Map a thrown error to a MailplugError (AADSTS, Google invalid_grant...). Default {@link classifyFailure}. */
   classify?(error: unknown): MailplugError;
   /** Refresh this long before expiry. Default 5 minutes. */
@@ -108,6 +130,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const baseDelayMs = options.retry?.baseDelayMs ?? 500;
   const maxDelayMs = options.retry?.maxDelayMs ?? 30_000;
   const expiringSoonWindowMs = options.expiringSoonWindowMs ?? 14 * 24 * 60 * 60_000;
+  const acquireWhenEmpty = options.acquireWhenEmpty === true;
   const tokensKey = `${accountId}:tokens`;
   const stateKey = `${accountId}:state`;
   const lockKey = `${accountId}:refresh`;
@@ -199,13 +222,16 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     }
   }
 
-  async function refreshWithRetry(current: TokenSet, forceRefresh: boolean): Promise<TokenSet> {
+  async function refreshWithRetry(
+    current: TokenSet | undefined,
+    forceRefresh: boolean,
+  ): Promise<{ tokens: TokenSet; rotated: boolean }> {
     let last: MailplugError | undefined;
     let made = 0;
     while (made < attempts) {
       if (lifetime.signal.aborted) break;
       made++;
-      let result: TokenSet;
+      let result: TokenRefreshResult;
       try {
         result = await options.refresh(current, { forceRefresh, signal: lifetime.signal });
       } catch (error) {
@@ -229,7 +255,10 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         await sleep(wait);
         continue;
       }
-      return validateRefreshResult(result, current, accountId);
+      return {
+        tokens: validateRefreshResult(result, current, accountId),
+        rotated: (result as Partial<TokenRefreshResult> | undefined)?.rotated === true,
+      };
     }
     throw mailplugError(
       CoreErrorCode.Transient,
@@ -253,7 +282,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     }
   }
 
-  async function runRefresh(seen: TokenSet, forceRefresh: boolean): Promise<TokenSet> {
+  /** `seen` is what the caller read before queueing; undefined for a first app-only acquisition. */
+  async function runRefresh(seen: TokenSet | undefined, forceRefresh: boolean): Promise<TokenSet> {
     // Events fire after the lock is released so a listener calling save() cannot wait on us.
     const events: SessionChange[] = [];
     try {
@@ -261,14 +291,16 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         const reauth = await readReauth();
         if (reauth) throw reauthErrorFrom(reauth);
         const current = await readTokens();
-        if (!current) throw signInRequired();
+        if (!current && !acquireWhenEmpty) throw signInRequired();
         // Another process (or an earlier refresh here) may have refreshed while we waited.
-        const refreshedElsewhere = current.accessToken !== seen.accessToken;
-        if (isFresh(current) && (!forceRefresh || refreshedElsewhere)) return current;
+        if (current && isFresh(current) && (!forceRefresh || current.accessToken !== seen?.accessToken)) {
+          return current;
+        }
 
         let next: TokenSet;
+        let reportedRotation: boolean;
         try {
-          next = await refreshWithRetry(current, forceRefresh);
+          ({ tokens: next, rotated: reportedRotation } = await refreshWithRetry(current, forceRefresh));
         } catch (error) {
           if (isMailplugError(error) && error.action === 'user') {
             const state: PersistedReauth = {
@@ -300,14 +332,15 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
           ? next
           : {
               ...next,
-              ...(current.refreshToken !== undefined ? { refreshToken: current.refreshToken } : {}),
-              ...(next.refreshTokenExpiresAt === undefined && current.refreshTokenExpiresAt !== undefined
+              ...(current?.refreshToken !== undefined ? { refreshToken: current.refreshToken } : {}),
+              ...(next.refreshTokenExpiresAt === undefined && current?.refreshTokenExpiresAt !== undefined
                 ? { refreshTokenExpiresAt: current.refreshTokenExpiresAt }
                 : {}),
             };
         registerTokenSecrets(merged);
         await store.set(tokensKey, toStoredTokenSet(merged));
-        const rotated = merged.refreshToken !== current.refreshToken;
+        // Seen here (a new refresh token in the set), or reported by a provider whose library keeps it.
+        const rotated = reportedRotation || merged.refreshToken !== current?.refreshToken;
         events.push({ type: 'changed', accountId, reason: rotated ? 'rotated' : 'refreshed' });
         logger?.debug('Mailplug access token refreshed', { accountId, rotated, expiresAt: merged.expiresAt });
         return merged;
@@ -317,7 +350,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     }
   }
 
-  function refreshOnce(seen: TokenSet, forceRefresh: boolean): Promise<TokenSet> {
+  function refreshOnce(seen: TokenSet | undefined, forceRefresh: boolean): Promise<TokenSet> {
     const existing = shared.get(accountId);
     if (existing) return existing;
     const promise = runRefresh(seen, forceRefresh).finally(() => {
@@ -334,10 +367,10 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       assertUsable();
       await throwIfReauthRequired();
       const tokens = await readTokens();
-      if (!tokens) throw signInRequired();
+      if (!tokens && !acquireWhenEmpty) throw signInRequired();
       announceExpiries(tokens);
       const usable =
-        !req.forceRefresh && isFresh(tokens)
+        tokens && !req.forceRefresh && isFresh(tokens)
           ? tokens
           : await withCallerSignal(refreshOnce(tokens, req.forceRefresh === true), req.signal);
       if (usable !== tokens) announceExpiries(usable);
@@ -375,6 +408,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
 
     async state() {
       if (await readReauth()) return 'reauthRequired';
+      if (acquireWhenEmpty) return 'authorized';
       return (await readTokens()) ? 'authorized' : 'signInRequired';
     },
 

@@ -108,6 +108,23 @@ export interface AuthProvider extends CredentialSource, Disposable {
   /** Revoke where the provider supports it, then forget every stored token. */
   signOut(): Promise<void>;
   readonly onDidChangeSession: Event<SessionChange>;
+  /**
+   * Optional: lets a provider enrich a protocol failure with what only it knows — e.g. an
+   * Exchange `535 5.7.3` after a valid app-only token becomes the Exchange PowerShell that grants
+   * this app the mailbox. The mailer calls it when a send, connect or "Test connection" step
+   * fails and shows the returned error instead, with the original as its `cause`. Return
+   * `undefined` for failures the provider does not recognise; never throw.
+   *
+   * @example
+   * diagnose(error) {
+   *   return smtpStatusOf(error) === '5.7.3'
+   *     ? mailplugError('ACME_MAILBOX_PERMISSION', 'admin', 'Exchange refused the app for the mailbox.',
+   *         `Run Add-MailboxPermission -Identity "${mailbox}" -User ${appObjectId} -AccessRights FullAccess.`,
+   *         { cause: error })
+   *     : undefined;
+   * }
+   */
+  diagnose?(error: unknown): MailplugError | undefined;
 }
 
 /** What the host supplies when it binds a provider to an account. */

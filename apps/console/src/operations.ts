@@ -1,0 +1,209 @@
+import {
+  type AuthorizationStatus,
+  type DiagnosticReport,
+  type DiagnosticStep,
+  type DeviceCodePrompt,
+  type MailAccount,
+  type Mailer,
+  type MailboxIdentity,
+  mailplugError,
+  type OutgoingMessage,
+  type ReceiveConnection,
+  type Registry,
+  type SendResult,
+  serverSettingsFor,
+  startLoopbackRedirect,
+} from '@mailplug/core';
+import type { ConsoleConfig } from './config-store.js';
+import { FAIL, formatMs, formatWhen, OK, SKIP } from './output.js';
+
+/** "Check Authorisation": which mailbox, which scopes, when it expires. */
+export async function checkAuthorisation(mailer: Mailer, account: MailAccount): Promise<AuthorizationStatus> {
+  const session = await mailer.authProviderFor(account);
+  return session.checkAuthorization();
+}
+
+export function renderAuthorisation(account: MailAccount, status: AuthorizationStatus): string[] {
+  const mark = status.state === 'authorized' ? OK : FAIL;
+  const lines = [`${mark} ${account.id}: ${status.state}`];
+  if (status.identity) {
+    lines.push(`  mailbox:  ${status.identity.mailbox}${status.identity.displayName ? ` (${status.identity.displayName})` : ''}`);
+    if (status.identity.tenantId) lines.push(`  tenant:   ${status.identity.tenantId}`);
+  }
+  lines.push(`  scopes:   ${status.grantedScopes.length ? status.grantedScopes.join(' ') : '(none)'}`);
+  if (status.accessTokenExpiresAt !== undefined) lines.push(`  access token expires: ${formatWhen(status.accessTokenExpiresAt)}`);
+  if (status.credentialExpiresAt !== undefined) lines.push(`  credential expires:   ${formatWhen(status.credentialExpiresAt)}`);
+  if (status.problem) {
+    lines.push(`  problem:  ${status.problem.message}`, `  hint:     ${status.problem.hint}`, `  code:     ${status.problem.code}`);
+  }
+  return lines;
+}
+
+export interface SignInOptions {
+  /** Microsoft delegated: headless device code flow instead of a browser redirect. */
+  readonly deviceCode?: boolean;
+  /** Called with the URL the user must open (the CLI prints it; the demo may follow it itself). */
+  readonly openUrl: (url: string) => void | Promise<void>;
+  readonly onDeviceCode?: (prompt: DeviceCodePrompt) => void | Promise<void>;
+  readonly timeoutMs?: number;
+  /** Loopback port for the redirect (default: ephemeral). */
+  readonly port?: number;
+}
+
+/**
+ * Interactive sign-in through a loopback redirect served by core, or the device code flow.
+ * Returns `undefined` for providers that need no sign-in (passwords, app-only).
+ */
+export async function signIn(
+  mailer: Mailer,
+  registry: Registry,
+  account: MailAccount,
+  options: SignInOptions,
+): Promise<MailboxIdentity | undefined> {
+  const listing = registry.describeAuthProvider(account.auth.provider);
+  const session = await mailer.authProviderFor(account);
+  if (options.deviceCode) {
+    if (!session.signInWithDeviceCode) {
+      throw mailplugError(
+        'NOT_SUPPORTED',
+        'admin',
+        `${listing?.label ?? account.auth.provider} has no device code sign-in.`,
+        'Sign in without --device-code (a browser on this or another machine opens the printed URL).',
+      );
+    }
+    return session.signInWithDeviceCode({
+      onPrompt: (prompt) => {
+        // A failing prompt handler must not crash the flow; the sign-in then times out with a hint.
+        Promise.resolve(options.onDeviceCode?.(prompt)).catch(() => undefined);
+      },
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    });
+  }
+  if (!session.beginSignIn || !session.completeSignIn) return undefined;
+  const loopback = await startLoopbackRedirect({
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.port ? { port: options.port } : {}),
+  });
+  try {
+    const start = await session.beginSignIn({ redirectUri: loopback.redirectUri });
+    const callback = loopback.waitForCallback();
+    await options.openUrl(start.url);
+    return await session.completeSignIn(await callback);
+  } finally {
+    await loopback.close();
+  }
+}
+
+const STEP_WIDTH = 28;
+
+/** One checklist line per probe step, with timing, detail and (on failure) the hint. */
+export function renderStep(step: DiagnosticStep): string {
+  const mark = step.status === 'ok' ? OK : step.status === 'failed' ? FAIL : SKIP;
+  const head = `  ${mark} ${step.label.padEnd(STEP_WIDTH)} ${step.status === 'skipped' ? 'skipped' : formatMs(step.durationMs).padStart(7)}`;
+  const lines = [step.detail && step.status !== 'skipped' ? `${head}  ${step.detail}` : head];
+  if (step.error) {
+    lines.push(`      ${step.error.code}: ${step.error.message}`, `      hint: ${step.error.hint}`);
+  }
+  return lines.join('\n');
+}
+
+export async function testConnection(
+  mailer: Mailer,
+  account: MailAccount,
+  options: { onStep?: (step: DiagnosticStep) => void; testMessage?: OutgoingMessage } = {},
+): Promise<DiagnosticReport> {
+  return mailer.probe(account, {
+    ...(options.onStep ? { onStep: options.onStep } : {}),
+    ...(options.testMessage ? { testMessage: options.testMessage } : {}),
+  });
+}
+
+/**
+ * Sends through core's mailer, which enforces the account scope. The console adds one check
+ * first: an acting user it has never heard of is refused with a hint to add them.
+ */
+export async function sendMessage(
+  mailer: Mailer,
+  config: ConsoleConfig,
+  account: MailAccount,
+  actingUser: string | undefined,
+  message: OutgoingMessage,
+): Promise<SendResult> {
+  if (account.scope.kind === 'organization' && actingUser && !config.users.some((u) => u.id === actingUser)) {
+    throw mailplugError(
+      'SEND_PERMISSION_DENIED',
+      'admin',
+      `User "${actingUser}" is not a known user, so may not send from the organization account "${account.id}".`,
+      `Add the user with "mailplug-console users add ${actingUser}" (allowed by default), then send again.`,
+      { details: { accountId: account.id, actingUser } },
+    );
+  }
+  return mailer.send({ account, ...(actingUser ? { actingUser } : {}), message });
+}
+
+export interface ReceivedSummary {
+  readonly id: string;
+  readonly size: number;
+  readonly subject: string;
+  readonly from: string;
+  readonly date: string;
+}
+
+/** Opens a receive connection (POP3/IMAP) with the account's bound provider. */
+export async function openReceive(mailer: Mailer, registry: Registry, account: MailAccount): Promise<ReceiveConnection> {
+  const protocol = await registry.getProtocol(account.protocol);
+  if (protocol.direction !== 'receive') {
+    throw mailplugError(
+      'PROTOCOL_MISMATCH',
+      'admin',
+      `The account "${account.id}" uses ${protocol.label}, which sends mail.`,
+      'Receive with an account whose protocol is pop3 or imap.',
+    );
+  }
+  const session = await mailer.authProviderFor(account);
+  return protocol.connect(serverSettingsFor(account), session, { clientName: 'mailplug-console' });
+}
+
+/** Lists messages with their main headers (newest last). */
+export async function listMessages(connection: ReceiveConnection, limit: number): Promise<ReceivedSummary[]> {
+  const all = await connection.list();
+  const recent = all.slice(Math.max(0, all.length - limit));
+  const out: ReceivedSummary[] = [];
+  for (const m of recent) {
+    const headers = parseHeaders(await connection.fetch(m.id));
+    out.push({ id: m.id, size: m.size, subject: headers.subject ?? '', from: headers.from ?? '', date: headers.date ?? '' });
+  }
+  return out;
+}
+
+/** Header fields of a raw RFC 5322 message, unfolded, encoded words decoded. Lower-case names. */
+export function parseHeaders(raw: Uint8Array): Record<string, string> {
+  const text = Buffer.from(raw).toString('utf8');
+  const end = text.search(/\r?\n\r?\n/);
+  const block = (end >= 0 ? text.slice(0, end) : text).replace(/\r?\n[ \t]+/g, ' ');
+  const headers: Record<string, string> = {};
+  for (const line of block.split(/\r?\n/)) {
+    const at = line.indexOf(':');
+    if (at <= 0) continue;
+    const name = line.slice(0, at).trim().toLowerCase();
+    if (!(name in headers)) headers[name] = decodeWords(line.slice(at + 1).trim());
+  }
+  return headers;
+}
+
+/** The body of a raw message (after the header block). */
+export function messageBody(raw: Uint8Array): string {
+  const text = Buffer.from(raw).toString('utf8');
+  const match = /\r?\n\r?\n/.exec(text);
+  return match ? text.slice(match.index + match[0].length) : '';
+}
+
+function decodeWords(value: string): string {
+  return value.replace(/=\?([^?]+)\?([bBqQ])\?([^?]*)\?=\s*/g, (_all, _charset: string, enc: string, data: string) => {
+    if (enc.toUpperCase() === 'B') return Buffer.from(data, 'base64').toString('utf8');
+    return Buffer.from(
+      data.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16))),
+      'latin1',
+    ).toString('utf8');
+  });
+}

@@ -1,0 +1,92 @@
+import {
+  type ActivationContext,
+  type ConnectOptions,
+  type CredentialSource,
+  emitDeprecationOnce,
+  type ReceiveProtocol,
+  type ServerSettings,
+} from '@mailplug/core';
+import type { ImapConnection } from './connection.js';
+import { probeImap } from './probe.js';
+import { type OAuthMechanism, openImapSession } from './session.js';
+
+export const IMAP_DEPRECATION = {
+  since: '0.1.0',
+  message:
+    'IMAP receive is deprecated in Mailplug: mailbox polling is kept working for existing hosts, but new integrations should receive mail through the provider APIs (Microsoft Graph, Gmail API).',
+} as const;
+
+export const IMAP_DEPRECATION_CODE = 'MAILPLUG_IMAP_DEPRECATED';
+
+export interface ImapProtocolOptions {
+  /** Mailbox (folder) to select (default `INBOX`). */
+  readonly mailbox?: string;
+  /** `delete()` moves here instead of expunging (e.g. `Trash`, `[Gmail]/Trash`). */
+  readonly trashMailbox?: string;
+  /** SASL mechanism for OAuth tokens (default `auto`: OAUTHBEARER when offered, else XOAUTH2). */
+  readonly oauthMechanism?: OAuthMechanism;
+  /** Do not emit the once-per-process DeprecationWarning (or set MAILPLUG_SILENCE_DEPRECATION=1). */
+  readonly silenceDeprecation?: boolean;
+}
+
+/** The IMAP ReceiveProtocol with the IMAP-specific connection type. */
+export interface ImapProtocol extends ReceiveProtocol {
+  connect(server: ServerSettings, credentials: CredentialSource, options?: ConnectOptions): Promise<ImapConnection>;
+}
+
+/**
+ * Creates the IMAP receive protocol on imapflow: password (AUTHENTICATE PLAIN/LOGIN) and OAuth
+ * (OAUTHBEARER / XOAUTH2) from any auth provider, a fresh credential on every connect.
+ *
+ * @deprecated IMAP receive is deprecated; it keeps working, and the first connect per process
+ * emits one `DeprecationWarning` (code `MAILPLUG_IMAP_DEPRECATED`).
+ *
+ * @example
+ * const imap = createImapProtocol({ trashMailbox: 'Trash', silenceDeprecation: true });
+ * const connection = await imap.connect({ host: 'outlook.office365.com', port: 993, security: 'tls' }, session);
+ * for (const { id } of await connection.searchUnseen()) {
+ *   await save(id, await connection.fetch(id, { maxBytes: 10_000_000 }));
+ *   await connection.markProcessed(id);
+ * }
+ * await connection.close();
+ */
+export function createImapProtocol(options: ImapProtocolOptions = {}): ImapProtocol {
+  const sessionOptions = {
+    ...(options.mailbox ? { mailbox: options.mailbox } : {}),
+    ...(options.trashMailbox ? { trashMailbox: options.trashMailbox } : {}),
+    ...(options.oauthMechanism ? { oauthMechanism: options.oauthMechanism } : {}),
+  };
+  return {
+    specificationVersion: 'v1',
+    id: 'imap',
+    label: 'IMAP',
+    direction: 'receive',
+    deprecated: IMAP_DEPRECATION,
+    defaultPorts: { starttls: 143, tls: 993, none: 143 },
+    connect(server, credentials, connectOptions) {
+      emitDeprecationOnce({
+        code: IMAP_DEPRECATION_CODE,
+        message: IMAP_DEPRECATION.message,
+        ...(options.silenceDeprecation ? { silence: true } : {}),
+      });
+      return openImapSession(server, credentials, {
+        ...sessionOptions,
+        ...(connectOptions?.clientName ? { clientName: connectOptions.clientName } : {}),
+        ...(connectOptions?.signal ? { signal: connectOptions.signal } : {}),
+      });
+    },
+    probe: (server, credentials, probeOptions) => probeImap(server, credentials, sessionOptions, probeOptions),
+  };
+}
+
+/**
+ * The default IMAP protocol instance.
+ *
+ * @deprecated IMAP receive is deprecated.
+ */
+export const imap: ImapProtocol = createImapProtocol();
+
+/** Registry entry point (see the `mailplug` key in package.json). */
+export function activate(context: ActivationContext): void {
+  context.subscriptions.push(context.registerProtocol(createImapProtocol()));
+}

@@ -1,0 +1,197 @@
+import { type Disposable, isMailplugError, MailplugError } from '@mailplug/core';
+import type { ImapConnection } from './connection.js';
+import { isRetryableImapError } from './errors.js';
+
+export interface BackoffPolicy {
+  /** First delay after a failure (default 1 s). */
+  readonly initialDelayMs: number;
+  /** Ceiling for every delay (default 5 min). */
+  readonly maxDelayMs: number;
+  /** Growth per consecutive failure (default 2). */
+  readonly multiplier: number;
+  /** Fraction of each delay that is randomised, 0..1 (default 0.5: delay in [d/2, d]). */
+  readonly jitter: number;
+  /** A connection that lived at least this long resets the backoff (default 60 s). */
+  readonly stableAfterMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffPolicy = {
+  initialDelayMs: 1_000,
+  maxDelayMs: 5 * 60_000,
+  multiplier: 2,
+  jitter: 0.5,
+  stableAfterMs: 60_000,
+};
+
+/** Time as the supervisor sees it; tests inject a fake one. */
+export interface SupervisorClock {
+  now(): number;
+  /** Resolves after `ms`, or rejects when `signal` aborts. */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  /** A number in [0, 1). */
+  random(): number;
+}
+
+export const systemClock: SupervisorClock = {
+  now: () => Date.now(),
+  random: () => Math.random(),
+  sleep: (ms, signal) =>
+    new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    }),
+};
+
+/**
+ * Delay before retry number `failures` (1 = after the first failure): exponential, capped, with
+ * jitter taken off the top so that many clients dropped at once do not reconnect in lockstep.
+ */
+export function backoffDelay(failures: number, policy: BackoffPolicy, random: () => number): number {
+  const exponential = policy.initialDelayMs * policy.multiplier ** Math.max(0, failures - 1);
+  const capped = Math.min(policy.maxDelayMs, exponential);
+  return Math.round(capped * (1 - policy.jitter * random()));
+}
+
+export type SupervisorEvent =
+  | { readonly type: 'connected'; readonly attempt: number }
+  | { readonly type: 'disconnected'; readonly livedMs: number }
+  | { readonly type: 'retrying'; readonly failures: number; readonly delayMs: number; readonly error?: MailplugError }
+  | { readonly type: 'stopped'; readonly error?: MailplugError };
+
+export interface ImapSupervisorOptions {
+  /** Opens one connection, e.g. `() => imap.connect(server, session)`. */
+  readonly connect: (signal: AbortSignal) => Promise<ImapConnection>;
+  /**
+   * Uses a live connection and settles when done with it. Default: watch for new mail until the
+   * connection drops. The supervisor closes the connection after it settles.
+   */
+  readonly run?: (connection: ImapConnection, signal: AbortSignal) => Promise<void>;
+  readonly policy?: Partial<BackoffPolicy>;
+  readonly clock?: SupervisorClock;
+  /** Status for the host's UI and logs (never contains secrets). */
+  readonly onEvent?: (event: SupervisorEvent) => void;
+}
+
+export interface ImapSupervisor extends Disposable {
+  /** Settles when the supervisor stops: disposed (no error) or a failure that retrying cannot fix (with it). */
+  readonly stopped: Promise<MailplugError | undefined>;
+  /** Connection attempts so far. */
+  readonly attempts: number;
+}
+
+/**
+ * Keeps an IMAP session alive: reconnects after drops and transient failures with exponential
+ * backoff, jitter and a ceiling, and stops (instead of looping) on failures a retry cannot fix —
+ * a wrong password, a rejected token, a bad setting. imapflow never reconnects by itself.
+ *
+ * @example
+ * const supervisor = superviseImap({
+ *   connect: () => imap.connect(server, session),
+ *   run: async (connection) => {
+ *     const watcher = connection.watch(() => void importNew(connection));
+ *     await connection.closed;
+ *     await watcher.dispose();
+ *   },
+ *   onEvent: (e) => logger.info('imap', e),
+ * });
+ * // on shutdown: await supervisor.dispose();
+ */
+export function superviseImap(options: ImapSupervisorOptions): ImapSupervisor {
+  const policy: BackoffPolicy = { ...DEFAULT_BACKOFF, ...options.policy };
+  const clock = options.clock ?? systemClock;
+  const controller = new AbortController();
+  const emit = (event: SupervisorEvent) => {
+    try {
+      options.onEvent?.(event);
+    } catch {
+      // A host listener must not break reconnecting.
+    }
+  };
+  const run = options.run ?? defaultRun;
+  let attempts = 0;
+  let current: ImapConnection | undefined;
+
+  const loop = async (): Promise<MailplugError | undefined> => {
+    let failures = 0;
+    while (!controller.signal.aborted) {
+      attempts += 1;
+      let error: MailplugError | undefined;
+      try {
+        const connection = await options.connect(controller.signal);
+        current = connection;
+        emit({ type: 'connected', attempt: attempts });
+        const since = clock.now();
+        try {
+          await run(connection, controller.signal);
+        } catch (runError) {
+          error = isMailplugError(runError) ? runError : undefined;
+        } finally {
+          current = undefined;
+          await connection.close().catch(() => {});
+        }
+        const livedMs = clock.now() - since;
+        emit({ type: 'disconnected', livedMs });
+        // A connection that was dropped right away counts as a failure, so a server that accepts and
+        // drops cannot make us reconnect in a tight loop.
+        failures = livedMs >= policy.stableAfterMs ? 1 : failures + 1;
+        if (error && !isRetryableImapError(error)) return stop(error);
+      } catch (connectError) {
+        if (controller.signal.aborted) break;
+        error = toMailplugError(connectError);
+        if (!isRetryableImapError(error)) return stop(error);
+        failures += 1;
+      }
+      if (controller.signal.aborted) break;
+      const delayMs = backoffDelay(failures, policy, clock.random);
+      emit({ type: 'retrying', failures, delayMs, ...(error ? { error } : {}) });
+      try {
+        await clock.sleep(delayMs, controller.signal);
+      } catch {
+        break;
+      }
+    }
+    return stop(undefined);
+  };
+  const stop = (error: MailplugError | undefined) => {
+    emit({ type: 'stopped', ...(error ? { error } : {}) });
+    return error;
+  };
+
+  const stopped = loop();
+  return {
+    stopped,
+    get attempts() {
+      return attempts;
+    },
+    async dispose() {
+      controller.abort(new Error('supervisor disposed'));
+      current?.dispose();
+      await stopped;
+    },
+  };
+}
+
+async function defaultRun(connection: ImapConnection): Promise<void> {
+  const watcher = connection.watch(() => {});
+  await connection.closed;
+  await watcher.dispose();
+}
+
+function toMailplugError(error: unknown): MailplugError {
+  if (isMailplugError(error)) return error;
+  return new MailplugError({
+    code: 'IMAP_FAILED',
+    action: 'developer',
+    message: 'IMAP connect failed unexpectedly',
+    hint: 'Report this with the "Test connection" steps attached.',
+    cause: error,
+  });
+}
