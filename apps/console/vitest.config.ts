@@ -1,3 +1,3 @@
 import { mailplugVitestConfig } from '@mailplug/vitest-config';
 
-export default mailplugVitestConfig();
+export default mailplugVitestConfig({ test: { globalSetup: ['test/global-setup.ts'] } });

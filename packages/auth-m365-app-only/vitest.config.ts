@@ -1,3 +1,3 @@
 import { mailplugVitestConfig } from '@mailplug/vitest-config';
 
-export default mailplugVitestConfig({ test: { setupFiles: ['./test/setup.ts'] } });
+export default mailplugVitestConfig();

@@ -1,11 +1,11 @@
 import {
   type AuthorizationStatus,
+  type DeviceCodePrompt,
   type DiagnosticReport,
   type DiagnosticStep,
-  type DeviceCodePrompt,
   type MailAccount,
-  type Mailer,
   type MailboxIdentity,
+  type Mailer,
   mailplugError,
   type OutgoingMessage,
   type ReceiveConnection,
@@ -27,14 +27,25 @@ export function renderAuthorisation(account: MailAccount, status: AuthorizationS
   const mark = status.state === 'authorized' ? OK : FAIL;
   const lines = [`${mark} ${account.id}: ${status.state}`];
   if (status.identity) {
-    lines.push(`  mailbox:  ${status.identity.mailbox}${status.identity.displayName ? ` (${status.identity.displayName})` : ''}`);
+    lines.push(
+      `  mailbox:  ${status.identity.mailbox}${status.identity.displayName ? ` (${status.identity.displayName})` : ''}`,
+    );
     if (status.identity.tenantId) lines.push(`  tenant:   ${status.identity.tenantId}`);
   }
   lines.push(`  scopes:   ${status.grantedScopes.length ? status.grantedScopes.join(' ') : '(none)'}`);
-  if (status.accessTokenExpiresAt !== undefined) lines.push(`  access token expires: ${formatWhen(status.accessTokenExpiresAt)}`);
-  if (status.credentialExpiresAt !== undefined) lines.push(`  credential expires:   ${formatWhen(status.credentialExpiresAt)}`);
+  if (status.accessTokenExpiresAt !== undefined)
+    lines.push(`  access token expires: ${formatWhen(status.accessTokenExpiresAt)}`);
+  if (status.credentialExpiresAt !== undefined)
+    lines.push(`  credential expires:   ${formatWhen(status.credentialExpiresAt)}`);
+  if (status.state === 'signInRequired' || status.state === 'reauthRequired') {
+    lines.push(`  next:     mailplug-console sign-in ${account.id}`);
+  }
   if (status.problem) {
-    lines.push(`  problem:  ${status.problem.message}`, `  hint:     ${status.problem.hint}`, `  code:     ${status.problem.code}`);
+    lines.push(
+      `  problem:  ${status.problem.message}`,
+      `  hint:     ${status.problem.hint}`,
+      `  code:     ${status.problem.code}`,
+    );
   }
   return lines;
 }
@@ -150,7 +161,11 @@ export interface ReceivedSummary {
 }
 
 /** Opens a receive connection (POP3/IMAP) with the account's bound provider. */
-export async function openReceive(mailer: Mailer, registry: Registry, account: MailAccount): Promise<ReceiveConnection> {
+export async function openReceive(
+  mailer: Mailer,
+  registry: Registry,
+  account: MailAccount,
+): Promise<ReceiveConnection> {
   const protocol = await registry.getProtocol(account.protocol);
   if (protocol.direction !== 'receive') {
     throw mailplugError(
@@ -171,7 +186,13 @@ export async function listMessages(connection: ReceiveConnection, limit: number)
   const out: ReceivedSummary[] = [];
   for (const m of recent) {
     const headers = parseHeaders(await connection.fetch(m.id));
-    out.push({ id: m.id, size: m.size, subject: headers.subject ?? '', from: headers.from ?? '', date: headers.date ?? '' });
+    out.push({
+      id: m.id,
+      size: m.size,
+      subject: headers.subject ?? '',
+      from: headers.from ?? '',
+      date: headers.date ?? '',
+    });
   }
   return out;
 }
@@ -191,19 +212,33 @@ export function parseHeaders(raw: Uint8Array): Record<string, string> {
   return headers;
 }
 
-/** The body of a raw message (after the header block). */
+/** The body of a raw single-part message (after the header block), quoted-printable/base64 decoded. */
 export function messageBody(raw: Uint8Array): string {
   const text = Buffer.from(raw).toString('utf8');
   const match = /\r?\n\r?\n/.exec(text);
-  return match ? text.slice(match.index + match[0].length) : '';
+  const body = match ? text.slice(match.index + match[0].length) : '';
+  const encoding = (parseHeaders(raw)['content-transfer-encoding'] ?? '').toLowerCase();
+  if (encoding === 'base64') return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  if (encoding === 'quoted-printable') {
+    const bytes = body
+      .replace(/=\r?\n/g, '')
+      .replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+    return Buffer.from(bytes, 'latin1').toString('utf8');
+  }
+  return body;
 }
 
 function decodeWords(value: string): string {
-  return value.replace(/=\?([^?]+)\?([bBqQ])\?([^?]*)\?=\s*/g, (_all, _charset: string, enc: string, data: string) => {
-    if (enc.toUpperCase() === 'B') return Buffer.from(data, 'base64').toString('utf8');
-    return Buffer.from(
-      data.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16))),
-      'latin1',
-    ).toString('utf8');
-  });
+  return value.replace(
+    /=\?([^?]+)\?([bBqQ])\?([^?]*)\?=\s*/g,
+    (_all, _charset: string, enc: string, data: string) => {
+      if (enc.toUpperCase() === 'B') return Buffer.from(data, 'base64').toString('utf8');
+      return Buffer.from(
+        data
+          .replace(/_/g, ' ')
+          .replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16))),
+        'latin1',
+      ).toString('utf8');
+    },
+  );
 }

@@ -21,7 +21,9 @@ export const SKIP = '–';
 export async function readAllStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 /** A plain text table with a header row; cells are padded to the widest value. */
@@ -44,19 +46,30 @@ export function formatWhen(epochMs: number | undefined, now = Date.now()): strin
   const diff = epochMs - now;
   const minutes = Math.round(Math.abs(diff) / 60_000);
   const human =
-    minutes < 120 ? `${minutes} min` : minutes < 48 * 60 ? `${Math.round(minutes / 60)} h` : `${Math.round(minutes / 1440)} days`;
+    minutes < 120
+      ? `${minutes} min`
+      : minutes < 48 * 60
+        ? `${Math.round(minutes / 60)} h`
+        : `${Math.round(minutes / 1440)} days`;
   return `${new Date(epochMs).toISOString()} (${diff >= 0 ? `in ${human}` : `${human} ago`})`;
 }
 
 /** Renders an error for people: message, hint, code and who acts, plus validation issues. */
 export function formatError(error: unknown): string {
   if (isMailplugError(error)) {
-    const lines = [`${FAIL} ${error.message}`, `  hint: ${error.hint}`, `  code: ${error.code} (who acts: ${error.action})`];
+    const lines = [
+      `${FAIL} ${error.message}`,
+      `  hint: ${error.hint}`,
+      `  code: ${error.code} (who acts: ${error.action})`,
+    ];
     const issues = (error.details as { issues?: unknown } | undefined)?.issues;
     if (Array.isArray(issues) && issues.length > 0) {
       lines.push(`  ${issues.length} issue${issues.length === 1 ? '' : 's'}:`);
       for (const issue of issues as { path?: string; message?: string; fix?: string }[]) {
-        lines.push(`  - ${issue.path || '(account)'}: ${issue.message ?? ''}`, `      fix: ${issue.fix ?? ''}`);
+        lines.push(
+          `  - ${issue.path || '(account)'}: ${issue.message ?? ''}`,
+          `      fix: ${issue.fix ?? ''}`,
+        );
       }
     }
     return lines.join('\n');

@@ -2,15 +2,22 @@ import { parseArgs } from 'node:util';
 import type { CommandContext, CommandSpec, OptionSpecs, OptionValues } from './command.js';
 import { accountCommands } from './commands/accounts.js';
 import { adminCommands } from './commands/admin.js';
-import { demoCommand } from './commands/demo.js';
+import { createDemoCommand } from './commands/demo.js';
 import { mailCommands } from './commands/mail.js';
 import { ExitCode, exitCodeFor, UsageError } from './exit-codes.js';
 import { type ConsoleHost, createConsoleHost } from './host.js';
 import { type ConsoleIo, errorJson, formatError } from './output.js';
 import { resolveConfigDir } from './paths.js';
 
-export const COMMANDS: readonly CommandSpec[] = [...accountCommands, ...mailCommands, ...adminCommands, demoCommand];
-const GROUPS = new Set(COMMANDS.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0] as string));
+export const COMMANDS: readonly CommandSpec[] = [
+  ...accountCommands,
+  ...mailCommands,
+  ...adminCommands,
+  createDemoCommand(runConsole),
+];
+const GROUPS = new Set(
+  COMMANDS.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0] as string),
+);
 
 const GLOBAL_OPTIONS: OptionSpecs = {
   'config-dir': { type: 'string' },
@@ -75,9 +82,13 @@ export async function runConsole(argv: readonly string[], io: ConsoleIo): Promis
       io.stdout.write(`${generalHelp()}\n`);
       return argv.length === 0 ? ExitCode.Usage : ExitCode.Ok;
     }
-    const what = group ? `"${group} ${rest[0] ?? ''}"`.replace(' "', '"') : `"${argv[0]}"`;
+    const what = group ? `"${`${group} ${rest[0] ?? ''}`.trim()}"` : `"${argv[0]}"`;
     if (group && wantsHelp) {
-      io.stdout.write(`${COMMANDS.filter((c) => c.name.startsWith(`${group} `)).map(commandHelp).join('\n\n')}\n`);
+      io.stdout.write(
+        `${COMMANDS.filter((c) => c.name.startsWith(`${group} `))
+          .map(commandHelp)
+          .join('\n\n')}\n`,
+      );
       return ExitCode.Ok;
     }
     io.stderr.write(`✗ Unknown command ${what}.\n\n${generalHelp()}\n`);
@@ -103,7 +114,10 @@ export async function runConsole(argv: readonly string[], io: ConsoleIo): Promis
     return ExitCode.Usage;
   }
   const json = values.json === true;
-  const configDir = resolveConfigDir(typeof values['config-dir'] === 'string' ? values['config-dir'] : undefined, io.env);
+  const configDir = resolveConfigDir(
+    typeof values['config-dir'] === 'string' ? values['config-dir'] : undefined,
+    io.env,
+  );
   let host: ConsoleHost | undefined;
   let emitted = false;
   const ctx: CommandContext = {

@@ -17,7 +17,10 @@ interface SecretFile {
  * Secrets for the console: a local JSON file (mode 0600, atomic writes) for values an admin
  * entered, then the environment (`MAILPLUG_SECRET_<NAME>`). Configuration holds only names.
  */
-export function createConsoleSecretStore(path: string, env: NodeJS.ProcessEnv = process.env): ConsoleSecretStore {
+export function createConsoleSecretStore(
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ConsoleSecretStore {
   const fromEnv = createEnvSecretStore({ env });
   async function load(): Promise<SecretFile> {
     const text = await readFileIfExists(path);

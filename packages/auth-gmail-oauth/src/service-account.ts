@@ -197,6 +197,9 @@ function createServiceAccountSession(
     accountId,
     store: init.tokenStore,
     refresh,
+    // Nobody signs in: the first use obtains the first token like every later one — one request
+    // in flight, transient failures retried, errors classified.
+    acquireWhenEmpty: true,
     classify: (error: unknown) =>
       classifyServiceAccountError(error, {
         mailbox,
@@ -209,20 +212,6 @@ function createServiceAccountSession(
     ...(options.retry ? { retry: options.retry } : {}),
   });
   const forward = tokens.onDidChange((change) => sessionChanges.fire(change));
-
-  /**
-   * TokenManager hands out credentials only for an account that has a token set (it was built
-   * around sign-in). Nobody signs in here, so the first use stores an already-expired
-   * placeholder: the manager then obtains the first token like every later one — one request in
-   * flight, transient failures retried, errors classified.
-   */
-  async function ensureTokenSet(): Promise<void> {
-    if (await tokens.load()) return;
-    await init.tokenStore.withLock(`${accountId}:seed`, async () => {
-      if (await tokens.load()) return;
-      await tokens.save({ accessToken: 'none', expiresAt: 0, scopes: [GMAIL_MAIL_SCOPE], user: mailbox });
-    });
-  }
 
   return {
     providerId,
@@ -239,14 +228,12 @@ function createServiceAccountSession(
           { details: { protocol: request.protocol } },
         );
       }
-      await ensureTokenSet();
       return tokens.getCredential(request);
     },
 
     async checkAuthorization(): Promise<AuthorizationStatus> {
       const identity = { mailbox, ...(lastKey ? { subject: lastKey.clientEmail } : {}) };
       try {
-        await ensureTokenSet();
         const credential = await tokens.getCredential({ protocol: 'smtp' });
         return {
           state: 'authorized',

@@ -2,9 +2,10 @@
  * End to end: the real google-auth-library against @mailplug/emulator's Google endpoints, sending
  * through @mailplug/protocol-smtp with XOAUTH2 to the emulator's SMTP server.
  */
-import { isMailplugError, type MailplugError } from '@mailplug/core';
+import { isMailplugError, type MailplugError, validateSettings } from '@mailplug/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGmailOAuth, type GmailOAuthSession } from '../src/index.js';
+import { gmailOAuthContribution } from '../src/manifest.js';
 import {
   bindSession,
   consentWithScopes,
@@ -275,8 +276,13 @@ describe('gmail-oauth failures', () => {
   });
 
   it('works over https with the emulator CA given in the ca setting', async () => {
+    // The emulator's ready-made settings (which httpsSettings is, less mailbox) fit this package's schema as-is.
+    expect(
+      validateSettings(gmailOAuthContribution.settingsSchema, bed.emulator.settings['gmail-oauth'].settings),
+    ).toEqual([]);
     const h = bind(bed, bed.httpsSettings);
     expect(String(bed.httpsSettings.tokenUrl).startsWith('https://')).toBe(true);
+    expect(bed.httpsSettings.certsUrl).toBe(`${bed.emulator.urls.googleBase}/oauth2/v3/certs`);
     await expect(signIn(h, bed.emulator.caCertPem)).resolves.toMatchObject({ mailbox: 'alice@contoso.test' });
     await sendThroughEmulator(bed, h.session, 'over https');
     expect(subjectsDelivered(bed)).toContain('over https');

@@ -65,15 +65,9 @@ export interface GoogleTestBed {
   stop(): Promise<void>;
 }
 
-function endpointsFor(base: string): Record<string, string> {
-  return {
-    authUrl: `${base}/o/oauth2/v2/auth`,
-    tokenUrl: `${base}/token`,
-    revokeUrl: `${base}/revoke`,
-    tokenInfoUrl: `${base}/tokeninfo`,
-    userInfoUrl: `${base}/v1/userinfo`,
-    certsUrl: `${base}/oauth2/v3/certs`,
-  };
+/** A copy of `record` without `keys`. */
+function omit(record: Record<string, unknown>, ...keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([key]) => !keys.includes(key)));
 }
 
 export async function startGoogleTestBed(identity: EmulatorOptions['identity'] = {}): Promise<GoogleTestBed> {
@@ -84,16 +78,25 @@ export async function startGoogleTestBed(identity: EmulatorOptions['identity'] =
   });
   const ready = emulator.settings['gmail-oauth'];
   const httpBase = `${emulator.urls.http}/google`;
-  const common = {
-    clientId: ready.settings.clientId,
-    clientSecret: ready.settings.clientSecret,
-    redirectUri: 'http://127.0.0.1/callback',
-  };
+  const googleBase = emulator.urls.googleBase;
+  // The emulator's ready-made settings are used as-is (they validate against this package's schema);
+  // tests only swap the registered web redirect for a loopback one and leave `mailbox` unset so
+  // that each test decides who signs in.
+  const httpsSettings = omit({ ...ready.settings, redirectUri: 'http://127.0.0.1/callback' }, 'mailbox');
+  // The same endpoints on the emulator's plain loopback http listener, which needs no CA.
+  const settings = Object.fromEntries(
+    Object.entries(omit(httpsSettings, 'ca')).map(([key, value]) => [
+      key,
+      typeof value === 'string' && value.startsWith(googleBase)
+        ? `${httpBase}${value.slice(googleBase.length)}`
+        : value,
+    ]),
+  );
   return {
     emulator,
     httpBase,
-    settings: { ...common, ...endpointsFor(httpBase) },
-    httpsSettings: { ...common, ...endpointsFor(emulator.urls.googleBase), ca: emulator.caCertPem },
+    settings,
+    httpsSettings,
     secrets: { ...ready.secrets },
     stop: () => emulator.stop(),
   };

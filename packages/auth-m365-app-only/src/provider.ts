@@ -36,11 +36,12 @@ export interface M365AppOnlySessionOptions {
 export interface M365AppOnlySession extends AuthProvider {
   readonly settings: M365AppOnlySettings;
   /**
-   * Explains a protocol failure in terms of the admin step that is missing (Exchange service
-   * principal / mailbox permission, Authenticated SMTP). Returns the error unchanged otherwise.
-   * Proposed as an optional `diagnose(error)` member of the spec's AuthProvider.
+   * The spec's `AuthProvider.diagnose`, always present here: explains an SMTP failure in terms of
+   * the missing admin step (Exchange service principal and mailbox permission for 535 5.7.3,
+   * Authenticated SMTP for 5.7.139) with the PowerShell for this app and mailbox; `undefined` for
+   * failures it does not recognise. The mailer calls it for every failed send and probe step.
    */
-  diagnose(error: unknown): MailplugError | unknown;
+  diagnose(error: unknown): MailplugError | undefined;
 }
 
 const APP_ROLE_OF: Record<string, string> = {
@@ -96,10 +97,11 @@ export function createM365AppOnlySession(
     return appPromise;
   }
 
-  async function acquire(forceRefresh: boolean): Promise<TokenSet> {
+  /** The manager asks only when it wants a new token, so msal must not answer from its own cache. */
+  async function acquire(): Promise<TokenSet> {
     const result = await (await app()).acquireTokenByClientCredential({
       scopes: [settings.scope],
-      skipCache: forceRefresh,
+      skipCache: true,
     });
     if (!result) {
       throw mailplugError(
@@ -134,25 +136,12 @@ export function createM365AppOnlySession(
     ...(init.now ? { now: init.now } : {}),
     ...(init.logger ? { logger: init.logger } : {}),
     ...options.tokenManager,
-    refresh: () => acquire(true),
+    // No user ever signs in: the first credential request acquires the first token, under the
+    // same single-flight, lock, retry and classification as every later one.
+    acquireWhenEmpty: true,
+    refresh: () => acquire(),
   });
   const forwarding = tokens.onDidChange((event) => emitter.fire(event));
-
-  // No user ever signs in: the first credential request acquires and saves the first token.
-  let first: Promise<void> | undefined;
-  async function ensureToken(): Promise<void> {
-    if (await tokens.load()) return;
-    first ??= (async () => {
-      try {
-        await tokens.save(await acquire(false));
-      } catch (error) {
-        throw classifyEntraError(error);
-      } finally {
-        first = undefined;
-      }
-    })();
-    await first;
-  }
 
   async function getCredential(request: CredentialRequest): Promise<OAuth2Credential> {
     if (!isMicrosoftMailProtocol(request.protocol)) {
@@ -163,7 +152,6 @@ export function createM365AppOnlySession(
         'Use smtp, imap or pop3 with this provider.',
       );
     }
-    await ensureToken();
     return tokens.getCredential(request);
   }
 
@@ -204,9 +192,7 @@ export function createM365AppOnlySession(
       appPromise = undefined;
       emitter.fire({ type: 'removed', accountId });
     },
-    diagnose(error: unknown) {
-      return explainSmtpFailure(error, settings) ?? error;
-    },
+    diagnose: (error: unknown) => explainSmtpFailure(error, settings),
     onDidChangeSession: emitter.event,
     dispose() {
       forwarding.dispose();

@@ -76,7 +76,6 @@ export function createM365DelegatedSession(
   const msal = createMsalSession(init, settings, options);
   const pending = createPendingSignIns({ store: init.tokenStore, now });
   const emitter = new Emitter<SessionChange>();
-  let rotatedOnLastRefresh = false;
 
   const scopesFor = (protocols?: readonly ProtocolId[]) =>
     delegatedScopesToRequest(
@@ -110,17 +109,15 @@ export function createM365DelegatedSession(
         scopes: scopesFor(),
         forceRefresh: true,
       });
-      rotatedOnLastRefresh = before !== (await msal.cacheFingerprint(account.homeAccountId));
+      // msal keeps the refresh token in its cache, out of the manager's sight; the cache fingerprint
+      // tells whether Entra ID rotated it, and the manager reports `changed`/`rotated` from that.
+      const rotated = before !== (await msal.cacheFingerprint(account.homeAccountId));
       const identity = identityFromResult(result, settings);
-      return toTokenSet(result, xoauth2User(settings, identity), identity);
+      return { ...toTokenSet(result, xoauth2User(settings, identity), identity), rotated };
     },
   });
 
-  const forwarding = tokens.onDidChange((event) => {
-    // msal keeps the refresh token, so the manager cannot see a rotation; the cache fingerprint can.
-    if (event.type === 'changed' && rotatedOnLastRefresh) emitter.fire({ ...event, reason: 'rotated' });
-    else emitter.fire(event);
-  });
+  const forwarding = tokens.onDidChange((event) => emitter.fire(event));
 
   async function finishSignIn(
     result: AuthenticationResult,

@@ -173,6 +173,8 @@ function selectOAuthMechanism(capabilities: Map<string, unknown>, wanted: OAuthM
 }
 
 function usedMechanism(internals: ImapFlowInternals, credential: MailCredential | undefined): string {
-  for (const m of ['OAUTHBEARER', 'XOAUTH2', 'PLAIN', 'LOGIN']) if (internals.authCapabilities.has(`AUTH=${m}`)) return m;
-  return credential?.kind === 'password' ? 'LOGIN-COMMAND' : 'unknown';
+  // imapflow lists every advertised AUTH= capability as false and flips the one that succeeded to true.
+  for (const m of ['OAUTHBEARER', 'XOAUTH2', 'PLAIN', 'LOGIN']) if (internals.authCapabilities.get(`AUTH=${m}`) === true) return m;
+  if (internals.authCapabilities.get('LOGIN') === true) return 'LOGIN-COMMAND';
+  return credential ? 'unknown' : 'PREAUTH';
 }

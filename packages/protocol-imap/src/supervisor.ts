@@ -126,6 +126,11 @@ export function superviseImap(options: ImapSupervisorOptions): ImapSupervisor {
       let error: MailplugError | undefined;
       try {
         const connection = await options.connect(controller.signal);
+        if (controller.signal.aborted) {
+          // Disposed while connecting (a host's connect may ignore the signal).
+          connection.dispose();
+          break;
+        }
         current = connection;
         emit({ type: 'connected', attempt: attempts });
         const since = clock.now();

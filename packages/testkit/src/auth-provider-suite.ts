@@ -8,6 +8,13 @@ export {
   authProviderChecks,
   type InvalidSettingsCase,
 } from './suites/auth-provider-checks.js';
+export {
+  type AuthProviderLifecycleOptions,
+  authProviderLifecycleChecks,
+  type RefreshScenario,
+  type RotationScenario,
+  type TransientScenario,
+} from './suites/auth-provider-lifecycle-checks.js';
 export { type Check, ConformanceError, type SuiteHooks, type TestFunction } from './suites/conformance.js';
 
 /**

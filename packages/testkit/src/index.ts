@@ -3,6 +3,6 @@
  * servers they run against.
  */
 export * from './auth-provider-suite.js';
+export * from './certificates/index.js';
 export * from './mail-protocol-suite.js';
 export * from './smtp-test-server.js';
-export * from './certificates/index.js';

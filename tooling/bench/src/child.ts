@@ -15,12 +15,12 @@ type Reply<T> = { ok: true; result: T } | { ok: false; error: string };
 export function runChild<T>(
   entry: string,
   request: unknown,
-  options: { timeoutMs?: number; args?: string[]; env?: NodeJS.ProcessEnv } = {},
+  options: { timeoutMs?: number; args?: string[]; execArgv?: string[]; env?: NodeJS.ProcessEnv } = {},
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const child = fork(entry, options.args ?? [], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      execArgv: [],
+      execArgv: options.execArgv ?? [],
       env: { ...process.env, MAILPLUG_SILENCE_DEPRECATION: '1', ...options.env },
     });
     let stderr = '';

@@ -35,7 +35,7 @@ async function work(): Promise<{ discovered: number; contributions: number }> {
   return { discovered: discovered.length, contributions: registry.list().length };
 }
 
-async function loadedModules(): Promise<string[]> {
+async function loadedModules(): Promise<{ files: string[]; esm: number; cjs: number }> {
   const esm = port
     ? await new Promise<string[]>((done) => {
         port?.once('message', (urls: string[]) => done(urls));
@@ -44,10 +44,12 @@ async function loadedModules(): Promise<string[]> {
     : [];
   const files = new Set<string>();
   for (const url of esm) if (url.startsWith('file:')) files.add(fileURLToPath(url));
+  const esmFiles = files.size;
   // CommonJS modules required by CJS packages bypass the ESM hooks on Node 20; the CJS cache has them.
-  for (const key of Object.keys(createRequire(import.meta.url).cache)) files.add(key);
+  const cjs = Object.keys(createRequire(import.meta.url).cache);
+  for (const key of cjs) files.add(key);
   files.delete(fileURLToPath(import.meta.url));
-  return [...files];
+  return { files: [...files], esm: esmFiles, cjs: cjs.length };
 }
 
 const start = performance.now();
@@ -55,7 +57,8 @@ work().then(
   async (outcome) => {
     const workMs = performance.now() - start;
     const sinceProcessStartMs = performance.now();
-    const modules = mode === 'count' ? await loadedModules() : undefined;
+    const loaded = mode === 'count' ? await loadedModules() : undefined;
+    const modules = loaded?.files;
     const heavy = ['nodemailer', '@azure/msal-node', 'google-auth-library', 'imapflow'].filter((lib) =>
       modules?.some((m) => m.includes(`/node_modules/${lib}/`)),
     );
@@ -67,7 +70,9 @@ work().then(
           workMs,
           sinceProcessStartMs,
           ...outcome,
-          ...(modules ? { moduleCount: modules.length, heavyLibrariesLoaded: heavy } : {}),
+          ...(loaded
+            ? { moduleCount: loaded.files.length, esmModules: loaded.esm, cjsModules: loaded.cjs, heavyLibrariesLoaded: heavy }
+            : {}),
         },
       },
       () => process.exit(0),

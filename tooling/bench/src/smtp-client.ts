@@ -171,8 +171,16 @@ async function run(request: SmtpChildRequest): Promise<SmtpChildResult> {
     const collected: RssSample[] = [];
     const sample = (sent: number) => {
       const usage = process.memoryUsage();
-      collected.push({ sent, rss: usage.rss, heapUsed: usage.heapUsed });
       peakRss = Math.max(peakRss ?? 0, usage.rss);
+      // RSS first (as the OS sees it), then a full GC to read what is really still referenced.
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (gc) gc();
+      collected.push({
+        sent,
+        rss: usage.rss,
+        heapUsed: usage.heapUsed,
+        ...(gc ? { liveHeap: process.memoryUsage().heapUsed } : {}),
+      });
     };
     sample(0);
     const start = process.hrtime.bigint();

@@ -46,6 +46,8 @@ export interface RssSample {
   readonly sent: number;
   readonly rss: number;
   readonly heapUsed: number;
+  /** heapUsed right after a full GC (when the child runs with --expose-gc): the live heap, the leak indicator. */
+  readonly liveHeap?: number;
 }
 
 export interface SmtpChildResult {

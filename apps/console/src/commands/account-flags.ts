@@ -36,11 +36,17 @@ export const ACCOUNT_OPTION_HELP: readonly (readonly [string, string])[] = [
   ['--setting key=value', 'a provider setting (repeatable); types come from the provider manifest'],
   ['--password-stdin', 'read the password from stdin (same as --secret-stdin password)'],
   ['--secret-stdin <key>', 'read the secret setting <key> from stdin and keep it in the local secret file'],
-  ['--secret-env <key>=<VAR>', 'copy the secret setting <key> from environment variable VAR into the secret file'],
+  [
+    '--secret-env <key>=<VAR>',
+    'copy the secret setting <key> from environment variable VAR into the secret file',
+  ],
   ['--secret-ref <key>=<name>', 'point <key> at an existing secret (secret file or MAILPLUG_SECRET_<NAME>)'],
   ['--from <address> --display-name <name>', 'sender identity (required for sending accounts)'],
   ['--scope organization|system|user --owner <user>', 'who the account belongs to (default organization)'],
-  ['--allow-insecure-auth', 'permit credentials over security "none" (trusted relays, loopback only for OAuth)'],
+  [
+    '--allow-insecure-auth',
+    'permit credentials over security "none" (trusted relays, loopback only for OAuth)',
+  ],
   ['--unset <key>', '(edit) remove a provider setting'],
 ];
 
@@ -88,7 +94,8 @@ export async function applyAccountFlags(
     const fallback = registry.describeProtocol(account.protocol)?.defaultPorts[account.server.security];
     if (fallback !== undefined) account.server.port = fallback;
   }
-  if (str('timeout') !== undefined) account.server.timeoutSeconds = toNumber(str('timeout') as string, '--timeout');
+  if (str('timeout') !== undefined)
+    account.server.timeoutSeconds = toNumber(str('timeout') as string, '--timeout');
   if (str('ca-file') !== undefined) account.server.caFile = str('ca-file');
   if (str('provider')) {
     if (base && base.auth.provider !== str('provider')) account.auth.settings = {};
@@ -109,7 +116,10 @@ export async function applyAccountFlags(
   if (values['allow-insecure-auth'] === true) account.allowInsecureAuth = true;
 
   const fields = new Map<string, SettingsField>(
-    (registry.describeAuthProvider(account.auth.provider)?.settingsSchema.fields ?? []).map((f) => [f.key, f]),
+    (registry.describeAuthProvider(account.auth.provider)?.settingsSchema.fields ?? []).map((f) => [
+      f.key,
+      f,
+    ]),
   );
   for (const pair of listOption(values, 'setting')) {
     const [key, value] = splitPair(pair, '--setting');
@@ -137,7 +147,8 @@ export async function applyAccountFlags(
   for (const pair of listOption(values, 'secret-env')) {
     const [key, variable] = splitPair(pair, '--secret-env');
     const value = env[variable];
-    if (!value) throw new UsageError(`The environment variable ${variable} (for "${key}") is empty or not set.`);
+    if (!value)
+      throw new UsageError(`The environment variable ${variable} (for "${key}") is empty or not set.`);
     secretValues[secretNameFor(id, key)] = value;
     account.auth.settings[key] = { secretRef: secretNameFor(id, key) };
   }
@@ -150,7 +161,10 @@ export async function applyAccountFlags(
 
 function splitPair(pair: string, flag: string): [string, string] {
   const at = pair.indexOf('=');
-  if (at <= 0) throw new UsageError(`${flag} expects key=value, got "${pair.length > 40 ? `${pair.slice(0, 40)}…` : pair}".`);
+  if (at <= 0)
+    throw new UsageError(
+      `${flag} expects key=value, got "${pair.length > 40 ? `${pair.slice(0, 40)}…` : pair}".`,
+    );
   return [pair.slice(0, at), pair.slice(at + 1)];
 }
 

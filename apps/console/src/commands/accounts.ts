@@ -17,8 +17,8 @@ import { stringOption } from '../command.js';
 import type { ConsoleConfig, ConsoleUser } from '../config-store.js';
 import { findAccount } from '../config-store.js';
 import { UsageError } from '../exit-codes.js';
-import type { ConsoleSecretStore } from '../secret-file.js';
 import { formatTable, OK } from '../output.js';
+import type { ConsoleSecretStore } from '../secret-file.js';
 import { ACCOUNT_OPTION_HELP, ACCOUNT_OPTIONS, applyAccountFlags } from './account-flags.js';
 
 /** The file format of `accounts export` (and what `accounts import` reads). */
@@ -45,7 +45,11 @@ async function secretStatus(account: MailAccount, secrets: ConsoleSecretStore) {
       setting: key,
       secretRef: value.secretRef,
       source:
-        where === 'file' ? 'secret file' : where === 'env' ? `env ${secrets.variableFor(value.secretRef)}` : 'MISSING',
+        where === 'file'
+          ? 'secret file'
+          : where === 'env'
+            ? `env ${secrets.variableFor(value.secretRef)}`
+            : 'MISSING',
     });
   }
   return out;
@@ -70,13 +74,27 @@ const add: CommandSpec = {
     const host = ctx.host();
     const config = await host.config.read();
     if (config.accounts.some((a) => a.id === id)) {
-      throw mailplugError('ACCOUNT_EXISTS', 'admin', `An account "${id}" already exists.`, `Use "accounts edit ${id}" or choose another id.`);
+      throw mailplugError(
+        'ACCOUNT_EXISTS',
+        'admin',
+        `An account "${id}" already exists.`,
+        `Use "accounts edit ${id}" or choose another id.`,
+      );
     }
-    const { account, secretValues } = await applyAccountFlags(undefined, id, ctx.values, host.registry, ctx.io.stdin, ctx.io.env);
+    const { account, secretValues } = await applyAccountFlags(
+      undefined,
+      id,
+      ctx.values,
+      host.registry,
+      ctx.io.stdin,
+      ctx.io.env,
+    );
     await validateOrThrow(account, host.registry);
     for (const [name, value] of Object.entries(secretValues)) await host.secrets.set(name, value);
     await host.config.write({ ...config, accounts: [...config.accounts, account] });
-    ctx.print(`${OK} Added account "${id}" (${account.protocol} via ${account.auth.provider}, ${describeScope(account)}).`);
+    ctx.print(
+      `${OK} Added account "${id}" (${account.protocol} via ${account.auth.provider}, ${describeScope(account)}).`,
+    );
     ctx.emit({ ok: true, account: exportAccount(account, { registry: host.registry }).account });
     return undefined;
   },
@@ -94,7 +112,14 @@ const edit: CommandSpec = {
     const host = ctx.host();
     const config = await host.config.read();
     const current = findAccount(config, id);
-    const { account, secretValues } = await applyAccountFlags(current, id, ctx.values, host.registry, ctx.io.stdin, ctx.io.env);
+    const { account, secretValues } = await applyAccountFlags(
+      current,
+      id,
+      ctx.values,
+      host.registry,
+      ctx.io.stdin,
+      ctx.io.env,
+    );
     await validateOrThrow(account, host.registry);
     for (const [name, value] of Object.entries(secretValues)) await host.secrets.set(name, value);
     await host.config.write({ ...config, accounts: config.accounts.map((a) => (a.id === id ? account : a)) });
@@ -128,7 +153,10 @@ const list: CommandSpec = {
         ),
       );
     }
-    ctx.emit({ ok: true, accounts: accounts.map((a) => exportAccount(a, { registry: host.registry }).account) });
+    ctx.emit({
+      ok: true,
+      accounts: accounts.map((a) => exportAccount(a, { registry: host.registry }).account),
+    });
     return undefined;
   },
 };
@@ -164,7 +192,8 @@ const remove: CommandSpec = {
     await host.config.write({ ...config, accounts: config.accounts.filter((a) => a.id !== id) });
     // Only secrets named after this account were created by it; shared references are left alone.
     for (const value of Object.values(account.auth.settings)) {
-      if (isSecretRef(value) && value.secretRef.startsWith(`${id}-`)) await host.secrets.delete(value.secretRef);
+      if (isSecretRef(value) && value.secretRef.startsWith(`${id}-`))
+        await host.secrets.delete(value.secretRef);
     }
     ctx.print(`${OK} Removed account "${id}".`);
     ctx.emit({ ok: true, removed: id });
@@ -223,9 +252,21 @@ const importCommand: CommandSpec = {
     try {
       text = await readFile(file, 'utf8');
     } catch (cause) {
-      throw mailplugError('CONFIG_INVALID', 'admin', `Cannot read ${file}.`, 'Check the path and permissions of the import file.', { cause });
+      throw mailplugError(
+        'CONFIG_INVALID',
+        'admin',
+        `Cannot read ${file}.`,
+        'Check the path and permissions of the import file.',
+        { cause },
+      );
     }
-    const { next, issues, warnings } = await planImport(text, config, host.registry, host.secrets, ctx.values.replace === true);
+    const { next, issues, warnings } = await planImport(
+      text,
+      config,
+      host.registry,
+      host.secrets,
+      ctx.values.replace === true,
+    );
     if (issues.length > 0) {
       throw mailplugError(
         'CONFIG_INVALID',
@@ -238,7 +279,9 @@ const importCommand: CommandSpec = {
     await host.config.write(next);
     for (const w of warnings) ctx.progress(`! ${w}`);
     const count = next.accounts.length - config.accounts.length;
-    ctx.print(`${OK} Imported ${file}: ${next.accounts.length} account(s) now configured${count > 0 ? ` (${count} new)` : ''}.`);
+    ctx.print(
+      `${OK} Imported ${file}: ${next.accounts.length} account(s) now configured${count > 0 ? ` (${count} new)` : ''}.`,
+    );
     ctx.emit({ ok: true, accounts: next.accounts.map((a) => a.id), warnings });
     return undefined;
   },
@@ -258,7 +301,11 @@ async function planImport(
   try {
     doc = JSON.parse(text);
   } catch {
-    issues.push({ path: '', message: 'The file is not valid JSON.', fix: 'Fix the JSON syntax (quotes, commas, brackets).' });
+    issues.push({
+      path: '',
+      message: 'The file is not valid JSON.',
+      fix: 'Fix the JSON syntax (quotes, commas, brackets).',
+    });
     return { next: config, issues, warnings };
   }
   const obj = (doc ?? {}) as { format?: unknown; accounts?: unknown; users?: unknown; footer?: unknown };
@@ -280,7 +327,11 @@ async function planImport(
     }
     if (typeof id === 'string') {
       if (seen.has(id)) {
-        issues.push({ path: `${label}.id`, message: `The id "${id}" appears twice in the file.`, fix: 'Give every account a unique id.' });
+        issues.push({
+          path: `${label}.id`,
+          message: `The id "${id}" appears twice in the file.`,
+          fix: 'Give every account a unique id.',
+        });
       } else if (!replace && config.accounts.some((a) => a.id === id)) {
         issues.push({
           path: `${label}.id`,
@@ -294,7 +345,10 @@ async function planImport(
   }
   let users: ConsoleUser[] = [...config.users];
   if (obj.users !== undefined) {
-    if (!Array.isArray(obj.users) || obj.users.some((u) => typeof u?.id !== 'string' || typeof u?.sendOnBehalfOfOrganization !== 'boolean')) {
+    if (
+      !Array.isArray(obj.users) ||
+      obj.users.some((u) => typeof u?.id !== 'string' || typeof u?.sendOnBehalfOfOrganization !== 'boolean')
+    ) {
       issues.push({
         path: 'users',
         message: 'Users must be a list of { "id": string, "sendOnBehalfOfOrganization": boolean }.',
@@ -334,4 +388,12 @@ async function planImport(
   return { next, issues, warnings };
 }
 
-export const accountCommands: readonly CommandSpec[] = [add, edit, list, show, remove, exportCommand, importCommand];
+export const accountCommands: readonly CommandSpec[] = [
+  add,
+  edit,
+  list,
+  show,
+  remove,
+  exportCommand,
+  importCommand,
+];

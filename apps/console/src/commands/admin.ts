@@ -15,7 +15,8 @@ function describeField(f: SettingsField): string {
 
 const providers: CommandSpec = {
   name: 'providers',
-  summary: 'What the registry offers — sign-in methods with their settings, and protocols — read from manifests without loading adapters.',
+  summary:
+    'What the registry offers — sign-in methods with their settings, and protocols — read from manifests without loading adapters.',
   examples: ['mailplug-console providers', 'mailplug-console providers --json'],
   async run(ctx) {
     const contributions = ctx.host().registry.list();
@@ -24,11 +25,17 @@ const providers: CommandSpec = {
     ctx.print('Sign-in methods:');
     for (const p of auth) {
       const caps = p.capabilities;
-      const modes = [caps.interactive && 'interactive sign-in', caps.deviceCode && 'device code', caps.appOnly && 'app-only']
+      const modes = [
+        caps.interactive && 'interactive sign-in',
+        caps.deviceCode && 'device code',
+        caps.appOnly && 'app-only',
+      ]
         .filter(Boolean)
         .join(', ');
       ctx.print(`\n  ${p.id} — ${p.label}`);
-      ctx.print(`    package ${p.packageName}; protocols ${p.protocols.join(', ')}; ${caps.credentialKind}${modes ? `; ${modes}` : ''}; activated: ${p.activated}`);
+      ctx.print(
+        `    package ${p.packageName}; protocols ${p.protocols.join(', ')}; ${caps.credentialKind}${modes ? `; ${modes}` : ''}; activated: ${p.activated}`,
+      );
       for (const f of p.settingsSchema.fields) ctx.print(describeField(f));
       for (const r of p.settingsSchema.rules ?? []) ctx.print(`    rule: ${r.message}`);
     }
@@ -61,10 +68,20 @@ async function updateUsers(
   const config = await read();
   const exists = config.users.some((u) => u.id === id);
   if (!exists && !create) {
-    throw mailplugError('USER_NOT_FOUND', 'admin', `There is no user "${id}".`, `Add the user first with "mailplug-console users add ${id}".`);
+    throw mailplugError(
+      'USER_NOT_FOUND',
+      'admin',
+      `There is no user "${id}".`,
+      `Add the user first with "mailplug-console users add ${id}".`,
+    );
   }
   if (exists && create) {
-    throw mailplugError('USER_EXISTS', 'admin', `The user "${id}" already exists.`, `Use "users allow ${id}" or "users deny ${id}" to change the permission.`);
+    throw mailplugError(
+      'USER_EXISTS',
+      'admin',
+      `The user "${id}" already exists.`,
+      `Use "users allow ${id}" or "users deny ${id}" to change the permission.`,
+    );
   }
   const users = exists
     ? config.users.map((u) => (u.id === id ? { ...u, sendOnBehalfOfOrganization: allow } : u))
@@ -80,7 +97,8 @@ const userId = (positionals: readonly string[]) => {
 
 const usersAdd: CommandSpec = {
   name: 'users add',
-  summary: 'Add a host user; "send on behalf of organization" is allowed by default (as in the seeds), --deny to refuse.',
+  summary:
+    'Add a host user; "send on behalf of organization" is allowed by default (as in the seeds), --deny to refuse.',
   args: '<user>',
   options: { deny: { type: 'boolean' } },
   optionHelp: [['--deny', 'create the user with the permission set to Deny']],
@@ -89,7 +107,13 @@ const usersAdd: CommandSpec = {
     const id = userId(ctx.positionals);
     const { config } = ctx.host();
     const allow = ctx.values.deny !== true;
-    await updateUsers(() => config.read(), (c) => config.write(c), id, allow, true);
+    await updateUsers(
+      () => config.read(),
+      (c) => config.write(c),
+      id,
+      allow,
+      true,
+    );
     ctx.print(`${OK} Added user "${id}" (send on behalf of organization: ${allow ? 'Allow' : 'Deny'}).`);
     ctx.emit({ ok: true, user: { id, sendOnBehalfOfOrganization: allow } });
     return undefined;
@@ -102,7 +126,13 @@ const usersList: CommandSpec = {
   async run(ctx) {
     const { users } = await ctx.host().config.read();
     if (users.length === 0) ctx.print('No users yet. Add one with "mailplug-console users add <user>".');
-    else ctx.print(formatTable(['USER', 'SEND ON BEHALF OF ORGANIZATION'], users.map((u) => [u.id, u.sendOnBehalfOfOrganization ? 'Allow' : 'Deny'])));
+    else
+      ctx.print(
+        formatTable(
+          ['USER', 'SEND ON BEHALF OF ORGANIZATION'],
+          users.map((u) => [u.id, u.sendOnBehalfOfOrganization ? 'Allow' : 'Deny']),
+        ),
+      );
     ctx.emit({ ok: true, users });
     return undefined;
   },
@@ -117,7 +147,13 @@ function permissionCommand(allow: boolean): CommandSpec {
     async run(ctx) {
       const id = userId(ctx.positionals);
       const { config } = ctx.host();
-      await updateUsers(() => config.read(), (c) => config.write(c), id, allow, false);
+      await updateUsers(
+        () => config.read(),
+        (c) => config.write(c),
+        id,
+        allow,
+        false,
+      );
       ctx.print(`${OK} "${id}": send on behalf of organization set to ${allow ? 'Allow' : 'Deny'}.`);
       ctx.emit({ ok: true, user: { id, sendOnBehalfOfOrganization: allow } });
       return undefined;
@@ -139,8 +175,11 @@ const footerSet: CommandSpec = {
     const text = stringOption(ctx.values, 'text');
     const html = stringOption(ctx.values, 'html');
     const clear = ctx.values.clear === true;
-    if (!clear && text === undefined && html === undefined) throw new UsageError('Give --text, --html or --clear.');
-    const footer = clear ? undefined : { ...(text !== undefined ? { text } : {}), ...(html !== undefined ? { html } : {}) };
+    if (!clear && text === undefined && html === undefined)
+      throw new UsageError('Give --text, --html or --clear.');
+    const footer = clear
+      ? undefined
+      : { ...(text !== undefined ? { text } : {}), ...(html !== undefined ? { html } : {}) };
     checkFooter(footer);
     const { config } = ctx.host();
     const current = await config.read();

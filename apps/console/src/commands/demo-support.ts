@@ -10,7 +10,12 @@ export function getOnce(url: string, ca?: string): Promise<{ status: number; loc
   return new Promise((resolve, reject) => {
     const req = send(target, { method: 'GET', ...(ca ? { ca } : {}) }, (res) => {
       res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ...(res.headers.location ? { location: res.headers.location } : {}) }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          ...(res.headers.location ? { location: res.headers.location } : {}),
+        }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -55,4 +60,24 @@ export function nestedIo(
     ...(extra.onDeviceCode ? { onDeviceCode: extra.onDeviceCode } : {}),
     output: () => captured,
   };
+}
+
+/**
+ * `accounts add <id>` arguments from objects: `flags` become `--key value` (an empty value is a
+ * bare switch), `settings` become `--setting key=value`, `secretEnv` become `--secret-env key=VAR`.
+ */
+export function addAccountArgs(
+  id: string,
+  flags: Record<string, string>,
+  settings: Record<string, string> = {},
+  secretEnv: Record<string, string> = {},
+): string[] {
+  return [
+    'accounts',
+    'add',
+    id,
+    ...Object.entries(flags).flatMap(([k, v]) => (v === '' ? [`--${k}`] : [`--${k}`, v])),
+    ...Object.entries(settings).flatMap(([k, v]) => ['--setting', `${k}=${v}`]),
+    ...Object.entries(secretEnv).flatMap(([k, v]) => ['--secret-env', `${k}=${v}`]),
+  ];
 }

@@ -1,9 +1,8 @@
-import type { DiagnosticStep } from '@mailplug/core';
+import { type DiagnosticStep, SILENCE_DEPRECATION_ENV } from '@mailplug/core';
 import type { CommandContext, CommandSpec } from '../command.js';
 import { listOption, stringOption } from '../command.js';
 import { findAccount } from '../config-store.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
-import { FAIL, formatTable, OK } from '../output.js';
 import {
   checkAuthorisation,
   listMessages,
@@ -15,6 +14,7 @@ import {
   signIn,
   testConnection,
 } from '../operations.js';
+import { FAIL, formatTable, OK } from '../output.js';
 
 async function accountFrom(ctx: CommandContext) {
   const id = ctx.positionals[0];
@@ -33,7 +33,12 @@ const check: CommandSpec = {
     const { host, config, account } = await accountFrom(ctx);
     const status = await checkAuthorisation(await host.mailer(config), account);
     for (const line of renderAuthorisation(account, status)) ctx.print(line);
-    ctx.emit({ ok: status.state === 'authorized', accountId: account.id, ...status, problem: status.problem?.toJSON() });
+    ctx.emit({
+      ok: status.state === 'authorized',
+      accountId: account.id,
+      ...status,
+      problem: status.problem?.toJSON(),
+    });
     if (status.state === 'authorized') return ExitCode.Ok;
     return status.state === 'misconfigured' ? ExitCode.ConfigInvalid : ExitCode.SignInRequired;
   },
@@ -41,7 +46,8 @@ const check: CommandSpec = {
 
 const signInCommand: CommandSpec = {
   name: 'sign-in',
-  summary: 'Sign the account in: prints a URL to open (loopback redirect), or a device code for Microsoft delegated.',
+  summary:
+    'Sign the account in: prints a URL to open (loopback redirect), or a device code for Microsoft delegated.',
   args: '<account>',
   options: { 'device-code': { type: 'boolean' }, port: { type: 'string' }, timeout: { type: 'string' } },
   optionHelp: [
@@ -61,7 +67,9 @@ const signInCommand: CommandSpec = {
       openUrl: (url) => {
         // The URL goes to stderr with --json so stdout stays one JSON document.
         const say = ctx.json ? ctx.progress : ctx.print;
-        say(`Open this URL in a browser to sign in (waiting for the redirect back to this machine):\n\n  ${url}\n`);
+        say(
+          `Open this URL in a browser to sign in (waiting for the redirect back to this machine):\n\n  ${url}\n`,
+        );
         return ctx.io.openUrl?.(url);
       },
       onDeviceCode: (prompt) => {
@@ -75,7 +83,9 @@ const signInCommand: CommandSpec = {
       ctx.emit({ ok: true, accountId: account.id, signInNeeded: false });
       return undefined;
     }
-    ctx.print(`${OK} Signed in as ${identity.mailbox}${identity.displayName ? ` (${identity.displayName})` : ''}.`);
+    ctx.print(
+      `${OK} Signed in as ${identity.mailbox}${identity.displayName ? ` (${identity.displayName})` : ''}.`,
+    );
     ctx.emit({ ok: true, accountId: account.id, identity });
     return undefined;
   },
@@ -83,7 +93,8 @@ const signInCommand: CommandSpec = {
 
 const test: CommandSpec = {
   name: 'test',
-  summary: 'Test connection: the staged probe (DNS, TCP, TLS, greeting, capabilities, credential, AUTH) as a checklist.',
+  summary:
+    'Test connection: the staged probe (DNS, TCP, TLS, greeting, capabilities, credential, AUTH) as a checklist.',
   args: '<account>',
   options: { 'send-to': { type: 'string' } },
   optionHelp: [['--send-to <address>', 'also send a test message as the last step']],
@@ -91,7 +102,9 @@ const test: CommandSpec = {
   async run(ctx) {
     const { host, config, account } = await accountFrom(ctx);
     const sendTo = stringOption(ctx.values, 'send-to');
-    ctx.print(`Testing ${account.id} (${account.protocol} ${account.server.host}:${account.server.port}, ${account.server.security}):`);
+    ctx.print(
+      `Testing ${account.id} (${account.protocol} ${account.server.host}:${account.server.port}, ${account.server.security}):`,
+    );
     const steps: DiagnosticStep[] = [];
     const report = await testConnection(await host.mailer(config), account, {
       onStep: (step) => {
@@ -99,11 +112,18 @@ const test: CommandSpec = {
         ctx.print(renderStep(step));
       },
       ...(sendTo
-        ? { testMessage: { to: sendTo, subject: 'Mailplug test message', text: `Test message from mailplug-console for account ${account.id}.` } }
+        ? {
+            testMessage: {
+              to: sendTo,
+              subject: 'Mailplug test message',
+              text: `Test message from mailplug-console for account ${account.id}.`,
+            },
+          }
         : {}),
     });
     // Steps a probe reports only in its result (not through onStep) are still shown.
-    for (const step of report.steps) if (!steps.includes(step) && !steps.some((s) => s.id === step.id)) ctx.print(renderStep(step));
+    for (const step of report.steps)
+      if (!steps.includes(step) && !steps.some((s) => s.id === step.id)) ctx.print(renderStep(step));
     ctx.print(report.ok ? `${OK} Connection works.` : `${FAIL} Connection test failed.`);
     ctx.emit({ ok: report.ok, accountId: account.id, steps: report.steps });
     return report.ok ? ExitCode.Ok : ExitCode.Failed;
@@ -129,7 +149,9 @@ const send: CommandSpec = {
     ['--text <body> / --html <body>', 'body (at least one); the configured footer is appended'],
     ['--as <user>', 'the host user sending (needed for organization and personal accounts)'],
   ],
-  examples: ['mailplug-console send office --as alice --to client@example.com --subject "Invoice" --text "Attached."'],
+  examples: [
+    'mailplug-console send office --as alice --to client@example.com --subject "Invoice" --text "Attached."',
+  ],
   async run(ctx) {
     const { host, config, account } = await accountFrom(ctx);
     const to = listOption(ctx.values, 'to');
@@ -141,7 +163,9 @@ const send: CommandSpec = {
     if (subject === undefined) throw new UsageError('Give --subject.');
     if (text === undefined && html === undefined) throw new UsageError('Give --text or --html (or both).');
     if (!as && account.scope.kind !== 'system') {
-      throw new UsageError(`The account "${account.id}" is ${account.scope.kind === 'user' ? 'a personal' : 'an organization'} account: say who is sending with --as <user>.`);
+      throw new UsageError(
+        `The account "${account.id}" is ${account.scope.kind === 'user' ? 'a personal' : 'an organization'} account: say who is sending with --as <user>.`,
+      );
     }
     const cc = listOption(ctx.values, 'cc');
     ctx.progress(`Sending from ${account.id}…`);
@@ -153,7 +177,8 @@ const send: CommandSpec = {
       ...(html !== undefined ? { html } : {}),
     });
     ctx.print(`${OK} Sent ${result.messageId} — accepted: ${result.accepted.join(', ') || '(none)'}`);
-    for (const r of result.rejected) ctx.print(`${FAIL} rejected ${r.address}: ${r.code ?? ''} ${r.status ?? ''} ${r.message}`);
+    for (const r of result.rejected)
+      ctx.print(`${FAIL} rejected ${r.address}: ${r.code ?? ''} ${r.status ?? ''} ${r.message}`);
     ctx.emit({ ok: result.rejected.length === 0, accountId: account.id, ...result });
     return result.rejected.length === 0 ? ExitCode.Ok : ExitCode.Failed;
   },
@@ -161,7 +186,8 @@ const send: CommandSpec = {
 
 const receive: CommandSpec = {
   name: 'receive',
-  summary: 'List (or read) messages over POP3/IMAP — deprecated receive paths; prints the deprecation notice.',
+  summary:
+    'List (or read) messages over POP3/IMAP — deprecated receive paths; prints the deprecation notice.',
   args: '<account>',
   options: { read: { type: 'string' }, limit: { type: 'string' } },
   optionHelp: [
@@ -172,20 +198,31 @@ const receive: CommandSpec = {
   async run(ctx) {
     const { host, config, account } = await accountFrom(ctx);
     const notice = host.registry.describeProtocol(account.protocol)?.deprecated;
-    if (notice) ctx.progress(`! Deprecated: ${notice.message} (since ${notice.since})`);
+    if (notice) {
+      ctx.progress(`! Deprecated: ${notice.message} (since ${notice.since})`);
+      // The notice is shown above; the adapter's own process warning would only repeat it.
+      process.env[SILENCE_DEPRECATION_ENV] = '1';
+    }
     const connection = await openReceive(await host.mailer(config), host.registry, account);
     try {
       const read = stringOption(ctx.values, 'read');
       if (read) {
         const raw = Buffer.from(await connection.fetch(read)).toString('utf8');
-        if (ctx.json) ctx.emit({ ok: true, accountId: account.id, id: read, raw, body: messageBody(Buffer.from(raw)) });
+        if (ctx.json)
+          ctx.emit({ ok: true, accountId: account.id, id: read, raw, body: messageBody(Buffer.from(raw)) });
         else ctx.io.stdout.write(raw.endsWith('\n') ? raw : `${raw}\n`);
         return undefined;
       }
       const limit = Number(stringOption(ctx.values, 'limit') ?? 20);
       const messages = await listMessages(connection, limit);
       if (messages.length === 0) ctx.print('No messages.');
-      else ctx.print(formatTable(['ID', 'SIZE', 'FROM', 'SUBJECT'], messages.map((m) => [m.id, String(m.size), m.from, m.subject])));
+      else
+        ctx.print(
+          formatTable(
+            ['ID', 'SIZE', 'FROM', 'SUBJECT'],
+            messages.map((m) => [m.id, String(m.size), m.from, m.subject]),
+          ),
+        );
       ctx.emit({ ok: true, accountId: account.id, deprecated: notice ?? null, messages });
       return undefined;
     } finally {

@@ -2,9 +2,10 @@ import type { MailAccount } from '../accounts/account.js';
 import { serverSettingsFor } from '../accounts/server-settings.js';
 import { type AccountRegistry, assertValidAccount } from '../accounts/validate-account.js';
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
+import { isMailplugError, MailplugError, type MailplugErrorJSON } from '../errors/mailplug-error.js';
 import type { Registry } from '../registry/registry.js';
 import type { AuthProvider } from '../spec/v1/auth-provider.js';
-import type { DiagnosticReport, ProbeOptions } from '../spec/v1/diagnostics.js';
+import type { DiagnosticReport, DiagnosticStep, ProbeOptions } from '../spec/v1/diagnostics.js';
 import type { OutgoingMessage, SendResult } from '../spec/v1/message.js';
 import type { SendConnection } from '../spec/v1/protocol.js';
 import type { Logger, SecretStore, TokenStore } from '../spec/v1/stores.js';
@@ -38,10 +39,17 @@ export interface SendRequest {
 }
 
 export interface Mailer extends Disposable {
+  /**
+   * Sends one message. A protocol failure is first offered to the provider's optional
+   * `diagnose(error)`; when it explains it, that error is thrown with the original as `cause`.
+   */
   send(request: SendRequest): Promise<SendResult>;
   /** The account's bound provider session, for sign-in, "Check Authorisation" and sign-out screens. */
   authProviderFor(account: MailAccount): Promise<AuthProvider>;
-  /** The protocol's staged "Test connection" run, authorised by the account's provider. */
+  /**
+   * The protocol's staged "Test connection" run, authorised by the account's provider. Failed
+   * steps are offered to the provider's `diagnose(error)` (for `onStep` and the report alike).
+   */
   probe(account: MailAccount, options?: ProbeOptions): Promise<DiagnosticReport>;
   /** Closes every open connection and disposes every provider session. */
   dispose(): Promise<void>;
@@ -89,8 +97,11 @@ export function createMailer(options: MailerOptions): Mailer {
     }
   }
 
+  const authFingerprint = (account: MailAccount) =>
+    JSON.stringify([account.auth.provider, account.auth.settings]);
+
   async function bind(account: MailAccount): Promise<AuthProvider> {
-    const fingerprint = JSON.stringify([account.auth.provider, account.auth.settings]);
+    const fingerprint = authFingerprint(account);
     const existing = sessions.get(account.id);
     if (existing?.fingerprint === fingerprint) return existing.session;
     const definition = await registry.getAuthProvider(account.auth.provider);
@@ -193,12 +204,68 @@ export function createMailer(options: MailerOptions): Mailer {
     return connection;
   }
 
+  /**
+   * The provider's explanation of a protocol failure (spec v1 `AuthProvider.diagnose`), carrying
+   * the original as its cause; the original itself when the provider has none.
+   */
+  function diagnosed(session: AuthProvider | undefined, error: unknown, accountId: string): unknown {
+    if (!session?.diagnose) return error;
+    let explained: MailplugError | undefined;
+    try {
+      explained = session.diagnose(error);
+    } catch (diagnoseError) {
+      // A broken diagnosis must never hide the real failure.
+      logger?.warn('mailplug: the auth provider failed to diagnose an error', {
+        accountId,
+        providerId: session.providerId,
+        error: String(diagnoseError),
+      });
+      return error;
+    }
+    if (!isMailplugError(explained) || explained === error) return error;
+    logger?.info('mailplug: the auth provider explained a failure', {
+      accountId,
+      code: explained.code,
+      originalCode: isMailplugError(error) ? error.code : undefined,
+    });
+    if (explained.cause === error) return explained;
+    return new MailplugError({
+      code: explained.code,
+      action: explained.action,
+      message: explained.message,
+      hint: explained.hint,
+      cause: error,
+      ...(explained.details ? { details: explained.details } : {}),
+      ...(explained.retryAfterMs !== undefined ? { retryAfterMs: explained.retryAfterMs } : {}),
+    });
+  }
+
+  /** The session bound to exactly this account's auth settings, if one is. */
+  function boundSession(account: MailAccount): AuthProvider | undefined {
+    const bound = sessions.get(account.id);
+    return bound?.fingerprint === authFingerprint(account) ? bound.session : undefined;
+  }
+
+  /** A failed probe step, explained by the provider when it can. */
+  function diagnosedStep(session: AuthProvider, step: DiagnosticStep, accountId: string): DiagnosticStep {
+    if (step.status !== 'failed' || !step.error) return step;
+    const original = errorFromJSON(step.error);
+    const explained = diagnosed(session, original, accountId);
+    if (explained === original || !isMailplugError(explained)) return step;
+    return { ...step, detail: explained.message, error: explained.toJSON() };
+  }
+
   return {
     async send({ account, actingUser, message }) {
       ensureOpen();
       await validate(account);
       await checkPermission(account, actingUser);
-      const connection = await connectionFor(account);
+      let connection: SendConnection;
+      try {
+        connection = await connectionFor(account);
+      } catch (err) {
+        throw diagnosed(boundSession(account), err, account.id);
+      }
       const identity = account.identity;
       const prepared = appendFooter(
         message.from === undefined && identity
@@ -223,7 +290,7 @@ export function createMailer(options: MailerOptions): Mailer {
       } catch (err) {
         // The connection's state is unknown after a failure; the next send opens a fresh one.
         await dropConnection(account.id);
-        throw err;
+        throw diagnosed(boundSession(account), err, account.id);
       }
     },
     async authProviderFor(account) {
@@ -236,7 +303,27 @@ export function createMailer(options: MailerOptions): Mailer {
       await validate(account);
       const protocol = await registry.getProtocol(account.protocol);
       const session = await bind(account);
-      return protocol.probe(serverSettingsFor(account), session, probeOptions);
+      // Explain each failed step once, so onStep and the report show the same error.
+      const explained = new Map<DiagnosticStep, DiagnosticStep>();
+      const explain = (step: DiagnosticStep) => {
+        let result = explained.get(step);
+        if (!result) {
+          result = diagnosedStep(session, step, account.id);
+          explained.set(step, result);
+        }
+        return result;
+      };
+      const onStep = probeOptions?.onStep;
+      let report: DiagnosticReport;
+      try {
+        report = await protocol.probe(serverSettingsFor(account), session, {
+          ...probeOptions,
+          ...(onStep ? { onStep: (step: DiagnosticStep) => onStep(explain(step)) } : {}),
+        });
+      } catch (err) {
+        throw diagnosed(session, err, account.id);
+      }
+      return { ...report, steps: report.steps.map(explain) };
     },
     async dispose() {
       if (disposed) return;
@@ -248,4 +335,17 @@ export function createMailer(options: MailerOptions): Mailer {
       await disposeAll(bound);
     },
   };
+}
+
+/** Probe steps carry errors as JSON; providers diagnose errors. The JSON's cause is a summary string. */
+function errorFromJSON(json: MailplugErrorJSON): MailplugError {
+  return new MailplugError({
+    code: json.code,
+    action: json.action,
+    message: json.message,
+    hint: json.hint,
+    ...(json.details ? { details: json.details } : {}),
+    ...(json.retryAfterMs !== undefined ? { retryAfterMs: json.retryAfterMs } : {}),
+    ...(json.cause !== undefined ? { cause: json.cause } : {}),
+  });
 }

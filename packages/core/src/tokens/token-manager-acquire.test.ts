@@ -139,6 +139,31 @@ describe('createTokenManager({ acquireWhenEmpty })', () => {
     expect(await refused.manager.state()).toBe('authorized');
   });
 
+  it("keeps the provider classify's hint (and Retry-After) when transient retries run out", async () => {
+    const { manager, calls } = managerOn(
+      createMemoryTokenStore(),
+      async () => {
+        throw new Error('throttled');
+      },
+      {
+        acquireWhenEmpty: true,
+        retry: { attempts: 2 },
+        classify: () =>
+          mailplugError('TRANSIENT', 'retry', 'Throttled.', 'Wait for the Retry-After Contoso asked for.', {
+            retryAfterMs: 10,
+          }),
+      },
+    );
+    const error = await caught(manager.getCredential({ protocol: 'smtp' }));
+    expect([error.code, error.action, error.hint]).toEqual([
+      'TRANSIENT',
+      'retry',
+      'Wait for the Retry-After Contoso asked for.',
+    ]);
+    expect(error.retryAfterMs).toBe(10);
+    expect(calls).toHaveLength(2);
+  });
+
   it('a classify that says the user must act marks the account once, as for any refresh', async () => {
     const { manager, calls, events } = managerOn(
       createMemoryTokenStore(),

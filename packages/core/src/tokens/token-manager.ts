@@ -264,7 +264,10 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       CoreErrorCode.Transient,
       'retry',
       `Could not refresh the access token for account "${accountId}" after ${made} attempt(s): ${last?.message ?? 'cancelled'}`,
-      'Mailplug will try again on the next send; if it keeps failing, check that this machine can reach the identity provider.',
+      // A provider's own classify knows its service (Retry-After, status pages); keep its advice.
+      options.classify && last
+        ? last.hint
+        : 'Mailplug will try again on the next send; if it keeps failing, check that this machine can reach the identity provider.',
       {
         cause: last,
         details: { accountId, attempts: made, lastCode: last?.code },

@@ -65,6 +65,9 @@ export function buildAccountSettings(
         },
       }
     : undefined;
+  // Settings schemas refuse text with surrounding whitespace (a copy-paste slip), so the PEM's final
+  // newline is dropped here; TLS parses the certificate the same either way.
+  const caSetting = i.caCertPem.trimEnd();
   const secret = (name: string, value: string | undefined): Record<string, string> =>
     value ? { [name]: value } : {};
   return {
@@ -75,12 +78,15 @@ export function buildAccountSettings(
         clientSecret: { secretRef: 'emulator-google-client-secret' },
         redirectUri: google?.redirectUris[0],
         mailbox,
-        authBaseUrl: `${i.googleBase}/o/oauth2/v2/auth`,
+        // Key names follow the gmail-oauth settings schema (auth-gmail-oauth's package.json manifest);
+        // an emulator test validates every ready-made settings object against its provider's schema.
+        authUrl: `${i.googleBase}/o/oauth2/v2/auth`,
         tokenUrl: `${i.googleBase}/token`,
         revokeUrl: `${i.googleBase}/revoke`,
         tokenInfoUrl: `${i.googleBase}/tokeninfo`,
         userInfoUrl: `${i.googleBase}/v1/userinfo`,
-        ca: i.caCertPem,
+        certsUrl: `${i.googleBase}/oauth2/v3/certs`,
+        ca: caSetting,
       },
       secrets: secret('emulator-google-client-secret', google?.clientSecret),
       servers,
@@ -95,7 +101,7 @@ export function buildAccountSettings(
         protocols: ['smtp', 'imap', 'pop3'],
         mailbox,
         authorityHost: i.httpsOrigin,
-        ca: i.caCertPem,
+        ca: caSetting,
       },
       secrets: secret('emulator-m365-web-secret', web?.secrets[0]?.value),
       servers,
@@ -109,7 +115,7 @@ export function buildAccountSettings(
         mailbox,
         scope: 'https://outlook.office365.com/.default',
         authorityHost: i.httpsOrigin,
-        ca: i.caCertPem,
+        ca: caSetting,
       },
       secrets: secret('emulator-m365-daemon-secret', daemon?.secrets[0]?.value),
       servers,

@@ -87,5 +87,4 @@ describe('createLocalCa', () => {
       handshake({ host: '127.0.0.1', port, ca: other.caCertPem, servername: 'localhost' }),
     ).rejects.toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
   });
-
 });

@@ -2,11 +2,7 @@
  * A throw-away certificate authority held in memory: one CA certificate plus a synchronous
  * `issueCertificate` for server certificates. The CA key never leaves the closure.
  */
-import {
-  type CertificateKeyType,
-  createCertificate,
-  type GeneratedCertificate,
-} from './x509.js';
+import { type CertificateKeyType, createCertificate, type GeneratedCertificate } from './x509.js';
 
 export interface CertificateAuthorityOptions {
   /** CA common name; shows up in TLS error messages. Default `Mailplug Test CA`. */

@@ -37,7 +37,12 @@ describe('createCertificateAuthority', () => {
   it('creates a CA certificate with the requested name and validity window', () => {
     const notBefore = new Date(Date.UTC(2024, 0, 1));
     const notAfter = new Date(Date.UTC(2051, 0, 1)); // past 2049: GeneralizedTime
-    const ca = createCertificateAuthority({ commonName: 'Window CA', organization: 'Acme', notBefore, notAfter });
+    const ca = createCertificateAuthority({
+      commonName: 'Window CA',
+      organization: 'Acme',
+      notBefore,
+      notAfter,
+    });
     const cert = new X509Certificate(ca.caCertPem);
     expect(cert.ca).toBe(true);
     expect(cert.subject).toContain('CN=Window CA');
@@ -49,7 +54,9 @@ describe('createCertificateAuthority', () => {
 
   it('issues leaves with DNS and IP subjectAltNames, signed by the CA, synchronously', () => {
     const ca = createCertificateAuthority();
-    const leaf = ca.issueCertificate({ subjectAltNames: ['Mail.Example.Test', '10.1.2.3', '[fe80::1]', '::1'] });
+    const leaf = ca.issueCertificate({
+      subjectAltNames: ['Mail.Example.Test', '10.1.2.3', '[fe80::1]', '::1'],
+    });
     const cert = new X509Certificate(leaf.certPem);
     const caCert = new X509Certificate(ca.caCertPem);
     expect(cert.ca).toBe(false);
@@ -113,7 +120,11 @@ describe('createCertificate', () => {
 
   it('signs with another certificate passed as issuer', () => {
     const root = createCertificate({ commonName: 'Root', certificateAuthority: true });
-    const leaf = createCertificate({ commonName: 'leaf.test', subjectAltNames: ['leaf.test'], issuer: root.asIssuer });
+    const leaf = createCertificate({
+      commonName: 'leaf.test',
+      subjectAltNames: ['leaf.test'],
+      issuer: root.asIssuer,
+    });
     const parsed = new X509Certificate(leaf.certPem);
     expect(parsed.issuer).toBe('CN=Root');
     expect(parsed.checkIssued(new X509Certificate(root.certPem))).toBe(true);
@@ -184,7 +195,9 @@ describe('createTestCertificateAuthority (async API)', () => {
     const notBefore = new Date(Date.now() + DAY);
     const notAfter = new Date(Date.now() + 2 * DAY);
     const { cert, key } = await ca.issue({ notBefore, notAfter });
-    expect(new Date(new X509Certificate(cert).validFrom).getTime()).toBe(Math.floor(notBefore.getTime() / 1000) * 1000);
+    expect(new Date(new X509Certificate(cert).validFrom).getTime()).toBe(
+      Math.floor(notBefore.getTime() / 1000) * 1000,
+    );
     const port = await listen(key, cert);
     await expect(
       handshake({ host: '127.0.0.1', port, ca: ca.caPem, servername: 'localhost' }),

@@ -136,7 +136,8 @@ function extension(oid: string, critical: boolean, value: Buffer): Buffer {
 /** The signature AlgorithmIdentifier follows the signing key: ECDSA or RSA PKCS#1 v1.5, both SHA-256. */
 function signatureAlgorithm(signingKey: KeyObject): Buffer {
   if (signingKey.asymmetricKeyType === 'ec') return sequence(objectIdentifier(OID.ecdsaWithSha256));
-  if (signingKey.asymmetricKeyType === 'rsa') return sequence(objectIdentifier(OID.sha256WithRsa), nullValue());
+  if (signingKey.asymmetricKeyType === 'rsa')
+    return sequence(objectIdentifier(OID.sha256WithRsa), nullValue());
   throw new TypeError(`unsupported signing key type: ${signingKey.asymmetricKeyType}`);
 }
 
@@ -145,7 +146,9 @@ function generalNames(names: readonly string[]): Buffer {
   return sequence(
     ...names.map((name) => {
       const bare = name.replace(/^\[|\]$/g, '');
-      return isIP(bare) ? tlv(0x87, ipAddressBytes(bare)) : tlv(0x82, Buffer.from(name.toLowerCase(), 'ascii'));
+      return isIP(bare)
+        ? tlv(0x87, ipAddressBytes(bare))
+        : tlv(0x82, Buffer.from(name.toLowerCase(), 'ascii'));
     }),
   );
 }

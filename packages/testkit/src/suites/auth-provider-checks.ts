@@ -17,6 +17,7 @@ import {
   type SuiteHooks,
   using,
 } from './conformance.js';
+import { type AuthProviderLifecycleOptions, authProviderLifecycleChecks } from './auth-provider-lifecycle-checks.js';
 
 export interface InvalidSettingsCase {
   readonly settings: Readonly<Record<string, unknown>>;
@@ -24,8 +25,11 @@ export interface InvalidSettingsCase {
   readonly paths: readonly string[];
 }
 
-/** Capability flags switch groups of checks on; hooks give the suite working sessions. */
-export interface AuthProviderSuiteOptions extends SuiteHooks {
+/**
+ * Capability flags switch groups of checks on; hooks give the suite working sessions. The token
+ * lifecycle checks ({@link AuthProviderLifecycleOptions}) run only when their hooks are given.
+ */
+export interface AuthProviderSuiteOptions extends SuiteHooks, AuthProviderLifecycleOptions {
   /** Browser sign-in (`beginSignIn` / `completeSignIn`). */
   readonly interactive?: boolean;
   readonly deviceCode?: boolean;
@@ -385,4 +389,5 @@ export const authProviderChecks = {
   unknownState: unknownStateCheck,
   denied: deniedCheck,
   completeSignIn: completeSignInCheck,
+  ...authProviderLifecycleChecks,
 } as const;

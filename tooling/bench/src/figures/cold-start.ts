@@ -14,6 +14,8 @@ interface ColdStartChildResult {
   discovered: number;
   contributions: number;
   moduleCount?: number;
+  esmModules?: number;
+  cjsModules?: number;
   heavyLibrariesLoaded?: string[];
 }
 
@@ -65,10 +67,10 @@ export async function coldStartFigure(ctx: { quick: boolean; rounds?: number }):
   const lazyModules = counts.lazy?.moduleCount ?? Number.NaN;
   const eagerModules = counts.eager?.moduleCount ?? Number.NaN;
   log(
-    `lazy  (core + discover + list)        median ${fixed(lazyMs)} ms import+list (${fixed(median(totals.lazy))} ms since process start), ${lazyModules} modules, heavy libs loaded: ${counts.lazy?.heavyLibrariesLoaded?.join(', ') || 'none'}; ${counts.lazy?.contributions} contributions listed`,
+    `lazy  (core + discover + list)        median ${fixed(lazyMs)} ms import+list (${fixed(median(totals.lazy))} ms since process start), ${lazyModules} modules (ESM ${counts.lazy?.esmModules}, CJS ${counts.lazy?.cjsModules}), heavy libs loaded: ${counts.lazy?.heavyLibrariesLoaded?.join(', ') || 'none'}; ${counts.lazy?.contributions} contributions listed`,
   );
   log(
-    `eager (import every adapter first)    median ${fixed(eagerMs)} ms import+list (${fixed(median(totals.eager))} ms since process start), ${eagerModules} modules, heavy libs loaded: ${counts.eager?.heavyLibrariesLoaded?.join(', ') || 'none'}; ${counts.eager?.contributions} contributions listed`,
+    `eager (import every adapter first)    median ${fixed(eagerMs)} ms import+list (${fixed(median(totals.eager))} ms since process start), ${eagerModules} modules (ESM ${counts.eager?.esmModules}, CJS ${counts.eager?.cjsModules}), heavy libs loaded: ${counts.eager?.heavyLibrariesLoaded?.join(', ') || 'none'}; ${counts.eager?.contributions} contributions listed`,
   );
   const timeRatio = ratio(eagerMs, lazyMs);
   const moduleRatio = ratio(eagerModules, lazyModules);
@@ -88,6 +90,10 @@ export async function coldStartFigure(ctx: { quick: boolean; rounds?: number }):
       sinceProcessStartMs: totals,
       medianWorkMs: { lazy: lazyMs, eager: eagerMs },
       moduleCount: { lazy: lazyModules, eager: eagerModules },
+      moduleSources: {
+        lazy: { esm: counts.lazy?.esmModules, cjs: counts.lazy?.cjsModules },
+        eager: { esm: counts.eager?.esmModules, cjs: counts.eager?.cjsModules },
+      },
       heavyLibrariesLoaded: { lazy: counts.lazy?.heavyLibrariesLoaded, eager: counts.eager?.heavyLibrariesLoaded },
       contributions: { lazy: counts.lazy?.contributions, eager: counts.eager?.contributions },
       timeRatio,

@@ -1,0 +1,34 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { runCli, tempDir } from './helpers.js';
+
+let home: { path: string; remove(): Promise<void> };
+beforeAll(async () => {
+  home = await tempDir('mailplug-console-home-');
+});
+afterAll(() => home.remove());
+
+it('demo runs every part end to end, exits 0 and prints what the servers received', async () => {
+  // Point the user's config locations at an empty directory to prove the demo never writes there.
+  const result = await runCli(['demo'], {
+    env: { HOME: home.path, XDG_CONFIG_HOME: join(home.path, 'xdg'), MAILPLUG_CONFIG_DIR: '' },
+  });
+  expect(result.code, result.stdout.slice(-3000) + result.stderr).toBe(0);
+  for (const part of [
+    '1. Password',
+    '2. Gmail',
+    '3. Microsoft 365 delegated',
+    '4. Microsoft 365 app-only',
+    '5a. Receive over POP3',
+    '5b. Receive over IMAP',
+  ]) {
+    expect(result.stdout).toContain(part);
+  }
+  expect(result.stdout).toContain('Subject: Demo 1: password account');
+  expect(result.stdout).toContain('| Hello from the Mailplug console (basic auth).');
+  expect(result.stdout).toMatch(/Demo 4: Microsoft 365 app-only/);
+  expect(result.stdout).toMatch(/✓ \d+ passed, 0 failed, 0 skipped/);
+  expect(existsSync(join(home.path, 'xdg', 'mailplug'))).toBe(false);
+  expect(existsSync(join(home.path, '.config', 'mailplug'))).toBe(false);
+}, 120_000);

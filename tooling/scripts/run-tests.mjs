@@ -1,0 +1,69 @@
+// The README's test command: every workspace suite through turbo (cached, dependencies built
+// first), then one "N passed, N failed" line totalled over every suite. A suite that could not
+// run at all (its build failed, or vitest crashed before reporting) counts as a failure, so a
+// broken setup can never pass quietly.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('../..', import.meta.url).pathname;
+const groups = ['packages', 'apps', 'tooling'];
+const extraArgs = process.argv.slice(2);
+
+function workspaceDirs() {
+  const dirs = [];
+  for (const group of groups) {
+    const dir = join(root, group);
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir)) {
+      const pkgFile = join(dir, name, 'package.json');
+      if (!existsSync(pkgFile)) continue;
+      const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
+      if (pkg.scripts?.test) dirs.push({ label: `${group}/${name}`, dir: join(dir, name) });
+    }
+  }
+  return dirs;
+}
+
+if (!existsSync('/usr/sbin/dovecot')) {
+  const bar = '!'.repeat(78);
+  console.error(`${bar}\n!!! Dovecot is not installed: the IMAP/POP3/submission interop suite WILL FAIL.`);
+  console.error('!!! Install it (Debian/Ubuntu, as root): bash tooling/scripts/install-system-deps.sh');
+  console.error(`${bar}`);
+}
+
+const suites = workspaceDirs();
+// Results left by an earlier run must not be counted for a suite that fails to run this time;
+// turbo restores them from its cache when the suite is unchanged.
+for (const { dir } of suites) rmSync(join(dir, 'test-results.json'), { force: true });
+
+const turbo = spawnSync(join(root, 'node_modules', '.bin', 'turbo'), ['run', 'test', '--continue', ...extraArgs], {
+  cwd: root,
+  stdio: 'inherit',
+});
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const missing = [];
+console.log('\nTest results by suite:');
+for (const { label, dir } of suites) {
+  const file = join(dir, 'test-results.json');
+  if (!existsSync(file)) {
+    missing.push(label);
+    console.log(`  ${label}: DID NOT RUN (see its output above)`);
+    continue;
+  }
+  const r = JSON.parse(readFileSync(file, 'utf8'));
+  const suiteFailures = r.numFailedTests + (r.numFailedTestSuites ?? 0);
+  passed += r.numPassedTests;
+  failed += suiteFailures;
+  skipped += r.numPendingTests + (r.numTodoTests ?? 0);
+  console.log(`  ${label}: ${r.numPassedTests} passed, ${suiteFailures} failed`);
+}
+failed += missing.length;
+if (turbo.status !== 0 && failed === 0) failed = 1;
+const line = `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`;
+writeFileSync(join(root, 'test-summary.txt'), `${line}\n`);
+console.log(line);
+process.exitCode = failed > 0 ? 1 : 0;
