@@ -15,6 +15,7 @@ import {
   isMailplugError,
   mailplugError,
   CoreErrorCode,
+  type CredentialRequest,
   type SessionChange,
 } from '@mailplug/core';
 
@@ -110,9 +111,9 @@ function createSession(
   });
   const forwarding = tokens.onDidChange((change) => changes.fire(change));
 
-  async function getCredential() {
+  async function getCredential(request: CredentialRequest = { protocol: 'line' }) {
     try {
-      return await tokens.getCredential({ protocol: 'line' });
+      return await tokens.getCredential(request);
     } catch (error) {
       if (breakage === 'retriesRevoked' && isMailplugError(error) && error.code === CoreErrorCode.ReauthRequired) {
         await init.tokenStore.delete(`${accountId}:state`);
