@@ -81,7 +81,9 @@ export function createImapConnection(client: ImapFlow, context: ImapConnectionCo
 
   const uidOf = (id: string) => parseMessageId(id, uidValidity(), mailbox);
 
-  const summaries = (messages: readonly { uid: number; size?: number | undefined; flags?: Set<string> | undefined }[]) => {
+  const summaries = (
+    messages: readonly { uid: number; size?: number | undefined; flags?: Set<string> | undefined }[],
+  ) => {
     const validity = uidValidity();
     return messages
       .filter((m) => !m.flags?.has('\\Deleted'))
@@ -107,7 +109,9 @@ export function createImapConnection(client: ImapFlow, context: ImapConnectionCo
       run('SEARCH', async () => {
         const uids = await client.search({ seen: false }, { uid: true });
         if (!uids || uids.length === 0) return [];
-        return summaries(await client.fetchAll(uids.join(','), { uid: true, size: true, flags: true }, { uid: true }));
+        return summaries(
+          await client.fetchAll(uids.join(','), { uid: true, size: true, flags: true }, { uid: true }),
+        );
       }),
     async fetch(id: string, options?: FetchOptions) {
       const uid = uidOf(id);
@@ -118,8 +122,9 @@ export function createImapConnection(client: ImapFlow, context: ImapConnectionCo
         if ((meta.size ?? 0) > maxBytes) throw messageTooLarge(id, meta.size ?? 0, maxBytes);
         // BODY.PEEK[]: fetching never sets \Seen; markProcessed() does that explicitly.
         const message = await client.fetchOne(String(uid), { source: true }, { uid: true });
-        if (!message || !message.source) throw messageNotFound(id, mailbox);
-        return new Uint8Array(message.source.buffer, message.source.byteOffset, message.source.byteLength);
+        const source = message ? message.source : undefined;
+        if (!source) throw messageNotFound(id, mailbox);
+        return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
       });
     },
     async markProcessed(id: string) {

@@ -46,7 +46,7 @@ interface ImapFlowErrorShape {
   readonly serverResponseCode?: string;
   readonly response?: unknown;
   readonly tlsFailed?: boolean;
-  readonly oauthError?: { status?: string; schemes?: string; scope?: string } | false;
+  readonly oauthError?: { status?: string; schemes?: string; scope?: string } | false | undefined;
 }
 
 export interface ImapClassificationContext {
@@ -77,15 +77,18 @@ const TIMEOUTS = new Set(['ETIMEDOUT', 'ETIMEOUT', 'CONNECT_TIMEOUT', 'GREETING_
 
 /** True for a TLS-layer failure (used by probe to name the failing stage). */
 export function isTlsFailure(error: unknown): boolean {
-  if (isMailplugError(error)) return error.code.startsWith('IMAP_TLS_') || error.code === ImapErrorCode.StartTlsUnavailable;
+  if (isMailplugError(error))
+    return error.code.startsWith('IMAP_TLS_') || error.code === ImapErrorCode.StartTlsUnavailable;
   const e = error as ImapFlowErrorShape;
-  return e?.tlsFailed === true || TLS_UNTRUSTED.has(e?.code ?? '') || /^ERR_(SSL|TLS)_|^CERT_/.test(e?.code ?? '');
+  return (
+    e?.tlsFailed === true || TLS_UNTRUSTED.has(e?.code ?? '') || /^ERR_(SSL|TLS)_|^CERT_/.test(e?.code ?? '')
+  );
 }
 
 /** True when an authentication failure was the server refusing the credential (not the mechanism, not a transient). */
 export function isCredentialRefusal(error: unknown): boolean {
   const e = error as ImapFlowErrorShape;
-  if (!e || e.authenticationFailed !== true) return false;
+  if (e?.authenticationFailed !== true) return false;
   const code = (e.serverResponseCode ?? '').toUpperCase();
   return code === '' || code === 'AUTHENTICATIONFAILED' || code === 'EXPIRED';
 }
@@ -100,12 +103,13 @@ export function classifyImapError(error: unknown, context: ImapClassificationCon
   const code = e.code ?? '';
   const where = `${context.host}:${context.port}`;
   const responseCode = (e.serverResponseCode ?? '').toUpperCase();
+  const oauthStatus = e.oauthError ? e.oauthError.status : undefined;
   const details: Record<string, unknown> = {
     host: context.host,
     port: context.port,
     ...(code ? { errorCode: code } : {}),
     ...(responseCode ? { responseCode } : {}),
-    ...(e.oauthError && e.oauthError.status ? { oauthStatus: e.oauthError.status } : {}),
+    ...(oauthStatus ? { oauthStatus } : {}),
     ...(context.command ? { command: context.command } : {}),
   };
   const make = (c: string, action: ErrorAction, message: string, hint: string) =>
@@ -120,7 +124,11 @@ export function classifyImapError(error: unknown, context: ImapClassificationCon
         'Try again later; the server reported a temporary authentication problem, not a wrong credential.',
       );
     }
-    if (responseCode === 'CONTACTADMIN' || responseCode === 'PRIVACYREQUIRED' || responseCode === 'AUTHORIZATIONFAILED') {
+    if (
+      responseCode === 'CONTACTADMIN' ||
+      responseCode === 'PRIVACYREQUIRED' ||
+      responseCode === 'AUTHORIZATIONFAILED'
+    ) {
       return make(
         ImapErrorCode.AccountProblem,
         'admin',
@@ -132,7 +140,7 @@ export function classifyImapError(error: unknown, context: ImapClassificationCon
       return make(
         ImapErrorCode.TokenRejected,
         'user',
-        `IMAP server ${where} rejected the OAuth access token${e.oauthError && e.oauthError.status ? ` (status ${e.oauthError.status})` : ''}`,
+        `IMAP server ${where} rejected the OAuth access token${oauthStatus ? ` (status ${oauthStatus})` : ''}`,
         'Sign in again for this account, and check that the app was granted IMAP access (Google https://mail.google.com/, Microsoft IMAP.AccessAsUser.All or IMAP.AccessAsApp).',
       );
     }

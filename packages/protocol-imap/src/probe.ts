@@ -1,13 +1,13 @@
 import { promises as dns } from 'node:dns';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import {
-  type CredentialSource,
-  type DiagnosticReport,
-  type DiagnosticStep,
-  type DiagnosticStepId,
-  type ProbeOptions,
-  type ServerSettings,
+import type {
+  CredentialSource,
+  DiagnosticReport,
+  DiagnosticStep,
+  DiagnosticStepId,
+  ProbeOptions,
+  ServerSettings,
 } from '@mailplug/core';
 import { DEFAULT_TIMEOUT_MS } from './client-options.js';
 import { classifyImapError, isTlsFailure } from './errors.js';
@@ -49,7 +49,11 @@ export async function probeImap(
     'auth',
     'mailbox',
   ];
-  const push = (id: DiagnosticStepId, status: DiagnosticStep['status'], extra: Partial<DiagnosticStep> = {}) => {
+  const push = (
+    id: DiagnosticStepId,
+    status: DiagnosticStep['status'],
+    extra: Partial<DiagnosticStep> = {},
+  ) => {
     const step: DiagnosticStep = {
       id,
       label: LABELS[id] ?? id,
@@ -90,7 +94,11 @@ export async function probeImap(
       ...sessionOptions,
       ...(options.signal ? { signal: options.signal } : {}),
       onStage(stage, data) {
-        push(stage, 'ok', data ? { data, ...(typeof data.protocol === 'string' ? { detail: data.protocol } : {}) } : {});
+        push(
+          stage,
+          'ok',
+          data ? { data, ...(typeof data.protocol === 'string' ? { detail: data.protocol } : {}) } : {},
+        );
       },
     });
     await connection.close();
@@ -109,7 +117,9 @@ export async function probeImap(
 function tcpReachable(host: string, port: number, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
-    socket.setTimeout(timeoutMs, () => socket.destroy(Object.assign(new Error('Connection timed out'), { code: 'ETIMEDOUT' })));
+    socket.setTimeout(timeoutMs, () =>
+      socket.destroy(Object.assign(new Error('Connection timed out'), { code: 'ETIMEDOUT' })),
+    );
     socket.once('connect', () => {
       socket.destroy();
       resolve();

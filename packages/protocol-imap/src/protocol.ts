@@ -31,7 +31,11 @@ export interface ImapProtocolOptions {
 
 /** The IMAP ReceiveProtocol with the IMAP-specific connection type. */
 export interface ImapProtocol extends ReceiveProtocol {
-  connect(server: ServerSettings, credentials: CredentialSource, options?: ConnectOptions): Promise<ImapConnection>;
+  connect(
+    server: ServerSettings,
+    credentials: CredentialSource,
+    options?: ConnectOptions,
+  ): Promise<ImapConnection>;
 }
 
 /**
@@ -75,7 +79,8 @@ export function createImapProtocol(options: ImapProtocolOptions = {}): ImapProto
         ...(connectOptions?.signal ? { signal: connectOptions.signal } : {}),
       });
     },
-    probe: (server, credentials, probeOptions) => probeImap(server, credentials, sessionOptions, probeOptions),
+    probe: (server, credentials, probeOptions) =>
+      probeImap(server, credentials, sessionOptions, probeOptions),
   };
 }
 

@@ -125,7 +125,11 @@ async function attempt(
         { cause: error, details: { mailbox: options.mailbox ?? 'INBOX' } },
       );
     });
-    stage('mailbox', { mailbox: mailbox.path, exists: mailbox.exists, uidValidity: String(mailbox.uidValidity) });
+    stage('mailbox', {
+      mailbox: mailbox.path,
+      exists: mailbox.exists,
+      uidValidity: String(mailbox.uidValidity),
+    });
     return createImapConnection(client, {
       server,
       mailbox: mailbox.path,
@@ -153,7 +157,11 @@ function tlsFacts(internals: ImapFlowInternals): Record<string, unknown> {
 }
 
 /** imapflow picks OAUTHBEARER whenever offered; hiding it for this one AUTHENTICATE forces XOAUTH2 (and vice versa). */
-function selectOAuthMechanism(capabilities: Map<string, unknown>, wanted: OAuthMechanism, server: ServerSettings): void {
+function selectOAuthMechanism(
+  capabilities: Map<string, unknown>,
+  wanted: OAuthMechanism,
+  server: ServerSettings,
+): void {
   const offered = ['OAUTHBEARER', 'XOAUTH2'].filter((m) => capabilities.has(`AUTH=${m}`));
   const usable = wanted === 'auto' ? offered : offered.filter((m) => m === wanted);
   if (usable.length === 0) {
@@ -174,7 +182,8 @@ function selectOAuthMechanism(capabilities: Map<string, unknown>, wanted: OAuthM
 
 function usedMechanism(internals: ImapFlowInternals, credential: MailCredential | undefined): string {
   // imapflow lists every advertised AUTH= capability as false and flips the one that succeeded to true.
-  for (const m of ['OAUTHBEARER', 'XOAUTH2', 'PLAIN', 'LOGIN']) if (internals.authCapabilities.get(`AUTH=${m}`) === true) return m;
+  for (const m of ['OAUTHBEARER', 'XOAUTH2', 'PLAIN', 'LOGIN'])
+    if (internals.authCapabilities.get(`AUTH=${m}`) === true) return m;
   if (internals.authCapabilities.get('LOGIN') === true) return 'LOGIN-COMMAND';
   return credential ? 'unknown' : 'PREAUTH';
 }

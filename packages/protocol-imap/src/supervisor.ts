@@ -63,7 +63,12 @@ export function backoffDelay(failures: number, policy: BackoffPolicy, random: ()
 export type SupervisorEvent =
   | { readonly type: 'connected'; readonly attempt: number }
   | { readonly type: 'disconnected'; readonly livedMs: number }
-  | { readonly type: 'retrying'; readonly failures: number; readonly delayMs: number; readonly error?: MailplugError }
+  | {
+      readonly type: 'retrying';
+      readonly failures: number;
+      readonly delayMs: number;
+      readonly error?: MailplugError;
+    }
   | { readonly type: 'stopped'; readonly error?: MailplugError };
 
 export interface ImapSupervisorOptions {

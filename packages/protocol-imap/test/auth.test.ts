@@ -31,7 +31,10 @@ describe('IMAP authentication', () => {
       ['OAUTHBEARER', 'OAUTHBEARER'],
     ] as const) {
       const credentials = tokenSource(USER, () => token);
-      const protocol = createImapProtocol({ silenceDeprecation: true, ...(mechanism ? { oauthMechanism: mechanism } : {}) });
+      const protocol = createImapProtocol({
+        silenceDeprecation: true,
+        ...(mechanism ? { oauthMechanism: mechanism } : {}),
+      });
       const connection = await protocol.connect(imapServer(emulator, 'starttls'), credentials);
       expect(connection.mechanism).toBe(expected);
       expect(await connection.list()).toHaveLength(1);
@@ -94,7 +97,10 @@ describe('IMAP authentication', () => {
   });
 
   it('probe reports every stage in order and stops at the failing one', async () => {
-    const ok = await imap.probe(imapServer(emulator, 'starttls'), passwordSource(USER, alicePassword(emulator)));
+    const ok = await imap.probe(
+      imapServer(emulator, 'starttls'),
+      passwordSource(USER, alicePassword(emulator)),
+    );
     expect(ok.ok).toBe(true);
     expect(ok.steps.map((s) => s.id)).toEqual([
       'dns',
@@ -124,7 +130,13 @@ describe('IMAP authentication', () => {
     expect(bad.steps.find((s) => s.id === 'auth')?.error?.code).toBe('IMAP_AUTH_FAILED');
     expect(JSON.stringify(bad)).not.toContain(planted);
 
-    const tls = await imap.probe({ ...imapServer(emulator), tls: {} }, passwordSource(USER, alicePassword(emulator)));
-    expect(tls.steps.find((s) => s.status === 'failed')).toMatchObject({ id: 'tls', error: { code: 'IMAP_TLS_CERT_UNTRUSTED' } });
+    const tls = await imap.probe(
+      { ...imapServer(emulator), tls: {} },
+      passwordSource(USER, alicePassword(emulator)),
+    );
+    expect(tls.steps.find((s) => s.status === 'failed')).toMatchObject({
+      id: 'tls',
+      error: { code: 'IMAP_TLS_CERT_UNTRUSTED' },
+    });
   });
 });

@@ -14,5 +14,8 @@ afterAll(() => emulator?.stop());
 mailProtocolSuite(it, () => createImapProtocol({ silenceDeprecation: true }), {
   receive: true,
   closedPortSecurity: 'tls',
-  server: () => ({ server: imapServer(emulator), credentials: passwordSource(USER, alicePassword(emulator)) }),
+  server: () => ({
+    server: imapServer(emulator),
+    credentials: passwordSource(USER, alicePassword(emulator)),
+  }),
 });

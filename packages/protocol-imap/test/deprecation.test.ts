@@ -21,7 +21,10 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 // One file, one process (vitest forks): the once-per-process state starts empty here.
 it('warns once per process, and a silenced protocol never warns', async () => {
   const credentials = passwordSource(USER, alicePassword(emulator));
-  const silenced = await createImapProtocol({ silenceDeprecation: true }).connect(imapServer(emulator), credentials);
+  const silenced = await createImapProtocol({ silenceDeprecation: true }).connect(
+    imapServer(emulator),
+    credentials,
+  );
   await silenced.close();
   await tick();
   expect(ours()).toHaveLength(0);

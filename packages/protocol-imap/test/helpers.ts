@@ -8,7 +8,9 @@ export interface RecordingSource extends CredentialSource {
 }
 
 /** A credential source that records every request (to prove a fresh credential per connect). */
-export function recordingSource(next: (request: CredentialRequest) => MailCredential | Promise<MailCredential>): RecordingSource {
+export function recordingSource(
+  next: (request: CredentialRequest) => MailCredential | Promise<MailCredential>,
+): RecordingSource {
   const requests: CredentialRequest[] = [];
   return {
     requests,
@@ -49,16 +51,19 @@ export function imapServer(emulator: Emulator, security: 'tls' | 'starttls' = 't
 
 /** An app-only Exchange token (client credentials, IMAP.AccessAsApp) from the emulator over loopback HTTP. */
 export async function appOnlyImapToken(emulator: Emulator): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${emulator.ports.http}/${DEFAULT_TENANT_ID}/oauth2/v2.0/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: DEFAULT_IDS.daemonClientId,
-      client_secret: DEFAULT_IDS.daemonSecret,
-      scope: 'https://outlook.office365.com/.default',
-    }),
-  });
+  const response = await fetch(
+    `http://127.0.0.1:${emulator.ports.http}/${DEFAULT_TENANT_ID}/oauth2/v2.0/token`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: DEFAULT_IDS.daemonClientId,
+        client_secret: DEFAULT_IDS.daemonSecret,
+        scope: 'https://outlook.office365.com/.default',
+      }),
+    },
+  );
   const body = (await response.json()) as { access_token?: string };
   if (!body.access_token) throw new Error(`no token from the emulator: ${JSON.stringify(body)}`);
   return body.access_token;

@@ -26,7 +26,11 @@ describe('IMAP receive against the emulator', () => {
     try {
       const list = await connection.list();
       const validity = String(store().folder(USER, 'INBOX')?.uidValidity);
-      expect(list.map((m) => m.id)).toEqual(store().list(USER).map((m) => `${validity}:${m.uid}`));
+      expect(list.map((m) => m.id)).toEqual(
+        store()
+          .list(USER)
+          .map((m) => `${validity}:${m.uid}`),
+      );
       expect(list.every((m) => m.size > 0)).toBe(true);
       const raw = Buffer.from(await connection.fetch(list[1]?.id ?? '')).toString();
       expect(raw).toContain('Subject: two');
@@ -58,7 +62,10 @@ describe('IMAP receive against the emulator', () => {
 
   it('refuses a message above maxBytes before downloading it, and the connection stays usable', async () => {
     store().deliver(USER, message('big', 'x'.repeat(5000)));
-    const connection = await imap.connect(imapServer(emulator), passwordSource(USER, alicePassword(emulator)));
+    const connection = await imap.connect(
+      imapServer(emulator),
+      passwordSource(USER, alicePassword(emulator)),
+    );
     try {
       const [big] = await connection.list();
       const error = await connection.fetch(big?.id ?? '', { maxBytes: 1000 }).catch((e: unknown) => e);
@@ -76,7 +83,11 @@ describe('IMAP receive against the emulator', () => {
     const connection = await imap.connect(imapServer(emulator), credentials);
     const [a, b] = await connection.list();
     await connection.delete(a?.id ?? '');
-    expect(store().list(USER).map((m) => m.subject)).toEqual(['b', 'c']);
+    expect(
+      store()
+        .list(USER)
+        .map((m) => m.subject),
+    ).toEqual(['b', 'c']);
     expect((await connection.list()).map((m) => m.id)).not.toContain(a?.id);
     const gone = await connection.fetch(a?.id ?? '').catch((e: unknown) => e);
     expect(isMailplugError(gone) && gone.code).toBe('IMAP_MESSAGE_NOT_FOUND');
@@ -88,18 +99,33 @@ describe('IMAP receive against the emulator', () => {
     );
     await withTrash.delete(b?.id ?? '');
     await withTrash.close();
-    expect(store().list(USER).map((m) => m.subject)).toEqual(['c']);
-    expect(store().list(USER, 'Trash').map((m) => m.subject)).toEqual(['b']);
+    expect(
+      store()
+        .list(USER)
+        .map((m) => m.subject),
+    ).toEqual(['c']);
+    expect(
+      store()
+        .list(USER, 'Trash')
+        .map((m) => m.subject),
+    ).toEqual(['b']);
   });
 
   it('detects a reset mailbox: an id from another UIDVALIDITY is refused, never mapped to a different message', async () => {
     store().deliver(USER, message('kept'));
-    const connection = await imap.connect(imapServer(emulator), passwordSource(USER, alicePassword(emulator)));
+    const connection = await imap.connect(
+      imapServer(emulator),
+      passwordSource(USER, alicePassword(emulator)),
+    );
     try {
       const [kept] = await connection.list();
       const [validity, uid] = (kept?.id ?? '').split(':');
       const stale = `${BigInt(validity ?? '0') - 1n}:${uid}`;
-      for (const call of [() => connection.fetch(stale), () => connection.delete(stale), () => connection.markProcessed(stale)]) {
+      for (const call of [
+        () => connection.fetch(stale),
+        () => connection.delete(stale),
+        () => connection.markProcessed(stale),
+      ]) {
         const error = await call().catch((e: unknown) => e);
         expect(isMailplugError(error) && error.code).toBe('IMAP_UIDVALIDITY_CHANGED');
         expect(isMailplugError(error) && error.hint).toMatch(/list\(\) again/);
@@ -113,7 +139,10 @@ describe('IMAP receive against the emulator', () => {
   });
 
   it('watch() runs IDLE and reports new mail; disposing stops it and commands still work', async () => {
-    const connection = await imap.connect(imapServer(emulator), passwordSource(USER, alicePassword(emulator)));
+    const connection = await imap.connect(
+      imapServer(emulator),
+      passwordSource(USER, alicePassword(emulator)),
+    );
     try {
       const events: ImapNewMailEvent[] = [];
       let notify: () => void = () => {};
@@ -154,7 +183,10 @@ describe('IMAP receive against the emulator', () => {
   });
 
   it('rejects calls after close with a developer error', async () => {
-    const connection = await imap.connect(imapServer(emulator), passwordSource(USER, alicePassword(emulator)));
+    const connection = await imap.connect(
+      imapServer(emulator),
+      passwordSource(USER, alicePassword(emulator)),
+    );
     await connection.close();
     await connection.closed;
     const error = await connection.list().catch((e: unknown) => e);

@@ -15,7 +15,8 @@ beforeAll(async () => {
       for (const line of chunk.toString().split('\r\n').filter(Boolean)) {
         received.push(line);
         const [tag, command] = line.split(' ');
-        if (command?.toUpperCase() === 'CAPABILITY') socket.write(`* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n${tag} OK done\r\n`);
+        if (command?.toUpperCase() === 'CAPABILITY')
+          socket.write(`* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n${tag} OK done\r\n`);
         else if (command?.toUpperCase() === 'LOGOUT') socket.end(`* BYE\r\n${tag} OK bye\r\n`);
         else socket.write(`${tag} NO not here\r\n`);
       }
@@ -38,7 +39,10 @@ it('security "starttls" requires the upgrade: no STARTTLS offered means no login
   expect(credentials.requests).toHaveLength(0);
   expect(received.join('\n')).not.toContain('never-in-clear');
 
-  const report = await imap.probe({ host: '127.0.0.1', port, security: 'starttls', timeoutMs: 5_000 }, credentials);
+  const report = await imap.probe(
+    { host: '127.0.0.1', port, security: 'starttls', timeoutMs: 5_000 },
+    credentials,
+  );
   expect(report.steps.find((s) => s.status === 'failed')).toMatchObject({
     id: 'starttls',
     error: { code: 'IMAP_STARTTLS_UNAVAILABLE' },

@@ -15,7 +15,10 @@ import { alicePassword, imapServer, passwordSource, startImapEmulator, USER } fr
 const imap = createImapProtocol({ silenceDeprecation: true });
 
 /** A clock whose sleeps resolve at once but are recorded; `stopAfter` sleeps it disposes the supervisor. */
-function fakeClock(random: number, onSleep: (ms: number, count: number) => void): SupervisorClock & { sleeps: number[] } {
+function fakeClock(
+  random: number,
+  onSleep: (ms: number, count: number) => void,
+): SupervisorClock & { sleeps: number[] } {
   const sleeps: number[] = [];
   return {
     sleeps,
@@ -30,7 +33,11 @@ function fakeClock(random: number, onSleep: (ms: number, count: number) => void)
 }
 
 /** Accepts TCP connections and drops each one at once, counting them. */
-async function droppingServer(): Promise<{ port: number; accepted: () => number; close: () => Promise<void> }> {
+async function droppingServer(): Promise<{
+  port: number;
+  accepted: () => number;
+  close: () => Promise<void>;
+}> {
   let accepted = 0;
   const server = net.createServer((socket) => {
     accepted += 1;
@@ -71,7 +78,10 @@ describe('superviseImap', () => {
     const credentials = passwordSource(USER, 'never-sent');
     const supervisor = superviseImap({
       connect: () =>
-        imap.connect({ host: '127.0.0.1', port: server.port, security: 'tls', timeoutMs: 5_000 }, credentials),
+        imap.connect(
+          { host: '127.0.0.1', port: server.port, security: 'tls', timeoutMs: 5_000 },
+          credentials,
+        ),
       policy: { initialDelayMs: 1_000, maxDelayMs: 16_000 },
       clock,
       onEvent: (e) => events.push(e),

@@ -7,7 +7,15 @@ import type { AuthProvider, CredentialSource, OAuth2Credential } from '@mailplug
 import { createImapProtocol } from '@mailplug/protocol-imap';
 import { createSmtpProtocol } from '@mailplug/protocol-smtp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAILBOX, type OAuthBed, PASSWORD, PASSWORD_USER, passwordSource, rawMessage, startOAuthBed } from './support/oauth-bed.js';
+import {
+  MAILBOX,
+  type OAuthBed,
+  PASSWORD,
+  PASSWORD_USER,
+  passwordSource,
+  rawMessage,
+  startOAuthBed,
+} from './support/oauth-bed.js';
 import { loadPop3 } from './support/pop3.js';
 
 let bed: OAuthBed;
@@ -29,13 +37,17 @@ const providers: [string, () => AuthProvider][] = [
 /** Dovecot logs one `Login:` line per successful login, with the SASL method. */
 async function loginMethods(protocol: 'imap' | 'pop3' | 'submission'): Promise<string[]> {
   const log = await bed.dovecot.readLog();
-  return [...log.matchAll(new RegExp(`${protocol}-login: Info: Login: user=<([^>]*)>, method=([A-Z0-9-]+)`, 'g'))].map(
-    (m) => `${m[1]}:${m[2]}`,
-  );
+  return [
+    ...log.matchAll(new RegExp(`${protocol}-login: Info: Login: user=<([^>]*)>, method=([A-Z0-9-]+)`, 'g')),
+  ].map((m) => `${m[1]}:${m[2]}`);
 }
 
 /** Logins after the first `before`; Dovecot's log process writes asynchronously, so wait until it caught up. */
-async function loginsSince(protocol: 'imap' | 'pop3' | 'submission', before: number, expected: number): Promise<string[]> {
+async function loginsSince(
+  protocol: 'imap' | 'pop3' | 'submission',
+  before: number,
+  expected: number,
+): Promise<string[]> {
   for (let i = 0; i < 200; i += 1) {
     const logins = (await loginMethods(protocol)).slice(before);
     if (logins.length >= expected) return logins;
@@ -51,23 +63,31 @@ describe.each(providers)('%s tokens against Dovecot', (_name, provider) => {
     expect(credential.user).toBe(MAILBOX);
   });
 
-  it.each(['XOAUTH2', 'OAUTHBEARER'] as const)('IMAP signs in with %s and lists the mailbox', async (mechanism) => {
-    const before = (await loginMethods('imap')).length;
-    const imap = createImapProtocol({ silenceDeprecation: true, oauthMechanism: mechanism });
-    const connection = await imap.connect(bed.server('imaps'), provider());
-    try {
-      expect(connection.mechanism).toBe(mechanism);
-      const list = await connection.list();
-      expect(list.length).toBeGreaterThan(0);
-      expect(Buffer.from(await connection.fetch(list[0]?.id ?? '')).toString()).toContain('Subject: interop inbox');
-    } finally {
-      await connection.close();
-    }
-    expect(await loginsSince('imap', before, 1)).toEqual([`${MAILBOX}:${mechanism}`]);
-  });
+  it.each(['XOAUTH2', 'OAUTHBEARER'] as const)(
+    'IMAP signs in with %s and lists the mailbox',
+    async (mechanism) => {
+      const before = (await loginMethods('imap')).length;
+      const imap = createImapProtocol({ silenceDeprecation: true, oauthMechanism: mechanism });
+      const connection = await imap.connect(bed.server('imaps'), provider());
+      try {
+        expect(connection.mechanism).toBe(mechanism);
+        const list = await connection.list();
+        expect(list.length).toBeGreaterThan(0);
+        expect(Buffer.from(await connection.fetch(list[0]?.id ?? '')).toString()).toContain(
+          'Subject: interop inbox',
+        );
+      } finally {
+        await connection.close();
+      }
+      expect(await loginsSince('imap', before, 1)).toEqual([`${MAILBOX}:${mechanism}`]);
+    },
+  );
 
   it('IMAP over STARTTLS (port 143 style) with the automatic mechanism choice', async () => {
-    const connection = await createImapProtocol({ silenceDeprecation: true }).connect(bed.server('imap'), provider());
+    const connection = await createImapProtocol({ silenceDeprecation: true }).connect(
+      bed.server('imap'),
+      provider(),
+    );
     expect(connection.mechanism).toBe('OAUTHBEARER');
     await connection.close();
   });
@@ -117,11 +137,17 @@ describe('passwords from the passwd-file', () => {
     expect((await popConnection.list()).length).toBe(1);
     await popConnection.close();
 
-    const imapConnection = await createImapProtocol({ silenceDeprecation: true }).connect(bed.server('imaps'), credentials);
+    const imapConnection = await createImapProtocol({ silenceDeprecation: true }).connect(
+      bed.server('imaps'),
+      credentials,
+    );
     expect(imapConnection.mechanism).toBe('PLAIN');
     expect((await imapConnection.list()).length).toBe(1);
     await imapConnection.close();
     const logins = [...(await loginsSince('pop3', 0, 1)), ...(await loginsSince('imap', 0, 1))];
-    expect(logins.filter((l) => l.startsWith(PASSWORD_USER))).toEqual([`${PASSWORD_USER}:PLAIN`, `${PASSWORD_USER}:PLAIN`]);
+    expect(logins.filter((l) => l.startsWith(PASSWORD_USER))).toEqual([
+      `${PASSWORD_USER}:PLAIN`,
+      `${PASSWORD_USER}:PLAIN`,
+    ]);
   });
 });

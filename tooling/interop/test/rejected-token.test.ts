@@ -3,7 +3,12 @@
  * MailplugError on every protocol, and never leaks. Each protocol gets its own Dovecot: Dovecot's
  * per-IP auth penalty would otherwise delay every login after the first failure.
  */
-import { type CredentialRequest, type CredentialSource, isMailplugError, type ServerSettings } from '@mailplug/core';
+import {
+  type CredentialRequest,
+  type CredentialSource,
+  isMailplugError,
+  type ServerSettings,
+} from '@mailplug/core';
 import { DEFAULT_IDS, type Emulator, startEmulator } from '@mailplug/emulator';
 import { createImapProtocol } from '@mailplug/protocol-imap';
 import { createSmtpProtocol } from '@mailplug/protocol-smtp';
@@ -35,7 +40,13 @@ async function ownDovecot(service: 'imaps' | 'pop3s' | 'submission'): Promise<Se
   });
   running.push(dovecot);
   const security = service === 'submission' ? 'starttls' : 'tls';
-  return { host: '127.0.0.1', port: dovecot.ports[service], security, timeoutMs: 20_000, tls: { ca: dovecot.ca } };
+  return {
+    host: '127.0.0.1',
+    port: dovecot.ports[service],
+    security,
+    timeoutMs: 20_000,
+    tls: { ca: dovecot.ca },
+  };
 }
 
 function revokedToken(): CredentialSource & { requests: CredentialRequest[] } {
@@ -44,7 +55,13 @@ function revokedToken(): CredentialSource & { requests: CredentialRequest[] } {
     requests,
     async getCredential(request) {
       requests.push(request);
-      return { kind: 'oauth2', user: MAILBOX, accessToken: revoked, expiresAt: Date.now() + 3_600_000, scopes: [] };
+      return {
+        kind: 'oauth2',
+        user: MAILBOX,
+        accessToken: revoked,
+        expiresAt: Date.now() + 3_600_000,
+        scopes: [],
+      };
     },
   };
 }

@@ -4,6 +4,8 @@
  * providers signed in against the same emulator.
  */
 import { request } from 'node:https';
+import { createGoogleServiceAccount } from '@mailplug/auth-gmail-oauth';
+import { createM365DelegatedSession } from '@mailplug/auth-m365-delegated';
 import {
   type AuthProvider,
   type CredentialSource,
@@ -11,8 +13,6 @@ import {
   createMemoryTokenStore,
   type ServerSettings,
 } from '@mailplug/core';
-import { createGoogleServiceAccount } from '@mailplug/auth-gmail-oauth';
-import { createM365DelegatedSession } from '@mailplug/auth-m365-delegated';
 import { DEFAULT_IDS, type Emulator, startEmulator } from '@mailplug/emulator';
 import { type DovecotInstance, startDovecot } from '../../src/index.js';
 
