@@ -77,11 +77,15 @@ const refuseAuth = () =>
 describe('m365-app-only diagnose through core mailer', () => {
   it('mailer.send turns a scripted 535 5.7.3 into the Exchange PowerShell for this app and mailbox', async () => {
     refuseAuth();
-    const error = (await mailer.send({ account: account(), message }).catch((e: unknown) => e)) as MailplugError;
+    const error = (await mailer
+      .send({ account: account(), message })
+      .catch((e: unknown) => e)) as MailplugError;
     const clientId = String(emulator.settings['m365-app-only'].settings.clientId);
     expect([error.code, error.action]).toEqual(['M365_EXCHANGE_PERMISSION_MISSING', 'admin']);
     expect(error.hint).toContain(`New-ServicePrincipal -AppId ${clientId} -ObjectId ${SERVICE_PRINCIPAL}`);
-    expect(error.hint).toContain(`Add-MailboxPermission -Identity "alice@contoso.test" -User ${SERVICE_PRINCIPAL}`);
+    expect(error.hint).toContain(
+      `Add-MailboxPermission -Identity "alice@contoso.test" -User ${SERVICE_PRINCIPAL}`,
+    );
     expect(error.details?.powershell).toContain('Disconnect-ExchangeOnline');
     // The protocol's own classification stays reachable as the cause.
     expect((error.cause as MailplugError).code).toBe('SMTP_AUTH_NOT_PERMITTED');

@@ -54,7 +54,14 @@ function scriptedProtocol(script: Script): SendProtocol {
         return { ok: true, steps };
       }
       const error = smtpFailure(script.send);
-      emit({ id: 'auth', label: 'Sign in', status: 'failed', durationMs: 1, detail: error.message, error: error.toJSON() });
+      emit({
+        id: 'auth',
+        label: 'Sign in',
+        status: 'failed',
+        durationMs: 1,
+        detail: error.message,
+        error: error.toJSON(),
+      });
       emit({ id: 'send', label: 'Send a test message', status: 'skipped', durationMs: 0 });
       return { ok: false, steps };
     },
@@ -205,9 +212,15 @@ describe('mailer.send with a provider that diagnoses', () => {
   it('diagnoses a failed connect too', async () => {
     setUp((e) =>
       (e as { code?: unknown }).code === 'ECONNREFUSED'
-        ? mailplugError('TEST_RELAY_BLOCKED', 'admin', 'The relay refused us.', 'Allow this host on the relay.', {
-            cause: e,
-          })
+        ? mailplugError(
+            'TEST_RELAY_BLOCKED',
+            'admin',
+            'The relay refused us.',
+            'Allow this host on the relay.',
+            {
+              cause: e,
+            },
+          )
         : undefined,
     );
     script.connect = 'refused';
@@ -236,7 +249,7 @@ describe('mailer.send with a provider that diagnoses', () => {
 });
 
 describe('mailer.probe with a provider that diagnoses', () => {
-  it('replaces the failed step\'s error in onStep and in the report, diagnosing each failure once', async () => {
+  it("replaces the failed step's error in onStep and in the report, diagnosing each failure once", async () => {
     setUp();
     script.send = '535 5.7.3';
     const live: DiagnosticStep[] = [];

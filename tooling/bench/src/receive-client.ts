@@ -57,6 +57,8 @@ async function nodePop3(request: ReceiveChildRequest): Promise<Pass> {
     port: request.port,
     tls: true,
     tlsOptions: { ca: request.ca },
+    // Without a socket timeout a lost response would hang the pass forever.
+    timeout: 30_000,
   });
   const pass: Pass = { fetched: 0, bytes: 0 };
   const listing = (await pop3.UIDL()) as string[][];

@@ -121,7 +121,9 @@ describe('createTokenManager({ acquireWhenEmpty })', () => {
       },
       { acquireWhenEmpty: true },
     );
-    expect((await recovered.manager.getCredential({ protocol: 'smtp' })).accessToken).toMatch(/^app-access-2-/);
+    expect((await recovered.manager.getCredential({ protocol: 'smtp' })).accessToken).toMatch(
+      /^app-access-2-/,
+    );
     expect(recovered.calls).toEqual([undefined, undefined]);
 
     const store = createMemoryTokenStore();
@@ -172,7 +174,8 @@ describe('createTokenManager({ acquireWhenEmpty })', () => {
       },
       {
         acquireWhenEmpty: true,
-        classify: () => mailplugError('APP_CONSENT_REVOKED', 'user', 'Consent was revoked.', 'Sign in again.'),
+        classify: () =>
+          mailplugError('APP_CONSENT_REVOKED', 'user', 'Consent was revoked.', 'Sign in again.'),
       },
     );
     for (let i = 0; i < 3; i++) {
@@ -184,7 +187,9 @@ describe('createTokenManager({ acquireWhenEmpty })', () => {
   });
 
   it('after clear() the next call acquires again; without the option an empty store still needs a sign-in', async () => {
-    const withOption = managerOn(createMemoryTokenStore(), async () => appToken(3), { acquireWhenEmpty: true });
+    const withOption = managerOn(createMemoryTokenStore(), async () => appToken(3), {
+      acquireWhenEmpty: true,
+    });
     await withOption.manager.getCredential({ protocol: 'smtp' });
     await withOption.manager.clear();
     await withOption.manager.getCredential({ protocol: 'smtp' });

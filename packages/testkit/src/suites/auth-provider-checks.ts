@@ -9,6 +9,10 @@ import {
   validateSettings,
 } from '@mailplug/core';
 import {
+  type AuthProviderLifecycleOptions,
+  authProviderLifecycleChecks,
+} from './auth-provider-lifecycle-checks.js';
+import {
   type Check,
   ConformanceError,
   ensure,
@@ -17,7 +21,6 @@ import {
   type SuiteHooks,
   using,
 } from './conformance.js';
-import { type AuthProviderLifecycleOptions, authProviderLifecycleChecks } from './auth-provider-lifecycle-checks.js';
 
 export interface InvalidSettingsCase {
   readonly settings: Readonly<Record<string, unknown>>;

@@ -3,7 +3,12 @@
  * revoked grant, transient failures, sign-out, rotated refresh tokens. Each runs only when the
  * provider's test file passes the flag or hook it needs, so third parties adopt them one by one.
  */
-import { type AuthProvider, type AuthProviderDefinition, CoreErrorCode, type SessionChange } from '@mailplug/core';
+import {
+  type AuthProvider,
+  type AuthProviderDefinition,
+  CoreErrorCode,
+  type SessionChange,
+} from '@mailplug/core';
 import type { AuthProviderCheck, AuthProviderSuiteOptions } from './auth-provider-checks.js';
 import { ConformanceError, ensure, expectCode, rejection } from './conformance.js';
 
@@ -128,7 +133,10 @@ export const revokedGrantCheck: AuthProviderCheck = {
         CoreErrorCode.ReauthRequired,
         'getCredential after the grant was revoked',
       );
-      ensure(first.action === 'user', `REAUTH_REQUIRED must be for the user to act on, got "${first.action}".`);
+      ensure(
+        first.action === 'user',
+        `REAUTH_REQUIRED must be for the user to act on, got "${first.action}".`,
+      );
       for (const forceRefresh of [false, true, false]) {
         await expectCode(
           () => session.getCredential({ protocol, forceRefresh }),
@@ -186,7 +194,10 @@ export const transientFailureCheck: AuthProviderCheck = {
       if (recover) {
         await recover();
         const credential = await session.getCredential({ protocol });
-        ensure(credential.user.length > 0, 'after the identity provider recovers, getCredential must succeed.');
+        ensure(
+          credential.user.length > 0,
+          'after the identity provider recovers, getCredential must succeed.',
+        );
       }
       recorder.stop();
     });
@@ -244,13 +255,13 @@ export const rotationCheck: AuthProviderCheck = {
       const restarted = await reopen();
       try {
         // The old refresh token is dead now; only the persisted rotated one can succeed.
-        const credential = await restarted.getCredential({ protocol, forceRefresh: true }).catch(
-          (error: unknown) => {
+        const credential = await restarted
+          .getCredential({ protocol, forceRefresh: true })
+          .catch((error: unknown) => {
             throw new ConformanceError(
               `a restarted session could not refresh, so the rotated refresh token was not persisted: ${String(error)}`,
             );
-          },
-        );
+          });
         ensure(credential.user.length > 0, 'the restarted session must hand out a credential.');
       } finally {
         await restarted.dispose();

@@ -39,7 +39,11 @@ function bind(d: AuthProviderDefinition, store: TokenStore, accountId: string, n
 }
 
 /** Signed in, then moved two hours on: the next getCredential must refresh. */
-async function signedInAndDue(d: AuthProviderDefinition, store = memoryTokenStore(), accountId = `acct-${++accounts}`) {
+async function signedInAndDue(
+  d: AuthProviderDefinition,
+  store = memoryTokenStore(),
+  accountId = `acct-${++accounts}`,
+) {
   let offset = 0;
   const session = bind(d, store, accountId, () => Date.now() + offset);
   await session.completeSignIn!(await authorizeWithIdp(await session.beginSignIn!()));
@@ -124,8 +128,14 @@ describe('the lifecycle checks fail on broken providers', () => {
       return registered;
     };
     expect(names(options)).toHaveLength(19);
-    const { sessionWithClock, revokedSession, transientSession, signOutForgetsSignIn, rotatingSession, ...none } =
-      options;
+    const {
+      sessionWithClock,
+      revokedSession,
+      transientSession,
+      signOutForgetsSignIn,
+      rotatingSession,
+      ...none
+    } = options;
     expect(names(none)).toHaveLength(14);
     expect(names({ ...none, rotatingSession })).toHaveLength(15);
     // The expired-state check needs an interactive provider as well as the clock hook.
@@ -176,6 +186,9 @@ describe('the lifecycle checks fail on broken providers', () => {
         return { session, reopen: () => bind(d, store, accountId) };
       },
     };
-    await failsWith(authProviderLifecycleChecks.rotation.run(broken('dropsRotatedToken'), quiet), /changed\/rotated/);
+    await failsWith(
+      authProviderLifecycleChecks.rotation.run(broken('dropsRotatedToken'), quiet),
+      /changed\/rotated/,
+    );
   });
 });

@@ -8,14 +8,14 @@ import {
   type AuthProvider,
   type AuthProviderDefinition,
   type AuthProviderInit,
+  CoreErrorCode,
+  type CredentialRequest,
   classifyFailure,
   createPendingSignIns,
   createTokenManager,
   Emitter,
   isMailplugError,
   mailplugError,
-  CoreErrorCode,
-  type CredentialRequest,
   type SessionChange,
 } from '@mailplug/core';
 
@@ -92,7 +92,9 @@ function createSession(
     retry: { attempts: 1 },
     classify: (error) =>
       breakage === 'transientAsReauth'
-        ? mailplugError('SUITE_SIGN_IN_AGAIN', 'user', 'The sign-in failed.', 'Sign in again.', { cause: error })
+        ? mailplugError('SUITE_SIGN_IN_AGAIN', 'user', 'The sign-in failed.', 'Sign in again.', {
+            cause: error,
+          })
         : classifyFailure(error),
     async refresh(current) {
       idp.refreshAttempts++;
@@ -115,7 +117,11 @@ function createSession(
     try {
       return await tokens.getCredential(request);
     } catch (error) {
-      if (breakage === 'retriesRevoked' && isMailplugError(error) && error.code === CoreErrorCode.ReauthRequired) {
+      if (
+        breakage === 'retriesRevoked' &&
+        isMailplugError(error) &&
+        error.code === CoreErrorCode.ReauthRequired
+      ) {
         await init.tokenStore.delete(`${accountId}:state`);
       }
       throw error;
@@ -139,10 +145,20 @@ function createSession(
     async completeSignIn(params) {
       const { data } = await pending.consume(params.state ?? '');
       if (params.error) {
-        throw mailplugError(CoreErrorCode.SignInDenied, 'user', 'Consent was declined.', 'Sign in again and accept.');
+        throw mailplugError(
+          CoreErrorCode.SignInDenied,
+          'user',
+          'Consent was declined.',
+          'Sign in again and accept.',
+        );
       }
       if (params.code !== `code-for-${String(data.challenge)}`) {
-        throw mailplugError('SUITE_CODE_INVALID', 'user', 'The code is not valid.', 'Start the sign-in again.');
+        throw mailplugError(
+          'SUITE_CODE_INVALID',
+          'user',
+          'The code is not valid.',
+          'Start the sign-in again.',
+        );
       }
       const refreshToken = token();
       idp.live.add(refreshToken);
@@ -166,7 +182,11 @@ function createSession(
       } catch (error) {
         if (!isMailplugError(error)) throw error;
         const problemState =
-          error.action === 'user' ? 'reauthRequired' : error.action === 'retry' ? 'authorized' : 'misconfigured';
+          error.action === 'user'
+            ? 'reauthRequired'
+            : error.action === 'retry'
+              ? 'authorized'
+              : 'misconfigured';
         return { state: problemState, grantedScopes: [], problem: error };
       }
     },

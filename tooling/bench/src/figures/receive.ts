@@ -79,10 +79,24 @@ export async function receiveFigure(ctx: { quick: boolean; rounds?: number }): P
     });
     const portOf = (side: ReceiveSide) => (side.includes('pop3') ? started.ports.pop3s : started.ports.imaps);
     const problems: string[] = [];
+    const incidents: string[] = [];
+    /** A side whose pass dies (e.g. node-pop3 stalling on a response split across TLS records) gets two more tries, each recorded. */
+    const attempt = async (side: ReceiveSide): Promise<ReceiveChildResult> => {
+      for (let tries = 1; ; tries++) {
+        try {
+          return await runChild<ReceiveChildResult>(distEntry('receive-client.js'), request(side, portOf(side)), {
+            timeoutMs: 120_000,
+          });
+        } catch (error) {
+          const first = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+          incidents.push(`${side} attempt ${tries}: ${first}`);
+          log(`INCIDENT ${side} attempt ${tries} failed: ${first}`);
+          if (tries >= 3) throw error;
+        }
+      }
+    };
     const measure = async (side: ReceiveSide): Promise<number> => {
-      const result = await runChild<ReceiveChildResult>(distEntry('receive-client.js'), request(side, portOf(side)), {
-        timeoutMs: 300_000,
-      });
+      const result = await attempt(side);
       if (result.fetched !== count) problems.push(`${side}: fetched ${result.fetched}/${count}`);
       const rate = result.fetched / (result.elapsedMs / 1000);
       log(`${side.padEnd(14)} ${fixed(rate, 0)} msg/s (${fixed(result.elapsedMs, 0)} ms, ${Math.round(result.bytes / 1024)} KiB)`);
@@ -111,6 +125,7 @@ export async function receiveFigure(ctx: { quick: boolean; rounds?: number }): P
     data.imapflowBulk = { messagesPerSecond: bulk, median: median(bulk) };
     for (const p of problems) log(`PROBLEM ${p}`);
     data.problems = problems;
+    data.incidents = incidents;
     return {
       id: 'receive',
       title: 'Receive (IMAP, POP3)',
