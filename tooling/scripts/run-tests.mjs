@@ -37,10 +37,14 @@ const suites = workspaceDirs();
 // turbo restores them from its cache when the suite is unchanged.
 for (const { dir } of suites) rmSync(join(dir, 'test-results.json'), { force: true });
 
-const turbo = spawnSync(join(root, 'node_modules', '.bin', 'turbo'), ['run', 'test', '--continue', ...extraArgs], {
-  cwd: root,
-  stdio: 'inherit',
-});
+const turbo = spawnSync(
+  join(root, 'node_modules', '.bin', 'turbo'),
+  ['run', 'test', '--continue', ...extraArgs],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);
 
 let passed = 0;
 let failed = 0;
