@@ -12,7 +12,13 @@ export default defineConfig([
   // The runnable scripts. One self-contained file each (no shared chunks), so a cold-start child
   // loads nothing but itself before it measures; workspace packages stay external (dependencies).
   {
-    entry: ['src/run.ts', 'src/smtp-client.ts', 'src/receive-client.ts', 'src/cold-start-child.ts', 'src/count-hook.ts'],
+    entry: [
+      'src/run.ts',
+      'src/smtp-client.ts',
+      'src/receive-client.ts',
+      'src/cold-start-child.ts',
+      'src/count-hook.ts',
+    ],
     format: ['esm'],
     splitting: false,
     sourcemap: true,

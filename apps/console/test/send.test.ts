@@ -22,39 +22,17 @@ beforeAll(async () => {
     '--ca-file',
     emulator.caCertPath,
   ];
-  const added = await cli(
-    [
-      'accounts',
-      'add',
-      'office',
-      ...server,
-      '--provider',
-      'basic',
-      '--setting',
-      `username=${SENDER}`,
-      '--password-stdin',
-      '--from',
-      SENDER,
-    ],
-    emulator.settings.basic.secrets['emulator-basic-password'],
-  );
+  const addBasicAccount = (id: string, password: string | undefined) =>
+    cli(
+      [
+        ...['accounts', 'add', id, ...server, '--provider', 'basic'],
+        ...['--setting', `username=${SENDER}`, '--password-stdin', '--from', SENDER],
+      ],
+      password,
+    );
+  const added = await addBasicAccount('office', emulator.settings.basic.secrets['emulator-basic-password']);
   expect(added.code, added.stderr).toBe(0);
-  const wrong = await cli(
-    [
-      'accounts',
-      'add',
-      'wrong',
-      ...server,
-      '--provider',
-      'basic',
-      '--setting',
-      `username=${SENDER}`,
-      '--password-stdin',
-      '--from',
-      SENDER,
-    ],
-    'Wrong-Planted-Password-42',
-  );
+  const wrong = await addBasicAccount('wrong', 'Wrong-Planted-Password-42');
   expect(wrong.code, wrong.stderr).toBe(0);
   expect((await cli(['users', 'add', 'alice'])).code).toBe(0);
   expect((await cli(['users', 'add', 'bob', '--deny'])).code).toBe(0);

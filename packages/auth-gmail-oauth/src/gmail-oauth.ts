@@ -6,43 +6,29 @@ import {
   type BeginSignInRequest,
   CoreErrorCode,
   type CredentialRequest,
-  createPendingSignIns,
   createRedactingLogger,
   createTokenManager,
-  Emitter,
   isMailplugError,
   type MailboxIdentity,
   mailplugError,
   type OAuth2Credential,
-  type ProtocolId,
   registerSecret,
-  resolveSecret,
-  type SessionChange,
   type SignInCallbackParams,
   type SignInStart,
-  startLoopbackRedirect,
   type TokenManagerOptions,
   type TokenSet,
 } from '@mailplug/core';
-import { CodeChallengeMethod, type Credentials, OAuth2Client } from 'google-auth-library';
-import { classifyCallbackError, classifyUserOAuthError, GmailErrorCode, scopeNotGranted } from './errors.js';
-import {
-  expectedIssuers,
-  isLoopbackUri,
-  readGmailOAuthSettings,
-  validateGmailOAuthSettings,
-} from './gmail-settings.js';
-import { grantedScopes, identify, splitScopes } from './identity.js';
+import type { Credentials } from 'google-auth-library';
+import { classifyUserOAuthError } from './errors.js';
+import { readGmailOAuthSettings, validateGmailOAuthSettings } from './gmail-settings.js';
+import { createGmailSignIn, type LoopbackSignInOptions } from './gmail-sign-in.js';
+import { createGoogleClients, expiresAtOnSessionClock } from './google-client.js';
+import { splitScopes } from './identity.js';
 import { GMAIL_OAUTH_PROVIDER_ID, gmailOAuthContribution } from './manifest.js';
-import {
-  GMAIL_MAIL_SCOPE,
-  type GoogleEndpoints,
-  type GoogleMailProtocol,
-  isGoogleMailProtocol,
-  resolveEndpoints,
-  scopesToRequest,
-} from './provider-data.js';
-import { transporterOptionsFor, tuneTransporter } from './transport.js';
+import { isGoogleMailProtocol } from './provider-data.js';
+import { forwardSessionChanges } from './session-changes.js';
+
+export type { LoopbackSignInOptions } from './gmail-sign-in.js';
 
 export interface GmailOAuthOptions {
   /** Register under another id (e.g. two labelled variants). Default `gmail-oauth`. */
@@ -54,14 +40,6 @@ export interface GmailOAuthOptions {
   readonly retry?: TokenManagerOptions['retry'];
   /** How long a started sign-in stays valid. Default: core's default. */
   readonly signInTtlMs?: number;
-}
-
-export interface LoopbackSignInOptions {
-  /** Open the user's browser (or print the URL) at Google's sign-in page. */
-  readonly openUrl: (url: string) => void | Promise<void>;
-  /** How long to wait for the browser to come back. Default: core's loopback default (5 minutes). */
-  readonly timeoutMs?: number;
-  readonly protocols?: readonly ProtocolId[];
 }
 
 /** A `gmail-oauth` session: the spec's AuthProvider plus a loopback convenience for CLI/desktop hosts. */
@@ -104,8 +82,6 @@ export function createGmailOAuth(options: GmailOAuthOptions = {}): AuthProviderD
   };
 }
 
-const PROTOCOLS: readonly GoogleMailProtocol[] = ['smtp', 'imap', 'pop3'];
-
 /** The default instance, registered by `activate`. */
 export const gmailOAuth: AuthProviderDefinition = createGmailOAuth();
 
@@ -115,44 +91,10 @@ function createGmailOAuthSession(
   options: GmailOAuthOptions,
 ): GmailOAuthSession {
   const settings = readGmailOAuthSettings(init);
-  const endpoints: GoogleEndpoints = resolveEndpoints(settings as unknown as Record<string, unknown>);
-  const issuers = expectedIssuers(settings);
-  const transporterOptions = transporterOptionsFor(settings.ca);
+  const clients = createGoogleClients(settings, init.secrets);
   const now = init.now ?? Date.now;
   const logger = createRedactingLogger(init.logger);
   const accountId = init.accountId;
-  const sessionChanges = new Emitter<SessionChange>();
-  const pending = createPendingSignIns({
-    store: init.tokenStore,
-    ...(init.now ? { now: init.now } : {}),
-    ...(options.signInTtlMs !== undefined ? { ttlMs: options.signInTtlMs } : {}),
-  });
-
-  async function oauthClient(redirectUri?: string): Promise<OAuth2Client> {
-    const clientSecret = await resolveSecret(init.secrets, settings.clientSecret, 'the Google client secret');
-    const client = new OAuth2Client({
-      ...(transporterOptions ? { transporterOptions } : {}),
-      clientId: settings.clientId,
-      clientSecret,
-      ...(redirectUri ? { redirectUri } : {}),
-      issuers,
-      endpoints: {
-        oauth2AuthBaseUrl: endpoints.authUrl,
-        oauth2TokenUrl: endpoints.tokenUrl,
-        oauth2RevokeUrl: endpoints.revokeUrl,
-        tokenInfoUrl: endpoints.tokenInfoUrl,
-        oauth2FederatedSignonPemCertsUrl: endpoints.certsUrl,
-      },
-    });
-    tuneTransporter(client);
-    return client;
-  }
-
-  /** google-auth-library stamps expiry with the wall clock; re-base it on the session clock. */
-  function expiresAtOf(tokens: Credentials): number {
-    const lifetime = typeof tokens.expiry_date === 'number' ? tokens.expiry_date - Date.now() : 3_600_000;
-    return now() + Math.max(0, lifetime);
-  }
 
   async function refresh(current: TokenSet | undefined): Promise<TokenSet> {
     if (!current?.refreshToken) {
@@ -163,7 +105,7 @@ function createGmailOAuthSession(
         'Click "Sign in with Google" in the account settings.',
       );
     }
-    const client = await oauthClient();
+    const client = await clients.oauthClient();
     // refreshAccessToken() puts the *old* refresh token back into its result, so a rotated one
     // would be lost; the 'tokens' event carries the raw response, which is where we read it.
     let raw: Credentials | undefined;
@@ -186,7 +128,7 @@ function createGmailOAuthSession(
       return {
         ...current,
         accessToken: response.access_token,
-        expiresAt: expiresAtOf(response),
+        expiresAt: expiresAtOnSessionClock(response.expiry_date, now),
         refreshToken: rotated ?? current.refreshToken,
         scopes: response.scope ? splitScopes(response.scope) : current.scopes,
       };
@@ -205,132 +147,17 @@ function createGmailOAuthSession(
     ...(options.earlyRefreshMs !== undefined ? { earlyRefreshMs: options.earlyRefreshMs } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
   });
-  const forward = tokens.onDidChange((change) => sessionChanges.fire(change));
+  const sessionChanges = forwardSessionChanges(tokens, accountId);
 
-  function protocolsFor(requested: readonly ProtocolId[] | undefined): GoogleMailProtocol[] {
-    if (settings.sendOnly) return ['smtp'];
-    const list = (requested ?? PROTOCOLS).filter(isGoogleMailProtocol);
-    return list.length > 0 ? list : [...PROTOCOLS];
-  }
-
-  async function beginSignIn(request: BeginSignInRequest = {}): Promise<SignInStart> {
-    const redirectUri = request.redirectUri ?? settings.redirectUri;
-    if (!redirectUri) {
-      throw mailplugError(
-        CoreErrorCode.ConfigInvalid,
-        'admin',
-        `The Google account "${accountId}" has no redirect URI.`,
-        'Set auth.settings.redirectUri to the callback URL registered on the OAuth client (or http://127.0.0.1 for a CLI/desktop host).',
-      );
-    }
-    const client = await oauthClient(redirectUri);
-    const pkce = await client.generateCodeVerifierAsync();
-    if (!pkce.codeChallenge) throw new Error('google-auth-library produced no PKCE code challenge.');
-    const protocols = protocolsFor(request.protocols);
-    // The verifier stays on our side, in the token store with the single-use state.
-    const { state, expiresAt } = await pending.issue(accountId, {
-      codeVerifier: pkce.codeVerifier,
-      redirectUri,
-      protocols,
-    });
-    const loginHint = request.loginHint ?? settings.loginHint ?? settings.mailbox;
-    const url = client.generateAuthUrl({
-      access_type: 'offline',
-      prompt: 'consent',
-      scope: scopesToRequest(protocols),
-      redirect_uri: redirectUri,
-      state,
-      code_challenge: pkce.codeChallenge,
-      code_challenge_method: CodeChallengeMethod.S256,
-      ...(loginHint ? { login_hint: loginHint } : {}),
-    });
-    return { url, state, redirectUri, expiresAt };
-  }
-
-  async function completeSignIn(params: SignInCallbackParams): Promise<MailboxIdentity> {
-    // Consume first: a denied or failed callback must burn its state too.
-    const consumed = await pending.consume(params.state ?? '');
-    if (consumed.accountId !== accountId) {
-      throw mailplugError(
-        CoreErrorCode.SignInStateInvalid,
-        'developer',
-        'The sign-in callback belongs to another account.',
-        'Complete the sign-in on the account session that started it.',
-      );
-    }
-    if (params.error)
-      throw classifyCallbackError({ error: params.error, error_description: params.error_description });
-    if (!params.code) {
-      throw mailplugError(
-        CoreErrorCode.SignInStateInvalid,
-        'developer',
-        'The sign-in callback carried neither a code nor an error.',
-        'Pass every query parameter of the redirect to completeSignIn.',
-      );
-    }
-    const data = consumed.data as { codeVerifier: string; redirectUri: string };
-    const client = await oauthClient(data.redirectUri);
-    let response: Credentials;
-    try {
-      ({ tokens: response } = await client.getToken({
-        code: params.code,
-        codeVerifier: data.codeVerifier,
-        redirect_uri: data.redirectUri,
-      }));
-    } catch (error) {
-      const mapped = classifyUserOAuthError(error, 'Exchanging the Google sign-in code');
-      // invalid_grant on a *code* means the code is spent or expired, not a dead refresh token.
-      if (mapped.code === CoreErrorCode.ReauthRequired) {
-        throw mailplugError(
-          GmailErrorCode.CodeRejected,
-          'user',
-          'Google did not accept the sign-in code (it expired or was already used).',
-          'Start the sign-in again and complete it within a few minutes.',
-          { cause: error },
-        );
-      }
-      throw mapped;
-    }
-    for (const secret of [response.access_token, response.refresh_token, response.id_token])
-      registerSecret(secret);
-    const scopes = await grantedScopes(client, response);
-    if (!scopes.includes(GMAIL_MAIL_SCOPE)) throw scopeNotGranted(scopes);
-    if (!response.refresh_token || !response.access_token) {
-      throw mailplugError(
-        GmailErrorCode.RefreshTokenMissing,
-        'user',
-        'Google signed you in but gave no long-lived permission (no refresh token).',
-        'Remove the app at myaccount.google.com/permissions, then sign in with Google again.',
-      );
-    }
-    const identity = await identify(client, response, { clientId: settings.clientId, endpoints, issuers });
-    if (settings.mailbox && identity.mailbox !== settings.mailbox.toLowerCase()) {
-      // Do not keep a grant for a mailbox nobody configured; give it back to Google.
-      await client.revokeToken(response.refresh_token).catch(() => undefined);
-      throw mailplugError(
-        GmailErrorCode.WrongAccount,
-        'user',
-        `You signed in as ${identity.mailbox}, but this account is set up for ${settings.mailbox}.`,
-        `Sign in again and choose ${settings.mailbox} on Google's account chooser (or change the account's mailbox setting).`,
-        { details: { expected: settings.mailbox, actual: identity.mailbox } },
-      );
-    }
-    await tokens.save({
-      accessToken: response.access_token,
-      expiresAt: expiresAtOf(response),
-      refreshToken: response.refresh_token,
-      scopes,
-      user: identity.mailbox,
-      extra: {
-        ...(identity.subject ? { subject: identity.subject } : {}),
-        ...(identity.displayName ? { displayName: identity.displayName } : {}),
-        ...(identity.tenantId ? { hostedDomain: identity.tenantId } : {}),
-      },
-    });
-    logger.info('Signed in with Google.', { accountId, mailbox: identity.mailbox });
-    sessionChanges.fire({ type: 'added', accountId, identity });
-    return identity;
-  }
+  const signIn = createGmailSignIn({
+    init,
+    settings,
+    clients,
+    tokens,
+    logger,
+    ...(options.signInTtlMs !== undefined ? { signInTtlMs: options.signInTtlMs } : {}),
+    onSignedIn: (identity) => sessionChanges.fire({ type: 'added', accountId, identity }),
+  });
 
   function identityOf(set: TokenSet): MailboxIdentity {
     const extra = set.extra ?? {};
@@ -346,27 +173,7 @@ function createGmailOAuthSession(
     providerId,
     accountId,
     onDidChangeSession: sessionChanges.event,
-    beginSignIn,
-    completeSignIn,
-
-    async signInWithLoopback(loopbackOptions: LoopbackSignInOptions): Promise<MailboxIdentity> {
-      const configured = isLoopbackUri(settings.redirectUri) ? new URL(settings.redirectUri) : undefined;
-      const path = configured && configured.pathname !== '/' ? configured.pathname : '/callback';
-      const lb = await startLoopbackRedirect({
-        path,
-        ...(loopbackOptions.timeoutMs !== undefined ? { timeoutMs: loopbackOptions.timeoutMs } : {}),
-      });
-      try {
-        const start = await beginSignIn({
-          redirectUri: lb.redirectUri,
-          ...(loopbackOptions.protocols ? { protocols: loopbackOptions.protocols } : {}),
-        });
-        await loopbackOptions.openUrl(start.url);
-        return await completeSignIn(await lb.waitForCallback());
-      } finally {
-        await lb.close();
-      }
-    },
+    ...signIn,
 
     async getCredential(request: CredentialRequest): Promise<OAuth2Credential> {
       if (!isGoogleMailProtocol(request.protocol) || (settings.sendOnly && request.protocol !== 'smtp')) {
@@ -425,7 +232,7 @@ function createGmailOAuthSession(
       const token = stored?.refreshToken ?? stored?.accessToken;
       if (token) {
         try {
-          const client = await oauthClient();
+          const client = await clients.oauthClient();
           // Revoking the refresh token ends the whole grant, access tokens included.
           await client.revokeToken(token);
         } catch (error) {
@@ -437,14 +244,9 @@ function createGmailOAuthSession(
           });
         }
       }
-      await tokens.clear();
-      sessionChanges.fire({ type: 'removed', accountId });
+      await sessionChanges.forget();
     },
 
-    async dispose() {
-      forward.dispose();
-      await tokens.dispose();
-      sessionChanges.dispose();
-    },
+    dispose: () => sessionChanges.dispose(),
   };
 }

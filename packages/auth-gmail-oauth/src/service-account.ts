@@ -7,7 +7,6 @@ import {
   type CredentialRequest,
   createRedactingLogger,
   createTokenManager,
-  Emitter,
   isMailplugError,
   isSecretRef,
   type MailplugError,
@@ -15,15 +14,16 @@ import {
   type OAuth2Credential,
   registerSecret,
   resolveSecret,
-  type SessionChange,
   type TokenManagerOptions,
   type TokenSet,
   withDefaults,
 } from '@mailplug/core';
 import { JWT } from 'google-auth-library';
 import { classifyServiceAccountError, GmailErrorCode } from './errors.js';
+import { expiresAtOnSessionClock } from './google-client.js';
 import { GOOGLE_SERVICE_ACCOUNT_PROVIDER_ID, googleServiceAccountContribution } from './manifest.js';
 import { GMAIL_MAIL_SCOPE, GOOGLE_PROVIDER, isGoogleMailProtocol } from './provider-data.js';
+import { forwardSessionChanges } from './session-changes.js';
 import { transporterOptionsFor, tuneTransporter } from './transport.js';
 
 /** Settings of a `google-service-account` account. */
@@ -153,7 +153,6 @@ function createServiceAccountSession(
   const accountId = init.accountId;
   const now = init.now ?? Date.now;
   const logger = createRedactingLogger(init.logger);
-  const sessionChanges = new Emitter<SessionChange>();
   const mailbox = settings.mailbox.toLowerCase();
   // The JWT client ignores `endpoints` and posts to Google's fixed token URL; route it.
   const rewrite =
@@ -183,10 +182,9 @@ function createServiceAccountSession(
     const issued = await jwt.authorize();
     if (!issued.access_token) throw new Error('Google answered the JWT grant without an access token.');
     registerSecret(issued.access_token);
-    const lifetime = typeof issued.expiry_date === 'number' ? issued.expiry_date - Date.now() : 3_600_000;
     return {
       accessToken: issued.access_token,
-      expiresAt: now() + Math.max(0, lifetime),
+      expiresAt: expiresAtOnSessionClock(issued.expiry_date, now),
       scopes: [GMAIL_MAIL_SCOPE],
       user: mailbox,
       extra: { serviceAccount: key.clientEmail },
@@ -211,7 +209,7 @@ function createServiceAccountSession(
     ...(options.earlyRefreshMs !== undefined ? { earlyRefreshMs: options.earlyRefreshMs } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
   });
-  const forward = tokens.onDidChange((change) => sessionChanges.fire(change));
+  const sessionChanges = forwardSessionChanges(tokens, accountId);
 
   return {
     providerId,
@@ -255,14 +253,9 @@ function createServiceAccountSession(
     async signOut(): Promise<void> {
       // Service account tokens cannot be revoked one by one (they expire within the hour); the
       // delegation itself is removed in the Admin console. Forget what we hold.
-      await tokens.clear();
-      sessionChanges.fire({ type: 'removed', accountId });
+      await sessionChanges.forget();
     },
 
-    async dispose() {
-      forward.dispose();
-      await tokens.dispose();
-      sessionChanges.dispose();
-    },
+    dispose: () => sessionChanges.dispose(),
   };
 }

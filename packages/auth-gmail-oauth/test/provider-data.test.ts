@@ -1,4 +1,5 @@
 import { createRegistry, validateSettings } from '@mailplug/core';
+import { expectManifestMatches } from '@mailplug/testkit';
 import { describe, expect, it } from 'vitest';
 import {
   activate,
@@ -61,8 +62,8 @@ describe('manifest and definitions', () => {
 
   it('uses the manifest as the one source of the settings schema and capabilities', async () => {
     const { default: pkg } = await import('../package.json');
-    expect(gmailOAuth.settingsSchema).toEqual(pkg.mailplug.authProviders[0]?.settingsSchema);
-    expect(googleServiceAccount.settingsSchema).toEqual(pkg.mailplug.authProviders[1]?.settingsSchema);
+    expectManifestMatches(pkg, gmailOAuth);
+    expectManifestMatches(pkg, googleServiceAccount);
     expect(gmailOAuth.capabilities).toMatchObject({ interactive: true, appOnly: false });
     expect(googleServiceAccount.capabilities).toMatchObject({ interactive: false, appOnly: true });
   });

@@ -17,10 +17,11 @@ import {
   type TokenSet,
 } from '@mailplug/core';
 import {
-  buildMsalConfiguration,
   classifyEntraError,
   isMicrosoftMailProtocol,
+  MICROSOFT_PROTOCOL_PERMISSIONS,
   MicrosoftErrorCode,
+  msalConfigurationFor,
 } from '@mailplug/microsoft-identity';
 import { explainSmtpFailure } from './diagnose.js';
 import { M365_APP_ONLY_PROVIDER_ID, type M365AppOnlySettings, parseM365AppOnlySettings } from './settings.js';
@@ -43,12 +44,6 @@ export interface M365AppOnlySession extends AuthProvider {
    */
   diagnose(error: unknown): MailplugError | undefined;
 }
-
-const APP_ROLE_OF: Record<string, string> = {
-  smtp: 'SMTP.SendAsApp',
-  imap: 'IMAP.AccessAsApp',
-  pop3: 'POP.AccessAsApp',
-};
 
 export function createM365AppOnlySession(
   init: AuthProviderInit,
@@ -79,16 +74,7 @@ export function createM365AppOnlySession(
           : {};
       // No cache plugin: app-only tokens live in the TokenManager; msal's in-memory cache is enough.
       return new ConfidentialClientApplication(
-        buildMsalConfiguration({
-          clientId: settings.clientId,
-          tenant: settings.tenant,
-          cloud: settings.cloud,
-          ...(settings.authorityHost ? { authorityHost: settings.authorityHost } : {}),
-          ...(settings.ca ? { ca: settings.ca } : {}),
-          ...credentials,
-          ...(options.onRequest ? { onRequest: options.onRequest } : {}),
-          ...(init.logger ? { logger: init.logger } : {}),
-        }),
+        msalConfigurationFor(settings, { ...credentials, onRequest: options.onRequest, logger: init.logger }),
       );
     })();
     appPromise.catch(() => {
@@ -204,5 +190,5 @@ export function createM365AppOnlySession(
 
 /** The application permission (app role) an admin grants for a protocol. */
 export function appRoleFor(protocol: string): string | undefined {
-  return APP_ROLE_OF[protocol];
+  return isMicrosoftMailProtocol(protocol) ? MICROSOFT_PROTOCOL_PERMISSIONS[protocol].appRole : undefined;
 }

@@ -1,6 +1,7 @@
 import { validateSettings } from '@mailplug/core';
 import { describe, expect, it } from 'vitest';
 import { exchangePermissionScript, explainSmtpFailure } from './diagnose.js';
+import { appRoleFor } from './provider.js';
 import {
   m365AppOnlySettingsSchema,
   parseM365AppOnlySettings,
@@ -127,5 +128,16 @@ describe('explainSmtpFailure', () => {
 
   it('leaves other failures alone', () => {
     expect(explainSmtpFailure(new Error('550 5.1.1 unknown recipient'), settings)).toBeUndefined();
+  });
+});
+
+describe('appRoleFor', () => {
+  it('names the Exchange Online app role an admin grants per protocol', () => {
+    expect(['smtp', 'imap', 'pop3', 'ews'].map(appRoleFor)).toEqual([
+      'SMTP.SendAsApp',
+      'IMAP.AccessAsApp',
+      'POP.AccessAsApp',
+      undefined,
+    ]);
   });
 });

@@ -8,34 +8,24 @@ import {
 } from '@mailplug/core';
 import {
   appOnlyDefaultScope,
-  MICROSOFT_CLOUD_OPTIONS,
+  GUID_PATTERN,
+  MICROSOFT_CA_FIELD,
+  MICROSOFT_CLIENT_ID_FIELD,
+  MICROSOFT_CLOUD_FIELD,
   MICROSOFT_CLOUDS,
+  type MicrosoftAppSettings,
   type MicrosoftCloudId,
+  microsoftAuthorityHostField,
+  microsoftTenantField,
   validateTenant,
 } from '@mailplug/microsoft-identity';
 
 export const M365_APP_ONLY_PROVIDER_ID = 'm365-app-only';
 
-const GUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
-
 export const m365AppOnlySettingsSchema: SettingsSchema = Object.freeze({
   fields: Object.freeze([
-    {
-      key: 'tenant',
-      label: 'Tenant',
-      type: 'string',
-      required: true,
-      description: 'Directory (tenant) ID or the tenant domain — never common/organizations',
-    },
-    {
-      key: 'clientId',
-      label: 'Application (client) ID',
-      type: 'string',
-      required: true,
-      pattern: GUID_PATTERN,
-      patternHint:
-        "Copy the Application (client) ID (a GUID) from the app registration's Overview page — not an email address.",
-    },
+    microsoftTenantField('Directory (tenant) ID or the tenant domain — never common/organizations'),
+    MICROSOFT_CLIENT_ID_FIELD,
     {
       key: 'clientSecret',
       label: 'Client secret',
@@ -75,7 +65,7 @@ export const m365AppOnlySettingsSchema: SettingsSchema = Object.freeze({
       description:
         'e.g. https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token (optional; derived from the tenant)',
     },
-    { key: 'cloud', label: 'Cloud', type: 'enum', default: 'global', options: MICROSOFT_CLOUD_OPTIONS },
+    MICROSOFT_CLOUD_FIELD,
     {
       key: 'secretExpiresOn',
       label: 'Secret expires on',
@@ -91,18 +81,8 @@ export const m365AppOnlySettingsSchema: SettingsSchema = Object.freeze({
       patternHint: 'The Object ID on the Enterprise application (not the app registration) page.',
       description: 'Only used to print the exact Exchange PowerShell commands in diagnostics',
     },
-    {
-      key: 'authorityHost',
-      label: 'Authority host override',
-      type: 'url',
-      description: 'https://host[:port] of a private authority or the emulator',
-    },
-    {
-      key: 'ca',
-      label: 'Extra CA certificate',
-      type: 'string',
-      description: 'PEM text or file path, for the authority override',
-    },
+    microsoftAuthorityHostField('https://host[:port] of a private authority or the emulator'),
+    MICROSOFT_CA_FIELD,
   ]),
   rules: Object.freeze([
     {
@@ -113,16 +93,11 @@ export const m365AppOnlySettingsSchema: SettingsSchema = Object.freeze({
   ]),
 }) as SettingsSchema;
 
-export interface M365AppOnlySettings {
-  readonly tenant: string;
-  readonly clientId: string;
+export interface M365AppOnlySettings extends MicrosoftAppSettings {
   readonly clientSecret?: SecretRef;
   readonly certificate?: { readonly thumbprint: string; readonly privateKey: SecretRef };
   readonly mailbox: string;
   readonly scope: string;
-  readonly cloud: MicrosoftCloudId;
-  readonly authorityHost?: string;
-  readonly ca?: string;
   readonly secretExpiresAt?: number;
   readonly certificateExpiresAt?: number;
   readonly servicePrincipalObjectId?: string;

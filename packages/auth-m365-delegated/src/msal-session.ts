@@ -17,12 +17,12 @@ import {
   type TokenSet,
 } from '@mailplug/core';
 import {
-  buildMsalConfiguration,
   createTokenStoreCachePlugin,
   type EntraIdentityClaims,
   isPersonalAccountTenant,
   MicrosoftErrorCode,
   mailboxFromClaims,
+  msalConfigurationFor,
   refreshTokenFingerprint,
   sameMailbox,
 } from '@mailplug/microsoft-identity';
@@ -45,16 +45,11 @@ export function createMsalSession(
   let publicApp: PublicClientApplication | undefined;
 
   const baseConfig = (clientSecret?: string) =>
-    buildMsalConfiguration({
-      clientId: settings.clientId,
-      tenant: settings.tenant,
-      cloud: settings.cloud,
-      ...(settings.authorityHost ? { authorityHost: settings.authorityHost } : {}),
-      ...(settings.ca ? { ca: settings.ca } : {}),
-      ...(clientSecret !== undefined ? { clientSecret } : {}),
+    msalConfigurationFor(settings, {
+      clientSecret,
       cachePlugin,
-      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
-      ...(init.logger ? { logger: init.logger } : {}),
+      onRequest: options.onRequest,
+      logger: init.logger,
     });
 
   /** Confidential when a secret is configured (web apps), public otherwise (desktop, CLI). */

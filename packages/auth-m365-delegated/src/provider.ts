@@ -179,15 +179,7 @@ export function createM365DelegatedSession(
         errorMessage: `${params.error}: ${params.error_description ?? ''}`,
       });
     }
-    const consumed = await pending.consume(params.state ?? '');
-    if (consumed.accountId !== accountId) {
-      throw mailplugError(
-        CoreErrorCode.SignInStateInvalid,
-        'developer',
-        'The sign-in response belongs to another account.',
-        'Pass the callback to the provider session of the account that started the sign-in.',
-      );
-    }
+    const consumed = await pending.consume(params.state ?? '', { accountId });
     if (!params.code) {
       throw mailplugError(
         CoreErrorCode.SignInStateInvalid,

@@ -9,35 +9,25 @@ import {
 } from '@mailplug/core';
 import {
   isMicrosoftMailProtocol,
-  MICROSOFT_CLOUD_OPTIONS,
+  MICROSOFT_CA_FIELD,
+  MICROSOFT_CLIENT_ID_FIELD,
+  MICROSOFT_CLOUD_FIELD,
+  type MicrosoftAppSettings,
   type MicrosoftCloudId,
+  microsoftAuthorityHostField,
+  microsoftTenantField,
   validateTenant,
 } from '@mailplug/microsoft-identity';
 
 export const M365_DELEGATED_PROVIDER_ID = 'm365-delegated';
 
-const GUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
-
 export const m365DelegatedSettingsSchema: SettingsSchema = Object.freeze({
   fields: Object.freeze([
-    {
-      key: 'tenant',
-      label: 'Tenant',
-      type: 'string',
-      required: true,
-      default: 'organizations',
-      description:
-        'Directory (tenant) ID, the tenant domain, or "organizations" for any work or school account',
-    },
-    {
-      key: 'clientId',
-      label: 'Application (client) ID',
-      type: 'string',
-      required: true,
-      pattern: GUID_PATTERN,
-      patternHint:
-        "Copy the Application (client) ID (a GUID) from the app registration's Overview page — not an email address.",
-    },
+    microsoftTenantField(
+      'Directory (tenant) ID, the tenant domain, or "organizations" for any work or school account',
+      { default: 'organizations' },
+    ),
+    MICROSOFT_CLIENT_ID_FIELD,
     {
       key: 'clientSecret',
       label: 'Client secret',
@@ -52,7 +42,7 @@ export const m365DelegatedSettingsSchema: SettingsSchema = Object.freeze({
       description:
         'Must be registered on the app registration; leave empty to use a loopback address per sign-in',
     },
-    { key: 'cloud', label: 'Cloud', type: 'enum', default: 'global', options: MICROSOFT_CLOUD_OPTIONS },
+    MICROSOFT_CLOUD_FIELD,
     {
       key: 'protocols',
       label: 'Protocols',
@@ -73,32 +63,19 @@ export const m365DelegatedSettingsSchema: SettingsSchema = Object.freeze({
       default: false,
       description: 'Authenticate as the mailbox address above while a delegate signs in',
     },
-    {
-      key: 'authorityHost',
-      label: 'Authority host override',
-      type: 'url',
-      description: 'https://host[:port] of a private Entra-compatible authority or the emulator',
-    },
-    {
-      key: 'ca',
-      label: 'Extra CA certificate',
-      type: 'string',
-      description: 'PEM text or file path, for the authority override',
-    },
+    microsoftAuthorityHostField(
+      'https://host[:port] of a private Entra-compatible authority or the emulator',
+    ),
+    MICROSOFT_CA_FIELD,
   ]),
 }) as SettingsSchema;
 
-export interface M365DelegatedSettings {
-  readonly tenant: string;
-  readonly clientId: string;
+export interface M365DelegatedSettings extends MicrosoftAppSettings {
   readonly clientSecret?: SecretRef;
   readonly redirectUri?: string;
-  readonly cloud: MicrosoftCloudId;
   readonly protocols: readonly ProtocolId[];
   readonly mailbox?: string;
   readonly allowSharedMailbox: boolean;
-  readonly authorityHost?: string;
-  readonly ca?: string;
 }
 
 /** Cross-field checks beyond the schema. */

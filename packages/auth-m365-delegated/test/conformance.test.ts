@@ -1,3 +1,8 @@
+/**
+ * The testkit conformance suite against the emulator with the real msal-node: the base contract
+ * checks plus the token lifecycle hooks (expired sign-in state, revoked grant, transient token
+ * endpoint failures, sign-out, rotated refresh tokens — Entra ID rotates them on every use).
+ */
 import { type AuthProviderDefinition, createMemorySecretStore, createMemoryTokenStore } from '@mailplug/core';
 import type { Emulator } from '@mailplug/emulator';
 import { authProviderSuite } from '@mailplug/testkit';
@@ -5,6 +10,7 @@ import { afterAll, beforeAll, it } from 'vitest';
 import { createM365DelegatedProvider } from '../src/index.js';
 import { emulatorFor, followAuthorize, initFor } from './helpers.js';
 
+const HOUR = 3_600_000;
 let emulator: Emulator;
 beforeAll(async () => {
   emulator = await emulatorFor();
@@ -29,7 +35,18 @@ async function signedIn(
   return session;
 }
 
-authProviderSuite(it, () => createM365DelegatedProvider(), {
+/** Signed in, then the session clock moves two hours on, so the next getCredential refreshes. */
+async function signedInAndDue(definition: AuthProviderDefinition) {
+  const store = createMemoryTokenStore();
+  const accountId = id();
+  let offset = 0;
+  const session = await signedIn(definition, store, accountId, () => Date.now() + offset);
+  offset = 2 * HOUR;
+  return { session, store, accountId };
+}
+
+// One token request per refresh: the transient check counts requests, so the manager must not retry.
+authProviderSuite(it, () => createM365DelegatedProvider({ tokenManager: { retry: { attempts: 1 } } }), {
   interactive: true,
   deviceCode: true,
   validSettings: {
@@ -67,4 +84,22 @@ authProviderSuite(it, () => createM365DelegatedProvider(), {
     });
   },
   authorize: (start) => followAuthorize(start.url, emulator.caCertPem),
+  sessionWithClock: (definition, now) =>
+    definition.create({ ...initFor(emulator, {}, createMemoryTokenStore(), id()), now }),
+  async revokedSession(definition) {
+    const { session } = await signedInAndDue(definition);
+    // Entra ID's answer for a refresh token that is no longer valid, until removed.
+    const revoked = emulator.inject.microsoft({ aadsts: 700082, times: Number.POSITIVE_INFINITY });
+    return { session, refreshAttempts: () => revoked.hits, cleanup: () => revoked.remove() };
+  },
+  async transientSession(definition) {
+    const { session } = await signedInAndDue(definition);
+    const unavailable = emulator.inject.microsoft({ status: 503, times: Number.POSITIVE_INFINITY });
+    return { session, recover: () => unavailable.remove(), cleanup: () => unavailable.remove() };
+  },
+  signOutForgetsSignIn: true,
+  async rotatingSession(definition) {
+    const { session, store, accountId } = await signedInAndDue(definition);
+    return { session, reopen: () => definition.create(initFor(emulator, {}, store, accountId)) };
+  },
 });

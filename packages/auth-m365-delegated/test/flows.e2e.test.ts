@@ -47,6 +47,20 @@ describe('m365-delegated device code, errors and SSO hand-off', () => {
     session.dispose();
   });
 
+  it("refuses, and burns, a callback whose state another account's session started", async () => {
+    const store = createMemoryTokenStore();
+    const a = createM365DelegatedSession(initFor(emulator, {}, store, 'state-a'));
+    const b = createM365DelegatedSession(initFor(emulator, {}, store, 'state-b'));
+    const params = await followAuthorize((await a.beginSignIn!()).url, emulator.caCertPem);
+    const error = (await b.completeSignIn!(params).catch((e: unknown) => e)) as MailplugError;
+    expect([error.code, error.action]).toEqual(['SIGN_IN_STATE_INVALID', 'developer']);
+    expect(error.hint).toMatch(/account that started it/);
+    const replay = (await a.completeSignIn!(params).catch((e: unknown) => e)) as MailplugError;
+    expect([replay.code, replay.action]).toEqual(['SIGN_IN_STATE_INVALID', 'user']);
+    a.dispose();
+    b.dispose();
+  });
+
   const injected: Array<[number, string, RegExp]> = [
     [50076, 'M365_MFA_REQUIRED', /multi-factor/],
     [50126, 'M365_WRONG_PASSWORD', /password/],

@@ -2,16 +2,18 @@
  * @mailplug/core — the Mailplug contracts (spec v1), registry, accounts, secrets, tokens, errors
  * and the mailer facade. This file is the package's only public entry.
  */
-export type * from './spec/v1/index.js';
-export * from './errors/mailplug-error.js';
-export * from './errors/codes.js';
-export { redact, redactValue, registerSecret, REDACTED } from './errors/redact.js';
-export * from './util/disposable.js';
-export * from './util/logger.js';
-export * from './secrets/index.js';
+
 export * from './accounts/index.js';
-export * from './registry/index.js';
-export * from './tokens/index.js';
+export * from './errors/codes.js';
+export * from './errors/mailplug-error.js';
+export { REDACTED, redact, redactValue, registerSecret } from './errors/redact.js';
 export * from './mailer/index.js';
 export * from './receive/index.js';
+export * from './registry/index.js';
+export * from './secrets/index.js';
 export * from './signin/index.js';
+export type * from './spec/v1/index.js';
+export * from './tokens/index.js';
+export * from './util/backoff.js';
+export * from './util/disposable.js';
+export * from './util/logger.js';

@@ -36,7 +36,10 @@ export interface EmulatorOptions {
   readonly port?: number;
   /** Plain HTTP port on loopback (default 0). */
   readonly httpPort?: number;
-  /** Where the CA certificate is written (default: a fresh temp directory). */
+  /**
+   * Where the CA certificate is written (default: a fresh temp directory, removed by `stop()`;
+   * a directory given here is left in place).
+   */
   readonly caDir?: string;
   /** Start SMTP/IMAP/POP3 servers (default true). */
   readonly mail?:
@@ -243,10 +246,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       msalNetworkClient: createMsalNetworkClient(ca.caCertPem),
       async stop() {
         await Promise.all([...started.map(close), mailServers?.close()]);
+        await ca.dispose();
       },
     };
   } catch (error) {
     await Promise.all([...started.map(close), mailServers?.close()]);
+    await ca.dispose();
     throw error;
   }
 }

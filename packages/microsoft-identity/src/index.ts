@@ -9,4 +9,5 @@ export * from './clouds.js';
 export * from './entra-errors.js';
 export * from './msal-config.js';
 export * from './network-client.js';
+export * from './settings-fields.js';
 export * from './tenant.js';

@@ -18,9 +18,8 @@ export {
 } from './protocol.js';
 export type { OAuthMechanism } from './session.js';
 export {
-  type BackoffPolicy,
-  backoffDelay,
   DEFAULT_BACKOFF,
+  type ImapBackoffPolicy,
   type ImapSupervisor,
   type ImapSupervisorOptions,
   type SupervisorClock,

@@ -1,21 +1,27 @@
-import { type Disposable, isMailplugError, MailplugError } from '@mailplug/core';
+import {
+  type BackoffPolicy,
+  backoffDelay,
+  type Disposable,
+  isMailplugError,
+  MailplugError,
+} from '@mailplug/core';
 import type { ImapConnection } from './connection.js';
 import { isRetryableImapError } from './errors.js';
 
-export interface BackoffPolicy {
-  /** First delay after a failure (default 1 s). */
-  readonly initialDelayMs: number;
-  /** Ceiling for every delay (default 5 min). */
-  readonly maxDelayMs: number;
-  /** Growth per consecutive failure (default 2). */
-  readonly multiplier: number;
-  /** Fraction of each delay that is randomised, 0..1 (default 0.5: delay in [d/2, d]). */
-  readonly jitter: number;
+/**
+ * The supervisor's reconnect policy: core's {@link BackoffPolicy} (exponential step, ceiling,
+ * jitter) with every field set, plus when a connection counts as stable.
+ */
+export interface ImapBackoffPolicy extends Required<BackoffPolicy> {
   /** A connection that lived at least this long resets the backoff (default 60 s). */
   readonly stableAfterMs: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = {
+/**
+ * 1 s doubling up to 5 min, half of each step randomised (a delay in [step / 2, step)) so that many
+ * clients dropped at once do not reconnect in lockstep; a connection that lived 60 s resets it.
+ */
+export const DEFAULT_BACKOFF: ImapBackoffPolicy = {
   initialDelayMs: 1_000,
   maxDelayMs: 5 * 60_000,
   multiplier: 2,
@@ -50,16 +56,6 @@ export const systemClock: SupervisorClock = {
     }),
 };
 
-/**
- * Delay before retry number `failures` (1 = after the first failure): exponential, capped, with
- * jitter taken off the top so that many clients dropped at once do not reconnect in lockstep.
- */
-export function backoffDelay(failures: number, policy: BackoffPolicy, random: () => number): number {
-  const exponential = policy.initialDelayMs * policy.multiplier ** Math.max(0, failures - 1);
-  const capped = Math.min(policy.maxDelayMs, exponential);
-  return Math.round(capped * (1 - policy.jitter * random()));
-}
-
 export type SupervisorEvent =
   | { readonly type: 'connected'; readonly attempt: number }
   | { readonly type: 'disconnected'; readonly livedMs: number }
@@ -79,7 +75,7 @@ export interface ImapSupervisorOptions {
    * connection drops. The supervisor closes the connection after it settles.
    */
   readonly run?: (connection: ImapConnection, signal: AbortSignal) => Promise<void>;
-  readonly policy?: Partial<BackoffPolicy>;
+  readonly policy?: Partial<ImapBackoffPolicy>;
   readonly clock?: SupervisorClock;
   /** Status for the host's UI and logs (never contains secrets). */
   readonly onEvent?: (event: SupervisorEvent) => void;
@@ -110,7 +106,7 @@ export interface ImapSupervisor extends Disposable {
  * // on shutdown: await supervisor.dispose();
  */
 export function superviseImap(options: ImapSupervisorOptions): ImapSupervisor {
-  const policy: BackoffPolicy = { ...DEFAULT_BACKOFF, ...options.policy };
+  const policy: ImapBackoffPolicy = { ...DEFAULT_BACKOFF, ...options.policy };
   const clock = options.clock ?? systemClock;
   const controller = new AbortController();
   const emit = (event: SupervisorEvent) => {

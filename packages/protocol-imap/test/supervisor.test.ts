@@ -1,9 +1,8 @@
 import net from 'node:net';
-import { isMailplugError } from '@mailplug/core';
+import { backoffDelay, isMailplugError } from '@mailplug/core';
 import type { Emulator } from '@mailplug/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  backoffDelay,
   createImapProtocol,
   DEFAULT_BACKOFF,
   type SupervisorClock,
@@ -51,13 +50,15 @@ async function droppingServer(): Promise<{
   };
 }
 
-describe('backoffDelay', () => {
+describe('reconnect delays (core backoffDelay under DEFAULT_BACKOFF)', () => {
   it('grows exponentially from the initial delay, never passes the ceiling, and jitter only shortens', () => {
-    const policy = { ...DEFAULT_BACKOFF, initialDelayMs: 100, maxDelayMs: 1_000, multiplier: 2, jitter: 0.5 };
+    const policy = { ...DEFAULT_BACKOFF, initialDelayMs: 100, maxDelayMs: 1_000 };
+    // The default jitter 0.5 randomises half of each step: random 0 gives the shortest delay...
     expect([1, 2, 3, 4, 5, 6, 50].map((n) => backoffDelay(n, policy, () => 0))).toEqual([
-      100, 200, 400, 800, 1_000, 1_000, 1_000,
+      50, 100, 200, 400, 500, 500, 500,
     ]);
-    expect([1, 2, 5].map((n) => backoffDelay(n, policy, () => 0.999_999))).toEqual([50, 100, 500]);
+    // ...and a random just under 1 stays just under the capped step.
+    expect([1, 2, 5, 50].map((n) => backoffDelay(n, policy, () => 0.999_999))).toEqual([99, 199, 999, 999]);
   });
 });
 
@@ -90,7 +91,8 @@ describe('superviseImap', () => {
     const outcome = await supervisor.stopped;
 
     expect(outcome).toBeUndefined();
-    expect(clock.sleeps).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 16_000, 16_000, 16_000]);
+    // random 0 under the default jitter 0.5: half of each doubling step, capped at 16 s.
+    expect(clock.sleeps).toEqual([500, 1_000, 2_000, 4_000, 8_000, 8_000, 8_000, 8_000]);
     // Exactly one connection attempt per back-off period (the first needs none): no tight loop.
     expect(supervisor.attempts).toBe(8);
     expect(server.accepted()).toBe(8);
@@ -118,7 +120,7 @@ describe('superviseImap', () => {
     });
     expect(await supervisor.stopped).toBeUndefined();
     expect(sessions).toBe(3);
-    expect(clock.sleeps).toEqual([500, 1_000]);
+    expect(clock.sleeps).toEqual([250, 500]);
     expect(credentials.requests).toHaveLength(3);
   });
 

@@ -18,6 +18,7 @@ import { classifySmtpError, type SmtpClassificationContext } from './classify.js
 import { createProvisionCallback } from './credential-hook.js';
 import { toMailOptions } from './message.js';
 import { assertCredentialTransport, wireOptions } from './server-options.js';
+import { authenticateXOAuth2 } from './xoauth2-auth.js';
 
 const PROBE_TIMEOUT_MS = 20_000;
 
@@ -306,6 +307,9 @@ export async function probeSmtp(
       const c = credential?.credential as MailCredential;
       assertCredentialTransport(server, c);
       const conn = connection as SMTPConnection;
+      // Registered only for OAuth: with a password, nodemailer must keep choosing PLAIN/LOGIN even
+      // when the server lists XOAUTH2 first.
+      if (c.kind === 'oauth2') conn.customAuth.set('XOAUTH2', authenticateXOAuth2);
       const authData =
         c.kind === 'password'
           ? { user: c.user, pass: c.password }

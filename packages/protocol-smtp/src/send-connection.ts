@@ -14,6 +14,7 @@ import { classifySmtpError, SmtpErrorCode } from './classify.js';
 import { createProvisionCallback } from './credential-hook.js';
 import { toMailOptions, toSendResult } from './message.js';
 import { assertCredentialTransport, wireOptions } from './server-options.js';
+import { authenticateXOAuth2 } from './xoauth2-auth.js';
 
 export interface SmtpConnectionLimits {
   /**
@@ -120,18 +121,20 @@ export async function connectSmtp(
           provisionCallback: createProvisionCallback(credentials, refresh),
         };
 
+  // Our XOAUTH2 keeps long (Microsoft) tokens off the AUTH line; password logins stay nodemailer's.
+  const login = first.kind === 'oauth2' ? { auth, customAuth: { XOAUTH2: authenticateXOAuth2 } } : { auth };
   const pool = options.pool === false || options.pool === undefined ? undefined : options.pool;
   const capacity = pool ? (pool.maxConnections ?? 5) : 1;
   const transport = pool
     ? nodemailer.createTransport({
         ...wire,
-        auth,
+        ...login,
         pool: true,
         maxConnections: capacity,
         maxMessages: pool.maxMessagesPerConnection ?? 100,
         ...(pool.rateLimitPerSecond ? { rateLimit: pool.rateLimitPerSecond, rateDelta: 1000 } : {}),
       })
-    : nodemailer.createTransport({ ...wire, auth });
+    : nodemailer.createTransport({ ...wire, ...login });
   // The pool reports idle-connection failures as events; sends report their own errors.
   transport.on('error', () => undefined);
 

@@ -5,4 +5,5 @@
 export * from './auth-provider-suite.js';
 export * from './certificates/index.js';
 export * from './mail-protocol-suite.js';
+export * from './manifest-check.js';
 export * from './smtp-test-server.js';

@@ -20,7 +20,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     const arg = argv[i] as string;
     // pnpm may pass the `--` separator through; it carries no meaning here.
     if (arg === '--') continue;
-    const [flag, inline] = arg.includes('=') ? (arg.split(/=(.*)/s, 2) as [string, string]) : [arg, undefined];
+    const [flag, inline] = arg.includes('=')
+      ? (arg.split(/=(.*)/s, 2) as [string, string])
+      : [arg, undefined];
     const value = () => {
       const v = inline ?? argv[++i];
       if (v === undefined) throw new Error(`${flag} needs a value`);
@@ -41,7 +43,8 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         break;
       case '--rounds': {
         const n = Number(value());
-        if (!Number.isInteger(n) || n < 1 || n > 15) throw new Error('--rounds must be an integer from 1 to 15');
+        if (!Number.isInteger(n) || n < 1 || n > 15)
+          throw new Error('--rounds must be an integer from 1 to 15');
         rounds = n;
         break;
       }
@@ -49,7 +52,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         out = value();
         break;
       default:
-        throw new Error(`Unknown argument "${arg}" (use --only <${FIGURE_IDS.join('|')}>, --quick, --rounds N, --out file)`);
+        throw new Error(
+          `Unknown argument "${arg}" (use --only <${FIGURE_IDS.join('|')}>, --quick, --rounds N, --out file)`,
+        );
     }
   }
   return {

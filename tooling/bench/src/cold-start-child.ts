@@ -18,7 +18,10 @@ let port: MessagePort | undefined;
 if (mode === 'count') {
   const channel = new MessageChannel();
   port = channel.port1;
-  register('./count-hook.js', import.meta.url, { data: { port: channel.port2 }, transferList: [channel.port2] });
+  register('./count-hook.js', import.meta.url, {
+    data: { port: channel.port2 },
+    transferList: [channel.port2],
+  });
 }
 
 interface CoreLike {
@@ -71,7 +74,12 @@ work().then(
           sinceProcessStartMs,
           ...outcome,
           ...(loaded
-            ? { moduleCount: loaded.files.length, esmModules: loaded.esm, cjsModules: loaded.cjs, heavyLibrariesLoaded: heavy }
+            ? {
+                moduleCount: loaded.files.length,
+                esmModules: loaded.esm,
+                cjsModules: loaded.cjs,
+                heavyLibrariesLoaded: heavy,
+              }
             : {}),
         },
       },

@@ -18,7 +18,9 @@ function server(request: ReceiveChildRequest): ServerSettings {
 }
 
 function credentials(request: ReceiveChildRequest): CredentialSource {
-  return { getCredential: async () => ({ kind: 'password', user: request.user, password: request.password }) };
+  return {
+    getCredential: async () => ({ kind: 'password', user: request.user, password: request.password }),
+  };
 }
 
 async function drain(connection: ReceiveConnection): Promise<Pass> {
@@ -44,7 +46,8 @@ async function mailplugImap(request: ReceiveChildRequest): Promise<Pass> {
       connect(s: ServerSettings, c: CredentialSource): Promise<ReceiveConnection>;
     };
   };
-  if (!imapModule.createImapProtocol) throw new Error('@mailplug/protocol-imap does not export createImapProtocol yet');
+  if (!imapModule.createImapProtocol)
+    throw new Error('@mailplug/protocol-imap does not export createImapProtocol yet');
   const imap = imapModule.createImapProtocol({ silenceDeprecation: true });
   return drain(await imap.connect(server(request), credentials(request)));
 }
@@ -58,7 +61,7 @@ async function nodePop3(request: ReceiveChildRequest): Promise<Pass> {
     tls: true,
     tlsOptions: { ca: request.ca },
     // Without a socket timeout a lost response would hang the pass forever.
-    timeout: 30_000,
+    timeout: 10_000,
   });
   const pass: Pass = { fetched: 0, bytes: 0 };
   const listing = (await pop3.UIDL()) as string[][];
@@ -93,7 +96,7 @@ async function imapflowEach(request: ReceiveChildRequest): Promise<Pass> {
     for await (const m of client.fetch('1:*', { uid: true, size: true })) uids.push(m.uid);
     for (const uid of uids) {
       const message = await client.fetchOne(String(uid), { source: true }, { uid: true });
-      if (message && message.source) {
+      if (message !== false && message.source) {
         pass.fetched++;
         pass.bytes += message.source.byteLength;
       }

@@ -67,7 +67,13 @@ async function main(): Promise<void> {
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write('\nSummary\n');
   for (const r of results) {
-    const verdict = !r.ran ? `not run (${r.skippedReason})` : r.goalMet === undefined ? 'no goal' : r.goalMet ? 'goal met' : 'GOAL MISSED';
+    const verdict = !r.ran
+      ? `not run (${r.skippedReason})`
+      : r.goalMet === undefined
+        ? 'no goal'
+        : r.goalMet
+          ? 'goal met'
+          : 'GOAL MISSED';
     process.stdout.write(`  ${r.id.padEnd(11)} ${verdict}${r.goal ? ` — ${r.goal}` : ''}\n`);
   }
   process.stdout.write(`Results written to ${out} (${report.durationSeconds} s)\n`);

@@ -86,7 +86,12 @@ async function nodemailerSender(request: SmtpChildRequest): Promise<Sender> {
   return {
     send: (i) => {
       const m = message(i);
-      return transport.sendMail({ from: oauth.user, to: m.to as string, subject: m.subject, text: m.text as string });
+      return transport.sendMail({
+        from: oauth.user,
+        to: m.to as string,
+        subject: m.subject,
+        text: m.text as string,
+      });
     },
     close: async () => transport.close(),
   };
@@ -149,8 +154,10 @@ async function sendWindowed(
 
 async function run(request: SmtpChildRequest): Promise<SmtpChildResult> {
   const { job } = request;
-  const maxQueued = job.kind === 'rss' ? job.window : job.kind === 'throughput' ? Math.max(job.warmup, job.count) : job.count;
-  const sender = request.side === 'mailplug' ? await mailplugSender(request, maxQueued) : await nodemailerSender(request);
+  const maxQueued =
+    job.kind === 'rss' ? job.window : job.kind === 'throughput' ? Math.max(job.warmup, job.count) : job.count;
+  const sender =
+    request.side === 'mailplug' ? await mailplugSender(request, maxQueued) : await nodemailerSender(request);
   const outcome: Outcome = { sent: 0, failed: 0 };
   let elapsedMs = 0;
   let samples: RssSample[] | undefined;

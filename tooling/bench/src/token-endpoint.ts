@@ -56,7 +56,10 @@ export async function startTokenEndpoint(): Promise<TokenEndpoint> {
         return reply(401, { error: 'invalid_client' });
       }
       if (form.get('grant_type') !== 'refresh_token' || form.get('refresh_token') !== client.refreshToken) {
-        return reply(400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' });
+        return reply(400, {
+          error: 'invalid_grant',
+          error_description: 'Token has been expired or revoked.',
+        });
       }
       const accessToken = `ya29.bench-${randomBytes(18).toString('base64url')}`;
       issued.add(accessToken);
@@ -104,7 +107,12 @@ export async function requestAccessToken(
       refresh_token: client.refreshToken,
     }),
   });
-  const body = (await response.json()) as { access_token?: string; expires_in?: number; scope?: string; error?: string };
+  const body = (await response.json()) as {
+    access_token?: string;
+    expires_in?: number;
+    scope?: string;
+    error?: string;
+  };
   if (!response.ok || !body.access_token) {
     throw Object.assign(new Error(`token endpoint answered ${response.status}`), {
       status: response.status,

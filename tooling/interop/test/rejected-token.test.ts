@@ -11,11 +11,11 @@ import {
 } from '@mailplug/core';
 import { DEFAULT_IDS, type Emulator, startEmulator } from '@mailplug/emulator';
 import { createImapProtocol } from '@mailplug/protocol-imap';
+import { createPop3Protocol } from '@mailplug/protocol-pop3';
 import { createSmtpProtocol } from '@mailplug/protocol-smtp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type DovecotInstance, startDovecot } from '../src/index.js';
 import { MAILBOX } from './support/oauth-bed.js';
-import { loadPop3 } from './support/pop3.js';
 
 const revoked = 'revoked-interop-token-planted-424242';
 let emulator: Emulator;
@@ -84,8 +84,7 @@ it('IMAP: one forced refresh, then IMAP_TOKEN_REJECTED for the user', async () =
 });
 
 it('POP3: POP3_AUTH_FAILED for the user', async () => {
-  const error = await loadPop3()
-    .createPop3Protocol({ silenceDeprecation: true })
+  const error = await createPop3Protocol({ silenceDeprecation: true })
     .connect(await ownDovecot('pop3s'), revokedToken())
     .catch((e: unknown) => e);
   expect(isMailplugError(error) && error.code).toBe('POP3_AUTH_FAILED');

@@ -4,20 +4,8 @@ import { join } from 'node:path';
 import type { CommandContext, CommandSpec } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
 import { createConsoleHost } from '../host.js';
-import { messageBody, parseHeaders } from '../operations.js';
-import { FAIL, formatMs, formatTable, OK, SKIP } from '../output.js';
-import { addAccountArgs, followSignInHeadless, nestedIo } from './demo-support.js';
-
-type RunConsole = (argv: readonly string[], io: import('../output.js').ConsoleIo) => Promise<number>;
-type Emulator = Awaited<ReturnType<typeof import('@mailplug/emulator')['startEmulator']>>;
-
-interface StepResult {
-  readonly part: string;
-  readonly step: string;
-  readonly status: 'ok' | 'failed' | 'skipped';
-  readonly ms: number;
-  readonly note?: string;
-}
+import { createDemoRunner, type Emulator, type RunConsole } from './demo-runner.js';
+import { addAccountArgs } from './demo-support.js';
 
 const SENDER = 'alice@contoso.test';
 const RECIPIENT = 'bob@contoso.test';
@@ -47,7 +35,6 @@ async function runDemo(ctx: CommandContext, runConsole: RunConsole): Promise<num
   const say = (text: string) => out.write(`${text}\n`);
   const parentIo = { ...ctx.io, stdout: out, stderr: out };
   const configDir = await mkdtemp(join(tmpdir(), 'mailplug-console-demo-'));
-  const results: StepResult[] = [];
   say('Mailplug console demo');
   say(`  configuration: ${configDir} (temporary; your own configuration is not touched)`);
   ctx.progress('Starting the emulator (identity platforms + SMTP/POP3/IMAP on 127.0.0.1)…');
@@ -78,81 +65,16 @@ async function runDemo(ctx: CommandContext, runConsole: RunConsole): Promise<num
   const hasProvider = (id: string) => registry.describeAuthProvider(id) !== undefined;
   const hasProtocol = (id: string) => registry.describeProtocol(id) !== undefined;
 
-  let part = '';
-  const header = (title: string) => {
-    part = title.split(/[:(→]/)[0]?.trim() ?? title;
-    say(`\n━━ ${title} ${'━'.repeat(Math.max(3, 66 - title.length))}`);
-  };
-  /** Runs one console command as a demo step; `expect` is the exit code that means success. */
-  const step = async (
-    name: string,
-    argv: string[],
-    options: { expect?: number; stdin?: string; verify?: (output: string) => string | undefined } = {},
-  ): Promise<boolean> => {
-    say(`\n  ▸ ${name}\n    $ mailplug-console ${argv.map(quote).join(' ')}`);
-    const io = nestedIo(parentIo, env, {
-      ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
-      ...(browser
-        ? {}
-        : {
-            openUrl: (url: string) => followSignInHeadless(url, emulator.caCertPem),
-            onDeviceCode: async (prompt: { userCode: string }) => {
-              emulator.identity.approveDeviceCode(prompt.userCode, SENDER);
-            },
-          }),
-    });
-    const started = performance.now();
-    const code = await runConsole(argv, io);
-    const expected = options.expect ?? ExitCode.Ok;
-    let note = code === expected ? undefined : `exit code ${code}, expected ${expected}`;
-    if (!note && options.verify) note = options.verify(io.output());
-    const ok = note === undefined;
-    results.push({
-      part,
-      step: name,
-      status: ok ? 'ok' : 'failed',
-      ms: performance.now() - started,
-      ...(note ? { note } : {}),
-    });
-    say(`    ${ok ? OK : FAIL} ${name}${note ? ` — ${note}` : ''}`);
-    return ok;
-  };
-  const skip = (title: string, reason: string) => {
-    header(title);
-    say(`  ${SKIP} skipped: ${reason}`);
-    results.push({
-      part: title.split(/[:(→]/)[0]?.trim() ?? title,
-      step: '(all)',
-      status: 'skipped',
-      ms: 0,
-      note: reason,
-    });
-  };
-  /** Prints what the emulator's SMTP server received for a subject, straight from its mail store. */
-  const received = (subject: string): boolean => {
-    const message = emulator.mail?.list(RECIPIENT).find((m) => m.subject === subject);
-    say('\n  ▸ What the server received');
-    if (!message) {
-      say(`    ${FAIL} no message "${subject}" in ${RECIPIENT}'s mailbox`);
-      results.push({
-        part,
-        step: 'server received the message',
-        status: 'failed',
-        ms: 0,
-        note: 'not in mailbox',
-      });
-      return false;
-    }
-    const raw = Buffer.from(message.raw);
-    const headers = parseHeaders(raw);
-    say(
-      `    From:    ${headers.from ?? ''}\n    To:      ${headers.to ?? ''}\n    Subject: ${headers.subject ?? ''}`,
-    );
-    const body = messageBody(raw).trim().split(/\r?\n/).slice(0, 8);
-    for (const line of body) say(`    | ${line}`);
-    results.push({ part, step: 'server received the message', status: 'ok', ms: 0 });
-    return true;
-  };
+  const { header, step, skip, sendAndShow, summarise } = createDemoRunner({
+    runConsole,
+    say,
+    parentIo,
+    env,
+    emulator,
+    browser,
+    sender: SENDER,
+    recipient: RECIPIENT,
+  });
   const smtpServer = { host: '127.0.0.1', port: smtpPort, security: 'starttls', 'ca-file': ca };
   const m365Host = { authorityHost: emulator.urls.https, ca };
 
@@ -182,24 +104,11 @@ async function runDemo(ctx: CommandContext, runConsole: RunConsole): Promise<num
       );
       await step('Add the organization account (password from stdin)', office, { stdin: password(SENDER) });
       await step('Test connection', ['test', 'office']);
-      const subject = 'Demo 1: password account';
-      const text = 'Hello from the Mailplug console (basic auth).';
-      if (
-        await step('Send as alice', [
-          'send',
-          'office',
-          '--as',
-          'alice',
-          '--to',
-          RECIPIENT,
-          '--subject',
-          subject,
-          '--text',
-          text,
-        ])
-      ) {
-        received(subject);
-      }
+      await sendAndShow('Send as alice', 'office', {
+        subject: 'Demo 1: password account',
+        text: 'Hello from the Mailplug console (basic auth).',
+        actingUser: 'alice',
+      });
       const denied = [
         'send',
         'office',
@@ -245,24 +154,11 @@ async function runDemo(ctx: CommandContext, runConsole: RunConsole): Promise<num
       if (await step(signInTitle, ['sign-in', 'gmail', '--timeout', browser ? '600' : '60'])) {
         await step('Check Authorisation', ['check', 'gmail']);
         await step('Test connection', ['test', 'gmail']);
-        const subject = 'Demo 2: Gmail OAuth';
-        const text = 'Sent with a Google access token (XOAUTH2).';
-        if (
-          await step('Send as alice', [
-            'send',
-            'gmail',
-            '--as',
-            'alice',
-            '--to',
-            RECIPIENT,
-            '--subject',
-            subject,
-            '--text',
-            text,
-          ])
-        ) {
-          received(subject);
-        }
+        await sendAndShow('Send as alice', 'gmail', {
+          subject: 'Demo 2: Gmail OAuth',
+          text: 'Sent with a Google access token (XOAUTH2).',
+          actingUser: 'alice',
+        });
       }
     }
 
@@ -295,24 +191,11 @@ async function runDemo(ctx: CommandContext, runConsole: RunConsole): Promise<num
       ];
       if (await step(deviceCode ? 'Sign in with a device code' : 'Sign in with Microsoft', signInArgs)) {
         await step('Check Authorisation', ['check', 'm365']);
-        const subject = 'Demo 3: Microsoft 365 delegated';
-        const text = 'Sent with a delegated Exchange token.';
-        if (
-          await step('Send as alice', [
-            'send',
-            'm365',
-            '--as',
-            'alice',
-            '--to',
-            RECIPIENT,
-            '--subject',
-            subject,
-            '--text',
-            text,
-          ])
-        ) {
-          received(subject);
-        }
+        await sendAndShow('Send as alice', 'm365', {
+          subject: 'Demo 3: Microsoft 365 delegated',
+          text: 'Sent with a delegated Exchange token.',
+          actingUser: 'alice',
+        });
       }
     }
 
@@ -341,22 +224,10 @@ async function runDemo(ctx: CommandContext, runConsole: RunConsole): Promise<num
       );
       await step('Add the system account (no user signs in)', service);
       await step('Check Authorisation', ['check', 'notifications']);
-      const subject = 'Demo 4: Microsoft 365 app-only';
-      const text = 'Sent with an app-only token (client credentials).';
-      if (
-        await step('Send (system account, no acting user)', [
-          'send',
-          'notifications',
-          '--to',
-          RECIPIENT,
-          '--subject',
-          subject,
-          '--text',
-          text,
-        ])
-      ) {
-        received(subject);
-      }
+      await sendAndShow('Send (system account, no acting user)', 'notifications', {
+        subject: 'Demo 4: Microsoft 365 app-only',
+        text: 'Sent with an app-only token (client credentials).',
+      });
     }
 
     for (const [protocol, port, title] of [
@@ -402,28 +273,7 @@ async function runDemo(ctx: CommandContext, runConsole: RunConsole): Promise<num
     else await rm(configDir, { recursive: true, force: true });
   }
 
-  say('\n━━ Summary ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━');
-  say(
-    formatTable(
-      ['', 'PART', 'STEP', 'TIME', 'NOTE'],
-      results.map((r) => [
-        r.status === 'ok' ? OK : r.status === 'failed' ? FAIL : SKIP,
-        r.part,
-        r.step,
-        r.ms ? formatMs(r.ms) : '',
-        r.note ?? '',
-      ]),
-    ),
-  );
-  const failed = results.filter((r) => r.status === 'failed').length;
-  const skipped = results.filter((r) => r.status === 'skipped').length;
-  const passed = results.length - failed - skipped;
-  say(`\n${failed ? FAIL : OK} ${passed} passed, ${failed} failed, ${skipped} skipped`);
+  const { results, failed } = summarise();
   ctx.emit({ ok: failed === 0, results });
   return failed === 0 ? ExitCode.Ok : ExitCode.Failed;
-}
-
-function quote(arg: string): string {
-  if (arg.includes('BEGIN CERTIFICATE')) return '<pem>';
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }

@@ -1,11 +1,10 @@
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
-import { isMailplugError, type MailplugError } from '../errors/mailplug-error.js';
 import type { AuthProviderDefinition } from '../spec/v1/auth-provider.js';
 import type { MailProtocol } from '../spec/v1/protocol.js';
 import type { Logger } from '../spec/v1/stores.js';
 import { type Disposable, disposeAll, toDisposable } from '../util/disposable.js';
+import { activatePackage } from './activation.js';
 import {
   type AuthProviderListing,
   type Contribution,
@@ -16,14 +15,15 @@ import {
   protocolListing,
   providerListing,
 } from './contributions.js';
-import type {
-  ActivationContext,
-  AdapterModule,
-  AuthProviderContribution,
-  ProtocolContribution,
-} from './manifest.js';
 import {
-  type AdapterPackage,
+  duplicateId,
+  type Owner,
+  type PackageState,
+  type ProtocolEntry,
+  type ProviderEntry,
+  unknownId,
+} from './entries.js';
+import {
   dependencyNames,
   RegistryErrorCode,
   readAdapterPackage,
@@ -65,30 +65,11 @@ export interface Registry extends Disposable {
   dispose(): Promise<void>;
 }
 
-interface Owner {
-  readonly label: string;
-  readonly pkg?: PackageState;
-}
-
-interface ProviderEntry {
-  readonly contribution: AuthProviderContribution;
-  readonly owner: Owner;
-  definition?: AuthProviderDefinition;
-}
-
-interface ProtocolEntry {
-  readonly contribution: ProtocolContribution;
-  readonly owner: Owner;
-  implementation?: MailProtocol;
-}
-
-interface PackageState {
-  readonly pkg: AdapterPackage;
-  activated: boolean;
-  activation?: Promise<void>;
-}
-
-const KIND_LABEL = { authProvider: 'Auth provider', protocol: 'Protocol' } as const;
+const sourceOf = (owner: Owner) => (owner.pkg ? 'manifest' : 'programmatic');
+const listProvider = (e: ProviderEntry): AuthProviderListing =>
+  providerListing(e.contribution, e.owner.label, sourceOf(e.owner), !!e.definition);
+const listProtocol = (e: ProtocolEntry): ProtocolListing =>
+  protocolListing(e.contribution, e.owner.label, sourceOf(e.owner), !!e.implementation);
 
 /**
  * Creates a registry. Listing reads only package.json files; `getAuthProvider` / `getProtocol`
@@ -119,21 +100,6 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
     }
   };
 
-  function duplicate(
-    kind: keyof typeof KIND_LABEL,
-    id: string,
-    existing: string,
-    incoming: string,
-  ): MailplugError {
-    return mailplugError(
-      CoreErrorCode.RegistryDuplicateId,
-      'developer',
-      `${KIND_LABEL[kind]} id "${id}" is contributed by both ${existing} and ${incoming}.`,
-      `Remove one of the two packages from the host's dependencies (ids must be unique; built-ins are never replaced silently).`,
-      { details: { kind, id, packages: [existing, incoming] } },
-    );
-  }
-
   function addPackage(dir: string): string | undefined {
     ensureOpen();
     const pkg = readAdapterPackage(dir);
@@ -152,11 +118,11 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
     // Check every id before inserting any, so a clash leaves the registry unchanged.
     for (const c of pkg.manifest.authProviders ?? []) {
       const existing = providers.get(c.id);
-      if (existing) throw duplicate('authProvider', c.id, existing.owner.label, pkg.name);
+      if (existing) throw duplicateId('authProvider', c.id, existing.owner.label, pkg.name);
     }
     for (const c of pkg.manifest.protocols ?? []) {
       const existing = protocols.get(c.id);
-      if (existing) throw duplicate('protocol', c.id, existing.owner.label, pkg.name);
+      if (existing) throw duplicateId('protocol', c.id, existing.owner.label, pkg.name);
     }
     const state: PackageState = { pkg, activated: false };
     packages.set(pkg.name, state);
@@ -183,195 +149,35 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
     return found;
   }
 
-  function activationFailed(state: PackageState, what: string, hint: string, cause?: unknown): MailplugError {
-    return mailplugError(
-      CoreErrorCode.RegistryActivationFailed,
-      'developer',
-      `Activating ${state.pkg.name} failed: ${what}`,
-      hint,
-      { cause, details: { packageName: state.pkg.name, entry: state.pkg.entryFile } },
-    );
-  }
-
-  async function runActivation(state: PackageState): Promise<void> {
-    const { pkg } = state;
-    let mod: Partial<AdapterModule>;
-    try {
-      mod = (await import(pathToFileURL(pkg.entryFile).href)) as Partial<AdapterModule>;
-    } catch (cause) {
-      throw activationFailed(
-        state,
-        `its entry ${pkg.entryFile} could not be imported.`,
-        `Install and build ${pkg.name} so that its "exports" entry exists, then try again.`,
-        cause,
-      );
-    }
-    if (typeof mod.activate !== 'function') {
-      throw activationFailed(
-        state,
-        'its entry does not export activate(context).',
-        `Export \`activate(context)\` from the entry of ${pkg.name}.`,
-      );
-    }
-    const registrations: Disposable[] = [];
-    const subscriptions: Disposable[] = [];
-    const undeclared = (kind: keyof typeof KIND_LABEL, id: string) =>
-      activationFailed(
-        state,
-        `it registered ${KIND_LABEL[kind].toLowerCase()} "${id}", which its package.json "mailplug" manifest does not declare.`,
-        `Declare "${id}" in the "mailplug" manifest of ${pkg.name}, or stop registering it.`,
-      );
-    const context: ActivationContext = {
-      packageName: pkg.name,
-      subscriptions,
-      registerAuthProvider(definition) {
-        const entry = providers.get(definition.id);
-        if (!entry || entry.owner.pkg !== state) throw undeclared('authProvider', definition.id);
-        if (entry.definition) throw duplicate('authProvider', definition.id, pkg.name, pkg.name);
-        checkSpec(state, definition.specificationVersion, definition.id);
-        entry.definition = definition;
-        const registration = toDisposable(() => {
-          if (entry.definition === definition) entry.definition = undefined;
-        });
-        registrations.push(registration);
-        return registration;
-      },
-      registerProtocol(protocol) {
-        const entry = protocols.get(protocol.id);
-        if (!entry || entry.owner.pkg !== state) throw undeclared('protocol', protocol.id);
-        if (entry.implementation) throw duplicate('protocol', protocol.id, pkg.name, pkg.name);
-        checkSpec(state, protocol.specificationVersion, protocol.id);
-        if (protocol.direction !== entry.contribution.direction) {
-          throw activationFailed(
-            state,
-            `protocol "${protocol.id}" is "${protocol.direction}" but its manifest says "${entry.contribution.direction}".`,
-            `Make the manifest of ${pkg.name} and its code agree on the direction.`,
-          );
-        }
-        entry.implementation = protocol;
-        const registration = toDisposable(() => {
-          if (entry.implementation === protocol) entry.implementation = undefined;
-        });
-        registrations.push(registration);
-        return registration;
-      },
-    };
-    const teardown = toDisposable(async () => {
-      state.activated = false;
-      try {
-        await mod.deactivate?.();
-      } finally {
-        // disposeAll works last-first: the adapter's subscriptions go first, then its registrations.
-        await disposeAll([...registrations, ...subscriptions]);
-      }
-    });
-    try {
-      await mod.activate(context);
-      for (const c of pkg.manifest.authProviders ?? []) {
-        if (!providers.get(c.id)?.definition) throw missing(state, 'auth provider', c.id);
-      }
-      for (const c of pkg.manifest.protocols ?? []) {
-        if (!protocols.get(c.id)?.implementation) throw missing(state, 'protocol', c.id);
-      }
-    } catch (err) {
-      await Promise.resolve(teardown.dispose()).catch(() => undefined);
-      if (isMailplugError(err) && err.code === CoreErrorCode.RegistryActivationFailed) throw err;
-      throw activationFailed(
-        state,
-        `activate() threw: ${err instanceof Error ? err.message : String(err)}`,
-        `Fix the error in ${pkg.name}'s activate(), or check its configuration.`,
-        err,
-      );
-    }
-    state.activated = true;
-    stack.push(teardown);
-  }
-
-  function missing(state: PackageState, kind: string, id: string): MailplugError {
-    return activationFailed(
-      state,
-      `its manifest declares ${kind} "${id}" but activate() did not register it.`,
-      `Register "${id}" in activate(), or remove it from the "mailplug" manifest of ${state.pkg.name}.`,
-    );
-  }
-
-  function checkSpec(state: PackageState, version: unknown, id: string): void {
-    if (version !== 'v1') {
-      throw activationFailed(
-        state,
-        `"${id}" implements specification ${String(version)}, not v1.`,
-        `Use a version of ${state.pkg.name} built for @mailplug/core spec v1.`,
-      );
-    }
-  }
-
   function activate(state: PackageState): Promise<void> {
     if (state.activated) return Promise.resolve();
     // Concurrent first uses share one activation; a failed one may be retried later.
-    state.activation ??= runActivation(state).catch((err: unknown) => {
-      state.activation = undefined;
-      throw err;
-    });
-    return state.activation;
-  }
-
-  function unknown(kind: keyof typeof KIND_LABEL, id: string, known: Iterable<string>): MailplugError {
-    const ids = [...known];
-    return mailplugError(
-      CoreErrorCode.RegistryUnknownId,
-      'admin',
-      `${KIND_LABEL[kind]} "${id}" is not registered. Known: ${ids.length ? ids.join(', ') : '(none)'}.`,
-      `Choose one of the known ids, or install the package that contributes "${id}" and add it to the registry.`,
-      { details: { kind, id, known: ids } },
+    state.activation ??= activatePackage(state, { providers, protocols }).then(
+      (teardown) => {
+        state.activated = true;
+        stack.push(teardown);
+      },
+      (err: unknown) => {
+        state.activation = undefined;
+        throw err;
+      },
     );
+    return state.activation;
   }
 
   return {
     discover,
     addPackage,
     list() {
-      return [
-        ...[...providers.values()].map((e) =>
-          providerListing(
-            e.contribution,
-            e.owner.label,
-            e.owner.pkg ? 'manifest' : 'programmatic',
-            !!e.definition,
-          ),
-        ),
-        ...[...protocols.values()].map((e) =>
-          protocolListing(
-            e.contribution,
-            e.owner.label,
-            e.owner.pkg ? 'manifest' : 'programmatic',
-            !!e.implementation,
-          ),
-        ),
-      ];
+      return [...[...providers.values()].map(listProvider), ...[...protocols.values()].map(listProtocol)];
     },
     describeAuthProvider(id) {
       const e = providers.get(id);
-      return (
-        e &&
-        providerListing(
-          e.contribution,
-          e.owner.label,
-          e.owner.pkg ? 'manifest' : 'programmatic',
-          !!e.definition,
-        )
-      );
+      return e && listProvider(e);
     },
     describeProtocol(id) {
       const e = protocols.get(id);
-      return (
-        e &&
-        protocolListing(
-          e.contribution,
-          e.owner.label,
-          e.owner.pkg ? 'manifest' : 'programmatic',
-          !!e.implementation,
-        )
-      );
+      return e && listProtocol(e);
     },
     peekAuthProvider(id) {
       return providers.get(id)?.definition;
@@ -379,17 +185,17 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
     async getAuthProvider(id) {
       ensureOpen();
       const entry = providers.get(id);
-      if (!entry) throw unknown('authProvider', id, providers.keys());
+      if (!entry) throw unknownId('authProvider', id, providers.keys());
       if (!entry.definition && entry.owner.pkg) await activate(entry.owner.pkg);
-      if (!entry.definition) throw unknown('authProvider', id, providers.keys());
+      if (!entry.definition) throw unknownId('authProvider', id, providers.keys());
       return entry.definition;
     },
     async getProtocol(id) {
       ensureOpen();
       const entry = protocols.get(id);
-      if (!entry) throw unknown('protocol', id, protocols.keys());
+      if (!entry) throw unknownId('protocol', id, protocols.keys());
       if (!entry.implementation && entry.owner.pkg) await activate(entry.owner.pkg);
-      if (!entry.implementation) throw unknown('protocol', id, protocols.keys());
+      if (!entry.implementation) throw unknownId('protocol', id, protocols.keys());
       return entry.implementation;
     },
     register(item, registerOptions = {}) {
@@ -399,7 +205,7 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
       let registration: Disposable;
       if (isMailProtocol(item)) {
         const existing = protocols.get(item.id);
-        if (existing) throw duplicate('protocol', item.id, existing.owner.label, label);
+        if (existing) throw duplicateId('protocol', item.id, existing.owner.label, label);
         const entry: ProtocolEntry = {
           contribution: contributionOfProtocol(item),
           owner,
@@ -411,7 +217,7 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
         });
       } else {
         const existing = providers.get(item.id);
-        if (existing) throw duplicate('authProvider', item.id, existing.owner.label, label);
+        if (existing) throw duplicateId('authProvider', item.id, existing.owner.label, label);
         const entry: ProviderEntry = { contribution: contributionOfProvider(item), owner, definition: item };
         providers.set(item.id, entry);
         registration = toDisposable(() => {

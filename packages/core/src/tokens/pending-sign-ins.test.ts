@@ -65,6 +65,21 @@ describe('createPendingSignIns', () => {
     expect((await caught(pending.consume('not a state'))).code).toBe('SIGN_IN_STATE_INVALID');
   });
 
+  it('with an expected account: refuses (and burns) a state another account started', async () => {
+    const pending = createPendingSignIns({ store: createMemoryTokenStore() });
+    const { state } = await pending.issue('acme', { verifier: 'v' });
+    const wrong = await caught(pending.consume(state, { accountId: 'other' }));
+    expect([wrong.code, wrong.action]).toEqual(['SIGN_IN_STATE_INVALID', 'developer']);
+    expect(wrong.message).toMatch(/another account/);
+    expect(wrong.hint).toMatch(/session of the account that started it/);
+    expect((await caught(pending.consume(state, { accountId: 'acme' }))).action).toBe('user');
+    const { state: own } = await pending.issue('acme', { verifier: 'w' });
+    expect(await pending.consume(own, { accountId: 'acme' })).toEqual({
+      accountId: 'acme',
+      data: { verifier: 'w' },
+    });
+  });
+
   it('works across instances sharing a store file (multi-instance hosts)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mailplug-pending-'));
     try {

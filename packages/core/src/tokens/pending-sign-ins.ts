@@ -12,8 +12,15 @@ export interface PendingSignInsOptions {
 export interface PendingSignIns {
   /** Remember `data` (PKCE verifier, redirect URI...) for one sign-in; put `state` in the authorize URL. */
   issue(accountId: string, data: Record<string, StoredValue>): Promise<{ state: string; expiresAt: number }>;
-  /** Returns and forgets the sign-in for `state`. Fails with SIGN_IN_STATE_INVALID when unknown, used or expired. */
-  consume(state: string): Promise<{ accountId: string; data: Record<string, StoredValue> }>;
+  /**
+   * Returns and forgets the sign-in for `state`. Fails with SIGN_IN_STATE_INVALID when unknown,
+   * used or expired, and (with `expect.accountId`) when another account started it — the state is
+   * burned either way.
+   */
+  consume(
+    state: string,
+    expect?: { readonly accountId?: string },
+  ): Promise<{ accountId: string; data: Record<string, StoredValue> }>;
 }
 
 interface PendingRecord {
@@ -34,8 +41,8 @@ const entryKey = (state: string) => `pending-sign-in:${state}`;
  * const pending = createPendingSignIns({ store });
  * const pkce = createPkcePair();
  * const { state } = await pending.issue('acme', { verifier: pkce.verifier });
- * // ...redirect with state + pkce.challenge; on callback:
- * const { accountId, data } = await pending.consume(query.state);
+ * // ...redirect with state + pkce.challenge; on callback, in the session of account 'acme':
+ * const { data } = await pending.consume(query.state, { accountId: 'acme' });
  */
 export function createPendingSignIns(options: PendingSignInsOptions): PendingSignIns {
   const { store } = options;
@@ -78,7 +85,7 @@ export function createPendingSignIns(options: PendingSignInsOptions): PendingSig
       return { state, expiresAt };
     },
 
-    async consume(state) {
+    async consume(state, expect = {}) {
       if (typeof state !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(state))
         throw invalid('has a malformed state');
       return store.withLock(INDEX_KEY, async () => {
@@ -90,6 +97,16 @@ export function createPendingSignIns(options: PendingSignInsOptions): PendingSig
         delete index[state];
         await store.set(INDEX_KEY, index);
         if (record.expiresAt <= now()) throw invalid('arrived after the sign-in expired');
+        if (expect.accountId !== undefined && record.accountId !== expect.accountId) {
+          // A host bug (callback routed to the wrong session), not something the user can fix.
+          throw mailplugError(
+            CoreErrorCode.SignInStateInvalid,
+            'developer',
+            'The sign-in response belongs to another account.',
+            'Complete the sign-in on the provider session of the account that started it.',
+            { details: { reason: 'another account' } },
+          );
+        }
         return { accountId: record.accountId, data: record.data };
       });
     },

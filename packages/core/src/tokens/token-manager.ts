@@ -5,7 +5,8 @@ import type { SessionChange } from '../spec/v1/auth-provider.js';
 import type { CredentialRequest, OAuth2Credential } from '../spec/v1/credential.js';
 import type { Logger, StoredValue, TokenStore } from '../spec/v1/stores.js';
 import { type Disposable, Emitter, type Event } from '../util/disposable.js';
-import { classifyFailure } from './classify-failure.js';
+import { createRefreshWithRetry } from './token-manager-retry.js';
+import { withCallerSignal } from './token-manager-signal.js';
 import { readTokenSet, toStoredTokenSet, validateRefreshResult } from './token-set.js';
 
 /** What the manager persists per account (`${accountId}:tokens`). */
@@ -53,11 +54,14 @@ export interface TokenManagerOptions {
    * store then counts as `authorized` in `state()`. Default false (someone must sign in first).
    */
   acquireWhenEmpty?: boolean;
-  /** Map a thrown error to a MailplugError (AADSTS, Google invalid_grant...). Default {@link classifyFailure}. */
+  /** Map a thrown error to a MailplugError (AADSTS, Google invalid_grant...). Default `classifyFailure`. */
   classify?(error: unknown): MailplugError;
   /** Refresh this long before expiry. Default 5 minutes. */
   earlyRefreshMs?: number;
-  /** Transient-failure retries: total attempts, exponential base and ceiling. Default 4 / 500 / 30 000 ms. */
+  /**
+   * Transient-failure retries: total attempts, exponential base and ceiling. Default 4 / 500 / 30 000 ms.
+   * Delays follow core's `backoffDelay` with full jitter; a Retry-After is a floor.
+   */
   retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   /** Fire `expiringSoon` when an expiry falls within this window. Default 14 days. */
   expiringSoonWindowMs?: number;
@@ -122,13 +126,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     );
   }
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const random = options.random ?? Math.random;
-  const classify = options.classify ?? classifyFailure;
   const earlyRefreshMs = options.earlyRefreshMs ?? 5 * 60_000;
-  const attempts = Math.max(1, options.retry?.attempts ?? 4);
-  const baseDelayMs = options.retry?.baseDelayMs ?? 500;
-  const maxDelayMs = options.retry?.maxDelayMs ?? 30_000;
   const expiringSoonWindowMs = options.expiringSoonWindowMs ?? 14 * 24 * 60 * 60_000;
   const acquireWhenEmpty = options.acquireWhenEmpty === true;
   const tokensKey = `${accountId}:tokens`;
@@ -147,6 +145,22 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     inflightByStore.set(store, inflight);
   }
   const shared = inflight;
+
+  const refreshWithRetry = createRefreshWithRetry({
+    accountId,
+    refresh: options.refresh,
+    ...(options.classify ? { classify: options.classify } : {}),
+    attempts: Math.max(1, options.retry?.attempts ?? 4),
+    backoff: {
+      initialDelayMs: options.retry?.baseDelayMs ?? 500,
+      maxDelayMs: options.retry?.maxDelayMs ?? 30_000,
+      jitter: 1,
+    },
+    sleep: options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
+    random: options.random ?? Math.random,
+    signal: lifetime.signal,
+    ...(logger ? { logger } : {}),
+  });
 
   const isFresh = (tokens: TokenSet) => tokens.expiresAt - now() > earlyRefreshMs;
 
@@ -219,69 +233,6 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       announcedExpiries.add(id);
       logger?.warn('Mailplug credential expires soon', { accountId, what, expiresAt });
       emitter.fire({ type: 'expiringSoon', accountId, what, expiresAt });
-    }
-  }
-
-  async function refreshWithRetry(
-    current: TokenSet | undefined,
-    forceRefresh: boolean,
-  ): Promise<{ tokens: TokenSet; rotated: boolean }> {
-    let last: MailplugError | undefined;
-    let made = 0;
-    while (made < attempts) {
-      if (lifetime.signal.aborted) break;
-      made++;
-      let result: TokenRefreshResult;
-      try {
-        result = await options.refresh(current, { forceRefresh, signal: lifetime.signal });
-      } catch (error) {
-        const classified = safeClassify(error);
-        if (classified.action !== 'retry') throw classified;
-        last = classified;
-        if (made >= attempts) break;
-        // Full jitter under an exponential cap; the server's Retry-After is a floor, the ceiling holds.
-        const cap = Math.min(maxDelayMs, baseDelayMs * 2 ** (made - 1));
-        let wait = Math.floor(random() * cap);
-        if (classified.retryAfterMs !== undefined) {
-          if (classified.retryAfterMs > maxDelayMs) break;
-          wait = Math.max(wait, classified.retryAfterMs);
-        }
-        logger?.warn('Mailplug token refresh failed transiently; retrying', {
-          accountId,
-          attempt: made,
-          delayMs: wait,
-          code: classified.code,
-        });
-        await sleep(wait);
-        continue;
-      }
-      return {
-        tokens: validateRefreshResult(result, current, accountId),
-        rotated: (result as Partial<TokenRefreshResult> | undefined)?.rotated === true,
-      };
-    }
-    throw mailplugError(
-      CoreErrorCode.Transient,
-      'retry',
-      `Could not refresh the access token for account "${accountId}" after ${made} attempt(s): ${last?.message ?? 'cancelled'}`,
-      // A provider's own classify knows its service (Retry-After, status pages); keep its advice.
-      options.classify && last
-        ? last.hint
-        : 'Mailplug will try again on the next send; if it keeps failing, check that this machine can reach the identity provider.',
-      {
-        cause: last,
-        details: { accountId, attempts: made, lastCode: last?.code },
-        ...(last?.retryAfterMs !== undefined ? { retryAfterMs: last.retryAfterMs } : {}),
-      },
-    );
-  }
-
-  function safeClassify(error: unknown): MailplugError {
-    try {
-      const mapped = classify(error);
-      return isMailplugError(mapped) ? mapped : classifyFailure(error);
-    } catch {
-      return classifyFailure(error);
     }
   }
 
@@ -426,32 +377,4 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
 function registerTokenSecrets(tokens: TokenSet): void {
   registerSecret(tokens.accessToken);
   registerSecret(tokens.refreshToken);
-}
-
-/** Lets one caller stop waiting without cancelling the refresh other callers share. */
-function withCallerSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  const cancelled = () =>
-    mailplugError(
-      CoreErrorCode.Timeout,
-      'retry',
-      'Waiting for the access token was cancelled.',
-      'Try the operation again.',
-      { cause: signal.reason },
-    );
-  if (signal.aborted) return Promise.reject(cancelled());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(cancelled());
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

@@ -4,7 +4,12 @@ import { runPop3Session } from './pop3.js';
 import { createMailScript, type MailScript } from './script.js';
 import { startSmtpServer } from './smtp.js';
 import { createMailStore, type MailStore } from './store.js';
-import { type RunningTcpServer, secureContextFrom, startTcpServer } from './tcp-server.js';
+import {
+  type RunningTcpServer,
+  secureContextFrom,
+  startTcpServer,
+  type TcpServerOptions,
+} from './tcp-server.js';
 import type { MailServerPorts, MailServersOptions } from './types.js';
 
 export { GOOGLE_MAIL_SCOPE } from './auth.js';
@@ -63,26 +68,15 @@ export async function startMailServers(options: MailServersOptions): Promise<Mai
     started.push(server);
     return server;
   };
+  const serve = (secure: boolean, port: number | undefined, onConnection: TcpServerOptions['onConnection']) =>
+    listen(() => startTcpServer({ host, port: port ?? 0, secure, tlsContext, onConnection }));
   const pop3 = (secure: boolean, port: number | undefined) =>
-    listen(() =>
-      startTcpServer({
-        host,
-        port: port ?? 0,
-        secure,
-        tlsContext,
-        onConnection: (connection) =>
-          runPop3Session(connection, { authorizer, script, store, tlsContext, locks: popLocks }),
-      }),
+    serve(secure, port, (connection) =>
+      runPop3Session(connection, { authorizer, script, store, tlsContext, locks: popLocks }),
     );
   const imap = (secure: boolean, port: number | undefined) =>
-    listen(() =>
-      startTcpServer({
-        host,
-        port: port ?? 0,
-        secure,
-        tlsContext,
-        onConnection: (connection) => runImapSession(connection, { authorizer, script, store, tlsContext }),
-      }),
+    serve(secure, port, (connection) =>
+      runImapSession(connection, { authorizer, script, store, tlsContext }),
     );
   const smtpContext = { options, authorizer, script, store };
 

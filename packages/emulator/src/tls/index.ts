@@ -6,7 +6,7 @@
  * `createLocalCa(options): Promise<LocalCa>` — async only because it writes the CA certificate to
  * disk; `issueServerCert(hostnames): { keyPem, certPem }` is synchronous.
  */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCertificateAuthority } from '@mailplug/testkit';
@@ -33,6 +33,11 @@ export interface LocalCa {
    * `localhost`, `127.0.0.1` and `::1`. Synchronous.
    */
   issueServerCert(hostnames: string[]): ServerCertificate;
+  /**
+   * Removes the temp directory `createLocalCa` made for `ca.pem`; a directory passed as `dir`
+   * belongs to the caller and is left alone. Safe to call more than once.
+   */
+  dispose(): Promise<void>;
 }
 
 /** Back-dating absorbs clock skew between the emulator and its clients. */
@@ -60,10 +65,16 @@ export async function createLocalCa(options: LocalCaOptions = {}): Promise<Local
     notAfter: new Date(now + VALIDITY_MS),
   });
 
-  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'mailplug-emulator-ca-')));
-  await mkdir(dir, { recursive: true });
+  const tempDir = options.dir ? undefined : await mkdtemp(join(tmpdir(), 'mailplug-emulator-ca-'));
+  const dir = options.dir ?? (tempDir as string);
   const caCertPath = join(dir, 'ca.pem');
-  await writeFile(caCertPath, ca.caCertPem, { mode: 0o644 });
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(caCertPath, ca.caCertPem, { mode: 0o644 });
+  } catch (error) {
+    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+    throw error;
+  }
 
   return {
     caCertPem: ca.caCertPem,
@@ -75,6 +86,9 @@ export async function createLocalCa(options: LocalCaOptions = {}): Promise<Local
         subjectAltNames: [...new Set([...requested, ...ALWAYS_INCLUDED])],
       });
       return { keyPem, certPem };
+    },
+    async dispose() {
+      if (tempDir) await rm(tempDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,16 +1,24 @@
 import { X509Certificate } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { access, readFile, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type ConnectionOptions, connect, createServer, type Server } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLocalCa } from './index.js';
+import { createLocalCa, type LocalCa } from './index.js';
 
 const servers: Server[] = [];
+const cas: LocalCa[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+  await Promise.all(cas.splice(0).map((ca) => ca.dispose()));
 });
+
+async function freshCa(): Promise<LocalCa> {
+  const ca = await createLocalCa();
+  cas.push(ca);
+  return ca;
+}
 
 async function listen(keyPem: string, certPem: string): Promise<number> {
   const server = createServer({ key: keyPem, cert: certPem }, (socket) => socket.end('hello\n'));
@@ -42,11 +50,22 @@ describe('createLocalCa', () => {
     expect(cert.ca).toBe(true);
     expect(new Date(cert.validFrom).getTime()).toBeLessThan(Date.now() - 60_000);
     expect(new Date(cert.validTo).getTime()).toBeGreaterThan(Date.now() + 23 * 3600_000);
+    await ca.dispose();
+    await expect(access(ca.caCertPath)).resolves.toBeUndefined(); // the caller's directory stays
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('issues server certificates with the SANs requested plus loopback names, signed by the CA', async () => {
+  it('without a directory writes to a temp directory that dispose() removes', async () => {
     const ca = await createLocalCa();
+    expect(ca.caCertPath.startsWith(join(tmpdir(), 'mailplug-emulator-ca-'))).toBe(true);
+    expect(await readFile(ca.caCertPath, 'utf8')).toBe(ca.caCertPem);
+    await ca.dispose();
+    await expect(access(dirname(ca.caCertPath))).rejects.toMatchObject({ code: 'ENOENT' });
+    await ca.dispose();
+  });
+
+  it('issues server certificates with the SANs requested plus loopback names, signed by the CA', async () => {
+    const ca = await freshCa();
     const { certPem, keyPem } = ca.issueServerCert(['mail.example.test', '10.1.2.3', 'fe80::1']);
     expect(keyPem).toContain('PRIVATE KEY');
     const cert = new X509Certificate(certPem);
@@ -65,7 +84,7 @@ describe('createLocalCa', () => {
   });
 
   it('lets a TLS client that trusts the CA verify the server and hostname', async () => {
-    const ca = await createLocalCa();
+    const ca = await freshCa();
     const { certPem, keyPem } = ca.issueServerCert(['mail.example.test']);
     const port = await listen(keyPem, certPem);
     await expect(
@@ -78,8 +97,8 @@ describe('createLocalCa', () => {
   });
 
   it('is rejected by a client that does not trust the CA', async () => {
-    const ca = await createLocalCa();
-    const other = await createLocalCa();
+    const ca = await freshCa();
+    const other = await freshCa();
     const { certPem, keyPem } = ca.issueServerCert([]);
     const port = await listen(keyPem, certPem);
     await expect(handshake({ host: '127.0.0.1', port, servername: 'localhost' })).rejects.toThrow();

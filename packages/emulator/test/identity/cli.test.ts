@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -27,6 +27,7 @@ describe('mailplug-emulator CLI', () => {
     process.emit('SIGINT');
     expect(await running).toBe(0);
     await expect(fetch(web)).rejects.toThrow();
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('prints usage and exits 2 without a command', async () => {

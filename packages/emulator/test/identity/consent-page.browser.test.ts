@@ -5,16 +5,11 @@
  */
 import { existsSync } from 'node:fs';
 import { startLoopbackRedirect } from '@mailplug/core';
-import { OAuth2Client } from 'google-auth-library';
+import type { OAuth2Client } from 'google-auth-library';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createEmulatorAgent,
-  DEFAULT_IDS,
-  type Emulator,
-  GOOGLE_MAIL_SCOPE,
-  startEmulator,
-} from '../../src/index.js';
+import { DEFAULT_IDS, type Emulator, GOOGLE_MAIL_SCOPE, startEmulator } from '../../src/index.js';
+import { emulatorGoogleClient, pkceAuthUrl } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 let emulator: Emulator;
@@ -42,28 +37,14 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-function googleClient(redirectUri: string): OAuth2Client {
-  return new OAuth2Client({
-    clientId: DEFAULT_IDS.googleClientId,
-    clientSecret: DEFAULT_IDS.googleClientSecret,
-    redirectUri,
-    endpoints: emulator.urls.googleEndpoints,
-    transporterOptions: { agent: createEmulatorAgent(emulator.caCertPem) },
-  });
-}
-
-async function authUrl(oauth: OAuth2Client): Promise<{ url: string; verifier: string }> {
-  const { codeVerifier, codeChallenge } = await oauth.generateCodeVerifierAsync();
-  const url = oauth.generateAuthUrl({
+const googleClient = (redirectUri: string) => emulatorGoogleClient(emulator, redirectUri);
+const authUrl = (oauth: OAuth2Client) =>
+  pkceAuthUrl(oauth, {
     access_type: 'offline',
     prompt: 'consent',
     scope: [GOOGLE_MAIL_SCOPE, 'openid', 'email'],
-    code_challenge: codeChallenge,
-    code_challenge_method: 'S256' as never,
     state: 'browser-state',
   });
-  return { url, verifier: codeVerifier ?? '' };
-}
 
 describe('consent page in Chromium', () => {
   it('a person picks a test user, sees the scopes, approves, and the app gets that mailbox', async () => {

@@ -1,4 +1,7 @@
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_IDS, type Emulator, startEmulator } from '../../src/index.js';
@@ -158,5 +161,24 @@ describe('startEmulator() with no options', () => {
       });
     }
     expect(ports.length).toBe(8);
+  });
+
+  it('stop() removes the temp directory it wrote the CA to, and leaves a given caDir alone', async () => {
+    const other = await startEmulator({ mail: false });
+    const caDir = dirname(other.caCertPath);
+    expect(caDir.startsWith(join(tmpdir(), 'mailplug-emulator-ca-'))).toBe(true);
+    expect(await readFile(other.caCertPath, 'utf8')).toBe(other.caCertPem);
+    await other.stop();
+    await expect(access(caDir)).rejects.toMatchObject({ code: 'ENOENT' });
+
+    const given = await mkdtemp(join(tmpdir(), 'emulator-given-ca-'));
+    try {
+      const withDir = await startEmulator({ mail: false, caDir: given });
+      expect(withDir.caCertPath).toBe(join(given, 'ca.pem'));
+      await withDir.stop();
+      expect(await readFile(join(given, 'ca.pem'), 'utf8')).toBe(withDir.caCertPem);
+    } finally {
+      await rm(given, { recursive: true, force: true });
+    }
   });
 });

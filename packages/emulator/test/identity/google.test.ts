@@ -1,4 +1,4 @@
-import { JWT, OAuth2Client } from 'google-auth-library';
+import { JWT, type OAuth2Client } from 'google-auth-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkMailAccess,
@@ -9,21 +9,13 @@ import {
   redirectGoogleRequests,
   startEmulator,
 } from '../../src/index.js';
-import { httpsRequest, spyOnOutboundSockets } from './helpers.js';
+import { emulatorGoogleClient, httpsRequest, pkceAuthUrl, spyOnOutboundSockets } from './helpers.js';
 
 const REDIRECT = 'http://127.0.0.1:8085/callback';
 let emulator: Emulator;
 let spy: ReturnType<typeof spyOnOutboundSockets>;
 
-function client(): OAuth2Client {
-  return new OAuth2Client({
-    clientId: DEFAULT_IDS.googleClientId,
-    clientSecret: DEFAULT_IDS.googleClientSecret,
-    redirectUri: REDIRECT,
-    endpoints: emulator.urls.googleEndpoints,
-    transporterOptions: { agent: createEmulatorAgent(emulator.caCertPem) },
-  });
-}
+const client = () => emulatorGoogleClient(emulator, REDIRECT);
 
 async function consent(url: string, untick: string[] = []): Promise<URLSearchParams> {
   const page = await httpsRequest(emulator.caCertPem, url);
@@ -77,13 +69,10 @@ afterAll(async () => {
 describe('google-auth-library against the emulator', () => {
   it('auth code + PKCE through the consent page, refresh, tokeninfo, revoke', async () => {
     const oauth = client();
-    const { codeVerifier, codeChallenge } = await oauth.generateCodeVerifierAsync();
-    const url = oauth.generateAuthUrl({
+    const { url, verifier: codeVerifier } = await pkceAuthUrl(oauth, {
       access_type: 'offline',
       prompt: 'consent',
       scope: [GOOGLE_MAIL_SCOPE, 'openid', 'email'],
-      code_challenge: codeChallenge,
-      code_challenge_method: 'S256' as never,
       state: 'g-state',
       login_hint: 'bob@contoso.test',
     });
@@ -127,12 +116,7 @@ describe('google-auth-library against the emulator', () => {
 
   it('bad requests get Google-shaped errors: missing verifier, redirect mismatch, reused code', async () => {
     const oauth = client();
-    const { codeVerifier, codeChallenge } = await oauth.generateCodeVerifierAsync();
-    const url = oauth.generateAuthUrl({
-      scope: [GOOGLE_MAIL_SCOPE],
-      code_challenge: codeChallenge,
-      code_challenge_method: 'S256' as never,
-    });
+    const { url, verifier: codeVerifier } = await pkceAuthUrl(oauth, { scope: [GOOGLE_MAIL_SCOPE] });
     const code = (await consent(url)).get('code') ?? '';
     const data = (p: Promise<unknown>) =>
       p.then(

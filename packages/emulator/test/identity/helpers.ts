@@ -1,5 +1,32 @@
 import { request } from 'node:https';
 import net from 'node:net';
+import { type GenerateAuthUrlOpts, OAuth2Client } from 'google-auth-library';
+import { createEmulatorAgent, DEFAULT_IDS, type Emulator } from '../../src/index.js';
+
+/** google-auth-library's OAuth2Client for the emulator's default Google client, trusting its CA. */
+export function emulatorGoogleClient(emulator: Emulator, redirectUri: string): OAuth2Client {
+  return new OAuth2Client({
+    clientId: DEFAULT_IDS.googleClientId,
+    clientSecret: DEFAULT_IDS.googleClientSecret,
+    redirectUri,
+    endpoints: emulator.urls.googleEndpoints,
+    transporterOptions: { agent: createEmulatorAgent(emulator.caCertPem) },
+  });
+}
+
+/** An authorization URL with a fresh S256 PKCE pair; `verifier` redeems the code. */
+export async function pkceAuthUrl(
+  oauth: OAuth2Client,
+  options: Omit<GenerateAuthUrlOpts, 'code_challenge' | 'code_challenge_method'>,
+): Promise<{ url: string; verifier: string }> {
+  const { codeVerifier, codeChallenge } = await oauth.generateCodeVerifierAsync();
+  const url = oauth.generateAuthUrl({
+    ...options,
+    code_challenge: codeChallenge,
+    code_challenge_method: 'S256' as never,
+  });
+  return { url, verifier: codeVerifier ?? '' };
+}
 
 /** Records every TCP connect to a non-loopback destination (the libraries must never leave the machine). */
 export function spyOnOutboundSockets(): { outbound: string[]; restore(): void } {

@@ -62,8 +62,15 @@ export interface MailFixture {
   mail: MailServers;
 }
 
-export async function startFixture(): Promise<MailFixture> {
+/** A CA whose PEM the tests keep in memory; its `ca.pem` file is removed at once (nothing reads it). */
+export async function inMemoryCa(): Promise<LocalCa> {
   const ca = await createLocalCa();
+  await ca.dispose();
+  return ca;
+}
+
+export async function startFixture(): Promise<MailFixture> {
+  const ca = await inMemoryCa();
   const tokens = fakeTokens();
   const mail = await startMailServers({
     tls: ca.issueServerCert(['localhost']),

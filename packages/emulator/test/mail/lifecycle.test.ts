@@ -2,8 +2,7 @@ import { createServer, connect as netConnect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { decodeOauthBearer, decodePlain, decodeXoauth2 } from '../../src/mail/auth.js';
 import { createMailStore, startMailServers } from '../../src/mail/index.js';
-import { createLocalCa } from '../../src/tls/index.js';
-import { b64, rawClient, startFixture } from './helpers.js';
+import { b64, inMemoryCa, rawClient, startFixture } from './helpers.js';
 
 const canListen = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -41,7 +40,7 @@ describe('startMailServers lifecycle', () => {
 
   it('survives TLS clients that do not trust the CA and keeps serving', async () => {
     const { mail, ca } = await startFixture();
-    await expect(rawClient(mail.ports.imaps, { tlsCa: (await createLocalCa()).caCertPem })).rejects.toThrow();
+    await expect(rawClient(mail.ports.imaps, { tlsCa: (await inMemoryCa()).caCertPem })).rejects.toThrow();
     const ok = await rawClient(mail.ports.imaps, { tlsCa: ca.caCertPem });
     expect(await ok.line()).toMatch(/^\* OK /);
     ok.end();
@@ -52,7 +51,7 @@ describe('startMailServers lifecycle', () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const taken = (blocker.address() as { port: number }).port;
-    const ca = await createLocalCa();
+    const ca = await inMemoryCa();
     await expect(
       startMailServers({
         tls: ca.issueServerCert([]),

@@ -74,7 +74,9 @@ export async function coldStartFigure(ctx: { quick: boolean; rounds?: number }):
   );
   const timeRatio = ratio(eagerMs, lazyMs);
   const moduleRatio = ratio(eagerModules, lazyModules);
-  log(`ratio eager / lazy: time ${fixed(timeRatio, 2)}x, modules ${fixed(moduleRatio, 2)}x (goal: lazy loads no adapter library and is faster)`);
+  log(
+    `ratio eager / lazy: time ${fixed(timeRatio, 2)}x, modules ${fixed(moduleRatio, 2)}x (goal: lazy loads no adapter library and is faster)`,
+  );
   const lazyClean = (counts.lazy?.heavyLibrariesLoaded?.length ?? 1) === 0;
   return {
     id: 'cold-start',
@@ -94,7 +96,10 @@ export async function coldStartFigure(ctx: { quick: boolean; rounds?: number }):
         lazy: { esm: counts.lazy?.esmModules, cjs: counts.lazy?.cjsModules },
         eager: { esm: counts.eager?.esmModules, cjs: counts.eager?.cjsModules },
       },
-      heavyLibrariesLoaded: { lazy: counts.lazy?.heavyLibrariesLoaded, eager: counts.eager?.heavyLibrariesLoaded },
+      heavyLibrariesLoaded: {
+        lazy: counts.lazy?.heavyLibrariesLoaded,
+        eager: counts.eager?.heavyLibrariesLoaded,
+      },
       contributions: { lazy: counts.lazy?.contributions, eager: counts.eager?.contributions },
       timeRatio,
       moduleRatio,

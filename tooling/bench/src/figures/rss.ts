@@ -18,7 +18,9 @@ export async function rssFigure(ctx: { quick: boolean }): Promise<FigureResult> 
   const fixture = await startSmtpBenchFixture();
   try {
     const oauth = await fixture.warmOAuth();
-    log(`${count} messages per side, ${window} in flight, RSS sampled every ${sampleEvery} messages (warm-up = first 20%)`);
+    log(
+      `${count} messages per side, ${window} in flight, RSS sampled every ${sampleEvery} messages (warm-up = first 20%)`,
+    );
     const data: Partial<Record<SendSide, unknown>> = {};
     const peaks: Partial<Record<SendSide, number>> = {};
     const slopes: Partial<Record<SendSide, number>> = {};
@@ -39,7 +41,9 @@ export async function rssFigure(ctx: { quick: boolean }): Promise<FigureResult> 
       const received = fixture.server.messages.length;
       fixture.server.reset();
       if (result.failed > 0 || received !== count) {
-        problems.push(`${side}: ${result.failed} failed (${result.firstError ?? 'no error'}), server received ${received}/${count}`);
+        problems.push(
+          `${side}: ${result.failed} failed (${result.firstError ?? 'no error'}), server received ${received}/${count}`,
+        );
       }
       const samples = result.samples ?? [];
       const afterWarmup = samples.filter((s) => s.sent >= count * 0.2);
@@ -64,7 +68,9 @@ export async function rssFigure(ctx: { quick: boolean }): Promise<FigureResult> 
           liveHeapMiB: s.liveHeap === undefined ? undefined : mib(s.liveHeap),
         })),
       };
-      const series = samples.filter((_, i) => i % 4 === 0 || i === samples.length - 1).map((s) => `${s.sent}:${mib(s.rss)}`);
+      const series = samples
+        .filter((_, i) => i % 4 === 0 || i === samples.length - 1)
+        .map((s) => `${s.sent}:${mib(s.rss)}`);
       log(`${side.padEnd(10)} RSS MiB by messages sent  ${series.join('  ')}`);
       log(
         `${side.padEnd(10)} peak ${mib(result.peakRss ?? 0)} MiB; after warm-up ${first ? mib(first.rss) : 'n/a'} -> ${last ? mib(last.rss) : 'n/a'} MiB, RSS slope ${fixed(kibPer1000, 0)} KiB / 1,000 messages; live heap after GC ${first?.liveHeap !== undefined ? mib(first.liveHeap) : 'n/a'} -> ${last?.liveHeap !== undefined ? mib(last.liveHeap) : 'n/a'} MiB, slope ${fixed(liveKibPer1000, 0)} KiB / 1,000 messages`,
@@ -72,14 +78,19 @@ export async function rssFigure(ctx: { quick: boolean }): Promise<FigureResult> 
     }
     for (const p of problems) log(`PROBLEM ${p}`);
     const peakRatio = ratio(peaks.mailplug ?? Number.NaN, peaks.nodemailer ?? Number.NaN);
-    log(`ratio peak RSS Mailplug / nodemailer = ${fixed(peakRatio, 3)} (goal: live heap flat after warm-up, peak RSS within 1.25x of nodemailer)`);
+    log(
+      `ratio peak RSS Mailplug / nodemailer = ${fixed(peakRatio, 3)} (goal: live heap flat after warm-up, peak RSS within 1.25x of nodemailer)`,
+    );
     return {
       id: 'rss',
       title: 'Peak RSS while sending through the pool',
       ran: true,
       lines,
       goal: 'live heap after GC flat after warm-up (|slope| < 64 KiB per 1,000 messages); peak RSS within 1.25x of nodemailer',
-      goalMet: problems.length === 0 && Math.abs(slopes.mailplug ?? Number.POSITIVE_INFINITY) < 64 && peakRatio <= 1.25,
+      goalMet:
+        problems.length === 0 &&
+        Math.abs(slopes.mailplug ?? Number.POSITIVE_INFINITY) < 64 &&
+        peakRatio <= 1.25,
       data: { count, window, sampleEvery, pool: SMTP_POOL, peakRatio, sides: data, problems },
     };
   } finally {

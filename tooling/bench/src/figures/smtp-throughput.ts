@@ -16,7 +16,7 @@ export async function smtpThroughputFigure(ctx: Omit<FigureContext, 'log'>): Pro
   const { lines, log } = figureLog('smtp');
   const count = ctx.quick ? 500 : 2000;
   const warmup = ctx.quick ? 100 : 200;
-  const rounds = ctx.rounds ?? (ctx.quick ? 1 : 3);
+  const rounds = ctx.rounds ?? (ctx.quick ? 1 : 5);
   const fixture = await startSmtpBenchFixture();
   try {
     const oauth = await fixture.warmOAuth();
@@ -25,6 +25,7 @@ export async function smtpThroughputFigure(ctx: Omit<FigureContext, 'log'>): Pro
     );
     const rates: Record<SendSide, number[]> = { mailplug: [], nodemailer: [] };
     const roundRatios: number[] = [];
+    const loginCounts: Record<SendSide, number[]> = { mailplug: [], nodemailer: [] };
     const problems: string[] = [];
     for (let round = 0; round < rounds; round++) {
       const order: SendSide[] = round % 2 === 0 ? ['mailplug', 'nodemailer'] : ['nodemailer', 'mailplug'];
@@ -48,7 +49,11 @@ export async function smtpThroughputFigure(ctx: Omit<FigureContext, 'log'>): Pro
         const rate = result.sent / (result.elapsedMs / 1000);
         rates[side].push(rate);
         thisRound[side] = rate;
-        log(`round ${round + 1} ${side.padEnd(10)} ${fixed(rate, 0)} msg/s (${fixed(result.elapsedMs, 0)} ms)`);
+        const logins = fixture.server.authSuccesses.XOAUTH2;
+        loginCounts[side].push(logins);
+        log(
+          `round ${round + 1} ${side.padEnd(10)} ${fixed(rate, 0)} msg/s (${fixed(result.elapsedMs, 0)} ms, ${logins} SMTP logins for ${warmup + count} messages)`,
+        );
       }
       roundRatios.push(ratio(thisRound.mailplug ?? Number.NaN, thisRound.nodemailer ?? Number.NaN));
     }
@@ -58,7 +63,9 @@ export async function smtpThroughputFigure(ctx: Omit<FigureContext, 'log'>): Pro
     for (const p of problems) log(`PROBLEM ${p}`);
     log(`Mailplug SMTP (pooled adapter)  median ${fixed(mailplug, 0)} msg/s`);
     log(`raw nodemailer (same pool)      median ${fixed(nodemailer, 0)} msg/s`);
-    log(`ratio Mailplug / nodemailer = ${fixed(headline, 3)} (per round: ${roundRatios.map((r) => fixed(r, 3)).join(', ')}; goal >= ${GOAL_SMTP_RATIO})`);
+    log(
+      `ratio Mailplug / nodemailer = ${fixed(headline, 3)} (per round: ${roundRatios.map((r) => fixed(r, 3)).join(', ')}; goal >= ${GOAL_SMTP_RATIO})`,
+    );
     return {
       id: 'smtp',
       title: 'SMTP throughput (pooled, XOAUTH2)',
@@ -75,6 +82,7 @@ export async function smtpThroughputFigure(ctx: Omit<FigureContext, 'log'>): Pro
         medianMessagesPerSecond: { mailplug, nodemailer },
         ratio: headline,
         roundRatios,
+        smtpLogins: loginCounts,
         problems,
       },
     };

@@ -14,7 +14,9 @@ export async function tokenRequestsFigure(ctx: { quick: boolean }): Promise<Figu
   const count = ctx.quick ? 300 : 1000;
   const fixture = await startSmtpBenchFixture();
   try {
-    log(`${count} concurrent sends, pool maxConnections ${SMTP_POOL.maxConnections} / maxMessages ${SMTP_POOL.maxMessages}, no access token at start`);
+    log(
+      `${count} concurrent sends, pool maxConnections ${SMTP_POOL.maxConnections} / maxMessages ${SMTP_POOL.maxMessages}, no access token at start`,
+    );
     const counts: Partial<Record<SendSide, { tokenRequests: number; logins: number; failed: number }>> = {};
     const problems: string[] = [];
     for (const side of ['mailplug', 'nodemailer'] as const) {
@@ -30,7 +32,9 @@ export async function tokenRequestsFigure(ctx: { quick: boolean }): Promise<Figu
       const result = await runChild<SmtpChildResult>(distEntry('smtp-client.js'), request);
       const received = fixture.server.messages.length;
       if (result.failed > 0 || received !== count) {
-        problems.push(`${side}: ${result.failed} failed (${result.firstError ?? 'no error'}), server received ${received}/${count}`);
+        problems.push(
+          `${side}: ${result.failed} failed (${result.firstError ?? 'no error'}), server received ${received}/${count}`,
+        );
       }
       counts[side] = {
         tokenRequests: fixture.endpoint.requestCount,
@@ -46,7 +50,9 @@ export async function tokenRequestsFigure(ctx: { quick: boolean }): Promise<Figu
     }
     const mp = counts.mailplug?.tokenRequests ?? Number.NaN;
     const nm = counts.nodemailer?.tokenRequests ?? Number.NaN;
-    log(`ratio nodemailer / Mailplug token requests = ${mp > 0 ? (nm / mp).toFixed(1) : 'n/a'} (goal: Mailplug 1)`);
+    log(
+      `ratio nodemailer / Mailplug token requests = ${mp > 0 ? (nm / mp).toFixed(1) : 'n/a'} (goal: Mailplug 1)`,
+    );
     return {
       id: 'tokens',
       title: 'Token-endpoint requests for concurrent sends',

@@ -1,8 +1,8 @@
 import type { CredentialRequest, CredentialSource } from '@mailplug/core';
 import { DEFAULT_IDS, type Emulator, GOOGLE_MAIL_SCOPE, startEmulator } from '@mailplug/emulator';
-import { type DovecotInstance, startDovecot } from '@mailplug/interop';
+import { createPop3Protocol } from '@mailplug/protocol-pop3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPop3Protocol } from '../src/index.js';
+import { type DovecotInstance, startDovecot } from '../src/index.js';
 
 // Full interop: a token issued by the emulator's Google authorization-code flow, presented to
 // Dovecot over POP3 AUTH XOAUTH2, which validates it at the emulator's RFC 7662 endpoint.

@@ -1,10 +1,12 @@
+// The POP3 client (@mailplug/protocol-pop3) against a real Dovecot: listing, TOP, DELE/RSET, size
+// limits, AUTH PLAIN / USER / XOAUTH2 and classified failures.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CredentialRequest, CredentialSource, MailCredential, ServerSettings } from '@mailplug/core';
 import { isMailplugError } from '@mailplug/core';
-import { type DovecotInstance, startDovecot } from '@mailplug/interop';
+import { createPop3Protocol } from '@mailplug/protocol-pop3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPop3Protocol } from '../src/index.js';
+import { type DovecotInstance, startDovecot } from '../src/index.js';
 
 const USER = 'alice@example.test';
 const PASSWORD = 'alice-pass-123';

@@ -4,9 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type DovecotInstance, startDovecot } from '@mailplug/interop';
+import { createPop3Protocol } from '@mailplug/protocol-pop3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPop3Protocol } from '../src/index.js';
+import { type DovecotInstance, startDovecot } from '../src/index.js';
 
 // core's processNewMessages, driven through the real POP3 client against real Dovecot, in a child
 // process that is SIGKILLed mid-run: every message must reach the handler's output exactly once.

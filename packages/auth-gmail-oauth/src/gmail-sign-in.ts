@@ -1,0 +1,217 @@
+/**
+ * The interactive half of a `gmail-oauth` session: authorization code + PKCE with a single-use
+ * state kept in the token store, the callback (code exchange, granted scopes, who signed in) and
+ * the loopback convenience for CLI/desktop hosts.
+ */
+import {
+  type AuthProviderInit,
+  type BeginSignInRequest,
+  CoreErrorCode,
+  createPendingSignIns,
+  type Logger,
+  type MailboxIdentity,
+  mailplugError,
+  type ProtocolId,
+  registerSecret,
+  type SignInCallbackParams,
+  type SignInStart,
+  startLoopbackRedirect,
+  type TokenManager,
+} from '@mailplug/core';
+import { CodeChallengeMethod } from 'google-auth-library';
+import { classifyCallbackError, classifyUserOAuthError, GmailErrorCode, scopeNotGranted } from './errors.js';
+import { type GmailOAuthSettings, isLoopbackUri } from './gmail-settings.js';
+import { expiresAtOnSessionClock, type GoogleClients } from './google-client.js';
+import { grantedScopes, identify } from './identity.js';
+import {
+  GMAIL_MAIL_SCOPE,
+  type GoogleMailProtocol,
+  isGoogleMailProtocol,
+  scopesToRequest,
+} from './provider-data.js';
+
+export interface LoopbackSignInOptions {
+  /** Open the user's browser (or print the URL) at Google's sign-in page. */
+  readonly openUrl: (url: string) => void | Promise<void>;
+  /** How long to wait for the browser to come back. Default: core's loopback default (5 minutes). */
+  readonly timeoutMs?: number;
+  readonly protocols?: readonly ProtocolId[];
+}
+
+export interface GmailSignIn {
+  beginSignIn(request?: BeginSignInRequest): Promise<SignInStart>;
+  completeSignIn(params: SignInCallbackParams): Promise<MailboxIdentity>;
+  signInWithLoopback(options: LoopbackSignInOptions): Promise<MailboxIdentity>;
+}
+
+export interface GmailSignInContext {
+  readonly init: AuthProviderInit;
+  readonly settings: GmailOAuthSettings;
+  readonly clients: GoogleClients;
+  /** Where a completed sign-in's tokens go. */
+  readonly tokens: Pick<TokenManager, 'save'>;
+  readonly logger: Logger;
+  /** How long a started sign-in stays valid. Default: core's default. */
+  readonly signInTtlMs?: number;
+  /** Told about each completed sign-in (the session fires its `added` change). */
+  readonly onSignedIn: (identity: MailboxIdentity) => void;
+}
+
+const PROTOCOLS: readonly GoogleMailProtocol[] = ['smtp', 'imap', 'pop3'];
+
+export function createGmailSignIn(context: GmailSignInContext): GmailSignIn {
+  const { init, settings, clients, tokens, logger } = context;
+  const { accountId } = init;
+  const now = init.now ?? Date.now;
+  const pending = createPendingSignIns({
+    store: init.tokenStore,
+    ...(init.now ? { now: init.now } : {}),
+    ...(context.signInTtlMs !== undefined ? { ttlMs: context.signInTtlMs } : {}),
+  });
+
+  function protocolsFor(requested: readonly ProtocolId[] | undefined): GoogleMailProtocol[] {
+    if (settings.sendOnly) return ['smtp'];
+    const list = (requested ?? PROTOCOLS).filter(isGoogleMailProtocol);
+    return list.length > 0 ? list : [...PROTOCOLS];
+  }
+
+  async function beginSignIn(request: BeginSignInRequest = {}): Promise<SignInStart> {
+    const redirectUri = request.redirectUri ?? settings.redirectUri;
+    if (!redirectUri) {
+      throw mailplugError(
+        CoreErrorCode.ConfigInvalid,
+        'admin',
+        `The Google account "${accountId}" has no redirect URI.`,
+        'Set auth.settings.redirectUri to the callback URL registered on the OAuth client (or http://127.0.0.1 for a CLI/desktop host).',
+      );
+    }
+    const client = await clients.oauthClient(redirectUri);
+    const pkce = await client.generateCodeVerifierAsync();
+    if (!pkce.codeChallenge) throw new Error('google-auth-library produced no PKCE code challenge.');
+    const protocols = protocolsFor(request.protocols);
+    // The verifier stays on our side, in the token store with the single-use state.
+    const { state, expiresAt } = await pending.issue(accountId, {
+      codeVerifier: pkce.codeVerifier,
+      redirectUri,
+      protocols,
+    });
+    const loginHint = request.loginHint ?? settings.loginHint ?? settings.mailbox;
+    const url = client.generateAuthUrl({
+      access_type: 'offline',
+      prompt: 'consent',
+      scope: scopesToRequest(protocols),
+      redirect_uri: redirectUri,
+      state,
+      code_challenge: pkce.codeChallenge,
+      code_challenge_method: CodeChallengeMethod.S256,
+      ...(loginHint ? { login_hint: loginHint } : {}),
+    });
+    return { url, state, redirectUri, expiresAt };
+  }
+
+  /** Code → tokens; invalid_grant on a *code* means it is spent or expired, not a dead refresh token. */
+  async function exchangeCode(code: string, data: { codeVerifier: string; redirectUri: string }) {
+    const client = await clients.oauthClient(data.redirectUri);
+    try {
+      const { tokens: response } = await client.getToken({
+        code,
+        codeVerifier: data.codeVerifier,
+        redirect_uri: data.redirectUri,
+      });
+      return { client, response };
+    } catch (error) {
+      const mapped = classifyUserOAuthError(error, 'Exchanging the Google sign-in code');
+      if (mapped.code === CoreErrorCode.ReauthRequired) {
+        throw mailplugError(
+          GmailErrorCode.CodeRejected,
+          'user',
+          'Google did not accept the sign-in code (it expired or was already used).',
+          'Start the sign-in again and complete it within a few minutes.',
+          { cause: error },
+        );
+      }
+      throw mapped;
+    }
+  }
+
+  async function completeSignIn(params: SignInCallbackParams): Promise<MailboxIdentity> {
+    // Consume first: a denied or failed callback must burn its state too.
+    const consumed = await pending.consume(params.state ?? '', { accountId });
+    if (params.error)
+      throw classifyCallbackError({ error: params.error, error_description: params.error_description });
+    if (!params.code) {
+      throw mailplugError(
+        CoreErrorCode.SignInStateInvalid,
+        'developer',
+        'The sign-in callback carried neither a code nor an error.',
+        'Pass every query parameter of the redirect to completeSignIn.',
+      );
+    }
+    const data = consumed.data as { codeVerifier: string; redirectUri: string };
+    const { client, response } = await exchangeCode(params.code, data);
+    for (const secret of [response.access_token, response.refresh_token, response.id_token])
+      registerSecret(secret);
+    const scopes = await grantedScopes(client, response);
+    if (!scopes.includes(GMAIL_MAIL_SCOPE)) throw scopeNotGranted(scopes);
+    if (!response.refresh_token || !response.access_token) {
+      throw mailplugError(
+        GmailErrorCode.RefreshTokenMissing,
+        'user',
+        'Google signed you in but gave no long-lived permission (no refresh token).',
+        'Remove the app at myaccount.google.com/permissions, then sign in with Google again.',
+      );
+    }
+    const identity = await identify(client, response, {
+      clientId: settings.clientId,
+      endpoints: clients.endpoints,
+      issuers: clients.issuers,
+    });
+    if (settings.mailbox && identity.mailbox !== settings.mailbox.toLowerCase()) {
+      // Do not keep a grant for a mailbox nobody configured; give it back to Google.
+      await client.revokeToken(response.refresh_token).catch(() => undefined);
+      throw mailplugError(
+        GmailErrorCode.WrongAccount,
+        'user',
+        `You signed in as ${identity.mailbox}, but this account is set up for ${settings.mailbox}.`,
+        `Sign in again and choose ${settings.mailbox} on Google's account chooser (or change the account's mailbox setting).`,
+        { details: { expected: settings.mailbox, actual: identity.mailbox } },
+      );
+    }
+    await tokens.save({
+      accessToken: response.access_token,
+      expiresAt: expiresAtOnSessionClock(response.expiry_date, now),
+      refreshToken: response.refresh_token,
+      scopes,
+      user: identity.mailbox,
+      extra: {
+        ...(identity.subject ? { subject: identity.subject } : {}),
+        ...(identity.displayName ? { displayName: identity.displayName } : {}),
+        ...(identity.tenantId ? { hostedDomain: identity.tenantId } : {}),
+      },
+    });
+    logger.info('Signed in with Google.', { accountId, mailbox: identity.mailbox });
+    context.onSignedIn(identity);
+    return identity;
+  }
+
+  async function signInWithLoopback(options: LoopbackSignInOptions): Promise<MailboxIdentity> {
+    const configured = isLoopbackUri(settings.redirectUri) ? new URL(settings.redirectUri) : undefined;
+    const path = configured && configured.pathname !== '/' ? configured.pathname : '/callback';
+    const lb = await startLoopbackRedirect({
+      path,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    });
+    try {
+      const start = await beginSignIn({
+        redirectUri: lb.redirectUri,
+        ...(options.protocols ? { protocols: options.protocols } : {}),
+      });
+      await options.openUrl(start.url);
+      return await completeSignIn(await lb.waitForCallback());
+    } finally {
+      await lb.close();
+    }
+  }
+
+  return { beginSignIn, completeSignIn, signInWithLoopback };
+}

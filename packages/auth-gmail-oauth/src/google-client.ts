@@ -1,0 +1,59 @@
+/**
+ * google-auth-library clients for one `gmail-oauth` account: the OAuth2Client pointed at the
+ * configured endpoints (extra CA, expected issuers, gaxios retries off), and token expiry read on
+ * the session clock.
+ */
+import { type AuthProviderInit, resolveSecret } from '@mailplug/core';
+import { OAuth2Client } from 'google-auth-library';
+import { expectedIssuers, type GmailOAuthSettings } from './gmail-settings.js';
+import { type GoogleEndpoints, resolveEndpoints } from './provider-data.js';
+import { transporterOptionsFor, tuneTransporter } from './transport.js';
+
+export interface GoogleClients {
+  readonly endpoints: GoogleEndpoints;
+  /** Issuers an ID token may name. */
+  readonly issuers: readonly string[];
+  /** A fresh client (the secret is resolved each time, so a rotated secret is picked up). */
+  oauthClient(redirectUri?: string): Promise<OAuth2Client>;
+}
+
+export function createGoogleClients(
+  settings: GmailOAuthSettings,
+  secrets: AuthProviderInit['secrets'],
+): GoogleClients {
+  const endpoints = resolveEndpoints(settings as unknown as Record<string, unknown>);
+  const issuers = expectedIssuers(settings);
+  const transporterOptions = transporterOptionsFor(settings.ca);
+  return {
+    endpoints,
+    issuers,
+    async oauthClient(redirectUri) {
+      const clientSecret = await resolveSecret(secrets, settings.clientSecret, 'the Google client secret');
+      const client = new OAuth2Client({
+        ...(transporterOptions ? { transporterOptions } : {}),
+        clientId: settings.clientId,
+        clientSecret,
+        ...(redirectUri ? { redirectUri } : {}),
+        issuers: [...issuers],
+        endpoints: {
+          oauth2AuthBaseUrl: endpoints.authUrl,
+          oauth2TokenUrl: endpoints.tokenUrl,
+          oauth2RevokeUrl: endpoints.revokeUrl,
+          tokenInfoUrl: endpoints.tokenInfoUrl,
+          oauth2FederatedSignonPemCertsUrl: endpoints.certsUrl,
+        },
+      });
+      tuneTransporter(client);
+      return client;
+    },
+  };
+}
+
+/**
+ * google-auth-library stamps `expiry_date` with the wall clock; re-base it on the session clock
+ * (tests and hosts may pass their own `now`). No expiry given: one hour, Google's lifetime.
+ */
+export function expiresAtOnSessionClock(expiryDate: number | null | undefined, now: () => number): number {
+  const lifetime = typeof expiryDate === 'number' ? expiryDate - Date.now() : 3_600_000;
+  return now() + Math.max(0, lifetime);
+}
