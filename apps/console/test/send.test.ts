@@ -43,6 +43,21 @@ afterAll(async () => {
 });
 
 const cli = (args: string[]) => runCli(args, { configDir: dir.path });
+/** `send office --as <user>` to bob. */
+const sendAs = (actingUser: string, subject: string, text: string, ...extra: string[]) =>
+  cli([
+    'send',
+    'office',
+    '--as',
+    actingUser,
+    '--to',
+    RECIPIENT,
+    '--subject',
+    subject,
+    '--text',
+    text,
+    ...extra,
+  ]);
 const inbox = () => emulator.mail?.list(RECIPIENT) ?? [];
 
 describe('send through the emulator SMTP with basic auth', () => {
@@ -52,18 +67,7 @@ describe('send through the emulator SMTP with basic auth', () => {
 
   it('sends as an allowed user; the server receives the message with the footer', async () => {
     expect((await cli(['footer', 'set', '--text', 'Example Practice · not monitored'])).code).toBe(0);
-    const result = await cli([
-      'send',
-      'office',
-      '--as',
-      'alice',
-      '--to',
-      RECIPIENT,
-      '--subject',
-      'Console test 1',
-      '--text',
-      'Hello Bob',
-    ]);
+    const result = await sendAs('alice', 'Console test 1', 'Hello Bob');
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(`accepted: ${RECIPIENT}`);
     const message = inbox().find((m) => m.subject === 'Console test 1');
@@ -77,36 +81,13 @@ describe('send through the emulator SMTP with basic auth', () => {
 
   it('refuses a denied user with exit code 3 and sends nothing', async () => {
     const before = inbox().length;
-    const result = await cli([
-      'send',
-      'office',
-      '--as',
-      'bob',
-      '--to',
-      RECIPIENT,
-      '--subject',
-      'Denied',
-      '--text',
-      'x',
-    ]);
+    const result = await sendAs('bob', 'Denied', 'x');
     expect(result.code).toBe(3);
     expect(result.stderr).toContain('SEND_PERMISSION_DENIED');
     expect(result.stderr).toContain('send on behalf of organization');
     expect(inbox().length).toBe(before);
 
-    const unknown = await cli([
-      'send',
-      'office',
-      '--as',
-      'mallory',
-      '--to',
-      RECIPIENT,
-      '--subject',
-      'Denied',
-      '--text',
-      'x',
-      '--json',
-    ]);
+    const unknown = await sendAs('mallory', 'Denied', 'x', '--json');
     expect(unknown.code).toBe(3);
     expect(JSON.parse(unknown.stdout).error).toMatchObject({ code: 'SEND_PERMISSION_DENIED' });
     expect(unknown.stderr).toContain('users add mallory');
@@ -115,25 +96,12 @@ describe('send through the emulator SMTP with basic auth', () => {
 
   it('allow/deny flips the permission', async () => {
     expect((await cli(['users', 'allow', 'bob'])).code).toBe(0);
-    const sent = await cli([
-      'send',
-      'office',
-      '--as',
-      'bob',
-      '--to',
-      RECIPIENT,
-      '--subject',
-      'Bob allowed',
-      '--text',
-      'x',
-    ]);
+    const sent = await sendAs('bob', 'Bob allowed', 'x');
     expect(sent.code, sent.stderr).toBe(0);
     expect((await cli(['users', 'deny', 'bob'])).code).toBe(0);
     const list = JSON.parse((await cli(['users', 'list', '--json'])).stdout);
     expect(list.users).toContainEqual({ id: 'bob', sendOnBehalfOfOrganization: false });
-    expect(
-      (await cli(['send', 'office', '--as', 'bob', '--to', RECIPIENT, '--subject', 'x', '--text', 'x'])).code,
-    ).toBe(3);
+    expect((await sendAs('bob', 'x', 'x')).code).toBe(3);
   });
 
   it('asks who is sending from an organization account', async () => {
