@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -295,5 +295,6 @@ describe('serverSettingsFor', () => {
         sendAccount({ server: { host: 'h', port: 1, security: 'tls', caFile: join(dir, 'missing.pem') } }),
       ),
     ).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    rmSync(dir, { recursive: true, force: true });
   });
 });
