@@ -10,6 +10,7 @@ import type { OutgoingMessage, SendResult } from '../spec/v1/message.js';
 import type { SendConnection } from '../spec/v1/protocol.js';
 import type { Logger, SecretStore, TokenStore } from '../spec/v1/stores.js';
 import { type Disposable, disposeAll } from '../util/disposable.js';
+import { createRedactingLogger } from '../util/logger.js';
 import { appendFooter, checkFooter, type MailFooter } from './footer.js';
 
 /** The host's answer to "may this user send from the organization's shared accounts?". */
@@ -75,7 +76,9 @@ interface OpenConnection {
  */
 export function createMailer(options: MailerOptions): Mailer {
   checkFooter(options.footer);
-  const { registry, logger } = options;
+  const { registry } = options;
+  // Everything the mailer and the providers it binds log goes through redaction.
+  const logger = options.logger ? createRedactingLogger(options.logger) : undefined;
   const sessions = new Map<string, BoundSession>();
   const connections = new Map<string, OpenConnection>();
   let disposed = false;
