@@ -6,7 +6,7 @@
  */
 import type { Configuration, ICachePlugin, INetworkModule } from '@azure/msal-node';
 import { LogLevel } from '@azure/msal-node';
-import type { Logger } from '@mailplug/core';
+import { createRedactingLogger, type Logger } from '@mailplug/core';
 import { getMicrosoftCloud, type MicrosoftCloudId } from './clouds.js';
 import { createMsalNetworkClient } from './network-client.js';
 
@@ -90,7 +90,7 @@ export function buildMsalConfiguration(options: MsalConfigurationOptions): Confi
         })
       : undefined);
   const hostAndPort = new URL(authority).host;
-  const logger = options.logger;
+  const logger = options.logger ? createRedactingLogger(options.logger) : undefined;
   return {
     auth: {
       clientId: options.clientId,

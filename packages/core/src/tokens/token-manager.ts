@@ -5,6 +5,7 @@ import type { SessionChange } from '../spec/v1/auth-provider.js';
 import type { CredentialRequest, OAuth2Credential } from '../spec/v1/credential.js';
 import type { Logger, StoredValue, TokenStore } from '../spec/v1/stores.js';
 import { type Disposable, Emitter, type Event } from '../util/disposable.js';
+import { createRedactingLogger } from '../util/logger.js';
 import { createRefreshWithRetry } from './token-manager-retry.js';
 import { withCallerSignal } from './token-manager-signal.js';
 import { readTokenSet, toStoredTokenSet, validateRefreshResult } from './token-set.js';
@@ -116,7 +117,8 @@ const inflightByStore = new WeakMap<TokenStore, Map<string, Promise<TokenSet>>>(
  * const credential = await tokens.getCredential({ protocol: 'smtp' });
  */
 export function createTokenManager(options: TokenManagerOptions): TokenManager {
-  const { accountId, store, logger } = options;
+  const { accountId, store } = options;
+  const logger = options.logger ? createRedactingLogger(options.logger) : undefined;
   if (!accountId) {
     throw mailplugError(
       CoreErrorCode.ConfigInvalid,
