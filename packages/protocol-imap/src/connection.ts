@@ -81,14 +81,37 @@ export function createImapConnection(client: ImapFlow, context: ImapConnectionCo
 
   const uidOf = (id: string) => parseMessageId(id, uidValidity(), mailbox);
 
+  /**
+   * RFC822.SIZE by message id, as last listed. A UID's content never changes within one
+   * UIDVALIDITY (RFC 3501 §2.3.1.1) and the id carries the UIDVALIDITY, so a listed size stays true:
+   * fetch() checks maxBytes against it and needs only one FETCH per message.
+   */
+  let knownSizes = new Map<string, number>();
+
   const summaries = (
     messages: readonly { uid: number; size?: number | undefined; flags?: Set<string> | undefined }[],
+    sizes: Map<string, number>,
   ) => {
     const validity = uidValidity();
     return messages
       .filter((m) => !m.flags?.has('\\Deleted'))
       .sort((a, b) => a.uid - b.uid)
-      .map((m): MessageSummary => ({ id: formatMessageId(validity, m.uid), size: m.size ?? 0 }));
+      .map((m): MessageSummary => {
+        const id = formatMessageId(validity, m.uid);
+        if (m.size !== undefined) sizes.set(id, m.size);
+        return { id, size: m.size ?? 0 };
+      });
+  };
+
+  /** The server's RFC822.SIZE for one UID: listed, or asked for (one small FETCH) when unknown. */
+  const sizeOf = async (id: string, uid: number): Promise<number> => {
+    const listed = knownSizes.get(id);
+    if (listed !== undefined) return listed;
+    const meta = await client.fetchOne(String(uid), { uid: true, size: true }, { uid: true });
+    if (!meta) throw messageNotFound(id, mailbox);
+    const size = meta.size ?? 0;
+    knownSizes.set(id, size);
+    return size;
   };
 
   const connection: ImapConnection = {
@@ -102,8 +125,14 @@ export function createImapConnection(client: ImapFlow, context: ImapConnectionCo
     closed,
     list: () =>
       run('FETCH', async () => {
-        if (client.mailbox && client.mailbox.exists === 0) return [];
-        return summaries(await client.fetchAll('1:*', { uid: true, size: true, flags: true }));
+        // A full listing replaces what we knew: ids that are gone are forgotten.
+        const sizes = new Map<string, number>();
+        const listed =
+          client.mailbox && client.mailbox.exists === 0
+            ? []
+            : summaries(await client.fetchAll('1:*', { uid: true, size: true, flags: true }), sizes);
+        knownSizes = sizes;
+        return listed;
       }),
     searchUnseen: () =>
       run('SEARCH', async () => {
@@ -111,19 +140,25 @@ export function createImapConnection(client: ImapFlow, context: ImapConnectionCo
         if (!uids || uids.length === 0) return [];
         return summaries(
           await client.fetchAll(uids.join(','), { uid: true, size: true, flags: true }, { uid: true }),
+          knownSizes,
         );
       }),
     async fetch(id: string, options?: FetchOptions) {
       const uid = uidOf(id);
       const maxBytes = options?.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
       return run('FETCH', async () => {
-        const meta = await client.fetchOne(String(uid), { uid: true, size: true }, { uid: true });
-        if (!meta) throw messageNotFound(id, mailbox);
-        if ((meta.size ?? 0) > maxBytes) throw messageTooLarge(id, meta.size ?? 0, maxBytes);
-        // BODY.PEEK[]: fetching never sets \Seen; markProcessed() does that explicitly.
-        const message = await client.fetchOne(String(uid), { source: true }, { uid: true });
+        // Oversized messages are refused before any of their bytes are downloaded.
+        const size = await sizeOf(id, uid);
+        if (size > maxBytes) throw messageTooLarge(id, size, maxBytes);
+        // One FETCH: BODY.PEEK[]<0.maxBytes+1> never sets \Seen (markProcessed() does that) and
+        // caps the download even if the server's RFC822.SIZE understated the message.
+        const message = await client.fetchOne(String(uid), { source: cappedSource(maxBytes) }, { uid: true });
         const source = message ? message.source : undefined;
-        if (!source) throw messageNotFound(id, mailbox);
+        if (!source) {
+          knownSizes.delete(id);
+          throw messageNotFound(id, mailbox);
+        }
+        if (source.byteLength > maxBytes) throw messageTooLarge(id, size, maxBytes, true);
         return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
       });
     },
@@ -140,6 +175,7 @@ export function createImapConnection(client: ImapFlow, context: ImapConnectionCo
           ? await client.messageMove(String(uid), context.trashMailbox, { uid: true })
           : // STORE +FLAGS \Deleted, then UID EXPUNGE (UIDPLUS) so other \Deleted messages stay.
             await client.messageDelete(String(uid), { uid: true });
+        knownSizes.delete(id);
         if (!ok) throw messageNotFound(id, mailbox);
       });
     },
@@ -214,11 +250,23 @@ function messageNotFound(id: string, mailbox: string) {
   );
 }
 
-function messageTooLarge(id: string, size: number, maxBytes: number) {
+/**
+ * `BODY.PEEK[]<0.maxBytes+1>`: one byte more than allowed tells "too large" from "exactly at the
+ * limit". IMAP numbers are 32-bit (RFC 3501 §4.2); a larger limit fetches the whole message.
+ */
+function cappedSource(maxBytes: number): true | { maxLength: number } {
+  const cap = Math.floor(maxBytes) + 1;
+  return Number.isSafeInteger(cap) && cap > 0 && cap <= 0xffff_ffff ? { maxLength: cap } : true;
+}
+
+/** `understated`: the server listed `size`, but sent more than `maxBytes`. */
+function messageTooLarge(id: string, size: number, maxBytes: number, understated = false) {
   return imapError(
     ImapErrorCode.MessageTooLarge,
     'admin',
-    `IMAP message ${id} is ${size} bytes, more than the ${maxBytes} bytes allowed`,
+    understated
+      ? `IMAP message ${id} is larger than the ${maxBytes} bytes allowed (the server listed ${size} bytes)`
+      : `IMAP message ${id} is ${size} bytes, more than the ${maxBytes} bytes allowed`,
     'Raise fetch maxBytes if such messages are expected, or remove the message from the mailbox.',
     { details: { id, size, maxBytes } },
   );

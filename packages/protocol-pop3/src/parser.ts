@@ -146,6 +146,8 @@ export interface Capabilities {
   readonly user: boolean;
   readonly uidl: boolean;
   readonly top: boolean;
+  /** RFC 2449 PIPELINING: commands may be sent without waiting for each reply. */
+  readonly pipelining: boolean;
   /** SASL mechanisms, upper case; `undefined` when the server sent no SASL line. */
   readonly sasl: readonly string[] | undefined;
 }
@@ -161,6 +163,7 @@ export function parseCapabilities(body: Uint8Array): Capabilities {
     user: names.has('USER'),
     uidl: names.has('UIDL'),
     top: names.has('TOP'),
+    pipelining: names.has('PIPELINING'),
     sasl:
       saslLine === undefined
         ? undefined

@@ -156,7 +156,7 @@ async function readCapabilities(transport: Pop3Transport, limits: Pop3Limits): P
   const reply = await transport.readStatus('CAPA');
   // Pre-RFC 2449 servers answer -ERR; assume USER/PASS only.
   if (reply.kind !== 'ok')
-    return { raw: [], stls: false, user: true, uidl: true, top: true, sasl: undefined };
+    return { raw: [], stls: false, user: true, uidl: true, top: true, pipelining: false, sasl: undefined };
   return parseCapabilities(await transport.readMultiline('CAPA', limits.maxListingBytes));
 }
 
@@ -262,8 +262,8 @@ function createConnection(transport: Pop3Transport, caps: Capabilities, limits: 
     return next;
   };
 
-  async function simple(command: string, label = command): Promise<string> {
-    transport.writeLine(command);
+  /** Reads a status line and turns `-ERR` into a classified MailplugError. */
+  async function expectOk(label: string): Promise<string> {
     const reply = await transport.readStatus(label);
     if (reply.kind !== 'ok')
       throw classifyErr(
@@ -273,6 +273,11 @@ function createConnection(transport: Pop3Transport, caps: Capabilities, limits: 
         'transaction',
       );
     return reply.text;
+  }
+
+  async function simple(command: string, label = command): Promise<string> {
+    transport.writeLine(command);
+    return expectOk(label);
   }
 
   async function multi(
@@ -285,10 +290,22 @@ function createConnection(transport: Pop3Transport, caps: Capabilities, limits: 
     return transport.readMultiline(label, maxBytes, onTooLarge);
   }
 
+  /**
+   * UIDL and LIST. With PIPELINING (RFC 2449) both go out in one write, saving a round trip; both
+   * replies are read off the wire before either is parsed, so a malformed or refused reply never
+   * leaves the other one unread (the session stays in step).
+   */
   async function loadIndex(): Promise<Map<string, { number: number; size: number }>> {
-    transport.writeLine('UIDL');
+    const pipelined = caps.pipelining;
+    if (pipelined) transport.writeLines(['UIDL', 'LIST']);
+    else transport.writeLine('UIDL');
     const reply = await transport.readStatus('UIDL');
     if (reply.kind !== 'ok') {
+      if (pipelined) {
+        // LIST's reply is on its way: read it (and drop it) before reporting.
+        const list = await transport.readStatus('LIST');
+        if (list.kind === 'ok') await transport.readMultiline('LIST', limits.maxListingBytes);
+      }
       throw pop3Error(
         Pop3ErrorCode.UidlUnsupported,
         'admin',
@@ -296,8 +313,16 @@ function createConnection(transport: Pop3Transport, caps: Capabilities, limits: 
         'Use a server with UIDL (RFC 1939 optional command) or switch the account to IMAP; stable ids are required.',
       );
     }
-    const uids = parseUidlListing(await transport.readMultiline('UIDL', limits.maxListingBytes));
-    const sizes = parseSizeListing(await multi('LIST', 'LIST', limits.maxListingBytes));
+    const uidlBody = await transport.readMultiline('UIDL', limits.maxListingBytes);
+    let listBody: Uint8Array;
+    if (pipelined) {
+      await expectOk('LIST');
+      listBody = await transport.readMultiline('LIST', limits.maxListingBytes);
+    } else {
+      listBody = await multi('LIST', 'LIST', limits.maxListingBytes);
+    }
+    const uids = parseUidlListing(uidlBody);
+    const sizes = parseSizeListing(listBody);
     const map = new Map<string, { number: number; size: number }>();
     for (const [number, uid] of uids) map.set(uid, { number, size: sizes.get(number) ?? 0 });
     index = map;

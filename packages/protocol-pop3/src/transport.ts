@@ -2,27 +2,23 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { ServerSettings } from '@mailplug/core';
 import { Pop3ErrorCode, pop3Error, protocolError, timeoutError } from './errors.js';
-import {
-  createLineDecoder,
-  createMultilineCollector,
-  type LineDecoder,
-  type Pop3Limits,
-  parseStatusLine,
-  type StatusLine,
-} from './parser.js';
+import { type Pop3Limits, parseStatusLine, type StatusLine } from './parser.js';
+import { createMultilineBody, createReplyBuffer, type ReplyBuffer } from './reply-buffer.js';
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
 
 /**
- * One POP3 socket: writes commands, reads replies line by line through the pure decoder, and
- * turns every socket failure and silence into a MailplugError. Never hangs: each read is bounded
- * by `timeoutMs`.
+ * One POP3 socket: writes commands, reads replies through the pure reply buffer (status lines one
+ * at a time, multi-line bodies in bulk, chunk by chunk), and turns every socket failure and silence
+ * into a MailplugError. Never hangs: each read is bounded by `timeoutMs`.
  */
 export interface Pop3Transport {
   readStatus(what: string, allowContinue?: boolean): Promise<StatusLine>;
   /** Reads a multi-line body after `+OK`; `maxBytes` bounds it. */
   readMultiline(what: string, maxBytes: number, onTooLarge?: () => Error): Promise<Uint8Array>;
   writeLine(line: string): void;
+  /** Writes several commands in one socket write (only when the server advertises PIPELINING). */
+  writeLines(lines: readonly string[]): void;
   /** Replaces the plaintext socket by TLS (STLS). Refuses if the server pipelined data after +OK. */
   upgradeToTls(): Promise<tls.TLSSocket>;
   readonly secure: boolean;
@@ -41,7 +37,7 @@ export async function openTransport(
   const timeoutMs = server.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const socket = await connectSocket(server, timeoutMs);
   let current: net.Socket = socket;
-  let decoder: LineDecoder = createLineDecoder(limits.maxLineBytes);
+  let replies: ReplyBuffer = createReplyBuffer(limits.maxLineBytes);
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
   let secure = server.security === 'tls';
@@ -54,7 +50,7 @@ export async function openTransport(
   const attach = (s: net.Socket) => {
     s.on('data', (chunk: Buffer) => {
       try {
-        decoder.push(chunk);
+        replies.push(chunk);
       } catch (error) {
         fail(error as Error);
       }
@@ -77,26 +73,37 @@ export async function openTransport(
   signal?.addEventListener('abort', onAbort, { once: true });
   socket.once('close', () => signal?.removeEventListener('abort', onAbort));
 
+  /** Waits until more data arrives, the connection fails, or `deadline` passes. */
+  async function waitForData(what: string, deadline: number): Promise<void> {
+    if (failure) throw failure;
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) {
+      const error = timeoutError(what, timeoutMs);
+      fail(error);
+      throw error;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, remaining);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    wake = undefined;
+  }
+
   async function nextLine(what: string): Promise<Buffer> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const line = decoder.shift();
-      if (line) return line;
-      if (failure) throw failure;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        const error = timeoutError(what, timeoutMs);
-        fail(error);
+      let line: Buffer | undefined;
+      try {
+        line = replies.readLine();
+      } catch (error) {
+        fail(error as Error);
         throw error;
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, remaining);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = undefined;
+      if (line) return line;
+      await waitForData(what, deadline);
     }
   }
 
@@ -111,9 +118,12 @@ export async function openTransport(
       }
     },
     async readMultiline(what, maxBytes, onTooLarge) {
-      const collector = createMultilineCollector(maxBytes, onTooLarge);
+      const body = createMultilineBody(maxBytes, limits.maxLineBytes, onTooLarge);
       try {
-        for (;;) if (collector.add(await nextLine(what))) return collector.result();
+        // Everything already buffered is parsed synchronously; we only wait when the body goes on.
+        // The timeout is per wait: a large body that keeps arriving is not cut off.
+        while (!replies.readBody(body)) await waitForData(what, Date.now() + timeoutMs);
+        return body.result();
       } catch (error) {
         // The rest of the reply is still on the wire: the session cannot continue.
         fail(error as Error);
@@ -121,6 +131,9 @@ export async function openTransport(
       }
     },
     writeLine(line) {
+      transport.writeLines([line]);
+    },
+    writeLines(lines) {
       if (failure) {
         throw pop3Error(
           Pop3ErrorCode.ConnectionClosed,
@@ -130,11 +143,12 @@ export async function openTransport(
           { cause: failure },
         );
       }
-      if (/[\r\n]/.test(line)) throw protocolError('refusing to send a command containing a line break');
-      current.write(`${line}\r\n`);
+      for (const line of lines)
+        if (/[\r\n]/.test(line)) throw protocolError('refusing to send a command containing a line break');
+      current.write(lines.map((line) => `${line}\r\n`).join(''));
     },
     async upgradeToTls() {
-      if (decoder.bufferedBytes > 0) {
+      if (replies.bufferedBytes > 0) {
         const error = protocolError('server sent data after the STLS reply (possible injection)');
         fail(error);
         throw error;
@@ -144,7 +158,7 @@ export async function openTransport(
       current.removeAllListeners('error');
       const upgraded = await startTls(current, server, timeoutMs);
       current = upgraded;
-      decoder = createLineDecoder(limits.maxLineBytes);
+      replies = createReplyBuffer(limits.maxLineBytes);
       secure = true;
       attach(upgraded);
       return upgraded;

@@ -177,6 +177,83 @@ describe('POP3 against a scripted peer', () => {
     connection.dispose();
   });
 
+  it('with PIPELINING, sends UIDL and LIST together and reads a large dot-stuffed RETR in bulk', async () => {
+    // Lines over many TCP reads: dot-stuffed lines, a bare-LF line, a line of only dots.
+    const lines = Array.from({ length: 4000 }, (_, i) =>
+      i % 7 === 0 ? `.line ${i} starts with a dot` : i % 11 === 0 ? '...' : `line ${i} ${'z'.repeat(40)}`,
+    );
+    const wire = `${lines.map((l) => (l.startsWith('.') ? `.${l}` : l)).join('\r\n')}\r\nbare\n.\r\n`;
+    const expected = `${lines.join('\r\n')}\r\nbare\r\n`;
+    const { settings, received } = await scriptedPeer((line, socket, state) => {
+      if (line === 'CAPA') socket.write('+OK\r\nUSER\r\nUIDL\r\nPIPELINING\r\n.\r\n');
+      else if (line === 'UIDL')
+        state.uidl = true; // answered only once LIST is here too
+      else if (line === 'LIST' && state.uidl)
+        socket.write(
+          `+OK\r\n1 uid-1\r\n2 uid-2\r\n.\r\n+OK 2 messages\r\n1 ${expected.length}\r\n2 5\r\n.\r\n`,
+        );
+      else if (line === 'RETR 1') socket.write(`+OK\r\n${wire}`);
+      else if (line === 'QUIT') socket.end('+OK bye\r\n');
+      else socket.write('+OK\r\n');
+    });
+    const connection = await pop3.connect(settings, passwordSource());
+    expect(connection.capabilities.pipelining).toBe(true);
+    expect(await connection.list()).toEqual([
+      { id: 'uid-1', size: expected.length },
+      { id: 'uid-2', size: 5 },
+    ]);
+    const raw = await connection.fetch('uid-1');
+    expect(raw).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(raw).toString('latin1')).toBe(expected);
+    await connection.close();
+    expect(received.slice(-4)).toEqual(['UIDL', 'LIST', 'RETR 1', 'QUIT']);
+  });
+
+  it('without PIPELINING, sends LIST only after the UIDL reply', async () => {
+    const { settings, received } = await scriptedPeer((line, socket, state) => {
+      if (line === 'CAPA') socket.write('+OK\r\nUSER\r\nUIDL\r\n.\r\n');
+      else if (line === 'UIDL') {
+        // Answer late: a client that did not wait would already have sent LIST.
+        setTimeout(() => {
+          state.listBeforeUidlReply = received.includes('LIST');
+          socket.write('+OK\r\n1 uid-1\r\n.\r\n');
+        }, 50);
+      } else if (line === 'LIST') socket.write('+OK\r\n1 42\r\n.\r\n');
+      else socket.write('+OK\r\n');
+    });
+    const connection = await pop3.connect(settings, passwordSource());
+    expect(connection.capabilities.pipelining).toBe(false);
+    expect(await connection.list()).toEqual([{ id: 'uid-1', size: 42 }]);
+    expect(received.filter((l) => l === 'UIDL' || l === 'LIST')).toEqual(['UIDL', 'LIST']);
+    expect(received.indexOf('LIST')).toBeGreaterThan(received.indexOf('UIDL'));
+    connection.dispose();
+  });
+
+  it.each([
+    ['UIDL refused', '-ERR no UIDL here\r\n', '+OK\r\n1 10\r\n.\r\n', 'POP3_UIDL_UNSUPPORTED'],
+    ['LIST refused', '+OK\r\n1 uid-1\r\n.\r\n', '-ERR [SYS/TEMP] busy\r\n', 'POP3_SERVER_TEMPORARY'],
+    ['UIDL malformed', '+OK\r\nnot a uidl line\r\n.\r\n', '+OK\r\n1 10\r\n.\r\n', 'POP3_PROTOCOL_ERROR'],
+  ])(
+    'pipelined listing with %s: both replies are read, so the session stays in step',
+    async (_, uidl, list, code) => {
+      const { settings, received } = await scriptedPeer((line, socket) => {
+        if (line === 'CAPA') socket.write('+OK\r\nUSER\r\nUIDL\r\nPIPELINING\r\n.\r\n');
+        else if (line === 'UIDL') socket.write(uidl);
+        else if (line === 'LIST') socket.write(list);
+        else if (line === 'RSET') socket.write('+OK reset done\r\n');
+        else socket.write('+OK\r\n');
+      });
+      const connection = await pop3.connect(settings, passwordSource());
+      const error = await connection.list().catch((e: unknown) => e);
+      expect(isMailplugError(error) && error.code).toBe(code);
+      // Each later command gets its own reply, not a leftover of LIST's (which would not parse).
+      await expect(connection.reset()).resolves.toBeUndefined();
+      await expect(connection.reset()).resolves.toBeUndefined();
+      expect(received.slice(-4)).toEqual(['UIDL', 'LIST', 'RSET', 'RSET']);
+      connection.dispose();
+    },
+  );
+
   it('emits one DeprecationWarning per process, and none when silenced', async () => {
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
     const { settings } = await scriptedPeer((line, socket) => {
