@@ -15,5 +15,6 @@ export * from './signin/index.js';
 export type * from './spec/v1/index.js';
 export * from './tokens/index.js';
 export * from './util/backoff.js';
+export * from './util/credential-transport.js';
 export * from './util/disposable.js';
 export * from './util/logger.js';

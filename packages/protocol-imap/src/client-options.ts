@@ -1,26 +1,14 @@
-import { CoreErrorCode, type ServerSettings } from '@mailplug/core';
+import { assertCredentialTransport, type ServerSettings } from '@mailplug/core';
 import type { ImapFlowOptions } from 'imapflow';
-import { imapError } from './errors.js';
 
 /** Default connect + greeting timeout when the account sets none. */
 export const DEFAULT_TIMEOUT_MS = 60_000;
 /** IDLE is re-issued this often (RFC 2177 asks for less than 29 minutes; kept below imapflow's 5 min socket timeout). */
 export const IDLE_RESTART_MS = 4 * 60_000;
 
-/**
- * Refuses to send any credential over a plaintext connection unless the account explicitly allows
- * it (core permits that only for loopback test servers).
- */
-export function assertCredentialTransport(server: ServerSettings): void {
-  if (server.security === 'none' && !server.allowInsecureAuth) {
-    throw imapError(
-      CoreErrorCode.InsecureAuthRefused,
-      'admin',
-      `Refusing to send credentials to ${server.host}:${server.port} without TLS`,
-      'Use security "tls" (port 993) or "starttls" (port 143); allowInsecureAuth is only for loopback test servers.',
-      { details: { host: server.host, port: server.port } },
-    );
-  }
+/** Refuses to send any credential over a plaintext connection unless the account allows it. */
+export function assertImapCredentialTransport(server: ServerSettings): void {
+  assertCredentialTransport(server, { tls: 993, starttls: 143 });
 }
 
 /**

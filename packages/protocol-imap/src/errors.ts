@@ -1,4 +1,10 @@
-import { CoreErrorCode, type ErrorAction, isMailplugError, MailplugError } from '@mailplug/core';
+import {
+  CoreErrorCode,
+  type ErrorAction,
+  isMailplugError,
+  type MailplugError,
+  mailplugError,
+} from '@mailplug/core';
 
 /** Stable codes this package raises (besides core's `TIMEOUT` and `INSECURE_AUTH_REFUSED`). */
 export const ImapErrorCode = {
@@ -28,15 +34,8 @@ export const ImapErrorCode = {
 
 export type ImapErrorCode = (typeof ImapErrorCode)[keyof typeof ImapErrorCode];
 
-export function imapError(
-  code: string,
-  action: ErrorAction,
-  message: string,
-  hint: string,
-  extra: { cause?: unknown; details?: Record<string, unknown> } = {},
-): MailplugError {
-  return new MailplugError({ code, action, message, hint, ...extra });
-}
+/** Core's `mailplugError` under this package's name (kept for readability at call sites). */
+export const imapError = mailplugError;
 
 /** What imapflow hangs on its errors (see imapflow `errors.js` / `commands/authenticate.js`). */
 interface ImapFlowErrorShape {

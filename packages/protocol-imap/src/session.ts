@@ -6,7 +6,7 @@ import {
   type ServerSettings,
 } from '@mailplug/core';
 import { ImapFlow } from 'imapflow';
-import { assertCredentialTransport, imapFlowOptions } from './client-options.js';
+import { assertImapCredentialTransport, imapFlowOptions } from './client-options.js';
 import { createImapConnection, type ImapConnection } from './connection.js';
 import { classifyImapError, ImapErrorCode, imapError, isCredentialRefusal } from './errors.js';
 
@@ -43,7 +43,7 @@ export async function openImapSession(
   credentials: CredentialSource,
   options: ImapSessionOptions = {},
 ): Promise<ImapConnection> {
-  assertCredentialTransport(server);
+  assertImapCredentialTransport(server);
   try {
     return await attempt(server, credentials, options, false);
   } catch (error) {

@@ -1,4 +1,4 @@
-import { CoreErrorCode, type ErrorAction, MailplugError } from '@mailplug/core';
+import { CoreErrorCode, type MailplugError, mailplugError } from '@mailplug/core';
 
 /** Stable codes this package raises (besides core's `TIMEOUT` and `INSECURE_AUTH_REFUSED`). */
 export const Pop3ErrorCode = {
@@ -21,15 +21,8 @@ export const Pop3ErrorCode = {
 
 export type Pop3ErrorCode = (typeof Pop3ErrorCode)[keyof typeof Pop3ErrorCode];
 
-export function pop3Error(
-  code: string,
-  action: ErrorAction,
-  message: string,
-  hint: string,
-  extra: { cause?: unknown; details?: Record<string, unknown> } = {},
-): MailplugError {
-  return new MailplugError({ code, action, message, hint, ...extra });
-}
+/** Core's `mailplugError` under this package's name (kept for readability at call sites). */
+export const pop3Error = mailplugError;
 
 export function protocolError(message: string, details?: Record<string, unknown>): MailplugError {
   return pop3Error(

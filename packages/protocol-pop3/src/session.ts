@@ -1,5 +1,5 @@
 import {
-  CoreErrorCode,
+  assertCredentialTransport,
   type CredentialSource,
   type FetchOptions,
   type MailCredential,
@@ -52,14 +52,7 @@ export async function openPop3Session(
 ): Promise<Pop3Connection> {
   const limits: Pop3Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const stage = options.onStage ?? (() => {});
-  if (server.security === 'none' && !server.allowInsecureAuth) {
-    throw pop3Error(
-      CoreErrorCode.InsecureAuthRefused,
-      'admin',
-      `Refusing to send credentials to ${server.host}:${server.port} without TLS`,
-      'Use security "tls" (port 995) or "starttls" (port 110); allowInsecureAuth is only for loopback test servers.',
-    );
-  }
+  assertCredentialTransport(server, { tls: 995, starttls: 110 });
   const { transport } = await openTransport(server, limits, options.signal);
   try {
     stage('tcp');

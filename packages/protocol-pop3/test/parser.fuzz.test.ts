@@ -134,7 +134,7 @@ describe('POP3 parser fuzzing', () => {
         await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
         const port = (server.address() as net.AddressInfo).port;
         try {
-          const outcome = await pop3
+          const work = pop3
             .connect(
               { host: '127.0.0.1', port, security: 'none', allowInsecureAuth: true, timeoutMs: 150 },
               { getCredential: async () => ({ kind: 'password', user: 'u', password: 'secret-pw-1' }) },
@@ -145,6 +145,18 @@ describe('POP3 parser fuzzing', () => {
               return undefined;
             })
             .catch((e: unknown) => e);
+          // A liveness bound, not a performance one: every stage has a 150 ms timeout, so a run
+          // still pending after 10 s is a hang (generous so that a loaded CI machine cannot trip it).
+          const hang = Symbol('hang');
+          let timer: NodeJS.Timeout | undefined;
+          const outcome = await Promise.race([
+            work,
+            new Promise<typeof hang>((resolve) => {
+              timer = setTimeout(() => resolve(hang), 10_000);
+            }),
+          ]);
+          clearTimeout(timer);
+          expect(outcome, 'the client hung on garbage from the server').not.toBe(hang);
           if (outcome !== undefined) expect(isMailplugError(outcome), String(outcome)).toBe(true);
         } finally {
           server.close();
@@ -152,5 +164,6 @@ describe('POP3 parser fuzzing', () => {
       }),
       { numRuns: 25 },
     );
-  });
+    // 25 real connections on a possibly busy machine; each run is bounded above.
+  }, 300_000);
 });

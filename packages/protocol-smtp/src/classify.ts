@@ -1,4 +1,4 @@
-import { CoreErrorCode, type ErrorAction, isMailplugError, MailplugError } from '@mailplug/core';
+import { type ErrorAction, isMailplugError, MailplugError } from '@mailplug/core';
 
 /** Error codes this package raises (documented in the README; never change meaning). */
 export const SmtpErrorCode = {
@@ -299,14 +299,4 @@ export function recipientRejection(error: unknown): {
     ...(signal.enhancedStatus ? { status: signal.enhancedStatus } : {}),
     message: signal.response ?? signal.text.trim(),
   };
-}
-
-export function insecureAuthRefused(host: string): MailplugError {
-  return new MailplugError({
-    code: CoreErrorCode.InsecureAuthRefused,
-    action: 'admin',
-    message: `Refusing to send credentials to ${host} over an unencrypted connection (security "none").`,
-    hint: 'Set security to "starttls" (port 587) or "tls" (port 465); allowInsecureAuth is only for a trusted local relay.',
-    details: { host },
-  });
 }

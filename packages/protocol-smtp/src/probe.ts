@@ -17,7 +17,7 @@ import XOAuth2 from 'nodemailer/lib/xoauth2';
 import { classifySmtpError, type SmtpClassificationContext } from './classify.js';
 import { createProvisionCallback } from './credential-hook.js';
 import { toMailOptions } from './message.js';
-import { assertCredentialTransport, wireOptions } from './server-options.js';
+import { assertSmtpCredentialTransport, wireOptions } from './server-options.js';
 import { authenticateXOAuth2 } from './xoauth2-auth.js';
 
 const PROBE_TIMEOUT_MS = 20_000;
@@ -305,7 +305,7 @@ export async function probeSmtp(
 
     await run('auth', 'Authenticate', async () => {
       const c = credential?.credential as MailCredential;
-      assertCredentialTransport(server, c);
+      assertSmtpCredentialTransport(server);
       const conn = connection as SMTPConnection;
       // Registered only for OAuth: with a password, nodemailer must keep choosing PLAIN/LOGIN even
       // when the server lists XOAUTH2 first.

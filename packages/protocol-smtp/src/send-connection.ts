@@ -13,7 +13,7 @@ import nodemailer from 'nodemailer';
 import { classifySmtpError, SmtpErrorCode } from './classify.js';
 import { createProvisionCallback } from './credential-hook.js';
 import { toMailOptions, toSendResult } from './message.js';
-import { assertCredentialTransport, wireOptions } from './server-options.js';
+import { assertSmtpCredentialTransport, wireOptions } from './server-options.js';
 import { authenticateXOAuth2 } from './xoauth2-auth.js';
 
 export interface SmtpConnectionLimits {
@@ -108,7 +108,7 @@ export async function connectSmtp(
     protocol: 'smtp',
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  assertCredentialTransport(server, first);
+  assertSmtpCredentialTransport(server);
   await checkReachable(server, wire.connectionTimeout ?? 30_000);
 
   const refresh = { forceNextRefresh: false };

@@ -1,6 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
-import { CoreErrorCode, type MailCredential, MailplugError, type ServerSettings } from '@mailplug/core';
-import { insecureAuthRefused } from './classify.js';
+import { assertCredentialTransport, CoreErrorCode, MailplugError, type ServerSettings } from '@mailplug/core';
 
 /** The nodemailer connection options Mailplug controls (shared by transport, pool and probe). */
 export interface SmtpWireOptions {
@@ -68,6 +67,6 @@ function validateServer(server: ServerSettings): void {
 }
 
 /** Credentials never travel in clear text unless the account explicitly allows it. */
-export function assertCredentialTransport(server: ServerSettings, _credential: MailCredential): void {
-  if (server.security === 'none' && !server.allowInsecureAuth) throw insecureAuthRefused(server.host);
+export function assertSmtpCredentialTransport(server: ServerSettings): void {
+  assertCredentialTransport(server, { tls: 465, starttls: 587 });
 }
