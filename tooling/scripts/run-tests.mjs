@@ -39,7 +39,7 @@ for (const { dir } of suites) rmSync(join(dir, 'test-results.json'), { force: tr
 
 const turbo = spawnSync(
   join(root, 'node_modules', '.bin', 'turbo'),
-  ['run', 'test', '--continue', ...extraArgs],
+  ['run', 'test', '--continue', '--concurrency=2', ...extraArgs],
   {
     cwd: root,
     stdio: 'inherit',
