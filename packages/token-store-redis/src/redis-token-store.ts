@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { CoreErrorCode, mailplugError, type StoredValue, type TokenStore } from '@mailplug/core';
+import {
+  CoreErrorCode,
+  mailplugError,
+  type StoredValue,
+  type StoredValueCodec,
+  type TokenStore,
+} from '@mailplug/core';
 import { Redis, type RedisOptions } from 'ioredis';
 
 export interface RedisTokenStoreOptions {
@@ -10,10 +16,11 @@ export interface RedisTokenStoreOptions {
   /** Prefix for every key. Default `mailplug:`. */
   readonly prefix?: string;
   /**
-   * Turns values into the string stored in Redis and back. Supply one that encrypts when Redis is
-   * not trusted with plaintext tokens. Default: JSON.
+   * Turns values into the string stored in Redis and back. Default: JSON. Pass core's
+   * `createEncryptedCodec()` (AES-256-GCM, key from `MAILPLUG_TOKEN_KEY`) so Redis only ever holds
+   * ciphertext.
    */
-  readonly codec?: { encode(value: StoredValue): string; decode(text: string): StoredValue };
+  readonly codec?: StoredValueCodec;
   /** How long a holder may keep a lock before Redis expires it (ms). Default 30 s. */
   readonly lockTtlMs?: number;
   /** How long `withLock` waits for a busy lock (ms). Default 30 s. */
@@ -31,7 +38,7 @@ const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call
 // Extend the lock's expiry while the holder is still working.
 const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 
-const jsonCodec = {
+const jsonCodec: StoredValueCodec = {
   encode: (value: StoredValue) => JSON.stringify(value),
   decode: (text: string) => JSON.parse(text) as StoredValue,
 };

@@ -1,4 +1,5 @@
-import { isMailplugError } from '@mailplug/core';
+import { randomBytes } from 'node:crypto';
+import { createEncryptedCodec, isMailplugError } from '@mailplug/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisTokenStore, type RedisTokenStore } from '../src/index.js';
@@ -79,17 +80,22 @@ describe('createRedisTokenStore', () => {
     await raw.quit();
   });
 
-  it('a custom codec controls what Redis holds', async () => {
-    const codec = {
-      encode: (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64'),
-      decode: (t: string) => JSON.parse(Buffer.from(t, 'base64').toString()),
-    };
+  it("with core's encrypted codec Redis holds only ciphertext", async () => {
+    const codec = createEncryptedCodec({ key: randomBytes(32).toString('base64') });
     const store = open({ prefix: 'codec:', codec });
     await store.set('k', { refreshToken: 'rt-plaintext-value' });
     const raw = new Redis(server.url);
     const held = await raw.get('codec:v:k');
     expect(held).not.toContain('rt-plaintext-value');
+    expect(Buffer.from(held ?? '', 'base64').toString('latin1')).not.toContain('rt-plaintext-value');
     await expect(store.get('k')).resolves.toEqual({ refreshToken: 'rt-plaintext-value' });
+    // Another instance with a different key cannot read it and says so.
+    const wrongKey = open({
+      prefix: 'codec:',
+      codec: createEncryptedCodec({ key: randomBytes(32).toString('hex') }),
+    });
+    const err = await wrongKey.get('k').catch((e: unknown) => e);
+    expect(isMailplugError(err) && err.code).toBe('TOKEN_STORE_UNREADABLE');
     await raw.quit();
   });
 

@@ -1,10 +1,11 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
 import type { StoredValue, TokenStore } from '../spec/v1/stores.js';
 import { acquireFileLock, isProcessAlive } from './file-lock.js';
 import { createKeyedMutex } from './keyed-mutex.js';
+import { openPayload, SealedPayloadError, sealPayload } from './sealed-payload.js';
 import { DEFAULT_TOKEN_KEY_ENV, resolveTokenStoreKey } from './store-key.js';
 
 export interface EncryptedFileTokenStoreOptions {
@@ -25,16 +26,9 @@ export interface EncryptedFileTokenStoreOptions {
 }
 
 /*
- * File format, version 1:
- *   "MPTS" | version (1 byte) | IV (12 bytes) | GCM tag (16 bytes) | ciphertext
- * The 5-byte header is authenticated as AAD, so a flipped version byte is detected like any
- * other tampering. The plaintext is JSON: { "entries": { [key]: StoredValue } }.
+ * File format: the sealed envelope of ./sealed-payload.ts around the JSON
+ * { "entries": { [key]: StoredValue } }.
  */
-const MAGIC = Buffer.from('MPTS', 'ascii');
-const FORMAT_VERSION = 1;
-const HEADER_LENGTH = MAGIC.length + 1;
-const IV_LENGTH = 12;
-const TAG_LENGTH = 16;
 
 type Entries = Record<string, StoredValue>;
 
@@ -94,38 +88,14 @@ export function createEncryptedFileTokenStore(options: EncryptedFileTokenStoreOp
       { cause, details: { path, keyEnv } },
     );
 
-  function encrypt(entries: Entries): Buffer {
-    const iv = randomBytes(IV_LENGTH);
-    const header = Buffer.concat([MAGIC, Buffer.from([FORMAT_VERSION])]);
-    const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LENGTH });
-    cipher.setAAD(header);
-    const body = Buffer.concat([cipher.update(JSON.stringify({ entries }), 'utf8'), cipher.final()]);
-    return Buffer.concat([header, iv, cipher.getAuthTag(), body]);
-  }
+  const encrypt = (entries: Entries): Buffer => sealPayload(key, JSON.stringify({ entries }));
 
   function decrypt(data: Buffer): Entries {
-    if (
-      data.length < HEADER_LENGTH + IV_LENGTH + TAG_LENGTH ||
-      !data.subarray(0, MAGIC.length).equals(MAGIC)
-    ) {
-      throw unreadable('it is not a Mailplug token store file');
-    }
-    const version = data[MAGIC.length];
-    if (version !== FORMAT_VERSION) {
-      throw unreadable(`it uses format version ${version}, which this version of Mailplug does not know`);
-    }
-    const iv = data.subarray(HEADER_LENGTH, HEADER_LENGTH + IV_LENGTH);
-    const tag = data.subarray(HEADER_LENGTH + IV_LENGTH, HEADER_LENGTH + IV_LENGTH + TAG_LENGTH);
     let plaintext: string;
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LENGTH });
-      decipher.setAAD(data.subarray(0, HEADER_LENGTH));
-      decipher.setAuthTag(tag);
-      const body = data.subarray(HEADER_LENGTH + IV_LENGTH + TAG_LENGTH);
-      plaintext = Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
-    } catch {
-      // Deliberately no cause: OpenSSL's message adds nothing and the admin only needs the two options.
-      throw unreadable('the key is wrong or the file was modified');
+      plaintext = openPayload(key, data);
+    } catch (error) {
+      throw unreadable(error instanceof SealedPayloadError ? error.message : 'it cannot be decrypted');
     }
     const parsed = JSON.parse(plaintext) as { entries?: Entries };
     return parsed.entries ?? {};

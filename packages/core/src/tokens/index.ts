@@ -2,6 +2,11 @@
 
 export { classifyFailure, TokenErrorCode } from './classify-failure.js';
 export {
+  createEncryptedCodec,
+  type EncryptedCodecOptions,
+  type StoredValueCodec,
+} from './encrypted-codec.js';
+export {
   createEncryptedFileTokenStore,
   type EncryptedFileTokenStoreOptions,
 } from './encrypted-file-store.js';
