@@ -1,5 +1,5 @@
-// Test helper (not part of the published entry): a plaintext TCP tap in front of a real SMTP server.
-import net from 'node:net';
+// Test helper (not part of the published entry): testkit's wire tap, taught SMTP, in front of a real SMTP server.
+import { startWireTap, type WireTapConnection } from '@mailplug/testkit';
 
 export interface SmtpWireTap {
   readonly host: '127.0.0.1';
@@ -24,9 +24,9 @@ export interface SmtpWireTapOptions {
 }
 
 /**
- * Listens on 127.0.0.1:0 and relays every connection to `target`, recording the client's command
- * lines as they appear on the wire. Server replies pass through untouched. Only for plaintext
- * SMTP (security `none`): after STARTTLS the tap could not read the commands.
+ * Relays connections to `target`, recording the client's command lines as they appear on the
+ * wire. Server replies pass through untouched. Only for plaintext SMTP (security `none`): after
+ * STARTTLS the tap could not read the commands.
  */
 export async function startSmtpWireTap(
   target: { readonly host: string; readonly port: number },
@@ -34,71 +34,40 @@ export async function startSmtpWireTap(
 ): Promise<SmtpWireTap> {
   const clientLines: string[] = [];
   const refusedLines: string[] = [];
-  const sockets = new Set<net.Socket>();
-
-  const server = net.createServer((client) => {
-    const upstream = net.connect({ host: target.host, port: target.port });
-    sockets.add(client).add(upstream);
-    for (const socket of [client, upstream]) {
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    let buffered = '';
-    let inData = false;
-    // Set when the server sent a 334 challenge: the client's next line is a SASL response.
-    let awaitingResponse = false;
-    let replies = '';
-    upstream.on('data', (chunk: Buffer) => {
-      replies += chunk.toString('latin1');
-      const complete = replies.lastIndexOf('\r\n');
-      if (complete >= 0) {
-        if (/^334(?: |$)/m.test(replies.slice(0, complete))) awaitingResponse = true;
-        replies = replies.slice(complete + 2);
-      }
-      client.write(chunk);
-    });
-    upstream.on('end', () => client.end());
-    client.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('latin1');
-      for (let end = buffered.indexOf('\r\n'); end >= 0; end = buffered.indexOf('\r\n')) {
-        const line = buffered.slice(0, end);
-        buffered = buffered.slice(end + 2);
-        if (inData) {
-          if (line === '.') inData = false;
-          upstream.write(`${line}\r\n`, 'latin1');
-          continue;
-        }
-        clientLines.push(line);
-        if (awaitingResponse) {
-          awaitingResponse = false;
-          upstream.write(`${line}\r\n`, 'latin1');
-          continue;
-        }
-        const limit = options.maxCommandLineOctets;
-        if (limit !== undefined && Buffer.byteLength(line, 'latin1') + 2 > limit) {
-          refusedLines.push(line);
-          client.write('500 5.5.2 Line too long\r\n');
-          continue;
-        }
-        if (/^DATA$/i.test(line)) inData = true;
-        upstream.write(`${line}\r\n`, 'latin1');
-      }
-    });
-    client.on('end', () => upstream.end());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-
-  return {
-    host: '127.0.0.1',
-    port: (server.address() as net.AddressInfo).port,
-    clientLines,
-    refusedLines,
-    close() {
-      for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
+  // Per connection: inside DATA (content is not recorded or limited), and whether the server just
+  // sent a 334 challenge (the client's next line is a SASL response).
+  const states = new WeakMap<WireTapConnection, { inData: boolean; awaitingResponse: boolean }>();
+  const stateOf = (connection: WireTapConnection) => {
+    const state = states.get(connection) ?? { inData: false, awaitingResponse: false };
+    states.set(connection, state);
+    return state;
   };
+  const tap = await startWireTap({
+    target,
+    onServerLine(line, connection) {
+      if (/^334(?: |$)/.test(line)) stateOf(connection).awaitingResponse = true;
+      return undefined;
+    },
+    onClientLine(line, connection) {
+      const state = stateOf(connection);
+      if (state.inData) {
+        if (line === '.') state.inData = false;
+        return undefined;
+      }
+      clientLines.push(line);
+      if (state.awaitingResponse) {
+        state.awaitingResponse = false;
+        return undefined;
+      }
+      const limit = options.maxCommandLineOctets;
+      if (limit !== undefined && Buffer.byteLength(line, 'latin1') + 2 > limit) {
+        refusedLines.push(line);
+        connection.writeToClient('500 5.5.2 Line too long\r\n');
+        return null;
+      }
+      if (/^DATA$/i.test(line)) state.inData = true;
+      return undefined;
+    },
+  });
+  return { host: tap.host, port: tap.port, clientLines, refusedLines, close: () => tap.close() };
 }

@@ -7,3 +7,4 @@ export * from './certificates/index.js';
 export * from './mail-protocol-suite.js';
 export * from './manifest-check.js';
 export * from './smtp-test-server.js';
+export * from './wire-tap.js';
