@@ -5,6 +5,7 @@ import {
   createEncryptedFileTokenStore,
   createMailer,
   createRegistry,
+  type Logger,
   type Mailer,
   type Registry,
   type TokenStore,
@@ -24,8 +25,11 @@ export interface ConsoleHost {
   readonly secrets: ConsoleSecretStore;
   /** The encrypted token store; creates the key file on first use when no key is in the environment. */
   tokenStore(): Promise<TokenStore>;
-  /** A mailer with the current footer and user permissions. */
-  mailer(config?: ConsoleConfig): Promise<Mailer>;
+  /**
+   * A mailer with the current footer and user permissions. `logger` receives (redacted) what the
+   * mailer and the providers it binds log, e.g. a provider's warning that a revocation failed.
+   */
+  mailer(config?: ConsoleConfig, options?: { logger?: Logger }): Promise<Mailer>;
   dispose(): Promise<void>;
 }
 
@@ -65,7 +69,7 @@ export function createConsoleHost(options: ConsoleHostOptions): ConsoleHost {
       tokens ??= openTokenStore();
       return tokens;
     },
-    async mailer(snapshot) {
+    async mailer(snapshot, mailerOptions) {
       const current = snapshot ?? (await config.read());
       const users = new Map(current.users.map((u) => [u.id, u.sendOnBehalfOfOrganization]));
       const mailer = createMailer({
@@ -74,6 +78,7 @@ export function createConsoleHost(options: ConsoleHostOptions): ConsoleHost {
         tokenStore: await this.tokenStore(),
         permissions: { canSendOnBehalfOfOrganization: (userId) => users.get(userId) === true },
         clientName: 'mailplug-console',
+        ...(mailerOptions?.logger ? { logger: mailerOptions.logger } : {}),
         ...(current.footer ? { footer: current.footer } : {}),
       });
       mailers.push(mailer);

@@ -18,7 +18,13 @@ export interface CliResult {
  */
 export function runCli(
   args: readonly string[],
-  options: { configDir?: string; stdin?: string; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    configDir?: string;
+    stdin?: string;
+    env?: NodeJS.ProcessEnv;
+    /** Sees stdout as it arrives (all of it so far), e.g. to follow a printed sign-in URL. */
+    onStdout?: (soFar: string) => void;
+  } = {},
 ): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, MAILPLUG_SILENCE_DEPRECATION: '1', ...options.env };
   delete env.MAILPLUG_TOKEN_KEY;
@@ -29,6 +35,7 @@ export function runCli(
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => {
       stdout += c.toString('utf8');
+      options.onStdout?.(stdout);
     });
     child.stderr.on('data', (c: Buffer) => {
       stderr += c.toString('utf8');

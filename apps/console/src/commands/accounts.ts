@@ -19,6 +19,7 @@ import { findAccount } from '../config-store.js';
 import { UsageError } from '../exit-codes.js';
 import { formatTable, OK } from '../output.js';
 import type { ConsoleSecretStore } from '../secret-file.js';
+import { renderSignOut, signOutBestEffort } from '../sign-out.js';
 import { ACCOUNT_OPTION_HELP, ACCOUNT_OPTIONS, applyAccountFlags } from './account-flags.js';
 
 /** The file format of `accounts export` (and what `accounts import` reads). */
@@ -181,7 +182,8 @@ const show: CommandSpec = {
 
 const remove: CommandSpec = {
   name: 'accounts remove',
-  summary: 'Remove an account and the secrets the console stored for it.',
+  summary:
+    'Sign the account out (best effort: revoke where supported, forget its tokens), then remove it and the secrets the console stored for it.',
   args: '<id>',
   examples: ['mailplug-console accounts remove office'],
   async run(ctx) {
@@ -189,6 +191,12 @@ const remove: CommandSpec = {
     const host = ctx.host();
     const config = await host.config.read();
     const account = findAccount(config, id);
+    // Sign out first, while the account's settings and secrets (e.g. the client secret the
+    // revocation needs) still exist. A failure here is a warning: the removal goes ahead.
+    const signOut = await signOutBestEffort(host, config, account);
+    const rendered = renderSignOut(signOut);
+    for (const line of rendered.lines) ctx.print(line);
+    for (const warning of rendered.warnings) ctx.progress(warning);
     await host.config.write({ ...config, accounts: config.accounts.filter((a) => a.id !== id) });
     // Only secrets named after this account were created by it; shared references are left alone.
     for (const value of Object.values(account.auth.settings)) {
@@ -196,7 +204,11 @@ const remove: CommandSpec = {
         await host.secrets.delete(value.secretRef);
     }
     ctx.print(`${OK} Removed account "${id}".`);
-    ctx.emit({ ok: true, removed: id });
+    if (rendered.warnings.length > 0)
+      ctx.progress(
+        `! "${id}" was removed despite the sign-out warning${rendered.warnings.length === 1 ? '' : 's'} above.`,
+      );
+    ctx.emit({ ok: true, removed: id, signOut });
     return undefined;
   },
 };

@@ -15,6 +15,7 @@ import {
   testConnection,
 } from '../operations.js';
 import { FAIL, formatTable, OK } from '../output.js';
+import { renderSignOut, signOutAccount } from '../sign-out.js';
 
 async function accountFrom(ctx: CommandContext) {
   const id = ctx.positionals[0];
@@ -88,6 +89,23 @@ const signInCommand: CommandSpec = {
     );
     ctx.emit({ ok: true, accountId: account.id, identity });
     return undefined;
+  },
+};
+
+const signOutCommand: CommandSpec = {
+  name: 'sign-out',
+  summary:
+    'Sign the account out: the provider revokes the grant where it supports it (Gmail: at Google), then the stored tokens are forgotten.',
+  args: '<account>',
+  examples: ['mailplug-console sign-out gmail', 'mailplug-console sign-out gmail --json'],
+  async run(ctx) {
+    const { host, config, account } = await accountFrom(ctx);
+    const outcome = await signOutAccount(host, config, account);
+    const { lines, warnings } = renderSignOut(outcome);
+    for (const line of lines) ctx.print(line);
+    for (const warning of warnings) ctx.progress(warning);
+    ctx.emit({ ok: outcome.tokensForgotten, ...outcome });
+    return outcome.tokensForgotten ? ExitCode.Ok : ExitCode.Failed;
   },
 };
 
@@ -231,4 +249,11 @@ const receive: CommandSpec = {
   },
 };
 
-export const mailCommands: readonly CommandSpec[] = [check, signInCommand, test, send, receive];
+export const mailCommands: readonly CommandSpec[] = [
+  check,
+  signInCommand,
+  signOutCommand,
+  test,
+  send,
+  receive,
+];
