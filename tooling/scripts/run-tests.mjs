@@ -59,7 +59,12 @@ for (const { label, dir } of suites) {
     continue;
   }
   const r = JSON.parse(readFileSync(file, 'utf8'));
-  const suiteFailures = r.numFailedTests + (r.numFailedTestSuites ?? 0);
+  // A test file that failed without any failing test (it did not load, or a hook threw) is one more
+  // failure; a file whose tests failed is already counted through them.
+  const brokenFiles = (r.testResults ?? []).filter(
+    (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
+  ).length;
+  const suiteFailures = r.numFailedTests + brokenFiles;
   passed += r.numPassedTests;
   failed += suiteFailures;
   skipped += r.numPendingTests + (r.numTodoTests ?? 0);

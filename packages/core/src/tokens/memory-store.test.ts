@@ -18,17 +18,27 @@ describe('createMemoryTokenStore', () => {
   it('withLock serialises callers per key and leaves other keys free', async () => {
     const store = createMemoryTokenStore();
     const log: string[] = [];
-    const hold = (key: string, name: string, ms: number) =>
-      store.withLock(key, async () => {
-        log.push(`${name}+`);
-        await new Promise((resolve) => setTimeout(resolve, ms));
-        log.push(`${name}-`);
-        return name;
-      });
-    const results = await Promise.all([hold('x', 'a', 20), hold('x', 'b', 1), hold('y', 'c', 1)]);
-    expect(results).toEqual(['a', 'b', 'c']);
-    expect(log.indexOf('b+')).toBeGreaterThan(log.indexOf('a-'));
-    expect(log.indexOf('c-')).toBeLessThan(log.indexOf('a-'));
+    // `a` holds key x until the test releases it: no timers, so the order cannot depend on load.
+    let releaseA!: () => void;
+    const aHeld = new Promise<void>((resolve) => {
+      releaseA = resolve;
+    });
+    const a = store.withLock('x', async () => {
+      log.push('a+');
+      await aHeld;
+      log.push('a-');
+      return 'a';
+    });
+    const b = store.withLock('x', async () => {
+      log.push('b+');
+      return 'b';
+    });
+    // Another key is free while x is held.
+    await expect(store.withLock('y', async () => 'c')).resolves.toBe('c');
+    expect(log).toEqual(['a+']);
+    releaseA();
+    await expect(Promise.all([a, b])).resolves.toEqual(['a', 'b']);
+    expect(log).toEqual(['a+', 'a-', 'b+']);
   });
 
   it('releases the lock when fn throws', async () => {
