@@ -3,7 +3,7 @@
  * through @mailplug/protocol-smtp with XOAUTH2 to the emulator's SMTP server.
  */
 import { isMailplugError, type MailplugError, validateSettings } from '@mailplug/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGmailOAuth, type GmailOAuthSession } from '../src/index.js';
 import { gmailOAuthContribution } from '../src/manifest.js';
 import {
@@ -11,26 +11,23 @@ import {
   consentWithScopes,
   type GoogleTestBed,
   headlessAuthorize,
+  loopbackSessions,
   MAIL_SCOPE,
   oauthCredential,
   type SessionHandle,
   sendThroughEmulator,
   startGoogleTestBed,
   subjectsDelivered,
-  watchOutboundConnections,
 } from './helpers.js';
 
 const definition = createGmailOAuth({
   earlyRefreshMs: 5_000,
   retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
 });
-const net = watchOutboundConnections();
-const open: SessionHandle<GmailOAuthSession>[] = [];
+const { net, track } = loopbackSessions<GmailOAuthSession>();
 
 function bind(bed: GoogleTestBed, settings = bed.settings, extra: Parameters<typeof bindSession>[3] = {}) {
-  const handle = bindSession<GmailOAuthSession>(definition, bed, settings, extra);
-  open.push(handle);
-  return handle;
+  return track(bindSession<GmailOAuthSession>(definition, bed, settings, extra));
 }
 
 async function signIn(handle: SessionHandle<GmailOAuthSession>, ca?: string) {
@@ -47,14 +44,8 @@ async function failure(promise: Promise<unknown>): Promise<MailplugError> {
   return error;
 }
 
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.session.dispose();
-});
-
 afterAll(() => {
-  net.restore();
   expect(net.destinations.length).toBeGreaterThan(0);
-  expect(net.nonLoopback()).toEqual([]);
 });
 
 describe('gmail-oauth sign-in and send (rotating refresh tokens)', () => {

@@ -13,6 +13,7 @@ import {
 } from '@mailplug/core';
 import { type Emulator, type EmulatorOptions, startEmulator } from '@mailplug/emulator';
 import { smtp } from '@mailplug/protocol-smtp';
+import { afterAll, afterEach, expect } from 'vitest';
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+|localhost)$/;
 
@@ -47,6 +48,29 @@ export function watchOutboundConnections(): {
     nonLoopback: () => destinations.filter((d) => !d.startsWith('unix:') && !LOOPBACK.test(d)),
     restore() {
       Socket.prototype.connect = original;
+    },
+  };
+}
+
+/**
+ * Per-file e2e scaffolding: spies on outbound sockets and, after all tests, restores the spy and
+ * asserts nothing left loopback; every handle passed to `track` is disposed after each test.
+ */
+export function loopbackSessions<S extends AuthProvider = AuthProvider>() {
+  const net = watchOutboundConnections();
+  const open: SessionHandle<S>[] = [];
+  afterEach(async () => {
+    for (const h of open.splice(0)) await h.session.dispose();
+  });
+  afterAll(() => {
+    net.restore();
+    expect(net.nonLoopback()).toEqual([]);
+  });
+  return {
+    net,
+    track(handle: SessionHandle<S>): SessionHandle<S> {
+      open.push(handle);
+      return handle;
     },
   };
 }

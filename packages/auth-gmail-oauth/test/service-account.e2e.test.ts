@@ -3,18 +3,17 @@
  * token URL) with domain-wide delegation, sending through the emulator's SMTP server.
  */
 import { DEFAULT_IDS } from '@mailplug/emulator';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGoogleServiceAccount } from '../src/index.js';
 import {
   bindSession,
   type GoogleTestBed,
+  loopbackSessions,
   MAIL_SCOPE,
   oauthCredential,
-  type SessionHandle,
   sendThroughEmulator,
   startGoogleTestBed,
   subjectsDelivered,
-  watchOutboundConnections,
 } from './helpers.js';
 
 const definition = createGoogleServiceAccount({
@@ -22,8 +21,7 @@ const definition = createGoogleServiceAccount({
   retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
 });
 const NO_DWD = 'no-delegation@emulator-project.iam.gserviceaccount.com';
-const net = watchOutboundConnections();
-const open: SessionHandle[] = [];
+const { track } = loopbackSessions();
 let bed: GoogleTestBed;
 let keys: Record<string, string>;
 
@@ -41,20 +39,12 @@ beforeAll(async () => {
   };
 });
 
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.session.dispose();
-});
-
 afterAll(async () => {
   await bed.stop();
-  net.restore();
-  expect(net.nonLoopback()).toEqual([]);
 });
 
 function bind(settings: Record<string, unknown>) {
-  const handle = bindSession(definition, bed, settings, { secrets: keys });
-  open.push(handle);
-  return handle;
+  return track(bindSession(definition, bed, settings, { secrets: keys }));
 }
 
 const httpSettings = (key: string) => ({

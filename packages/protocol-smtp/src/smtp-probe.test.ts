@@ -1,7 +1,8 @@
 import type { DiagnosticStep } from '@mailplug/core';
 import { type SmtpTestServer, startSmtpTestServer } from '@mailplug/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { smtp } from './index.js';
+import { smtpServersPerTest, USER } from './test-servers.js';
 import {
   countingTokenSource,
   expectNoSecret,
@@ -11,16 +12,12 @@ import {
   serverSettings,
 } from './test-support.js';
 
-const USER = 'ann@example.test';
 let server: SmtpTestServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const startServer = smtpServersPerTest();
 
 describe('probe', () => {
   it('starttls: every step ok, live, with certificate and capabilities, and a test message', async () => {
-    server = await startSmtpTestServer({ users: { [USER]: PLANTED_PASSWORD } });
+    server = await startServer({ users: { [USER]: PLANTED_PASSWORD } });
     const live: string[] = [];
     const report = await smtp.probe(serverSettings(server), passwordSource(USER, PLANTED_PASSWORD), {
       onStep: (s) => live.push(s.id),
@@ -54,7 +51,7 @@ describe('probe', () => {
 
   it('tls: reports the implicit TLS handshake and authenticates with XOAUTH2', async () => {
     const { source } = countingTokenSource(USER);
-    server = await startSmtpTestServer({ security: 'tls', validateToken: () => true });
+    server = await startServer({ security: 'tls', validateToken: () => true });
     const report = await smtp.probe(serverSettings(server), source);
     expect(report.ok).toBe(true);
     expect(report.steps.map((s) => s.id)).toEqual([
@@ -72,10 +69,9 @@ describe('probe', () => {
   });
 
   it('closed port: tcp fails with a hint, later steps are skipped, nothing throws', async () => {
-    server = await startSmtpTestServer();
-    const port = server.port;
-    await server.close();
-    server = undefined;
+    const closed = await startSmtpTestServer();
+    const port = closed.port;
+    await closed.close();
     const report = await smtp.probe(
       { host: '127.0.0.1', port, security: 'starttls' },
       passwordSource(USER, PLANTED_PASSWORD),
@@ -97,7 +93,7 @@ describe('probe', () => {
   });
 
   it('wrong password: auth fails with SMTP_BAD_CREDENTIALS; the password is nowhere in the report', async () => {
-    server = await startSmtpTestServer({ users: { [USER]: 'the-real-one' } });
+    server = await startServer({ users: { [USER]: 'the-real-one' } });
     const report = await smtp.probe(serverSettings(server), passwordSource(USER, PLANTED_PASSWORD), {
       testMessage: message,
     });
@@ -111,7 +107,7 @@ describe('probe', () => {
   });
 
   it('starttls against a server without STARTTLS fails at the starttls step', async () => {
-    server = await startSmtpTestServer({ security: 'none' });
+    server = await startServer({ security: 'none' });
     const report = await smtp.probe(
       serverSettings(server, { security: 'starttls' }),
       passwordSource(USER, PLANTED_PASSWORD),
@@ -125,7 +121,7 @@ describe('probe', () => {
   });
 
   it('none without allowInsecureAuth: auth step fails with INSECURE_AUTH_REFUSED before sending credentials', async () => {
-    server = await startSmtpTestServer({ security: 'none', users: { [USER]: PLANTED_PASSWORD } });
+    server = await startServer({ security: 'none', users: { [USER]: PLANTED_PASSWORD } });
     const report = await smtp.probe(serverSettings(server), passwordSource(USER, PLANTED_PASSWORD));
     expect(report.steps.find((s) => s.id === 'tls')?.status).toBe('skipped');
     expect(report.steps.find((s) => s.id === 'auth')).toMatchObject({
@@ -136,7 +132,7 @@ describe('probe', () => {
   });
 
   it('an untrusted certificate fails the tls step with the CA hint', async () => {
-    server = await startSmtpTestServer({ security: 'tls' });
+    server = await startServer({ security: 'tls' });
     const report = await smtp.probe(
       serverSettings(server, { tls: {} }),
       passwordSource(USER, PLANTED_PASSWORD),
@@ -148,7 +144,7 @@ describe('probe', () => {
   });
 
   it('a failing CredentialSource fails the credential step with its own error', async () => {
-    server = await startSmtpTestServer();
+    server = await startServer();
     const { MailplugError } = await import('@mailplug/core');
     const failing = {
       getCredential: async () => {

@@ -1,6 +1,7 @@
-import { type SmtpTestServer, startSmtpTestServer } from '@mailplug/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { SmtpTestServer } from '@mailplug/testkit';
+import { describe, expect, it } from 'vitest';
 import { classifySmtpError, smtp } from './index.js';
+import { smtpServersPerTest, USER } from './test-servers.js';
 import {
   countingTokenSource,
   expectNoSecret,
@@ -10,15 +11,12 @@ import {
   serverSettings,
 } from './test-support.js';
 
-const USER = 'ann@example.test';
 const GOOD_TOKEN = 'planted-token-good-77ee';
 let server: SmtpTestServer;
-afterEach(async () => {
-  await server?.close();
-});
+const startServer = smtpServersPerTest();
 
 async function start() {
-  server = await startSmtpTestServer({
+  server = await startServer({
     users: { [USER]: PLANTED_PASSWORD },
     validateToken: (_u, t) => t.startsWith('planted-token-good'),
   });

@@ -1,8 +1,9 @@
 import { basicAuth } from '@mailplug/auth-basic';
 import { createMemorySecretStore } from '@mailplug/core';
-import { type SmtpTestServer, startSmtpTestServer } from '@mailplug/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { SmtpTestServer } from '@mailplug/testkit';
+import { describe, expect, it } from 'vitest';
 import { smtp } from './index.js';
+import { smtpServersPerTest, USER } from './test-servers.js';
 import {
   countingTokenSource,
   expectNoSecret,
@@ -12,12 +13,8 @@ import {
   serverSettings,
 } from './test-support.js';
 
-const USER = 'ann@example.test';
 let server: SmtpTestServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const startServer = smtpServersPerTest();
 
 async function sendOne(
   settings: ReturnType<typeof serverSettings>,
@@ -33,7 +30,7 @@ async function sendOne(
 
 describe('security modes', () => {
   it('starttls: upgrades, then authenticates with PLAIN and delivers', async () => {
-    server = await startSmtpTestServer({ security: 'starttls', users: { [USER]: PLANTED_PASSWORD } });
+    server = await startServer({ security: 'starttls', users: { [USER]: PLANTED_PASSWORD } });
     const result = await sendOne(serverSettings(server));
     expect(result.accepted).toEqual(['bob@example.test']);
     expect(result.rejected).toEqual([]);
@@ -45,7 +42,7 @@ describe('security modes', () => {
   });
 
   it('starttls: refuses a server that does not offer STARTTLS, before any credential is sent', async () => {
-    server = await startSmtpTestServer({ security: 'none', users: { [USER]: PLANTED_PASSWORD } });
+    server = await startServer({ security: 'none', users: { [USER]: PLANTED_PASSWORD } });
     const error = await sendOne(serverSettings(server, { security: 'starttls' })).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'SMTP_STARTTLS_UNAVAILABLE', action: 'admin' });
     expect(server.authAttempts).toEqual({ PLAIN: 0, LOGIN: 0, XOAUTH2: 0 });
@@ -53,13 +50,13 @@ describe('security modes', () => {
   });
 
   it('tls: implicit TLS on any port with the CA from server.tls.ca', async () => {
-    server = await startSmtpTestServer({ security: 'tls', users: { [USER]: PLANTED_PASSWORD } });
+    server = await startServer({ security: 'tls', users: { [USER]: PLANTED_PASSWORD } });
     await sendOne(serverSettings(server, { security: 'tls' }));
     expect(server.messages).toHaveLength(1);
   });
 
   it('tls: a self-signed / unknown-CA certificate is refused with a hint to supply the CA', async () => {
-    server = await startSmtpTestServer({ security: 'tls', users: { [USER]: PLANTED_PASSWORD } });
+    server = await startServer({ security: 'tls', users: { [USER]: PLANTED_PASSWORD } });
     const error = await sendOne(serverSettings(server, { tls: {} })).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'SMTP_TLS_CERT_UNTRUSTED', action: 'admin' });
     expect((error as { hint: string }).hint).toContain('server.tls.ca');
@@ -67,7 +64,7 @@ describe('security modes', () => {
   });
 
   it('starttls: a certificate for another host name is refused', async () => {
-    server = await startSmtpTestServer({
+    server = await startServer({
       security: 'starttls',
       certificate: { hostnames: ['mail.other.test'], ips: [] },
     });
@@ -76,19 +73,19 @@ describe('security modes', () => {
   });
 
   it('starttls: an expired certificate is refused', async () => {
-    server = await startSmtpTestServer({ security: 'starttls', certificate: { expired: true } });
+    server = await startServer({ security: 'starttls', certificate: { expired: true } });
     const error = await sendOne(serverSettings(server)).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'SMTP_TLS_CERT_EXPIRED', action: 'admin' });
   });
 
   it('tls: a self-signed server certificate is refused even with the test CA supplied', async () => {
-    server = await startSmtpTestServer({ security: 'tls', certificate: { selfSigned: true } });
+    server = await startServer({ security: 'tls', certificate: { selfSigned: true } });
     const error = await sendOne(serverSettings(server)).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'SMTP_TLS_CERT_UNTRUSTED' });
   });
 
   it('none: refuses to send credentials in clear text unless allowInsecureAuth is set', async () => {
-    server = await startSmtpTestServer({ security: 'none', users: { [USER]: PLANTED_PASSWORD } });
+    server = await startServer({ security: 'none', users: { [USER]: PLANTED_PASSWORD } });
     const error = await sendOne(serverSettings(server)).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'INSECURE_AUTH_REFUSED', action: 'admin' });
     expect(server.connectionCount).toBe(0);
@@ -110,7 +107,7 @@ describe('security modes', () => {
 
 describe('authentication', () => {
   it('uses LOGIN when that is the only password mechanism offered', async () => {
-    server = await startSmtpTestServer({
+    server = await startServer({
       authMethods: ['LOGIN', 'XOAUTH2'],
       users: { [USER]: PLANTED_PASSWORD },
     });
@@ -120,7 +117,7 @@ describe('authentication', () => {
   });
 
   it('works with the basic auth provider and a password from the secret store', async () => {
-    server = await startSmtpTestServer({ users: { [USER]: PLANTED_PASSWORD } });
+    server = await startServer({ users: { [USER]: PLANTED_PASSWORD } });
     const session = basicAuth.create({
       accountId: 'acme',
       settings: { username: USER, password: { secretRef: 'acme-pw' } },
@@ -137,7 +134,7 @@ describe('authentication', () => {
   });
 
   it('wrong password → SMTP_BAD_CREDENTIALS (user) and the password appears nowhere', async () => {
-    server = await startSmtpTestServer({ users: { [USER]: 'the-real-password' } });
+    server = await startServer({ users: { [USER]: 'the-real-password' } });
     const error = await sendOne(serverSettings(server)).catch((e: unknown) => e);
     expect(error).toMatchObject({
       code: 'SMTP_BAD_CREDENTIALS',
@@ -150,7 +147,7 @@ describe('authentication', () => {
 
   it('XOAUTH2: authenticates with the token from the CredentialSource', async () => {
     const { source, state } = countingTokenSource(USER, ['planted-token-good-51f0']);
-    server = await startSmtpTestServer({
+    server = await startServer({
       validateToken: (user, token) => user === USER && token === 'planted-token-good-51f0',
     });
     await sendOne(serverSettings(server), source);
@@ -163,7 +160,7 @@ describe('authentication', () => {
       'planted-token-stale-11aa',
       'planted-token-fresh-22bb',
     ]);
-    server = await startSmtpTestServer({
+    server = await startServer({
       validateToken: (_u, token) => token === 'planted-token-fresh-22bb',
     });
     await sendOne(serverSettings(server), source);
@@ -178,7 +175,7 @@ describe('authentication', () => {
       'planted-token-bad1-33cc',
       'planted-token-bad2-44dd',
     ]);
-    server = await startSmtpTestServer({ validateToken: () => false });
+    server = await startServer({ validateToken: () => false });
     const error = await sendOne(serverSettings(server), source).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'SMTP_TOKEN_REJECTED', action: 'user' });
     expect(state.mints).toBe(2);

@@ -1,22 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isMailplugError, type MailplugError } from '../errors/mailplug-error.js';
 import { createEncryptedFileTokenStore } from './encrypted-file-store.js';
 import { createMemoryTokenStore } from './memory-store.js';
 import { createPendingSignIns, createPkcePair } from './pending-sign-ins.js';
+import { caught, tempDirsRemovedAfterAll } from './test-support.js';
 
-async function caught(promise: Promise<unknown>): Promise<MailplugError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isMailplugError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a MailplugError');
-}
+const tempDir = tempDirsRemovedAfterAll('mailplug-pending-');
 
 describe('createPendingSignIns', () => {
   it('issues a 32-byte base64url state and consumes it exactly once', async () => {
@@ -81,18 +71,14 @@ describe('createPendingSignIns', () => {
   });
 
   it('works across instances sharing a store file (multi-instance hosts)', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'mailplug-pending-'));
-    try {
-      const key = randomBytes(32).toString('hex');
-      const path = join(dir, 'tokens.bin');
-      const a = createPendingSignIns({ store: createEncryptedFileTokenStore({ path, key }) });
-      const b = createPendingSignIns({ store: createEncryptedFileTokenStore({ path, key }) });
-      const { state } = await a.issue('acme', { verifier: 'abc' });
-      expect(await b.consume(state)).toEqual({ accountId: 'acme', data: { verifier: 'abc' } });
-      expect((await caught(a.consume(state))).code).toBe('SIGN_IN_STATE_INVALID');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const dir = await tempDir();
+    const key = randomBytes(32).toString('hex');
+    const path = join(dir, 'tokens.bin');
+    const a = createPendingSignIns({ store: createEncryptedFileTokenStore({ path, key }) });
+    const b = createPendingSignIns({ store: createEncryptedFileTokenStore({ path, key }) });
+    const { state } = await a.issue('acme', { verifier: 'abc' });
+    expect(await b.consume(state)).toEqual({ accountId: 'acme', data: { verifier: 'abc' } });
+    expect((await caught(a.consume(state))).code).toBe('SIGN_IN_STATE_INVALID');
   });
 });
 

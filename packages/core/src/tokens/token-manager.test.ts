@@ -1,25 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mailplugError } from '../errors/codes.js';
-import { isMailplugError, type MailplugError } from '../errors/mailplug-error.js';
+import type { MailplugError } from '../errors/mailplug-error.js';
 import type { SessionChange } from '../spec/v1/auth-provider.js';
 import type { TokenStore } from '../spec/v1/stores.js';
 import { classifyFailure } from './classify-failure.js';
 import { createEncryptedFileTokenStore } from './encrypted-file-store.js';
 import { createMemoryTokenStore } from './memory-store.js';
+import { caught, tempDirsRemovedAfterAll } from './test-support.js';
 import { createTokenManager, type TokenManagerOptions, type TokenSet } from './token-manager.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
-const dirs: string[] = [];
-
-afterAll(async () => {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
+const tempDir = tempDirsRemovedAfterAll('mailplug-tm-');
 
 function tokens(n: number, overrides: Partial<TokenSet> = {}): TokenSet {
   return {
@@ -74,16 +69,6 @@ function harness(
       return manager;
     },
   };
-}
-
-async function caught(promise: Promise<unknown>): Promise<MailplugError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isMailplugError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a MailplugError');
 }
 
 describe('createTokenManager', () => {
@@ -147,8 +132,7 @@ describe('createTokenManager', () => {
   });
 
   it('two stores on one file (as two processes would be) refresh once: the second re-reads under the lock', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'mailplug-tm-'));
-    dirs.push(dir);
+    const dir = await tempDir();
     const key = randomBytes(32).toString('base64');
     const path = join(dir, 'tokens.bin');
     let refreshes = 0;

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { authProviderSuite } from '../auth-provider-suite.js';
 import type { AuthProviderSuiteOptions } from './auth-provider-checks.js';
 import { authProviderLifecycleChecks } from './auth-provider-lifecycle-checks.js';
-import { ConformanceError } from './conformance.js';
+import { failsWith } from './expect-conformance.js';
 import {
   createFakeIdentityProvider,
   type FakeIdentityProvider,
@@ -111,14 +111,6 @@ describe('the lifecycle checks fail on broken providers', () => {
   const broken = (breakage: LifecycleBreakage) => {
     idp = createFakeIdentityProvider();
     return lifecycleOAuthProvider(idp, breakage);
-  };
-  const failsWith = async (work: Promise<void>, pattern: RegExp) => {
-    const err = await work.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(ConformanceError);
-    expect((err as Error).message).toMatch(pattern);
   };
 
   it('registers each lifecycle check only when its hook or flag is given', () => {

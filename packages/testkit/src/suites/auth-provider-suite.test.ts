@@ -7,7 +7,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { authProviderSuite } from '../auth-provider-suite.js';
 import { type AuthProviderSuiteOptions, authProviderChecks } from './auth-provider-checks.js';
-import { ConformanceError } from './conformance.js';
+import { failsWith } from './expect-conformance.js';
 import { authorizeWithIdp, memoryTokenStore, oauthProvider, passwordProvider } from './test-subjects.js';
 
 const passwordSettings = { username: 'office', password: { secretRef: 'office-password' } };
@@ -76,15 +76,6 @@ describe('authProviderSuite against an interactive OAuth provider', () => {
 });
 
 describe('the auth provider checks fail on broken providers', () => {
-  const failsWith = async (work: Promise<void>, pattern: RegExp) => {
-    const err = await work.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(ConformanceError);
-    expect((err as Error).message).toMatch(pattern);
-  };
-
   it('registers the interactive checks only for interactive providers', () => {
     const names = (options: AuthProviderSuiteOptions) => {
       const registered: string[] = [];

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mailProtocolSuite } from '../mail-protocol-suite.js';
-import { ConformanceError } from './conformance.js';
+import { failsWith } from './expect-conformance.js';
 import { type MailProtocolSuiteOptions, mailProtocolChecks } from './mail-protocol-checks.js';
 import { goodCredentials, type LineServer, lineProtocol, startLineServer } from './test-subjects.js';
 
@@ -34,15 +34,6 @@ describe('mailProtocolSuite against a receive protocol', () => {
 });
 
 describe('the mail protocol checks fail on broken protocols', () => {
-  const failsWith = async (work: Promise<void>, pattern: RegExp) => {
-    const err = await work.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(ConformanceError);
-    expect((err as Error).message).toMatch(pattern);
-  };
-
   it('registers the send or the receive check, not both', () => {
     const names = (options: MailProtocolSuiteOptions) => {
       const registered: string[] = [];

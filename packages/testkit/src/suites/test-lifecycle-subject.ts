@@ -18,6 +18,7 @@ import {
   mailplugError,
   type SessionChange,
 } from '@mailplug/core';
+import { oauthSubjectShape } from './test-subjects.js';
 
 export type LifecycleBreakage =
   /** Sign-in states never expire. */
@@ -53,20 +54,7 @@ export function lifecycleOAuthProvider(
     specificationVersion: 'v1',
     id: 'suite-lifecycle',
     label: 'Suite lifecycle OAuth',
-    capabilities: {
-      interactive: true,
-      deviceCode: false,
-      appOnly: false,
-      protocols: ['line'],
-      credentialKind: 'oauth2',
-    },
-    settingsSchema: {
-      fields: [
-        { key: 'clientId', label: 'Client ID', type: 'string', required: true, pattern: '^[0-9a-f-]{8,}$' },
-        { key: 'authorizeUrl', label: 'Authorize URL', type: 'url', required: true },
-        { key: 'redirectUri', label: 'Redirect URI', type: 'url', required: true },
-      ],
-    },
+    ...oauthSubjectShape,
     create: (init) => createSession(init, idp, breakage),
   };
 }

@@ -102,26 +102,31 @@ export interface OAuthSubjectOptions {
   readonly breakage?: 'noPkce' | 'reusableState' | 'leakSecret';
 }
 
+/** Capabilities and settings shared by every interactive OAuth test subject. */
+export const oauthSubjectShape: Pick<AuthProviderDefinition, 'capabilities' | 'settingsSchema'> = {
+  capabilities: {
+    interactive: true,
+    deviceCode: false,
+    appOnly: false,
+    protocols: ['line'],
+    credentialKind: 'oauth2',
+  },
+  settingsSchema: {
+    fields: [
+      { key: 'clientId', label: 'Client ID', type: 'string', required: true, pattern: '^[0-9a-f-]{8,}$' },
+      { key: 'authorizeUrl', label: 'Authorize URL', type: 'url', required: true },
+      { key: 'redirectUri', label: 'Redirect URI', type: 'url', required: true },
+    ],
+  },
+};
+
 /** An interactive OAuth provider whose "identity provider" is the `authorizeWithIdp` function below. */
 export function oauthProvider(subject: OAuthSubjectOptions = {}): AuthProviderDefinition {
   return {
     specificationVersion: 'v1',
     id: 'suite-oauth',
     label: 'Suite OAuth',
-    capabilities: {
-      interactive: true,
-      deviceCode: false,
-      appOnly: false,
-      protocols: ['line'],
-      credentialKind: 'oauth2',
-    },
-    settingsSchema: {
-      fields: [
-        { key: 'clientId', label: 'Client ID', type: 'string', required: true, pattern: '^[0-9a-f-]{8,}$' },
-        { key: 'authorizeUrl', label: 'Authorize URL', type: 'url', required: true },
-        { key: 'redirectUri', label: 'Redirect URI', type: 'url', required: true },
-      ],
-    },
+    ...oauthSubjectShape,
     create(init): AuthProvider {
       const base = baseSession(init, 'suite-oauth');
       const pending = new Map<string, { challenge: string; expiresAt: number }>();
