@@ -5,7 +5,6 @@ import {
   createEncryptedFileTokenStore,
   createMailer,
   createRegistry,
-  type Logger,
   type Mailer,
   type Registry,
   type TokenStore,
@@ -25,11 +24,8 @@ export interface ConsoleHost {
   readonly secrets: ConsoleSecretStore;
   /** The encrypted token store; creates the key file on first use when no key is in the environment. */
   tokenStore(): Promise<TokenStore>;
-  /**
-   * A mailer with the current footer and user permissions. `logger` receives (redacted) what the
-   * mailer and the providers it binds log, e.g. a provider's warning that a revocation failed.
-   */
-  mailer(config?: ConsoleConfig, options?: { logger?: Logger }): Promise<Mailer>;
+  /** A mailer with the current footer and user permissions. */
+  mailer(config?: ConsoleConfig): Promise<Mailer>;
   dispose(): Promise<void>;
 }
 
@@ -69,7 +65,7 @@ export function createConsoleHost(options: ConsoleHostOptions): ConsoleHost {
       tokens ??= openTokenStore();
       return tokens;
     },
-    async mailer(snapshot, mailerOptions) {
+    async mailer(snapshot) {
       const current = snapshot ?? (await config.read());
       const users = new Map(current.users.map((u) => [u.id, u.sendOnBehalfOfOrganization]));
       const mailer = createMailer({
@@ -78,7 +74,6 @@ export function createConsoleHost(options: ConsoleHostOptions): ConsoleHost {
         tokenStore: await this.tokenStore(),
         permissions: { canSendOnBehalfOfOrganization: (userId) => users.get(userId) === true },
         clientName: 'mailplug-console',
-        ...(mailerOptions?.logger ? { logger: mailerOptions.logger } : {}),
         ...(current.footer ? { footer: current.footer } : {}),
       });
       mailers.push(mailer);

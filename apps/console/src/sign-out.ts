@@ -1,18 +1,25 @@
 import { existsSync } from 'node:fs';
-import { isMailplugError, type Logger, type MailAccount, type TokenStore } from '@mailplug/core';
+import { isMailplugError, type MailAccount, type TokenStore } from '@mailplug/core';
 import type { ConsoleConfig } from './config-store.js';
 import type { ConsoleHost } from './host.js';
 import { OK } from './output.js';
 
 /**
- * What happened to the provider-side grant:
- * - `requested`: a user grant was stored and the provider's sign-out ran without reporting a
- *   problem — it revoked the grant where the provider supports revocation (Gmail: at Google);
- * - `failed`: the provider reported that it could not revoke (see `warnings`);
+ * What happened to the provider-side grant (from the provider's `SignOutResult`):
+ * - `requested`: the provider revoked the grant (Gmail: at Google); for an adapter that does not
+ *   report a result, its sign-out ran without an error;
+ * - `failed`: the provider tried to revoke and could not (see `warnings`);
+ * - `not-supported`: the provider has no revocation, so only the local tokens were forgotten
+ *   (Microsoft 365 delegated);
  * - `nothing-to-revoke`: nobody was signed in;
  * - `not-applicable`: the sign-in method has no user grant (password, app-only).
  */
-export type RevocationOutcome = 'requested' | 'failed' | 'nothing-to-revoke' | 'not-applicable';
+export type RevocationOutcome =
+  | 'requested'
+  | 'failed'
+  | 'not-supported'
+  | 'nothing-to-revoke'
+  | 'not-applicable';
 
 export interface SignOutWarning {
   readonly message: string;
@@ -45,15 +52,6 @@ function hasUserGrant(host: ConsoleHost, account: MailAccount): boolean {
   return caps ? caps.credentialKind === 'oauth2' && !caps.appOnly : true;
 }
 
-/** A logger that keeps the provider's warnings and errors (already redacted by the mailer). */
-function collectingLogger(into: SignOutWarning[]): Logger {
-  const keep = (message: string, fields?: Record<string, unknown>) => {
-    const code = typeof fields?.code === 'string' ? fields.code : undefined;
-    into.push({ message, ...(code ? { code } : {}) });
-  };
-  return { debug: () => undefined, info: () => undefined, warn: keep, error: keep };
-}
-
 /**
  * Signs an account out through its bound provider session (core mailer `authProviderFor`):
  * the provider revokes where it can, then forgets the stored tokens. A revocation the provider
@@ -68,18 +66,22 @@ export async function signOutAccount(
   const listing = host.registry.describeAuthProvider(account.auth.provider);
   const store = await host.tokenStore();
   const wasSignedIn = await hasSavedSignIn(store, account.id);
-  const warnings: SignOutWarning[] = [];
-  const mailer = await host.mailer(config, { logger: collectingLogger(warnings) });
+  const mailer = await host.mailer(config);
   const session = await mailer.authProviderFor(account);
-  await session.signOut();
+  const result = (await session.signOut()) ?? undefined;
   const tokensForgotten = !(await hasSavedSignIn(store, account.id));
+  const warnings: SignOutWarning[] = result?.error
+    ? [{ message: result.error.message, code: result.error.code }]
+    : [];
   const revocation: RevocationOutcome = !hasUserGrant(host, account)
     ? 'not-applicable'
-    : !wasSignedIn
+    : !wasSignedIn || result?.revocation === 'nothing-to-revoke'
       ? 'nothing-to-revoke'
-      : warnings.length > 0
+      : result?.revocation === 'failed'
         ? 'failed'
-        : 'requested';
+        : result?.revocation === 'unsupported'
+          ? 'not-supported'
+          : 'requested';
   return {
     accountId: account.id,
     provider: account.auth.provider,
@@ -174,6 +176,11 @@ export function renderSignOut(outcome: SignOutOutcome): { lines: string[]; warni
       );
       warnings.push(
         '! The grant may still be valid at the provider; revoke the app in the account’s security settings there if that matters.',
+      );
+      break;
+    case 'not-supported':
+      lines.push(
+        `${OK} Signed out "${accountId}": ${local}; ${providerLabel} offers no revocation for this sign-in, so remove the app's access in the account's security settings there if that matters.`,
       );
       break;
     case 'nothing-to-revoke':

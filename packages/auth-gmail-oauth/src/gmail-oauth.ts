@@ -15,6 +15,7 @@ import {
   registerSecret,
   type SignInCallbackParams,
   type SignInStart,
+  type SignOutResult,
   type TokenManagerOptions,
   type TokenSet,
 } from '@mailplug/core';
@@ -227,14 +228,16 @@ function createGmailOAuthSession(
       }
     },
 
-    async signOut(): Promise<void> {
+    async signOut(): Promise<SignOutResult> {
       const stored = await tokens.load();
       const token = stored?.refreshToken ?? stored?.accessToken;
+      let result: SignOutResult = { revocation: 'nothing-to-revoke' };
       if (token) {
         try {
           const client = await clients.oauthClient();
           // Revoking the refresh token ends the whole grant, access tokens included.
           await client.revokeToken(token);
+          result = { revocation: 'revoked' };
         } catch (error) {
           const mapped = classifyUserOAuthError(error, 'Revoking the Google grant');
           // invalid_token / invalid_grant: Google already forgot it — nothing left to revoke.
@@ -242,9 +245,20 @@ function createGmailOAuthSession(
             accountId,
             code: mapped.code,
           });
+          result = {
+            revocation: 'failed',
+            error: mailplugError(
+              mapped.code,
+              mapped.action,
+              'Could not revoke the Google grant; the local tokens were forgotten anyway.',
+              mapped.hint,
+              { cause: mapped },
+            ),
+          };
         }
       }
       await sessionChanges.forget();
+      return result;
     },
 
     dispose: () => sessionChanges.dispose(),

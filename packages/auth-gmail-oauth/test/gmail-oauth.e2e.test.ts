@@ -228,13 +228,15 @@ describe('gmail-oauth failures', () => {
     const h = bind(bed);
     await signIn(h);
     const { refreshToken } = (await h.store.get('acct:tokens')) as { refreshToken: string };
-    await h.session.signOut();
+    await expect(h.session.signOut()).resolves.toEqual({ revocation: 'revoked' });
     expect(bed.emulator.events.list({ kind: 'revoked', flavour: 'google' }).length).toBeGreaterThan(0);
     expect(h.changes.at(-1)).toEqual({ type: 'removed', accountId: 'acct' });
     expect(await h.store.get('acct:tokens')).toBeUndefined();
     await expect(h.session.getCredential({ protocol: 'smtp' })).rejects.toMatchObject({
       code: 'SIGN_IN_REQUIRED',
     });
+    // A second sign-out has nothing left to revoke.
+    await expect(h.session.signOut()).resolves.toEqual({ revocation: 'nothing-to-revoke' });
     // The refresh token is dead at the identity provider too.
     const res = await fetch(`${bed.httpBase}/token`, {
       method: 'POST',

@@ -19,6 +19,7 @@ import {
   type SessionChange,
   type SignInCallbackParams,
   type SignInStart,
+  type SignOutResult,
   type StoredValue,
   type TokenManagerOptions,
   type TokenSet,
@@ -329,7 +330,7 @@ export function createM365DelegatedSession(
     }
   }
 
-  async function signOut(): Promise<void> {
+  async function signOut(): Promise<SignOutResult> {
     const saved = await tokens.load();
     const homeAccountId =
       typeof saved?.extra?.homeAccountId === 'string' ? saved.extra.homeAccountId : undefined;
@@ -343,6 +344,8 @@ export function createM365DelegatedSession(
     await msal.cachePlugin.clear();
     await tokens.clear();
     emitter.fire({ type: 'removed', accountId });
+    // Microsoft has no endpoint that revokes one app's refresh token; the grant is forgotten locally.
+    return { revocation: saved ? 'unsupported' : 'nothing-to-revoke' };
   }
 
   const sso = createSsoHandoff({

@@ -70,8 +70,8 @@ describe('m365-delegated end to end (real msal-node against the emulator)', () =
     expect((await sendOne(emulator, restarted, 'alice@contoso.test', 'third')).accepted).toHaveLength(1);
     expect(emulator.mail?.list('bob@contoso.test').length).toBeGreaterThanOrEqual(3);
 
-    // Sign-out forgets msal's cache and the manager's tokens.
-    await restarted.signOut();
+    // Sign-out forgets msal's cache and the manager's tokens; Microsoft has no per-app revocation.
+    await expect(restarted.signOut()).resolves.toEqual({ revocation: 'unsupported' });
     expect(await store.get('acct-1:msal-cache')).toBeUndefined();
     await expect(restarted.getCredential({ protocol: 'smtp' })).rejects.toMatchObject({
       code: 'SIGN_IN_REQUIRED',

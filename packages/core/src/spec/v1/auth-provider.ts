@@ -95,6 +95,17 @@ export type SessionChange =
       readonly expiresAt: number;
     };
 
+/** What `signOut()` did at the identity provider; local tokens are forgotten in every case. */
+export interface SignOutResult {
+  /**
+   * `revoked`: the grant was revoked; `failed`: revocation was attempted and failed (see `error`);
+   * `unsupported`: the provider has no revocation for this kind of sign-in; `nothing-to-revoke`:
+   * nobody was signed in.
+   */
+  readonly revocation: 'revoked' | 'failed' | 'unsupported' | 'nothing-to-revoke';
+  readonly error?: MailplugError;
+}
+
 /** An auth provider bound to one account's settings and stores. */
 export interface AuthProvider extends CredentialSource, Disposable {
   readonly providerId: string;
@@ -105,8 +116,13 @@ export interface AuthProvider extends CredentialSource, Disposable {
   /** Silent; the only call on the send path. Throws a MailplugError, never prompts. */
   getCredential(request: CredentialRequest): Promise<MailCredential>;
   checkAuthorization(): Promise<AuthorizationStatus>;
-  /** Revoke where the provider supports it, then forget every stored token. */
-  signOut(): Promise<void>;
+  /**
+   * Revoke where the provider supports it, then forget every stored token — the local forget
+   * happens even when revocation fails. Providers say what happened at the identity provider;
+   * `void` (older adapters) means "not reported".
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: adapters written before SignOutResult return Promise<void>.
+  signOut(): Promise<SignOutResult | void>;
   readonly onDidChangeSession: Event<SessionChange>;
   /**
    * Optional: lets a provider enrich a protocol failure with what only it knows — e.g. an
