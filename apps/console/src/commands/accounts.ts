@@ -31,9 +31,32 @@ function requireId(ctx: CommandContext, what = '<account>'): string {
   return id;
 }
 
-async function validateOrThrow(account: MailAccount, registry: Registry): Promise<void> {
-  const issues = await validateAccount(account, { registry });
+/**
+ * `accounts add` and `accounts edit`: builds the account from the flags, validates it fully, and
+ * only then stores its secrets and the configuration (`place` puts it into the account list).
+ */
+async function saveAccountFromFlags(
+  ctx: CommandContext,
+  id: string,
+  current: MailAccount | undefined,
+  place: (accounts: readonly MailAccount[], account: MailAccount) => MailAccount[],
+): Promise<MailAccount> {
+  const host = ctx.host();
+  const config = await host.config.read();
+  const { account, secretValues } = await applyAccountFlags(
+    current,
+    id,
+    ctx.values,
+    host.registry,
+    ctx.io.stdin,
+    ctx.io.env,
+  );
+  const issues = await validateAccount(account, { registry: host.registry });
   if (issues.length > 0) throw accountInvalidError(issues, account.id);
+  for (const [name, value] of Object.entries(secretValues)) await host.secrets.set(name, value);
+  await host.config.write({ ...config, accounts: place(config.accounts, account) });
+  ctx.emit({ ok: true, account: exportAccount(account, { registry: host.registry }).account });
+  return account;
 }
 
 /** Secret settings of an account and where each value currently comes from. */
@@ -82,21 +105,10 @@ const add: CommandSpec = {
         `Use "accounts edit ${id}" or choose another id.`,
       );
     }
-    const { account, secretValues } = await applyAccountFlags(
-      undefined,
-      id,
-      ctx.values,
-      host.registry,
-      ctx.io.stdin,
-      ctx.io.env,
-    );
-    await validateOrThrow(account, host.registry);
-    for (const [name, value] of Object.entries(secretValues)) await host.secrets.set(name, value);
-    await host.config.write({ ...config, accounts: [...config.accounts, account] });
+    const account = await saveAccountFromFlags(ctx, id, undefined, (accounts, added) => [...accounts, added]);
     ctx.print(
       `${OK} Added account "${id}" (${account.protocol} via ${account.auth.provider}, ${describeScope(account)}).`,
     );
-    ctx.emit({ ok: true, account: exportAccount(account, { registry: host.registry }).account });
     return undefined;
   },
 };
@@ -110,22 +122,11 @@ const edit: CommandSpec = {
   examples: ['mailplug-console accounts edit office --port 465 --security tls'],
   async run(ctx) {
     const id = requireId(ctx);
-    const host = ctx.host();
-    const config = await host.config.read();
-    const current = findAccount(config, id);
-    const { account, secretValues } = await applyAccountFlags(
-      current,
-      id,
-      ctx.values,
-      host.registry,
-      ctx.io.stdin,
-      ctx.io.env,
+    const current = findAccount(await ctx.host().config.read(), id);
+    await saveAccountFromFlags(ctx, id, current, (accounts, updated) =>
+      accounts.map((a) => (a.id === id ? updated : a)),
     );
-    await validateOrThrow(account, host.registry);
-    for (const [name, value] of Object.entries(secretValues)) await host.secrets.set(name, value);
-    await host.config.write({ ...config, accounts: config.accounts.map((a) => (a.id === id ? account : a)) });
     ctx.print(`${OK} Updated account "${id}".`);
-    ctx.emit({ ok: true, account: exportAccount(account, { registry: host.registry }).account });
     return undefined;
   },
 };
