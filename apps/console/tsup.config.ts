@@ -1,21 +1,3 @@
-import { defineConfig } from 'tsup';
+import { mailplugTsupConfig } from '@mailplug/tsup-config';
 
-export default defineConfig([
-  {
-    entry: ['src/index.ts'],
-    format: ['esm', 'cjs'],
-    dts: true,
-    clean: false,
-    sourcemap: true,
-    target: 'node20',
-  },
-  {
-    // The executable: ESM only; tsup keeps the shebang and marks the file executable.
-    entry: ['src/cli.ts'],
-    format: ['esm'],
-    dts: false,
-    clean: false,
-    sourcemap: true,
-    target: 'node20',
-  },
-]);
+export default mailplugTsupConfig({ bin: 'src/cli.ts' });

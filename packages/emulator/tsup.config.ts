@@ -1,22 +1,3 @@
-import { defineConfig } from 'tsup';
+import { mailplugTsupConfig } from '@mailplug/tsup-config';
 
-export default defineConfig([
-  {
-    // The library: `.` is the only export.
-    entry: ['src/index.ts'],
-    format: ['esm', 'cjs'],
-    dts: true,
-    clean: true,
-    sourcemap: true,
-    target: 'node20',
-  },
-  {
-    // The `mailplug-emulator` bin (ESM only, no types).
-    entry: ['src/cli.ts'],
-    format: ['esm'],
-    dts: false,
-    clean: false,
-    sourcemap: true,
-    target: 'node20',
-  },
-]);
+export default mailplugTsupConfig({ bin: 'src/cli.ts' });
