@@ -1,38 +1,17 @@
 import type { MailAccount } from '../src/accounts/index.js';
-import type { AuthProvider, AuthProviderDefinition, AuthProviderInit } from '../src/spec/v1/auth-provider.js';
+import type { AuthSession, AuthProvider, AuthSessionInit } from '../src/spec/v1/auth-provider.js';
 import type { CredentialSource, SendConnection, SendProtocol, ServerSettings } from '../src/spec/v1/index.js';
 import type { OutgoingMessage, SendResult } from '../src/spec/v1/message.js';
 import type { ReceiveProtocol } from '../src/spec/v1/protocol.js';
-import type { StoredValue, TokenStore } from '../src/spec/v1/stores.js';
-import { toDisposable } from '../src/util/disposable.js';
-
-/** A tiny TokenStore for tests (core's own stores are built and tested elsewhere). */
-export function createTestTokenStore(): TokenStore & { values: Map<string, StoredValue> } {
-  const values = new Map<string, StoredValue>();
-  return {
-    values,
-    async get(key) {
-      return values.get(key);
-    },
-    async set(key, value) {
-      values.set(key, value);
-    },
-    async delete(key) {
-      values.delete(key);
-    },
-    async withLock(_key, fn) {
-      return fn();
-    },
-  };
-}
+import { toDisposable } from '../src/spec/v1/disposable.js';
 
 export interface ProviderLog {
-  created: AuthProviderInit[];
+  created: AuthSessionInit[];
   disposed: string[];
 }
 
 /** A password provider that reads its password from the SecretStore, like auth-basic does. */
-export function passwordProvider(log: ProviderLog = { created: [], disposed: [] }): AuthProviderDefinition {
+export function passwordProvider(log: ProviderLog = { created: [], disposed: [] }): AuthProvider {
   return {
     specificationVersion: 'v1',
     id: 'test-password',
@@ -61,7 +40,7 @@ export function passwordProvider(log: ProviderLog = { created: [], disposed: [] 
           ]
         : [];
     },
-    create(init): AuthProvider {
+    createSession(init): AuthSession {
       log.created.push(init);
       return {
         providerId: 'test-password',
@@ -77,7 +56,9 @@ export function passwordProvider(log: ProviderLog = { created: [], disposed: [] 
         async checkAuthorization() {
           return { state: 'authorized', grantedScopes: [] };
         },
-        async signOut() {},
+        async signOut() {
+          return { revocation: 'nothingToRevoke' as const };
+        },
         onDidChangeSession: () => toDisposable(() => {}),
         dispose() {
           log.disposed.push(init.accountId);
@@ -88,7 +69,7 @@ export function passwordProvider(log: ProviderLog = { created: [], disposed: [] 
 }
 
 /** An OAuth-shaped provider; only its description matters to account validation. */
-export function oauthProvider(): AuthProviderDefinition {
+export function oauthProvider(): AuthProvider {
   return {
     specificationVersion: 'v1',
     id: 'test-oauth',
@@ -107,7 +88,7 @@ export function oauthProvider(): AuthProviderDefinition {
         { key: 'tokenUrl', label: 'Token URL', type: 'url' },
       ],
     },
-    create() {
+    createSession() {
       throw new Error('not used');
     },
   };

@@ -2,19 +2,19 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MailAccount } from '../src/accounts/index.js';
 import { mailplugError } from '../src/errors/codes.js';
-import { isMailplugError, type MailplugError } from '../src/errors/mailplug-error.js';
+import { isMailplugError, type MailplugError } from '../src/spec/v1/mailplug-error.js';
 import { createMailer, type Mailer } from '../src/mailer/index.js';
 import { createRegistry, type Registry } from '../src/registry/index.js';
 import { createMemorySecretStore } from '../src/secrets/index.js';
 import type {
+  AuthSession,
   AuthProvider,
-  AuthProviderDefinition,
   DiagnosticStep,
   SendConnection,
   SendProtocol,
 } from '../src/spec/v1/index.js';
-import { toDisposable } from '../src/util/disposable.js';
-import { createTestTokenStore } from './helpers.js';
+import { toDisposable } from '../src/spec/v1/disposable.js';
+import { createMemoryTokenStore } from '../src/tokens/memory-store.js';
 
 /** What the in-test server answers at each stage: `ok`, or an SMTP-shaped failure. */
 interface Script {
@@ -87,7 +87,7 @@ function scriptedProtocol(script: Script): SendProtocol {
 type Diagnose = (error: unknown) => MailplugError | undefined;
 
 /** An app-only-shaped provider whose diagnosis knows the Exchange step behind 535 5.7.3. */
-function diagnosingProvider(seen: unknown[], diagnose?: Diagnose): AuthProviderDefinition {
+function diagnosingProvider(seen: unknown[], diagnose?: Diagnose): AuthProvider {
   const explain: Diagnose =
     diagnose ??
     ((error) =>
@@ -112,7 +112,7 @@ function diagnosingProvider(seen: unknown[], diagnose?: Diagnose): AuthProviderD
       credentialKind: 'oauth2',
     },
     settingsSchema: { fields: [{ key: 'mailbox', label: 'Mailbox', type: 'email', required: true }] },
-    create(init): AuthProvider {
+    createSession(init): AuthSession {
       return {
         providerId: 'diagnosing-app',
         accountId: init.accountId,
@@ -128,7 +128,9 @@ function diagnosingProvider(seen: unknown[], diagnose?: Diagnose): AuthProviderD
         async checkAuthorization() {
           return { state: 'authorized', grantedScopes: ['mail.send'] };
         },
-        async signOut() {},
+        async signOut() {
+          return { revocation: 'nothingToRevoke' as const };
+        },
         onDidChangeSession: () => toDisposable(() => {}),
         diagnose(error) {
           seen.push(error);
@@ -162,7 +164,7 @@ function setUp(diagnose?: Diagnose): void {
   mailer = createMailer({
     registry,
     secrets: createMemorySecretStore({}),
-    tokenStore: createTestTokenStore(),
+    tokenStore: createMemoryTokenStore(),
     permissions: { canSendOnBehalfOfOrganization: () => false },
   });
 }

@@ -1,10 +1,10 @@
+import { createMemoryTokenStore } from '../src/tokens/memory-store.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isMailplugError, type MailplugError } from '../src/errors/mailplug-error.js';
+import { isMailplugError, type MailplugError } from '../src/spec/v1/mailplug-error.js';
 import { createMailer, FOOTER_LIMITS, type Mailer, type MailerOptions } from '../src/mailer/index.js';
 import { createRegistry, type Registry } from '../src/registry/index.js';
 import { createMemorySecretStore } from '../src/secrets/index.js';
 import {
-  createTestTokenStore,
   type ProviderLog,
   passwordProvider,
   receiveProtocol,
@@ -26,7 +26,7 @@ function makeMailer(overrides: Partial<MailerOptions> = {}): Mailer {
       'office-password': 'office-pass-123',
       'bob-password': 'bob-pass-456',
     }),
-    tokenStore: createTestTokenStore(),
+    tokenStore: createMemoryTokenStore(),
     permissions: { canSendOnBehalfOfOrganization: async (user) => allowed.has(user) },
     ...overrides,
   });
@@ -177,16 +177,16 @@ describe('mailer.send', () => {
 });
 
 describe('mailer sessions, probe and dispose', () => {
-  it('authProviderFor returns the cached bound session', async () => {
+  it('sessionFor returns the cached bound session', async () => {
     makeMailer();
-    const session = await mailer!.authProviderFor(sendAccount());
+    const session = await mailer!.sessionFor(sendAccount());
     expect(session.accountId).toBe('office');
     expect(await session.getCredential({ protocol: 'test-send' })).toEqual({
       kind: 'password',
       user: 'office',
       password: 'office-pass-123',
     });
-    expect(await mailer!.authProviderFor(sendAccount())).toBe(session);
+    expect(await mailer!.sessionFor(sendAccount())).toBe(session);
     expect(providerLog.created[0]?.settings).toEqual(sendAccount().auth.settings);
   });
 

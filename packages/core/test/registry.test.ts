@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isMailplugError, type MailplugError } from '../src/errors/mailplug-error.js';
+import { isMailplugError, type MailplugError } from '../src/spec/v1/mailplug-error.js';
 import { createRegistry, type Registry } from '../src/registry/index.js';
-import type { AuthProviderDefinition } from '../src/spec/v1/auth-provider.js';
+import type { AuthProvider } from '../src/spec/v1/auth-provider.js';
 import type { MailProtocol } from '../src/spec/v1/protocol.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -46,7 +46,7 @@ function hostProtocol(id: string, log?: string[]): MailProtocol {
   };
 }
 
-function hostProvider(id: string): AuthProviderDefinition {
+function hostProvider(id: string): AuthProvider {
   return {
     specificationVersion: 'v1',
     id,
@@ -59,7 +59,7 @@ function hostProvider(id: string): AuthProviderDefinition {
       protocols: ['smtp'],
       credentialKind: 'password',
     },
-    create: () => {
+    createSession: () => {
       throw new Error('unused');
     },
   };

@@ -102,6 +102,18 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions = {}): Red
     async delete(key) {
       await run(() => redis.del(valueKey(key)));
     },
+    async deleteByPrefix(keyPrefix) {
+      // SCAN, not KEYS: never blocks a shared Redis. Glob characters in the prefix are escaped.
+      const pattern = `${valueKey(keyPrefix).replace(/[*?[\]\\]/g, '\\$&')}*`;
+      let cursor = '0';
+      let deleted = 0;
+      do {
+        const [next, keys] = await run(() => redis.scan(cursor, 'MATCH', pattern, 'COUNT', 200));
+        cursor = next;
+        if (keys.length > 0) deleted += await run(() => redis.del(...keys));
+      } while (cursor !== '0');
+      return deleted;
+    },
     async withLock(key, fn) {
       const token = randomBytes(16).toString('hex');
       const name = lockKey(key);

@@ -1,4 +1,4 @@
-import { redact } from '../errors/redact.js';
+import { redact } from '../spec/v1/redact.js';
 import type { ValidationIssue } from '../spec/v1/settings.js';
 import type { MailAccount } from './account.js';
 import { isSecretRef } from './settings-validation.js';

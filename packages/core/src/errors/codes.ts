@@ -1,4 +1,4 @@
-import { type ErrorAction, MailplugError } from './mailplug-error.js';
+import { type ErrorAction, MailplugError } from '../spec/v1/mailplug-error.js';
 
 /**
  * Codes core itself raises. Adapters add their own (documented in their READMEs); codes never

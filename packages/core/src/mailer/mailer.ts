@@ -2,14 +2,14 @@ import type { MailAccount } from '../accounts/account.js';
 import { serverSettingsFor } from '../accounts/server-settings.js';
 import { type AccountRegistry, assertValidAccount } from '../accounts/validate-account.js';
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
-import { isMailplugError, MailplugError, type MailplugErrorJSON } from '../errors/mailplug-error.js';
+import { isMailplugError, MailplugError, type MailplugErrorJSON } from '../spec/v1/mailplug-error.js';
 import type { Registry } from '../registry/registry.js';
-import type { AuthProvider } from '../spec/v1/auth-provider.js';
+import type { AuthSession } from '../spec/v1/auth-provider.js';
 import type { DiagnosticReport, DiagnosticStep, ProbeOptions } from '../spec/v1/diagnostics.js';
 import type { OutgoingMessage, SendResult } from '../spec/v1/message.js';
 import type { SendConnection } from '../spec/v1/protocol.js';
 import type { Logger, SecretStore, TokenStore } from '../spec/v1/stores.js';
-import { type Disposable, disposeAll } from '../util/disposable.js';
+import { type Disposable, disposeAll } from '../spec/v1/disposable.js';
 import { createRedactingLogger } from '../util/logger.js';
 import { appendFooter, checkFooter, type MailFooter } from './footer.js';
 
@@ -46,7 +46,7 @@ export interface Mailer extends Disposable {
    */
   send(request: SendRequest): Promise<SendResult>;
   /** The account's bound provider session, for sign-in, "Check Authorisation" and sign-out screens. */
-  authProviderFor(account: MailAccount): Promise<AuthProvider>;
+  sessionFor(account: MailAccount): Promise<AuthSession>;
   /**
    * The protocol's staged "Test connection" run, authorised by the account's provider. Failed
    * steps are offered to the provider's `diagnose(error)` (for `onStep` and the report alike).
@@ -58,7 +58,7 @@ export interface Mailer extends Disposable {
 
 interface BoundSession {
   readonly fingerprint: string;
-  readonly session: AuthProvider;
+  readonly session: AuthSession;
 }
 
 interface OpenConnection {
@@ -103,7 +103,7 @@ export function createMailer(options: MailerOptions): Mailer {
   const authFingerprint = (account: MailAccount) =>
     JSON.stringify([account.auth.provider, account.auth.settings]);
 
-  async function bind(account: MailAccount): Promise<AuthProvider> {
+  async function bind(account: MailAccount): Promise<AuthSession> {
     const fingerprint = authFingerprint(account);
     const existing = sessions.get(account.id);
     if (existing?.fingerprint === fingerprint) return existing.session;
@@ -116,7 +116,7 @@ export function createMailer(options: MailerOptions): Mailer {
       sessions.delete(account.id);
       await raced.session.dispose();
     }
-    const session = definition.create({
+    const session = definition.createSession({
       accountId: account.id,
       settings: account.auth.settings,
       secrets: options.secrets,
@@ -208,10 +208,10 @@ export function createMailer(options: MailerOptions): Mailer {
   }
 
   /**
-   * The provider's explanation of a protocol failure (spec v1 `AuthProvider.diagnose`), carrying
+   * The provider's explanation of a protocol failure (spec v1 `AuthSession.diagnose`), carrying
    * the original as its cause; the original itself when the provider has none.
    */
-  function diagnosed(session: AuthProvider | undefined, error: unknown, accountId: string): unknown {
+  function diagnosed(session: AuthSession | undefined, error: unknown, accountId: string): unknown {
     if (!session?.diagnose) return error;
     let explained: MailplugError | undefined;
     try {
@@ -244,13 +244,13 @@ export function createMailer(options: MailerOptions): Mailer {
   }
 
   /** The session bound to exactly this account's auth settings, if one is. */
-  function boundSession(account: MailAccount): AuthProvider | undefined {
+  function boundSession(account: MailAccount): AuthSession | undefined {
     const bound = sessions.get(account.id);
     return bound?.fingerprint === authFingerprint(account) ? bound.session : undefined;
   }
 
   /** A failed probe step, explained by the provider when it can. */
-  function diagnosedStep(session: AuthProvider, step: DiagnosticStep, accountId: string): DiagnosticStep {
+  function diagnosedStep(session: AuthSession, step: DiagnosticStep, accountId: string): DiagnosticStep {
     if (step.status !== 'failed' || !step.error) return step;
     const original = errorFromJSON(step.error);
     const explained = diagnosed(session, original, accountId);
@@ -296,7 +296,7 @@ export function createMailer(options: MailerOptions): Mailer {
         throw diagnosed(boundSession(account), err, account.id);
       }
     },
-    async authProviderFor(account) {
+    async sessionFor(account) {
       ensureOpen();
       await validate(account);
       return bind(account);

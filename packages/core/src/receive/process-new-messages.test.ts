@@ -1,20 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { isMailplugError } from '../errors/mailplug-error.js';
+import { isMailplugError } from '../spec/v1/mailplug-error.js';
 import type { MessageSummary } from '../spec/v1/message.js';
 import type { ReceiveConnection } from '../spec/v1/protocol.js';
-import type { StoredValue, TokenStore } from '../spec/v1/stores.js';
+import { createMemoryTokenStore } from '../tokens/memory-store.js';
 import { processNewMessages, receiveCursorKey } from './process-new-messages.js';
 
 // Edge cases only; the crash-safety test runs against real Dovecot in @mailplug/protocol-pop3.
-function mapStore(): TokenStore & { data: Map<string, StoredValue> } {
-  const data = new Map<string, StoredValue>();
-  return {
-    data,
-    get: async (k) => structuredClone(data.get(k)),
-    set: async (k, v) => void data.set(k, structuredClone(v)),
-    delete: async (k) => void data.delete(k),
-    withLock: (_k, fn) => fn(),
-  };
+function mapStore() {
+  return createMemoryTokenStore();
 }
 
 function mailbox(ids: string[]): ReceiveConnection & { deletedIds: string[] } {
@@ -44,7 +37,7 @@ describe('processNewMessages', () => {
     });
     expect(seen).toEqual(['a', 'b', 'c']);
     expect(second).toEqual({ processed: ['c'], skipped: 1, deleted: [] });
-    expect(store.data.get(receiveCursorKey('acc'))).toEqual({
+    expect(await store.get(receiveCursorKey('acc'))).toEqual({
       version: 1,
       processed: ['b', 'c'],
       inFlight: null,

@@ -1,4 +1,4 @@
-import { MailplugError } from '../errors/mailplug-error.js';
+import { MailplugError } from '../spec/v1/mailplug-error.js';
 import type { FetchOptions } from '../spec/v1/message.js';
 import type { ReceiveConnection } from '../spec/v1/protocol.js';
 import type { StoredValue, TokenStore } from '../spec/v1/stores.js';

@@ -1,4 +1,4 @@
-import type { AuthProviderCapabilities, AuthProviderDefinition } from '../spec/v1/auth-provider.js';
+import type { AuthProviderCapabilities, AuthProvider } from '../spec/v1/auth-provider.js';
 import type { ProtocolId } from '../spec/v1/credential.js';
 import type { DeprecationNotice, MailProtocol, Security } from '../spec/v1/protocol.js';
 import type { SettingsSchema } from '../spec/v1/settings.js';
@@ -82,7 +82,7 @@ export function protocolListing(
 }
 
 /** The manifest-shaped description of a definition registered in code. */
-export function contributionOfProvider(d: AuthProviderDefinition): AuthProviderContribution {
+export function contributionOfProvider(d: AuthProvider): AuthProviderContribution {
   return { id: d.id, label: d.label, capabilities: d.capabilities, settingsSchema: d.settingsSchema };
 }
 
@@ -96,6 +96,6 @@ export function contributionOfProtocol(p: MailProtocol): ProtocolContribution {
   };
 }
 
-export function isMailProtocol(item: AuthProviderDefinition | MailProtocol): item is MailProtocol {
+export function isMailProtocol(item: AuthProvider | MailProtocol): item is MailProtocol {
   return 'direction' in item && typeof (item as MailProtocol).connect === 'function';
 }

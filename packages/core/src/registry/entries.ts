@@ -3,8 +3,8 @@
  * (duplicate, unknown) that both registration and activation raise.
  */
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
-import type { MailplugError } from '../errors/mailplug-error.js';
-import type { AuthProviderDefinition } from '../spec/v1/auth-provider.js';
+import type { MailplugError } from '../spec/v1/mailplug-error.js';
+import type { AuthProvider } from '../spec/v1/auth-provider.js';
 import type { MailProtocol } from '../spec/v1/protocol.js';
 import type { AuthProviderContribution, ProtocolContribution } from './manifest.js';
 import type { AdapterPackage } from './package-reader.js';
@@ -18,7 +18,7 @@ export interface Owner {
 export interface ProviderEntry {
   readonly contribution: AuthProviderContribution;
   readonly owner: Owner;
-  definition?: AuthProviderDefinition;
+  definition?: AuthProvider;
 }
 
 export interface ProtocolEntry {

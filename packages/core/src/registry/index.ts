@@ -11,5 +11,4 @@ export type {
   AuthProviderContribution,
   ProtocolContribution,
 } from './manifest.js';
-export { RegistryErrorCode } from './package-reader.js';
 export { createRegistry, type RegisterOptions, type Registry, type RegistryOptions } from './registry.js';

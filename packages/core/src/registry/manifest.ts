@@ -1,7 +1,7 @@
-import type { AuthProviderCapabilities, AuthProviderDefinition } from '../spec/v1/auth-provider.js';
+import type { AuthProviderCapabilities, AuthProvider } from '../spec/v1/auth-provider.js';
 import type { DeprecationNotice, MailProtocol, Security } from '../spec/v1/protocol.js';
 import type { SettingsSchema } from '../spec/v1/settings.js';
-import type { Disposable } from '../util/disposable.js';
+import type { Disposable } from '../spec/v1/disposable.js';
 
 /**
  * What an adapter package declares under the `mailplug` key of its package.json. The registry
@@ -44,7 +44,7 @@ export interface ProtocolContribution {
 export interface ActivationContext {
   /** The package being activated. */
   readonly packageName: string;
-  registerAuthProvider(definition: AuthProviderDefinition): Disposable;
+  registerAuthProvider(definition: AuthProvider): Disposable;
   registerProtocol(protocol: MailProtocol): Disposable;
   /** Disposed, last first, when the registry is disposed. */
   readonly subscriptions: Disposable[];

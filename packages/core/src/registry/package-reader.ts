@@ -4,12 +4,6 @@ import { dirname, join, resolve } from 'node:path';
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
 import type { AdapterManifest, AuthProviderContribution, ProtocolContribution } from './manifest.js';
 
-/** @deprecated Use `CoreErrorCode.RegistryManifestInvalid` / `CoreErrorCode.RegistryDisposed`. */
-export const RegistryErrorCode = {
-  ManifestInvalid: CoreErrorCode.RegistryManifestInvalid,
-  Disposed: CoreErrorCode.RegistryDisposed,
-} as const;
-
 /** One adapter package as the registry knows it before any of its code runs. */
 export interface AdapterPackage {
   readonly name: string;
@@ -39,7 +33,7 @@ export function readPackageJson(dir: string): PackageJson {
     return JSON.parse(readFileSync(file, 'utf8')) as PackageJson;
   } catch (cause) {
     throw mailplugError(
-      RegistryErrorCode.ManifestInvalid,
+      CoreErrorCode.RegistryManifestInvalid,
       'developer',
       `Could not read ${file}.`,
       'Point the registry at a directory that contains a valid package.json.',
@@ -127,7 +121,7 @@ function pickCondition(node: unknown, keys: string[]): string | undefined {
 
 function invalid(name: string, what: string, hint: string): Error {
   return mailplugError(
-    RegistryErrorCode.ManifestInvalid,
+    CoreErrorCode.RegistryManifestInvalid,
     'developer',
     `The "mailplug" manifest of ${name} ${what}.`,
     hint,

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
-import type { AuthProviderDefinition } from '../spec/v1/auth-provider.js';
+import type { AuthProvider } from '../spec/v1/auth-provider.js';
 import type { MailProtocol } from '../spec/v1/protocol.js';
 import type { Logger } from '../spec/v1/stores.js';
-import { type Disposable, disposeAll, toDisposable } from '../util/disposable.js';
+import { type Disposable, disposeAll, toDisposable } from '../spec/v1/disposable.js';
 import { activatePackage } from './activation.js';
 import {
   type AuthProviderListing,
@@ -25,7 +25,6 @@ import {
 } from './entries.js';
 import {
   dependencyNames,
-  RegistryErrorCode,
   readAdapterPackage,
   readPackageJson,
   resolvePackageDir,
@@ -56,11 +55,11 @@ export interface Registry extends Disposable {
   describeAuthProvider(id: string): AuthProviderListing | undefined;
   describeProtocol(id: string): ProtocolListing | undefined;
   /** The definition if its package is already active (never activates). */
-  peekAuthProvider(id: string): AuthProviderDefinition | undefined;
-  getAuthProvider(id: string): Promise<AuthProviderDefinition>;
+  peekAuthProvider(id: string): AuthProvider | undefined;
+  getAuthProvider(id: string): Promise<AuthProvider>;
   getProtocol(id: string): Promise<MailProtocol>;
   /** Programmatic registration for hosts that bundle adapters. Throws REGISTRY_DUPLICATE_ID. */
-  register(item: AuthProviderDefinition | MailProtocol, options?: RegisterOptions): Disposable;
+  register(item: AuthProvider | MailProtocol, options?: RegisterOptions): Disposable;
   /** Disposes every registration and subscription, last first, calling each package's `deactivate`. */
   dispose(): Promise<void>;
 }
@@ -92,7 +91,7 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
   const ensureOpen = () => {
     if (disposed) {
       throw mailplugError(
-        RegistryErrorCode.Disposed,
+        CoreErrorCode.RegistryDisposed,
         'developer',
         'The registry has been disposed.',
         'Create a new registry instead of using one after dispose().',

@@ -1,5 +1,5 @@
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
-import { registerSecret } from '../errors/redact.js';
+import { registerSecret } from '../spec/v1/redact.js';
 import type { SecretRef } from '../spec/v1/settings.js';
 import type { SecretStore } from '../spec/v1/stores.js';
 

@@ -31,9 +31,9 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
  *
  * @example
  * const lb = await startLoopbackRedirect();
- * const start = await provider.beginSignIn!({ redirectUri: lb.redirectUri });
+ * const start = await session.interactive.begin({ redirectUri: lb.redirectUri });
  * openBrowser(start.url);
- * await provider.completeSignIn!(await lb.waitForCallback());
+ * await session.interactive.complete(await lb.waitForCallback());
  * await lb.close();
  */
 export async function startLoopbackRedirect(

@@ -1,12 +1,5 @@
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
-import { isMailplugError, type MailplugError } from '../errors/mailplug-error.js';
-
-/**
- * @deprecated Use `CoreErrorCode.TokenRefreshFailed`; kept as an alias for early adopters.
- */
-export const TokenErrorCode = {
-  RefreshFailed: CoreErrorCode.TokenRefreshFailed,
-} as const;
+import { isMailplugError, type MailplugError } from '../spec/v1/mailplug-error.js';
 
 /** Node/undici error codes that mean "the network hiccupped", never "the credentials are bad". */
 const TRANSIENT_NETWORK_CODES = new Set([
@@ -169,7 +162,7 @@ export function classifyFailure(error: unknown): MailplugError {
     );
   }
   return mailplugError(
-    TokenErrorCode.RefreshFailed,
+    CoreErrorCode.TokenRefreshFailed,
     'developer',
     `Token refresh failed unexpectedly: ${facts.message || 'unknown error'}.`,
     'Report this with the error code and details; the provider adapter or host code needs to handle this case.',

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { isMailplugError } from '../errors/mailplug-error.js';
+import { isMailplugError } from '../spec/v1/mailplug-error.js';
 import { createEncryptedCodec } from './encrypted-codec.js';
 
 const key = randomBytes(32).toString('base64');

@@ -5,7 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildStoreChild, runStoreChild } from '../../test/tokens/build-store-child.js';
-import { isMailplugError, type MailplugError } from '../errors/mailplug-error.js';
+import { isMailplugError, type MailplugError } from '../spec/v1/mailplug-error.js';
 import { createEncryptedFileTokenStore } from './encrypted-file-store.js';
 
 let work: string;

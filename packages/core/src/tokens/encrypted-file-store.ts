@@ -191,6 +191,18 @@ export function createEncryptedFileTokenStore(options: EncryptedFileTokenStoreOp
         return true;
       });
     },
+    async deleteByPrefix(prefix) {
+      let deleted = 0;
+      await mutate((entries) => {
+        for (const name of Object.keys(entries)) {
+          if (!name.startsWith(prefix)) continue;
+          delete entries[name];
+          deleted += 1;
+        }
+        return deleted > 0;
+      });
+      return deleted;
+    },
     async withLock(name, fn) {
       await ensureDirectory();
       // Hash the key so account ids never appear in file names.

@@ -1,6 +1,6 @@
 /** The token layer: token stores, the TokenManager (silent credentials), sign-in state and PKCE. */
 
-export { classifyFailure, TokenErrorCode } from './classify-failure.js';
+export { classifyFailure } from './classify-failure.js';
 export {
   createEncryptedCodec,
   type EncryptedCodecOptions,

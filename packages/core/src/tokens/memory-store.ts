@@ -24,6 +24,13 @@ export function createMemoryTokenStore(): TokenStore {
     async delete(key) {
       values.delete(key);
     },
+    async deleteByPrefix(prefix) {
+      let deleted = 0;
+      for (const key of [...values.keys()]) {
+        if (key.startsWith(prefix) && values.delete(key)) deleted += 1;
+      }
+      return deleted;
+    },
     withLock(key, fn) {
       return mutex(key, fn);
     },

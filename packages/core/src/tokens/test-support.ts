@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import { isMailplugError, type MailplugError } from '../errors/mailplug-error.js';
+import { isMailplugError, type MailplugError } from '../spec/v1/mailplug-error.js';
 
 /** Awaits `promise` and returns the MailplugError it rejected with; fails if it resolved or threw something else. */
 export async function caught(promise: Promise<unknown>): Promise<MailplugError> {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mailplugError } from '../errors/codes.js';
-import { isMailplugError, type MailplugError } from '../errors/mailplug-error.js';
+import { isMailplugError, type MailplugError } from '../spec/v1/mailplug-error.js';
 import type { SessionChange } from '../spec/v1/auth-provider.js';
 import type { TokenStore } from '../spec/v1/stores.js';
 import { createEncryptedFileTokenStore } from './encrypted-file-store.js';

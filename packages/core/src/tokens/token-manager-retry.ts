@@ -1,5 +1,5 @@
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
-import { isMailplugError, type MailplugError } from '../errors/mailplug-error.js';
+import { isMailplugError, type MailplugError } from '../spec/v1/mailplug-error.js';
 import type { Logger } from '../spec/v1/stores.js';
 import { type BackoffPolicy, backoffDelay } from '../util/backoff.js';
 import { classifyFailure } from './classify-failure.js';

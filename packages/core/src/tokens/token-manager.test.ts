@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mailplugError } from '../errors/codes.js';
-import type { MailplugError } from '../errors/mailplug-error.js';
+import type { MailplugError } from '../spec/v1/mailplug-error.js';
 import type { SessionChange } from '../spec/v1/auth-provider.js';
 import type { TokenStore } from '../spec/v1/stores.js';
 import { classifyFailure } from './classify-failure.js';

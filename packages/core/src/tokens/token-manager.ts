@@ -1,10 +1,10 @@
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
-import { isMailplugError, type MailplugError } from '../errors/mailplug-error.js';
-import { registerSecret } from '../errors/redact.js';
+import { isMailplugError, type MailplugError } from '../spec/v1/mailplug-error.js';
+import { registerSecret } from '../spec/v1/redact.js';
 import type { SessionChange } from '../spec/v1/auth-provider.js';
 import type { CredentialRequest, OAuth2Credential } from '../spec/v1/credential.js';
 import type { Logger, StoredValue, TokenStore } from '../spec/v1/stores.js';
-import { type Disposable, Emitter, type Event } from '../util/disposable.js';
+import { type Disposable, Emitter, type Event } from '../spec/v1/disposable.js';
 import { createRedactingLogger } from '../util/logger.js';
 import { createRefreshWithRetry } from './token-manager-retry.js';
 import { withCallerSignal } from './token-manager-signal.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isMailplugError } from '../errors/mailplug-error.js';
+import { isMailplugError } from '../spec/v1/mailplug-error.js';
 import { assertCredentialTransport } from './credential-transport.js';
 
 describe('assertCredentialTransport', () => {

@@ -1,4 +1,4 @@
-import { redact, redactValue } from '../errors/redact.js';
+import { redact, redactValue } from '../spec/v1/redact.js';
 import type { Logger } from '../spec/v1/stores.js';
 
 /** A logger that drops everything; the default when a host passes none. */

@@ -1,13 +1,13 @@
-import type { MailplugError } from '../../errors/mailplug-error.js';
-import type { Disposable, Event } from '../../util/disposable.js';
+import type { MailplugError } from './mailplug-error.js';
+import type { Disposable, Event } from './disposable.js';
 import type { CredentialRequest, CredentialSource, MailCredential, ProtocolId } from './credential.js';
 import type { SettingsSchema, ValidationIssue } from './settings.js';
 import type { Logger, SecretStore, TokenStore } from './stores.js';
 
 export interface AuthProviderCapabilities {
-  /** Browser sign-in driven by the host (`beginSignIn` / `completeSignIn`). */
+  /** Sessions have `interactive` (browser sign-in driven by the host). */
   readonly interactive: boolean;
-  /** `signInWithDeviceCode` for headless hosts. */
+  /** Sessions have `deviceCode` (headless hosts). */
   readonly deviceCode: boolean;
   /** No user ever signs in (client credentials, service accounts). */
   readonly appOnly: boolean;
@@ -17,7 +17,7 @@ export interface AuthProviderCapabilities {
   readonly credentialKind: MailCredential['kind'];
 }
 
-/** The mailbox an account is authorised for (the seeds' "Check Authorisation"). */
+/** The mailbox an account is authorized for (what a host shows under "Check Authorization"). */
 export interface MailboxIdentity {
   readonly mailbox: string;
   readonly displayName?: string;
@@ -33,6 +33,11 @@ export type AuthorizationState =
   | 'signInRequired'
   /** A refresh token died (revoked, expired, password changed): a user must sign in again. */
   | 'reauthRequired'
+  /**
+   * The identity platform or network failed for a transient reason (throttling, outage, timeout);
+   * nothing is wrong with the configuration and nobody needs to act. Try again later.
+   */
+  | 'temporarilyUnavailable'
   /** Configuration is wrong; an admin must act. */
   | 'misconfigured';
 
@@ -42,10 +47,13 @@ export interface AuthorizationStatus {
   readonly grantedScopes: readonly string[];
   /** When the current access token expires (epoch ms). */
   readonly accessTokenExpiresAt?: number;
-  /** When the refresh token or client secret is known to end (epoch ms). */
-  readonly credentialExpiresAt?: number;
+  /**
+   * When the authorization itself is known to end (epoch ms): the refresh token of a sign-in, or
+   * the client secret / certificate of an app-only registration.
+   */
+  readonly authorizationExpiresAt?: number;
   /** Present when state is not `authorized`. */
-  readonly problem?: MailplugError;
+  readonly error?: MailplugError;
 }
 
 export interface BeginSignInRequest {
@@ -99,30 +107,55 @@ export type SessionChange =
 export interface SignOutResult {
   /**
    * `revoked`: the grant was revoked; `failed`: revocation was attempted and failed (see `error`);
-   * `unsupported`: the provider has no revocation for this kind of sign-in; `nothing-to-revoke`:
+   * `unsupported`: the provider has no revocation for this kind of sign-in; `nothingToRevoke`:
    * nobody was signed in.
    */
-  readonly revocation: 'revoked' | 'failed' | 'unsupported' | 'nothing-to-revoke';
+  readonly revocation: 'revoked' | 'failed' | 'unsupported' | 'nothingToRevoke';
   readonly error?: MailplugError;
 }
 
-/** An auth provider bound to one account's settings and stores. */
-export interface AuthProvider extends CredentialSource, Disposable {
+/**
+ * Browser sign-in driven by the host: `begin` returns the URL to send the user to, `complete`
+ * takes the query parameters the identity platform sent back to the redirect URI. Present on a
+ * session only when the provider supports it, and then whole.
+ */
+export interface InteractiveSignIn {
+  begin(request?: BeginSignInRequest): Promise<SignInStart>;
+  complete(params: SignInCallbackParams): Promise<MailboxIdentity>;
+}
+
+/** Device-code sign-in for hosts without a browser (servers, containers). */
+export interface DeviceCodeSignIn {
+  signIn(options: DeviceCodeSignInOptions): Promise<MailboxIdentity>;
+}
+
+/**
+ * One account's sign-in, bound to its settings and stores (VS Code's `AuthenticationSession`).
+ * Optional capabilities are optional sub-objects: a session either has all of `interactive` or
+ * none of it, so callers never need a non-null assertion.
+ *
+ * @example
+ * const session = await mailer.sessionFor(account);
+ * if (session.interactive) {
+ *   const { url } = await session.interactive.begin({ redirectUri });
+ *   redirectBrowserTo(url);
+ * }
+ */
+export interface AuthSession extends CredentialSource, Disposable {
   readonly providerId: string;
   readonly accountId: string;
-  beginSignIn?(request?: BeginSignInRequest): Promise<SignInStart>;
-  completeSignIn?(params: SignInCallbackParams): Promise<MailboxIdentity>;
-  signInWithDeviceCode?(options: DeviceCodeSignInOptions): Promise<MailboxIdentity>;
+  /** Present when the provider supports a host-driven browser sign-in. */
+  readonly interactive?: InteractiveSignIn;
+  /** Present when the provider supports device-code sign-in. */
+  readonly deviceCode?: DeviceCodeSignIn;
   /** Silent; the only call on the send path. Throws a MailplugError, never prompts. */
   getCredential(request: CredentialRequest): Promise<MailCredential>;
   checkAuthorization(): Promise<AuthorizationStatus>;
   /**
    * Revoke where the provider supports it, then forget every stored token — the local forget
-   * happens even when revocation fails. Providers say what happened at the identity provider;
-   * `void` (older adapters) means "not reported".
+   * happens even when revocation fails. Says what happened at the identity provider.
    */
-  // biome-ignore lint/suspicious/noConfusingVoidType: adapters written before SignOutResult return Promise<void>.
-  signOut(): Promise<SignOutResult | void>;
+  signOut(): Promise<SignOutResult>;
   readonly onDidChangeSession: Event<SessionChange>;
   /**
    * Optional: lets a provider enrich a protocol failure with what only it knows — e.g. an
@@ -144,7 +177,7 @@ export interface AuthProvider extends CredentialSource, Disposable {
 }
 
 /** What the host supplies when it binds a provider to an account. */
-export interface AuthProviderInit {
+export interface AuthSessionInit {
   readonly accountId: string;
   /** Settings already validated against the provider's `settingsSchema`. */
   readonly settings: Readonly<Record<string, unknown>>;
@@ -155,16 +188,20 @@ export interface AuthProviderInit {
   readonly now?: () => number;
 }
 
-/** A provider type: static description plus a factory for account-bound sessions. */
-export interface AuthProviderDefinition {
+/**
+ * What a provider package implements: a static description plus a factory for account-bound
+ * sessions. `capabilities` is read from the package's manifest (one source); the conformance
+ * suite fails when the sessions this provider creates disagree with it.
+ */
+export interface AuthProvider {
   readonly specificationVersion: 'v1';
   readonly id: string;
   readonly label: string;
-  readonly settingsSchema: import('./settings.js').SettingsSchema;
+  readonly settingsSchema: SettingsSchema;
   readonly capabilities: AuthProviderCapabilities;
   /** Cross-field checks beyond the schema (e.g. app-only refuses `common` as tenant). */
   validateSettings?(settings: Readonly<Record<string, unknown>>): readonly ValidationIssue[];
-  create(init: AuthProviderInit): AuthProvider;
+  createSession(init: AuthSessionInit): AuthSession;
 }
 
 export type { SettingsSchema };

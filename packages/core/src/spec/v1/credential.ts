@@ -29,7 +29,7 @@ export interface CredentialRequest {
   readonly signal?: AbortSignal;
 }
 
-/** Anything that can hand out credentials silently: an {@link AuthProvider} session is one. */
+/** Anything that can hand out credentials silently: an {@link AuthSession} session is one. */
 export interface CredentialSource {
   getCredential(request: CredentialRequest): Promise<MailCredential>;
 }

@@ -1,4 +1,4 @@
-import type { MailplugErrorJSON } from '../../errors/mailplug-error.js';
+import type { MailplugErrorJSON } from './mailplug-error.js';
 
 /** Stages of a "Test connection" run, in the order a host shows them. */
 export type DiagnosticStepId =

@@ -1,4 +1,4 @@
-import type { Disposable } from '../../util/disposable.js';
+import type { Disposable } from './disposable.js';
 import type { CredentialSource, ProtocolId } from './credential.js';
 import type { DiagnosticReport, ProbeOptions } from './diagnostics.js';
 import type { FetchOptions, MessageSummary, OutgoingMessage, SendResult } from './message.js';

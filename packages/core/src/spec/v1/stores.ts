@@ -18,6 +18,12 @@ export interface TokenStore {
   set(key: string, value: StoredValue): Promise<void>;
   delete(key: string): Promise<void>;
   /**
+   * Delete every key that starts with `prefix` and return how many were deleted. Core's
+   * `forgetAccount` uses it so that removing an account leaves nothing of it behind, whatever
+   * keys its provider chose.
+   */
+  deleteByPrefix(prefix: string): Promise<number>;
+  /**
    * Run `fn` while holding an exclusive lock on `key`, across processes where the store is shared
    * (file, Redis). Used so that only one refresh is in flight per account.
    */

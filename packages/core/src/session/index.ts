@@ -1,0 +1,2 @@
+export { authorizationStateFor } from './authorization-state.js';
+export { accountKeyPrefix, forgetAccount } from './forget-account.js';
