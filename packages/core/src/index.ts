@@ -5,17 +5,17 @@
 
 export * from './accounts/index.js';
 export * from './errors/codes.js';
-export * from './spec/v1/mailplug-error.js';
-export { REDACTED, redact, redactValue, registerSecret } from './spec/v1/redact.js';
 export * from './mailer/index.js';
 export * from './receive/index.js';
 export * from './registry/index.js';
 export * from './secrets/index.js';
 export * from './session/index.js';
 export * from './signin/index.js';
+export * from './spec/v1/disposable.js';
 export type * from './spec/v1/index.js';
+export * from './spec/v1/mailplug-error.js';
+export { REDACTED, redact, redactValue, registerSecret } from './spec/v1/redact.js';
 export * from './tokens/index.js';
 export * from './util/backoff.js';
 export * from './util/credential-transport.js';
-export * from './spec/v1/disposable.js';
 export * from './util/logger.js';

@@ -11,8 +11,8 @@ import {
   serverSettingsFor,
   validateAccount,
 } from '../src/accounts/index.js';
-import { registerSecret } from '../src/spec/v1/redact.js';
 import { createRegistry, type Registry } from '../src/registry/index.js';
+import { registerSecret } from '../src/spec/v1/redact.js';
 import {
   oauthProvider,
   passwordProvider,

@@ -1,9 +1,9 @@
 import type { MailAccount } from '../src/accounts/index.js';
-import type { AuthSession, AuthProvider, AuthSessionInit } from '../src/spec/v1/auth-provider.js';
+import type { AuthProvider, AuthSession, AuthSessionInit } from '../src/spec/v1/auth-provider.js';
+import { toDisposable } from '../src/spec/v1/disposable.js';
 import type { CredentialSource, SendConnection, SendProtocol, ServerSettings } from '../src/spec/v1/index.js';
 import type { OutgoingMessage, SendResult } from '../src/spec/v1/message.js';
 import type { ReceiveProtocol } from '../src/spec/v1/protocol.js';
-import { toDisposable } from '../src/spec/v1/disposable.js';
 
 export interface ProviderLog {
   created: AuthSessionInit[];

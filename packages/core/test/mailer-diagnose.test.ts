@@ -2,18 +2,18 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MailAccount } from '../src/accounts/index.js';
 import { mailplugError } from '../src/errors/codes.js';
-import { isMailplugError, type MailplugError } from '../src/spec/v1/mailplug-error.js';
 import { createMailer, type Mailer } from '../src/mailer/index.js';
 import { createRegistry, type Registry } from '../src/registry/index.js';
 import { createMemorySecretStore } from '../src/secrets/index.js';
+import { toDisposable } from '../src/spec/v1/disposable.js';
 import type {
-  AuthSession,
   AuthProvider,
+  AuthSession,
   DiagnosticStep,
   SendConnection,
   SendProtocol,
 } from '../src/spec/v1/index.js';
-import { toDisposable } from '../src/spec/v1/disposable.js';
+import { isMailplugError, type MailplugError } from '../src/spec/v1/mailplug-error.js';
 import { createMemoryTokenStore } from '../src/tokens/memory-store.js';
 
 /** What the in-test server answers at each stage: `ok`, or an SMTP-shaped failure. */

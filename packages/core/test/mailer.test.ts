@@ -1,9 +1,9 @@
-import { createMemoryTokenStore } from '../src/tokens/memory-store.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isMailplugError, type MailplugError } from '../src/spec/v1/mailplug-error.js';
 import { createMailer, FOOTER_LIMITS, type Mailer, type MailerOptions } from '../src/mailer/index.js';
 import { createRegistry, type Registry } from '../src/registry/index.js';
 import { createMemorySecretStore } from '../src/secrets/index.js';
+import { isMailplugError, type MailplugError } from '../src/spec/v1/mailplug-error.js';
+import { createMemoryTokenStore } from '../src/tokens/memory-store.js';
 import {
   type ProviderLog,
   passwordProvider,
@@ -212,5 +212,88 @@ describe('mailer sessions, probe and dispose', () => {
     await expect(local.send({ account: sendAccount(), actingUser: 'alice', message })).rejects.toMatchObject({
       code: 'MAILER_DISPOSED',
     });
+  });
+});
+
+describe('mailer.send deadlines', () => {
+  function hangingProtocol(state: { connects: number; signals: AbortSignal[] }) {
+    return {
+      specificationVersion: 'v1' as const,
+      id: 'test-send',
+      label: 'Hanging send',
+      direction: 'send' as const,
+      defaultPorts: { starttls: 587, tls: 465, none: 25 },
+      probe: async () => ({ ok: true, steps: [] }),
+      async connect() {
+        state.connects += 1;
+        return {
+          direction: 'send' as const,
+          // Ignores the signal on purpose: the mailer's deadline must still end the call.
+          send: (_m: unknown, o?: { signal?: AbortSignal }) => {
+            if (o?.signal) state.signals.push(o.signal);
+            return new Promise<never>(() => {});
+          },
+          close: async () => {},
+          dispose: async () => {},
+        };
+      },
+    };
+  }
+
+  it('a send the protocol never finishes ends at the deadline as a classified retry, and the connection is dropped', async () => {
+    const state = { connects: 0, signals: [] as AbortSignal[] };
+    await registry.dispose();
+    registry = createRegistry();
+    registry.register(passwordProvider(providerLog));
+    registry.register(hangingProtocol(state));
+    const m = makeMailer({ sendTimeoutMs: 100 });
+    const account = sendAccount();
+    const error = await caught(m.send({ account, actingUser: 'alice', message }));
+    expect([error.code, error.action]).toEqual(['TIMEOUT', 'retry']);
+    expect(error.details?.mayHaveBeenDelivered).toBe(true);
+    expect(state.signals[0]?.aborted).toBe(true);
+    // The next send does not reuse the connection whose state is unknown.
+    await caught(m.send({ account, actingUser: 'alice', message, timeoutMs: 50 }));
+    expect(state.connects).toBe(2);
+  });
+
+  it("the host's AbortSignal cancels a send as SEND_CANCELLED", async () => {
+    const state = { connects: 0, signals: [] as AbortSignal[] };
+    await registry.dispose();
+    registry = createRegistry();
+    registry.register(passwordProvider(providerLog));
+    registry.register(hangingProtocol(state));
+    const m = makeMailer();
+    const controller = new AbortController();
+    const pending = caught(
+      m.send({
+        account: sendAccount(),
+        actingUser: 'alice',
+        message,
+        signal: controller.signal,
+      }),
+    );
+    controller.abort();
+    const error = await pending;
+    expect([error.code, error.action]).toEqual(['SEND_CANCELLED', 'retry']);
+  });
+
+  it('a signal aborted before the send starts refuses it without connecting', async () => {
+    const state = { connects: 0, signals: [] as AbortSignal[] };
+    await registry.dispose();
+    registry = createRegistry();
+    registry.register(passwordProvider(providerLog));
+    registry.register(hangingProtocol(state));
+    const m = makeMailer();
+    const error = await caught(
+      m.send({
+        account: sendAccount(),
+        actingUser: 'alice',
+        message,
+        signal: AbortSignal.abort(),
+      }),
+    );
+    expect(error.code).toBe('SEND_CANCELLED');
+    expect(error.details?.mayHaveBeenDelivered).toBe(false);
   });
 });

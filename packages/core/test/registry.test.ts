@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isMailplugError, type MailplugError } from '../src/spec/v1/mailplug-error.js';
 import { createRegistry, type Registry } from '../src/registry/index.js';
 import type { AuthProvider } from '../src/spec/v1/auth-provider.js';
+import { isMailplugError, type MailplugError } from '../src/spec/v1/mailplug-error.js';
 import type { MailProtocol } from '../src/spec/v1/protocol.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));

@@ -1,6 +1,6 @@
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
-import type { MailplugError } from '../spec/v1/mailplug-error.js';
 import type { Registry } from '../registry/registry.js';
+import type { MailplugError } from '../spec/v1/mailplug-error.js';
 import { type AccountValidationIssue, isLoopbackHost, type MailAccount } from './account.js';
 import { validateSettings, withDefaults } from './settings-validation.js';
 

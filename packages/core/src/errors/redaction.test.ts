@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createMemorySecretStore, resolveSecret } from '../secrets/index.js';
-import { createRedactingLogger } from '../util/logger.js';
-import { mailplugError } from './codes.js';
 import { isMailplugError, type MailplugError } from '../spec/v1/mailplug-error.js';
 import { REDACTED, redact, registerSecret } from '../spec/v1/redact.js';
+import { createRedactingLogger } from '../util/logger.js';
+import { mailplugError } from './codes.js';
 
 const PASSWORD = 'Tr0ub4dor&3-horse-battery';
 const ACCESS_TOKEN = 'ya29.a0AfH6SMBx-planted-access-token-0123456789';

@@ -1,6 +1,7 @@
 export { appendFooter, checkFooter, FOOTER_LIMITS, type MailFooter } from './footer.js';
 export {
   createMailer,
+  DEFAULT_SEND_TIMEOUT_MS,
   type Mailer,
   type MailerOptions,
   type MailerPermissions,

@@ -2,16 +2,17 @@ import type { MailAccount } from '../accounts/account.js';
 import { serverSettingsFor } from '../accounts/server-settings.js';
 import { type AccountRegistry, assertValidAccount } from '../accounts/validate-account.js';
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
-import { isMailplugError, MailplugError, type MailplugErrorJSON } from '../spec/v1/mailplug-error.js';
 import type { Registry } from '../registry/registry.js';
 import type { AuthSession } from '../spec/v1/auth-provider.js';
 import type { DiagnosticReport, DiagnosticStep, ProbeOptions } from '../spec/v1/diagnostics.js';
+import { type Disposable, disposeAll } from '../spec/v1/disposable.js';
+import { isMailplugError, MailplugError, type MailplugErrorJSON } from '../spec/v1/mailplug-error.js';
 import type { OutgoingMessage, SendResult } from '../spec/v1/message.js';
 import type { SendConnection } from '../spec/v1/protocol.js';
 import type { Logger, SecretStore, TokenStore } from '../spec/v1/stores.js';
-import { type Disposable, disposeAll } from '../spec/v1/disposable.js';
 import { createRedactingLogger } from '../util/logger.js';
 import { appendFooter, checkFooter, type MailFooter } from './footer.js';
+import { createSendDeadline, type SendDeadline } from './send-deadline.js';
 
 /** The host's answer to "may this user send from the organization's shared accounts?". */
 export interface MailerPermissions {
@@ -30,13 +31,25 @@ export interface MailerOptions {
   readonly clientName?: string;
   /** Host-wide equivalent of `account.allowInsecureAuth`. */
   readonly allowInsecureAuth?: boolean;
+  /**
+   * Deadline of one `send` from validation to the server's reply, including any token refresh.
+   * Default 120 000 ms. A request's own `timeoutMs` overrides it.
+   */
+  readonly sendTimeoutMs?: number;
 }
+
+/** Default deadline of one `mailer.send`. */
+export const DEFAULT_SEND_TIMEOUT_MS = 120_000;
 
 export interface SendRequest {
   readonly account: MailAccount;
   /** The host user on whose behalf the message goes out; may be omitted for `system` accounts. */
   readonly actingUser?: string;
   readonly message: OutgoingMessage;
+  /** Abort the send (the host's request was cancelled, the worker is shutting down). */
+  readonly signal?: AbortSignal;
+  /** Deadline of this send in ms; default the mailer's `sendTimeoutMs`. */
+  readonly timeoutMs?: number;
 }
 
 export interface Mailer extends Disposable {
@@ -258,42 +271,62 @@ export function createMailer(options: MailerOptions): Mailer {
     return { ...step, detail: explained.message, error: explained.toJSON() };
   }
 
+  async function sendNow(
+    { account, actingUser, message }: SendRequest,
+    deadline: SendDeadline,
+  ): Promise<SendResult> {
+    const { signal } = deadline;
+    await validate(account);
+    await checkPermission(account, actingUser);
+    let connection: SendConnection;
+    try {
+      connection = await connectionFor(account);
+    } catch (err) {
+      throw diagnosed(boundSession(account), err, account.id);
+    }
+    signal.throwIfAborted();
+    const identity = account.identity;
+    const prepared = appendFooter(
+      message.from === undefined && identity
+        ? {
+            ...message,
+            from: identity.displayName
+              ? { address: identity.fromAddress, name: identity.displayName }
+              : identity.fromAddress,
+          }
+        : message,
+      options.footer,
+    );
+    try {
+      deadline.markHandedOver();
+      const result = await connection.send(prepared, { signal });
+      logger?.info('mailplug: message sent', {
+        accountId: account.id,
+        messageId: result.messageId,
+        accepted: result.accepted.length,
+        rejected: result.rejected.length,
+      });
+      return result;
+    } catch (err) {
+      // The connection's state is unknown after a failure; the next send opens a fresh one.
+      await dropConnection(account.id);
+      throw diagnosed(boundSession(account), err, account.id);
+    }
+  }
+
   return {
-    async send({ account, actingUser, message }) {
+    async send(request) {
       ensureOpen();
-      await validate(account);
-      await checkPermission(account, actingUser);
-      let connection: SendConnection;
+      const timeoutMs = request.timeoutMs ?? options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
+      const deadline = createSendDeadline(request.account.id, timeoutMs, request.signal);
       try {
-        connection = await connectionFor(account);
-      } catch (err) {
-        throw diagnosed(boundSession(account), err, account.id);
-      }
-      const identity = account.identity;
-      const prepared = appendFooter(
-        message.from === undefined && identity
-          ? {
-              ...message,
-              from: identity.displayName
-                ? { address: identity.fromAddress, name: identity.displayName }
-                : identity.fromAddress,
-            }
-          : message,
-        options.footer,
-      );
-      try {
-        const result = await connection.send(prepared);
-        logger?.info('mailplug: message sent', {
-          accountId: account.id,
-          messageId: result.messageId,
-          accepted: result.accepted.length,
-          rejected: result.rejected.length,
-        });
-        return result;
-      } catch (err) {
-        // The connection's state is unknown after a failure; the next send opens a fresh one.
-        await dropConnection(account.id);
-        throw diagnosed(boundSession(account), err, account.id);
+        return await deadline.race(sendNow(request, deadline));
+      } catch (error) {
+        // An aborted send leaves the connection in an unknown state: never reuse it.
+        if (deadline.signal.aborted) await dropConnection(request.account.id);
+        throw error;
+      } finally {
+        deadline.clear();
       }
     },
     async sessionFor(account) {

@@ -5,8 +5,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
-import { isMailplugError, type MailplugError } from '../spec/v1/mailplug-error.js';
 import { type Disposable, disposeAll, toDisposable } from '../spec/v1/disposable.js';
+import { isMailplugError, type MailplugError } from '../spec/v1/mailplug-error.js';
 import {
   type ContributionKind,
   duplicateId,

@@ -1,4 +1,4 @@
-import type { AuthProviderCapabilities, AuthProvider } from '../spec/v1/auth-provider.js';
+import type { AuthProvider, AuthProviderCapabilities } from '../spec/v1/auth-provider.js';
 import type { ProtocolId } from '../spec/v1/credential.js';
 import type { DeprecationNotice, MailProtocol, Security } from '../spec/v1/protocol.js';
 import type { SettingsSchema } from '../spec/v1/settings.js';

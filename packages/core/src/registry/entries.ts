@@ -3,8 +3,8 @@
  * (duplicate, unknown) that both registration and activation raise.
  */
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
-import type { MailplugError } from '../spec/v1/mailplug-error.js';
 import type { AuthProvider } from '../spec/v1/auth-provider.js';
+import type { MailplugError } from '../spec/v1/mailplug-error.js';
 import type { MailProtocol } from '../spec/v1/protocol.js';
 import type { AuthProviderContribution, ProtocolContribution } from './manifest.js';
 import type { AdapterPackage } from './package-reader.js';

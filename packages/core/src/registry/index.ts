@@ -11,4 +11,5 @@ export type {
   AuthProviderContribution,
   ProtocolContribution,
 } from './manifest.js';
+export { type AdapterManifestReader, readAdapterManifest } from './manifest-reader.js';
 export { createRegistry, type RegisterOptions, type Registry, type RegistryOptions } from './registry.js';

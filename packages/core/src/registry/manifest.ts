@@ -1,7 +1,7 @@
-import type { AuthProviderCapabilities, AuthProvider } from '../spec/v1/auth-provider.js';
+import type { AuthProvider, AuthProviderCapabilities } from '../spec/v1/auth-provider.js';
+import type { Disposable } from '../spec/v1/disposable.js';
 import type { DeprecationNotice, MailProtocol, Security } from '../spec/v1/protocol.js';
 import type { SettingsSchema } from '../spec/v1/settings.js';
-import type { Disposable } from '../spec/v1/disposable.js';
 
 /**
  * What an adapter package declares under the `mailplug` key of its package.json. The registry

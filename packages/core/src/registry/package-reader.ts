@@ -130,7 +130,7 @@ function invalid(name: string, what: string, hint: string): Error {
 }
 
 /** Structural checks only: enough that listing and validation can trust the shape. */
-function checkManifest(name: string, value: unknown): AdapterManifest {
+export function checkManifest(name: string, value: unknown): AdapterManifest {
   if (!value || typeof value !== 'object') {
     throw invalid(name, 'is not an object', 'Declare `"mailplug": { "specificationVersion": "v1", ... }`.');
   }

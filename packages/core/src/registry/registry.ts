@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
 import type { AuthProvider } from '../spec/v1/auth-provider.js';
+import { type Disposable, disposeAll, toDisposable } from '../spec/v1/disposable.js';
 import type { MailProtocol } from '../spec/v1/protocol.js';
 import type { Logger } from '../spec/v1/stores.js';
-import { type Disposable, disposeAll, toDisposable } from '../spec/v1/disposable.js';
 import { activatePackage } from './activation.js';
 import {
   type AuthProviderListing,
@@ -23,12 +23,7 @@ import {
   type ProviderEntry,
   unknownId,
 } from './entries.js';
-import {
-  dependencyNames,
-  readAdapterPackage,
-  readPackageJson,
-  resolvePackageDir,
-} from './package-reader.js';
+import { dependencyNames, readAdapterPackage, readPackageJson, resolvePackageDir } from './package-reader.js';
 
 export interface RegistryOptions {
   /**

@@ -51,6 +51,50 @@ const cases: Array<[string, unknown, string, string]> = [
   ['HTTP 403', { status: 403 }, 'CONFIG_INVALID', 'admin'],
   ['invalid_scope', { error: 'invalid_scope' }, 'CONFIG_INVALID', 'developer'],
   ['access_denied', { error: 'access_denied' }, 'SIGN_IN_DENIED', 'user'],
+  [
+    'tenant not found (AADSTS90002, invalid_request)',
+    {
+      status: 400,
+      error: 'invalid_request',
+      error_description: "AADSTS90002: Tenant 'contoso.example' not found.",
+    },
+    'CONFIG_INVALID',
+    'admin',
+  ],
+  [
+    'Conditional Access block (AADSTS53003, interaction_required)',
+    {
+      error: 'interaction_required',
+      error_description: 'AADSTS53003: Access has been blocked by Conditional Access policies.',
+    },
+    'ACCESS_BLOCKED_BY_POLICY',
+    'admin',
+  ],
+  [
+    'client assertion time (AADSTS700024)',
+    {
+      error: 'invalid_client',
+      error_description: 'AADSTS700024: Client assertion is not within its valid time range.',
+    },
+    'CLOCK_SKEW',
+    'admin',
+  ],
+  [
+    'consent missing during refresh (AADSTS65001)',
+    {
+      error: 'invalid_grant',
+      error_description: 'AADSTS65001: The user or administrator has not consented to use the application.',
+    },
+    'REAUTH_REQUIRED',
+    'user',
+  ],
+  ['HTTP 503 with a text/plain body', { status: 503, data: 'Service Unavailable' }, 'TRANSIENT', 'retry'],
+  [
+    'HTTP 502 with an HTML body',
+    { status: 502, data: '<html><body>Bad gateway</body></html>' },
+    'TRANSIENT',
+    'retry',
+  ],
   ['unknown', new Error('boom'), 'TOKEN_REFRESH_FAILED', 'developer'],
   ['a string', 'weird', 'TOKEN_REFRESH_FAILED', 'developer'],
 ];
@@ -61,6 +105,21 @@ describe('classifyFailure', () => {
     expect(error.code).toBe(code);
     expect(error.action).toBe(action);
     expect(error.hint.length).toBeGreaterThan(10);
+  });
+
+  it('names the concrete fix for signals the OAuth error value alone would send to the wrong person', () => {
+    const clock = classifyFailure({
+      error: 'invalid_client',
+      error_description: 'AADSTS700024: Client assertion is not within its valid time range.',
+    });
+    expect(clock.hint).toMatch(/clock/);
+    expect(clock.hint).not.toMatch(/secret\b(?! or certificate is not)/);
+    const policy = classifyFailure({
+      error: 'interaction_required',
+      error_description: 'AADSTS53003: Access has been blocked by Conditional Access policies.',
+    });
+    expect(policy.hint).toMatch(/Conditional Access/);
+    expect(policy.hint).not.toMatch(/^Sign in/);
   });
 
   it('returns a MailplugError unchanged', () => {

@@ -42,7 +42,68 @@ interface FailureFacts {
   timeout?: boolean;
   retryAfterMs?: number;
   aadsts?: string;
+  description?: string;
   message: string;
+}
+
+/**
+ * Signals a generic classifier can recognise by AADSTS number or error text, checked before the
+ * OAuth error value: the OAuth value alone sends these to the wrong person (a tenant that does not
+ * exist is `invalid_request`, a Conditional Access block is `interaction_required`, a skewed clock
+ * is `invalid_client`). One row per signal; providers with a richer table (microsoft-identity)
+ * classify first.
+ */
+interface SignalRow {
+  readonly aadsts?: readonly string[];
+  readonly text?: RegExp;
+  readonly code: string;
+  readonly action: 'user' | 'admin' | 'retry' | 'developer';
+  readonly message: string;
+  readonly hint: string;
+}
+
+const SIGNALS: readonly SignalRow[] = Object.freeze([
+  {
+    aadsts: ['90002', '90023'],
+    text: /\btenant\b.*\bnot (?:be )?found\b/i,
+    code: CoreErrorCode.ConfigInvalid,
+    action: 'admin',
+    message: 'The identity provider does not know the configured tenant.',
+    hint: 'Check the tenant id or domain in the account settings (Entra admin center → Overview → Tenant ID).',
+  },
+  {
+    aadsts: ['53003', '53000', '53001', '530032'],
+    text: /conditional access/i,
+    code: CoreErrorCode.AccessBlockedByPolicy,
+    action: 'admin',
+    message: 'A Conditional Access or device policy blocked the sign-in; signing in again cannot fix it.',
+    hint: 'An admin must allow this app or sign-in in the policy (Entra admin center → Protection → Conditional Access → the policy named in the sign-in logs).',
+  },
+  {
+    aadsts: ['700024'],
+    text: /(?:assertion|jwt).*(?:not within its valid time range|issued in the future|expired)|\bclock skew\b/i,
+    code: CoreErrorCode.ClockSkew,
+    action: 'admin',
+    message: "The identity provider refused the app's signed assertion because of its time stamps.",
+    hint: "Check this server's clock (enable NTP time synchronisation); the secret or certificate is not the problem.",
+  },
+  {
+    aadsts: ['65001'],
+    code: CoreErrorCode.ReauthRequired,
+    action: 'user',
+    message: 'The app now needs a permission the user has not consented to.',
+    hint: 'Sign in to the mail account again and accept the permissions; if users may not consent, an admin grants consent for the organization.',
+  },
+]);
+
+function matchSignal(facts: FailureFacts): SignalRow | undefined {
+  for (const row of SIGNALS) {
+    if (facts.aadsts && row.aadsts?.includes(facts.aadsts)) return row;
+  }
+  for (const row of SIGNALS) {
+    if (row.text?.test(facts.message) || (facts.description && row.text?.test(facts.description))) return row;
+  }
+  return undefined;
 }
 
 const RETRY_HINT =
@@ -75,6 +136,9 @@ export function classifyFailure(error: unknown): MailplugError {
   if (facts.aadsts) details.aadsts = facts.aadsts;
   const extra = { cause: error, details };
   const oauth = facts.oauthError;
+
+  const signal = matchSignal(facts);
+  if (signal) return mailplugError(signal.code, signal.action, signal.message, signal.hint, extra);
 
   if (oauth && REAUTH_OAUTH_ERRORS.has(oauth)) {
     return mailplugError(
@@ -201,6 +265,7 @@ function absorb(facts: FailureFacts, value: unknown): void {
   const oauthError = firstString(v.error, v.errorCode, body?.error);
   if (oauthError && /^[a-z_]+$/.test(oauthError)) facts.oauthError ??= oauthError;
   const description = firstString(v.error_description, v.errorMessage, body?.error_description);
+  if (description) facts.description ??= description;
   facts.oauthError ??= OAUTH_ERROR_IN_TEXT.exec(`${message} ${description ?? ''}`)?.[1];
   facts.aadsts ??= /AADSTS(\d+)/.exec(`${message} ${description ?? ''}`)?.[1];
 

@@ -20,6 +20,8 @@ export {
 export {
   type AccountAuthState,
   createTokenManager,
+  DEFAULT_REFRESH_CEILING_MS,
+  DEFAULT_TOKEN_REQUEST_TIMEOUT_MS,
   type TokenManager,
   type TokenManagerOptions,
   type TokenRefreshContext,

@@ -23,6 +23,15 @@ export interface RefreshRetryOptions {
   readonly random: () => number;
   /** Aborted when the manager is disposed: no further attempts start. */
   readonly signal: AbortSignal;
+  /**
+   * Deadline of one refresh attempt (ms). A token endpoint that accepts the connection and never
+   * answers becomes a classified TIMEOUT (`retry`) after this long, whether or not the provider's
+   * library honours the abort signal it is given.
+   */
+  readonly requestTimeoutMs: number;
+  /** Ceiling on the whole retry loop (ms): no attempt or wait starts that would end after it. */
+  readonly maxTotalMs: number;
+  readonly now: () => number;
   readonly logger?: Logger;
 }
 
@@ -53,15 +62,38 @@ export function createRefreshWithRetry(
     }
   };
 
+  const attemptWithDeadline = (current: TokenSet | undefined, forceRefresh: boolean) => {
+    const attempt = new AbortController();
+    const stop = () => attempt.abort(signal.reason);
+    signal.addEventListener('abort', stop, { once: true });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = refreshTimeout(accountId, options.requestTimeoutMs);
+        attempt.abort(error);
+        reject(error);
+      }, options.requestTimeoutMs);
+      timer.unref?.();
+    });
+    return Promise.race([
+      options.refresh(current, { forceRefresh, signal: attempt.signal }),
+      deadline,
+    ]).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', stop);
+    });
+  };
+
   return async (current, forceRefresh) => {
     let last: MailplugError | undefined;
     let made = 0;
+    const startedAt = options.now();
     while (made < attempts) {
       if (signal.aborted) break;
       made++;
       let result: TokenRefreshResult;
       try {
-        result = await options.refresh(current, { forceRefresh, signal });
+        result = await attemptWithDeadline(current, forceRefresh);
       } catch (error) {
         const classified = safeClassify(error);
         if (classified.action !== 'retry') throw classified;
@@ -72,6 +104,8 @@ export function createRefreshWithRetry(
           if (classified.retryAfterMs > backoff.maxDelayMs) break;
           wait = Math.max(wait, classified.retryAfterMs);
         }
+        // The next attempt could not finish before the ceiling: stop now, classified as transient.
+        if (options.now() - startedAt + wait + options.requestTimeoutMs > options.maxTotalMs) break;
         logger?.warn('Mailplug token refresh failed transiently; retrying', {
           accountId,
           attempt: made,
@@ -101,4 +135,14 @@ export function createRefreshWithRetry(
       },
     );
   };
+}
+
+function refreshTimeout(accountId: string, timeoutMs: number): MailplugError {
+  return mailplugError(
+    CoreErrorCode.Timeout,
+    'retry',
+    `The identity provider did not answer the token request for account "${accountId}" within ${timeoutMs} ms.`,
+    'Mailplug retries automatically; if it keeps timing out, check that this machine can reach the identity provider (proxy, firewall) and that the provider is up.',
+    { details: { accountId, timeoutMs } },
+  );
 }

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mailplugError } from '../errors/codes.js';
-import type { MailplugError } from '../spec/v1/mailplug-error.js';
 import type { SessionChange } from '../spec/v1/auth-provider.js';
+import type { MailplugError } from '../spec/v1/mailplug-error.js';
 import type { TokenStore } from '../spec/v1/stores.js';
 import { classifyFailure } from './classify-failure.js';
 import { createEncryptedFileTokenStore } from './encrypted-file-store.js';
@@ -352,5 +352,65 @@ describe('createTokenManager', () => {
     await manager.clear();
     expect(await manager.load()).toBeUndefined();
     expect(await manager.state()).toBe('signInRequired');
+  });
+});
+
+describe('createTokenManager deadlines', () => {
+  it('a token endpoint that accepts the connection and never answers ends as a classified retry within the deadline', async () => {
+    const { createServer } = await import('node:http');
+    const hung: import('node:http').ServerResponse[] = [];
+    const server = createServer((_req, res) => void hung.push(res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as import('node:net').AddressInfo;
+    const aborted: unknown[] = [];
+    try {
+      const h = harness(async (_current, ctx) => {
+        ctx.signal?.addEventListener('abort', () => aborted.push(ctx.signal?.reason));
+        const response = await fetch(`http://127.0.0.1:${port}/token`, {
+          method: 'POST',
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        });
+        return (await response.json()) as TokenSet;
+      });
+      const manager = h.make({
+        requestTimeoutMs: 150,
+        retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 },
+      });
+      await manager.save(tokens(1, { expiresAt: T0 }));
+      const error = await caught(manager.getCredential({ protocol: 'smtp' }));
+      expect([error.code, error.action]).toEqual(['TRANSIENT', 'retry']);
+      expect(error.details?.lastCode).toBe('TIMEOUT');
+      expect(h.calls).toHaveLength(2);
+      // Each attempt's signal was aborted, so the library could drop its socket.
+      expect(aborted).toHaveLength(2);
+      expect(hung).toHaveLength(2);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('a refresh that ignores its abort signal still ends at the deadline', async () => {
+    const h = harness(() => new Promise<TokenSet>(() => {}));
+    const manager = h.make({ requestTimeoutMs: 50, retry: { attempts: 1 } });
+    await manager.save(tokens(1, { expiresAt: T0 }));
+    const error = await caught(manager.getCredential({ protocol: 'smtp' }));
+    expect([error.code, error.action, error.details?.lastCode]).toEqual(['TRANSIENT', 'retry', 'TIMEOUT']);
+  });
+
+  it('the retry loop stops at its overall ceiling instead of making every attempt', async () => {
+    const h = harness(async () => {
+      throw Object.assign(new Error('Service Unavailable'), { status: 503 });
+    });
+    const manager = h.make({
+      requestTimeoutMs: 1_000,
+      retry: { attempts: 50, baseDelayMs: 1_000, maxDelayMs: 1_000, maxTotalMs: 5_500 },
+      random: () => 0.999_999,
+    });
+    await manager.save(tokens(1, { expiresAt: T0 }));
+    const error = await caught(manager.getCredential({ protocol: 'smtp' }));
+    expect([error.code, error.action]).toEqual(['TRANSIENT', 'retry']);
+    // Waits of ~1 s each: an attempt starts only when wait + its deadline still fit in 5.5 s.
+    expect(h.calls).toHaveLength(5);
   });
 });

@@ -1,10 +1,10 @@
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
-import { isMailplugError, type MailplugError } from '../spec/v1/mailplug-error.js';
-import { registerSecret } from '../spec/v1/redact.js';
 import type { SessionChange } from '../spec/v1/auth-provider.js';
 import type { CredentialRequest, OAuth2Credential } from '../spec/v1/credential.js';
-import type { Logger, StoredValue, TokenStore } from '../spec/v1/stores.js';
 import { type Disposable, Emitter, type Event } from '../spec/v1/disposable.js';
+import { isMailplugError, type MailplugError } from '../spec/v1/mailplug-error.js';
+import { registerSecret } from '../spec/v1/redact.js';
+import type { Logger, StoredValue, TokenStore } from '../spec/v1/stores.js';
 import { createRedactingLogger } from '../util/logger.js';
 import { createRefreshWithRetry } from './token-manager-retry.js';
 import { withCallerSignal } from './token-manager-signal.js';
@@ -63,7 +63,13 @@ export interface TokenManagerOptions {
    * Transient-failure retries: total attempts, exponential base and ceiling. Default 4 / 500 / 30 000 ms.
    * Delays follow core's `backoffDelay` with full jitter; a Retry-After is a floor.
    */
-  retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number; maxTotalMs?: number };
+  /**
+   * Deadline of one token request (ms). Default 30 000. A hung token endpoint becomes a classified
+   * TIMEOUT (`retry`) after this long; with `retry.maxTotalMs` (default 90 000) it bounds how long
+   * `getCredential` can take in total.
+   */
+  requestTimeoutMs?: number;
   /** Fire `expiringSoon` when an expiry falls within this window. Default 14 days. */
   expiringSoonWindowMs?: number;
   /** Epoch ms expiries of the app's own credentials, announced through `expiringSoon`. */
@@ -97,6 +103,11 @@ interface PersistedReauth {
   hint: string;
   reason: string;
 }
+
+/** Default deadline of one token request. */
+export const DEFAULT_TOKEN_REQUEST_TIMEOUT_MS = 30_000;
+/** Default ceiling on a refresh including its retries. */
+export const DEFAULT_REFRESH_CEILING_MS = 90_000;
 
 /** Shared per store and account, so two managers for one account in a process also share a refresh. */
 const inflightByStore = new WeakMap<TokenStore, Map<string, Promise<TokenSet>>>();
@@ -161,6 +172,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     sleep: options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
     random: options.random ?? Math.random,
     signal: lifetime.signal,
+    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_TOKEN_REQUEST_TIMEOUT_MS,
+    maxTotalMs: options.retry?.maxTotalMs ?? DEFAULT_REFRESH_CEILING_MS,
+    now,
     ...(logger ? { logger } : {}),
   });
 

@@ -1,6 +1,6 @@
-import type { MailplugError } from './mailplug-error.js';
-import type { Disposable, Event } from './disposable.js';
 import type { CredentialRequest, CredentialSource, MailCredential, ProtocolId } from './credential.js';
+import type { Disposable, Event } from './disposable.js';
+import type { MailplugError } from './mailplug-error.js';
 import type { SettingsSchema, ValidationIssue } from './settings.js';
 import type { Logger, SecretStore, TokenStore } from './stores.js';
 

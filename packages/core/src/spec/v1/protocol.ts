@@ -1,6 +1,6 @@
-import type { Disposable } from './disposable.js';
 import type { CredentialSource, ProtocolId } from './credential.js';
 import type { DiagnosticReport, ProbeOptions } from './diagnostics.js';
+import type { Disposable } from './disposable.js';
 import type { FetchOptions, MessageSummary, OutgoingMessage, SendResult } from './message.js';
 
 /** `starttls` = upgrade required; `tls` = implicit TLS; `none` = plaintext. Port is independent. */
@@ -43,9 +43,18 @@ export interface ConnectOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Per-send options a host passes through the mailer. */
+export interface SendOptions {
+  /**
+   * Aborted when the caller gives up or the mailer's deadline passes. A protocol stops what it is
+   * doing and rejects; it must not start DATA (or an HTTP send) after the signal fired.
+   */
+  readonly signal?: AbortSignal;
+}
+
 export interface SendConnection extends Disposable {
   readonly direction: 'send';
-  send(message: OutgoingMessage): Promise<SendResult>;
+  send(message: OutgoingMessage, options?: SendOptions): Promise<SendResult>;
   close(): Promise<void>;
 }
 
