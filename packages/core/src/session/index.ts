@@ -1,2 +1,23 @@
 export { authorizationStateFor } from './authorization-state.js';
+export {
+  type AuthorizationCodeSignIns,
+  type CodeSignInCallback,
+  type CodeSignInStart,
+  createAuthorizationCodeSignIns,
+  type SignInCallbackError,
+} from './code-sign-in.js';
 export { accountKeyPrefix, forgetAccount } from './forget-account.js';
+export { assertProtocolServed, type ProtocolGuardOptions, protocolNotServed } from './protocol-guard.js';
+export {
+  createProviderSettings,
+  type ProviderSettings,
+  type ProviderSettingsOptions,
+} from './provider-settings.js';
+export { identityFromTokenSet, identityTokenExtra } from './token-identity.js';
+export {
+  type AuthorizationCheck,
+  createTokenSession,
+  type TokenSession,
+  type TokenSessionOptions,
+  type TokenTuningOptions,
+} from './token-session.js';
