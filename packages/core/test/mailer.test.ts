@@ -42,6 +42,11 @@ async function caught(promise: Promise<unknown>): Promise<MailplugError> {
   return err;
 }
 
+function current(): Mailer {
+  if (!mailer) throw new Error('makeMailer() first');
+  return mailer;
+}
+
 const message = { to: 'client@example.com', subject: 'Invoice', text: 'Please find it attached.' };
 
 beforeEach(() => {
@@ -73,8 +78,8 @@ describe('mailer.send', () => {
   it('sends from the identity with the footer on text and html, reusing one connection', async () => {
     makeMailer({ footer: { text: 'Example Ltd, registered in Nowhere.' } });
     const account = sendAccount();
-    const first = await mailer!.send({ account, actingUser: 'alice', message });
-    await mailer!.send({
+    const first = await current().send({ account, actingUser: 'alice', message });
+    await current().send({
       account,
       actingUser: 'alice',
       message: { ...message, html: '<html><body><p>Hi</p></body></html>', from: 'other@example.com' },
@@ -101,7 +106,7 @@ describe('mailer.send', () => {
 
   it('refuses an organization account to a user without the permission, sending nothing', async () => {
     makeMailer();
-    const err = await caught(mailer!.send({ account: sendAccount(), actingUser: 'mallory', message }));
+    const err = await caught(current().send({ account: sendAccount(), actingUser: 'mallory', message }));
     expect(err.code).toBe('SEND_PERMISSION_DENIED');
     expect(err.action).toBe('admin');
     expect(err.hint).toContain('send on behalf of organization');
@@ -119,28 +124,31 @@ describe('mailer.send', () => {
         settings: { username: 'bob', password: { secretRef: 'bob-password' } },
       },
     });
-    const err = await caught(mailer!.send({ account: bobs, actingUser: 'alice', message }));
+    const err = await caught(current().send({ account: bobs, actingUser: 'alice', message }));
     expect(err.code).toBe('SEND_PERMISSION_DENIED');
     expect(err.message).toContain('"alice"');
     expect(wire.sent).toEqual([]);
     expect(providerLog.created).toEqual([]);
 
-    await mailer!.send({ account: bobs, actingUser: 'bob', message });
+    await current().send({ account: bobs, actingUser: 'bob', message });
     expect(wire.sent.map((s) => s.user)).toEqual(['bob']);
   });
 
   it('sends from a system account without an acting user, but requires one otherwise', async () => {
     makeMailer();
-    await mailer!.send({ account: sendAccount({ id: 'notifications', scope: { kind: 'system' } }), message });
+    await current().send({
+      account: sendAccount({ id: 'notifications', scope: { kind: 'system' } }),
+      message,
+    });
     expect(wire.sent).toHaveLength(1);
-    const err = await caught(mailer!.send({ account: sendAccount(), message }));
+    const err = await caught(current().send({ account: sendAccount(), message }));
     expect(err).toMatchObject({ code: 'SEND_PERMISSION_DENIED', action: 'developer' });
   });
 
   it('refuses an invalid account with every issue, and a receive-only protocol', async () => {
     makeMailer();
     const broken = sendAccount({ server: { host: '', port: 0, security: 'starttls' } });
-    const invalid = await caught(mailer!.send({ account: broken, actingUser: 'alice', message }));
+    const invalid = await caught(current().send({ account: broken, actingUser: 'alice', message }));
     expect(invalid.code).toBe('CONFIG_INVALID');
     expect(((invalid.details?.issues ?? []) as { path: string }[]).map((i) => i.path)).toEqual([
       'server.host',
@@ -148,7 +156,7 @@ describe('mailer.send', () => {
     ]);
 
     const receive = await caught(
-      mailer!.send({ account: sendAccount({ protocol: 'test-receive' }), actingUser: 'alice', message }),
+      current().send({ account: sendAccount({ protocol: 'test-receive' }), actingUser: 'alice', message }),
     );
     expect(receive.code).toBe('PROTOCOL_MISMATCH');
     expect(wire.sent).toEqual([]);
@@ -156,9 +164,9 @@ describe('mailer.send', () => {
 
   it('rebinds the provider and reconnects when the account settings change', async () => {
     makeMailer();
-    await mailer!.send({ account: sendAccount(), actingUser: 'alice', message });
+    await current().send({ account: sendAccount(), actingUser: 'alice', message });
     const moved = sendAccount({ server: { host: 'smtp2.example.com', port: 2525, security: 'tls' } });
-    await mailer!.send({ account: moved, actingUser: 'alice', message });
+    await current().send({ account: moved, actingUser: 'alice', message });
     expect(wire.connects).toBe(2);
     expect(wire.closes).toBe(1);
     expect(providerLog.created).toHaveLength(1);
@@ -169,7 +177,7 @@ describe('mailer.send', () => {
         settings: { username: 'office2', password: { secretRef: 'office-password' } },
       },
     });
-    await mailer!.send({ account: renamed, actingUser: 'alice', message });
+    await current().send({ account: renamed, actingUser: 'alice', message });
     expect(providerLog.created).toHaveLength(2);
     expect(providerLog.disposed).toEqual(['office']);
     expect(wire.sent.at(-1)?.user).toBe('office2');
@@ -179,20 +187,20 @@ describe('mailer.send', () => {
 describe('mailer sessions, probe and dispose', () => {
   it('sessionFor returns the cached bound session', async () => {
     makeMailer();
-    const session = await mailer!.sessionFor(sendAccount());
+    const session = await current().sessionFor(sendAccount());
     expect(session.accountId).toBe('office');
     expect(await session.getCredential({ protocol: 'test-send' })).toEqual({
       kind: 'password',
       user: 'office',
       password: 'office-pass-123',
     });
-    expect(await mailer!.sessionFor(sendAccount())).toBe(session);
+    expect(await current().sessionFor(sendAccount())).toBe(session);
     expect(providerLog.created[0]?.settings).toEqual(sendAccount().auth.settings);
   });
 
   it('probe runs the protocol diagnostics with the bound provider', async () => {
     makeMailer();
-    const report = await mailer!.probe(sendAccount());
+    const report = await current().probe(sendAccount());
     expect(report.ok).toBe(true);
     expect(report.steps[0]).toMatchObject({
       id: 'auth',

@@ -127,7 +127,7 @@ describe('createEncryptedFileTokenStore', () => {
     await createEncryptedFileTokenStore({ path, key }).set('k', 'value');
     const original = await readFile(path);
     const variants = [
-      Buffer.from(original).fill(original.at(-1)! ^ 1, original.length - 1),
+      Buffer.from(original).fill((original.at(-1) ?? 0) ^ 1, original.length - 1),
       Buffer.concat([original.subarray(0, 4), Buffer.from([2]), original.subarray(5)]),
       original.subarray(0, 20),
       Buffer.from('{"entries":{"k":"value"}}'),
@@ -185,7 +185,7 @@ describe('createEncryptedFileTokenStore', () => {
     const path = freshPath();
     const store = createEncryptedFileTokenStore({ path, key: newKey(), lockTimeoutMs: 2_000 });
     await store.set('seed', 1);
-    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const dead = spawnSync(process.execPath, ['-e', '']).pid ?? 0;
     const owner = { pid: dead, host: hostname(), createdAt: Date.now(), nonce: 'dead' };
     await writeFile(`${path}.lock`, JSON.stringify(owner));
     await store.set('after', 2);

@@ -108,7 +108,7 @@ async function runLane(lane: number, seed: number) {
     const stored = (await reader.get('state')) as { seq: number } | undefined;
     if (acknowledged === 0 && stored === undefined) continue; // killed before the very first rename
     expect(stored, `lane ${lane} round ${round} seed ${seed}`).toBeDefined();
-    const seq = stored!.seq;
+    const seq = stored?.seq ?? -1;
     // Complete: byte-for-byte the value written for that seq.
     expect(stored).toEqual(crashState(seq));
     // Never older than the last ack; at most the one in-progress write beyond it.
