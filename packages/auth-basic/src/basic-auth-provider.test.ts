@@ -1,7 +1,8 @@
 import {
   type ActivationContext,
-  type AuthProviderDefinition,
+  type AuthProvider,
   createMemorySecretStore,
+  createMemoryTokenStore,
   isMailplugError,
   type MailProtocol,
   type TokenStore,
@@ -17,11 +18,12 @@ const unusedTokenStore: TokenStore = {
   get: async () => undefined,
   set: async () => undefined,
   delete: async () => undefined,
+  deleteByPrefix: async () => 0,
   withLock: (_key, fn) => fn(),
 };
 
 function session(secrets: Record<string, string>, secretRef = 'acme-smtp-password') {
-  return basicAuth.create({
+  return basicAuth.createSession({
     accountId: 'acme',
     settings: { username: 'ann@example.test', password: { secretRef } },
     secrets: createMemorySecretStore(secrets),
@@ -80,8 +82,8 @@ describe('basic auth provider', () => {
     });
     expect(provider.providerId).toBe('basic');
     expect(provider.accountId).toBe('acme');
-    expect(provider.beginSignIn).toBeUndefined();
-    expect(provider.signInWithDeviceCode).toBeUndefined();
+    expect(provider.interactive).toBeUndefined();
+    expect(provider.deviceCode).toBeUndefined();
   });
 
   it('fails with SECRET_MISSING naming the secretRef (action admin) when the secret is absent', async () => {
@@ -102,12 +104,12 @@ describe('basic auth provider', () => {
     const status = await session({}).checkAuthorization();
     expect(status.state).toBe('misconfigured');
     expect(status.identity?.mailbox).toBe('ann@example.test');
-    expect(status.problem?.code).toBe('SECRET_MISSING');
+    expect(status.error?.code).toBe('SECRET_MISSING');
   });
 
   it('refuses settings without a secret reference at create time, without echoing the value', () => {
     const create = () =>
-      basicAuth.create({
+      basicAuth.createSession({
         accountId: 'acme',
         settings: { username: 'ann@example.test', password: PLANTED_PASSWORD },
         secrets: createMemorySecretStore(),
@@ -122,18 +124,28 @@ describe('basic auth provider', () => {
     }
   });
 
-  it('signOut fires a removed session event; dispose stops events', async () => {
-    const provider = session({ 'acme-smtp-password': PLANTED_PASSWORD });
+  it('signOut reports no revocation, forgets every key of the account and fires removed once', async () => {
+    const tokenStore = createMemoryTokenStore();
+    await tokenStore.set('acme:imap-cursor', 42);
+    await tokenStore.set('acme-2:imap-cursor', 7);
+    const provider = basicAuth.createSession({
+      accountId: 'acme',
+      settings: { username: 'ann@example.test', password: { secretRef: 'acme-smtp-password' } },
+      secrets: createMemorySecretStore({ 'acme-smtp-password': PLANTED_PASSWORD }),
+      tokenStore,
+    });
     const events: string[] = [];
     provider.onDidChangeSession((e) => events.push(e.type));
-    await provider.signOut();
+    await expect(provider.signOut()).resolves.toEqual({ revocation: 'unsupported' });
+    expect(await tokenStore.get('acme:imap-cursor')).toBeUndefined();
+    expect(await tokenStore.get('acme-2:imap-cursor')).toBe(7);
     provider.dispose();
     await provider.signOut();
     expect(events).toEqual(['removed']);
   });
 
   it('activate registers the provider and a disposable', () => {
-    const registered: AuthProviderDefinition[] = [];
+    const registered: AuthProvider[] = [];
     const context: ActivationContext = {
       packageName: '@mailplug/auth-basic',
       registerAuthProvider: (d) => {

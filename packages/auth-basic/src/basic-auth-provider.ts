@@ -1,0 +1,121 @@
+import {
+  type ActivationContext,
+  type AuthorizationStatus,
+  type AuthProvider,
+  type AuthSession,
+  type AuthSessionInit,
+  authorizationStateFor,
+  createProviderSettings,
+  Emitter,
+  forgetAccount,
+  isMailplugError,
+  type PasswordCredential,
+  readAdapterManifest,
+  resolveSecret,
+  type SecretRef,
+  type SessionChange,
+} from '@mailplug/core';
+import packageJson from '../package.json';
+
+// package.json is the one source of id, label, capabilities and settings schema: the registry
+// reads it without loading this code, and the code reads it back here.
+const contribution = readAdapterManifest(packageJson).authProvider('basic');
+
+export interface BasicAuthOptions {
+  /** Register the provider under another id (e.g. a second, differently labelled entry). Default `basic`. */
+  readonly id?: string;
+  /** The label hosts show. Default: the manifest's. */
+  readonly label?: string;
+}
+
+/** The settings an account stores for this provider (validated against the manifest schema). */
+export interface BasicAuthSettings {
+  readonly username: string;
+  readonly password: SecretRef;
+}
+
+/**
+ * Username + password (basic authentication) for SMTP, IMAP and POP3. The password lives in the
+ * host's SecretStore; account settings hold only `{ secretRef }`. A wrong password is detected by
+ * the protocol (SMTP `535 5.7.8`), which reports it with action `user`.
+ *
+ * @example
+ * const session = basicAuth.createSession({
+ *   accountId: 'acme',
+ *   settings: { username: 'ann@example.com', password: { secretRef: 'acme-smtp-password' } },
+ *   secrets, tokenStore,
+ * });
+ * const credential = await session.getCredential({ protocol: 'smtp' }); // { kind: 'password', ... }
+ */
+export function createBasicAuth(options: BasicAuthOptions = {}): AuthProvider {
+  const id = options.id ?? contribution.id;
+  const settings = createProviderSettings({ schema: contribution.settingsSchema });
+  return {
+    specificationVersion: 'v1',
+    id,
+    label: options.label ?? contribution.label,
+    settingsSchema: settings.settingsSchema,
+    capabilities: contribution.capabilities,
+    createSession(init) {
+      // Validated against the schema: a username, and a secret reference for the password.
+      const { username, password } = settings.read(init);
+      return createBasicAuthSession(
+        id,
+        { username: String(username), password: password as SecretRef },
+        init,
+      );
+    },
+  };
+}
+
+/** The default instance, registered by `activate`. */
+export const basicAuth: AuthProvider = createBasicAuth();
+
+/** Called by the Mailplug registry on first use of the `basic` provider id. */
+export function activate(context: ActivationContext): void {
+  context.subscriptions.push(context.registerAuthProvider(basicAuth));
+}
+
+function createBasicAuthSession(
+  providerId: string,
+  settings: BasicAuthSettings,
+  init: AuthSessionInit,
+): AuthSession {
+  const changes = new Emitter<SessionChange>();
+  const password = () => resolveSecret(init.secrets, settings.password, 'the password');
+
+  return {
+    providerId,
+    accountId: init.accountId,
+    onDidChangeSession: changes.event,
+
+    async getCredential(): Promise<PasswordCredential> {
+      // Nothing to cache or refresh: the secret store is the source of truth, and reading it on
+      // every call picks up a rotated password without restarting the host.
+      return { kind: 'password', user: settings.username, password: await password() };
+    },
+
+    async checkAuthorization(): Promise<AuthorizationStatus> {
+      const identity = { mailbox: settings.username };
+      try {
+        await password();
+        return { state: 'authorized', identity, grantedScopes: [] };
+      } catch (error) {
+        if (!isMailplugError(error)) throw error;
+        return { state: authorizationStateFor(error), identity, grantedScopes: [], error };
+      }
+    },
+
+    async signOut() {
+      // No grant exists to revoke; the password stays where the host put it (its secret store).
+      // Whatever else the account left under its key prefix goes (receive cursors, for example).
+      await forgetAccount(init.tokenStore, init.accountId);
+      changes.fire({ type: 'removed', accountId: init.accountId });
+      return { revocation: 'unsupported' };
+    },
+
+    dispose() {
+      changes.dispose();
+    },
+  };
+}
