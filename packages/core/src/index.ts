@@ -5,6 +5,7 @@
 
 export * from './accounts/index.js';
 export * from './errors/codes.js';
+export * from './keepalive/index.js';
 export * from './mailer/index.js';
 export * from './receive/index.js';
 export * from './registry/index.js';
