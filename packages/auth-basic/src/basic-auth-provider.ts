@@ -57,13 +57,9 @@ export function createBasicAuth(options: BasicAuthOptions = {}): AuthProvider {
     settingsSchema: settings.settingsSchema,
     capabilities: contribution.capabilities,
     createSession(init) {
-      // Validated against the schema: a username, and a secret reference for the password.
-      const { username, password } = settings.read(init);
-      return createBasicAuthSession(
-        id,
-        { username: String(username), password: password as SecretRef },
-        init,
-      );
+      const values = settings.read(init);
+      const username = values.requiredText('username');
+      return createBasicAuthSession(id, { username, password: values.requiredSecret('password') }, init);
     },
   };
 }

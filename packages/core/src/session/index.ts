@@ -12,6 +12,7 @@ export {
   createProviderSettings,
   type ProviderSettings,
   type ProviderSettingsOptions,
+  type SettingsValues,
 } from './provider-settings.js';
 export { identityFromTokenSet, identityTokenExtra } from './token-identity.js';
 export {

@@ -1,7 +1,7 @@
-import { validateSettings, withDefaults } from '../accounts/settings-validation.js';
+import { isSecretRef, validateSettings, withDefaults } from '../accounts/settings-validation.js';
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
 import type { AuthSessionInit } from '../spec/v1/auth-provider.js';
-import type { SettingsField, SettingsSchema, ValidationIssue } from '../spec/v1/settings.js';
+import type { SecretRef, SettingsField, SettingsSchema, ValidationIssue } from '../spec/v1/settings.js';
 
 type Settings = Readonly<Record<string, unknown>>;
 
@@ -31,7 +31,24 @@ export interface ProviderSettings {
    * schema and the cross-field rules. Throws `CONFIG_INVALID` (action `admin`) naming the first
    * problem; every problem is in `details.issues`.
    */
-  read(init: Pick<AuthSessionInit, 'accountId' | 'settings'>): Record<string, unknown>;
+  read(init: Pick<AuthSessionInit, 'accountId' | 'settings'>): SettingsValues;
+}
+
+/** Validated settings with typed reads, so providers build their settings object without casts. */
+export interface SettingsValues {
+  readonly values: Readonly<Record<string, unknown>>;
+  /** A non-empty string, else `undefined`. */
+  text(key: string): string | undefined;
+  /** A non-empty string the schema requires; throws `CONFIG_INVALID` if it is missing anyway. */
+  requiredText(key: string): string;
+  /** A secret reference, else `undefined`. */
+  secret(key: string): SecretRef | undefined;
+  /** A secret reference the schema requires; throws `CONFIG_INVALID` if it is missing anyway. */
+  requiredSecret(key: string): SecretRef;
+  /** `true` only when the value is `true`. */
+  flag(key: string): boolean;
+  /** A non-empty list of strings, else `undefined`. */
+  list(key: string): string[] | undefined;
 }
 
 const isEmpty = (value: unknown) =>
@@ -72,7 +89,43 @@ export function createProviderSettings(options: ProviderSettingsOptions): Provid
           { details: { accountId: init.accountId, issues } },
         );
       }
-      return merged;
+      return settingsValues(init.accountId, merged);
+    },
+  };
+}
+
+function settingsValues(accountId: string, values: Readonly<Record<string, unknown>>): SettingsValues {
+  const missing = (key: string) =>
+    mailplugError(
+      CoreErrorCode.ConfigInvalid,
+      'admin',
+      `The settings of account "${accountId}" lack ${key}.`,
+      `Set auth.settings.${key}.`,
+      { details: { accountId, key } },
+    );
+  const secret = (key: string) => (isSecretRef(values[key]) ? (values[key] as SecretRef) : undefined);
+  const text = (key: string) => {
+    const value = values[key];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  return {
+    values,
+    text,
+    requiredText(key) {
+      const value = text(key);
+      if (value === undefined) throw missing(key);
+      return value;
+    },
+    secret,
+    requiredSecret(key) {
+      const value = secret(key);
+      if (value === undefined) throw missing(key);
+      return value;
+    },
+    flag: (key) => values[key] === true,
+    list(key) {
+      const value = values[key];
+      return Array.isArray(value) && value.length > 0 ? value.map(String) : undefined;
     },
   };
 }
