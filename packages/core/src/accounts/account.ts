@@ -58,13 +58,17 @@ export interface AccountValidationIssue extends ValidationIssue {
 
 export const DEFAULT_TIMEOUT_SECONDS = 120;
 
-/** Loopback per RFC 6890 / RFC 4291: 127.0.0.0/8, ::1 and the name `localhost`. */
+/**
+ * Loopback literals per RFC 6890 / RFC 4291: 127.0.0.0/8, ::1 and the name `localhost` (which
+ * Node resolves to them). Other `*.localhost` names are NOT loopback here: they resolve through
+ * DNS or /etc/hosts, which an attacker may control.
+ */
 export function isLoopbackHost(host: string): boolean {
   const h = host
     .trim()
     .toLowerCase()
     .replace(/^\[(.*)\]$/, '$1');
-  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (h === 'localhost') return true;
   if (h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
   const v4 = h.replace(/^::ffff:/, '');
   const parts = v4.split('.');

@@ -1,3 +1,4 @@
+import { isLoopbackHost } from './account.js';
 import type { SecretRef, SettingsField, SettingsSchema, ValidationIssue } from '../spec/v1/settings.js';
 
 export function isSecretRef(value: unknown): value is SecretRef {
@@ -139,13 +140,18 @@ function checkField(field: SettingsField, value: unknown): Omit<ValidationIssue,
         };
       }
       if (field.type === 'url') {
+        let url: URL;
         try {
-          const u = new URL(value);
-          if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('scheme');
+          url = new URL(value);
         } catch {
+          return { message: `${label} is not a valid URL.`, fix: 'Enter a full https:// address.' };
+        }
+        // Identity, token, revocation and API endpoints receive secrets and tokens: never in clear
+        // text, except to this machine (emulators, local test servers).
+        if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
           return {
-            message: `${label} is not a valid URL.`,
-            fix: 'Enter a full http:// or https:// address.',
+            message: `${label} must use https:// (got ${url.protocol}//${url.host}).`,
+            fix: 'Enter the https:// address; plain http:// is accepted only for loopback addresses (127.0.0.1, ::1, localhost).',
           };
         }
       }

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { isLoopbackHost } from '../src/accounts/account.js';
+import { validateSettings } from '../src/accounts/settings-validation.js';
+import type { SettingsSchema } from '../src/spec/v1/settings.js';
+
+// Security review point 1: identity, token and API URLs must never carry secrets in clear text.
+const schema: SettingsSchema = {
+  fields: [
+    { key: 'tokenUrl', label: 'Token URL', type: 'url' },
+    { key: 'authorityHost', label: 'Authority host', type: 'url' },
+  ],
+};
+
+describe('URL settings', () => {
+  it.each([
+    'http://idp.example.com:8080/token',
+    'http://10.0.0.5/token',
+    'http://login.microsoftonline.com/',
+    'http://evil.localhost/token',
+    'ftp://idp.example.com/token',
+  ])('refuses %s at configuration time, naming the field', (tokenUrl) => {
+    const issues = validateSettings(schema, { tokenUrl });
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.path).toBe('tokenUrl');
+    expect(issues[0]?.message).toMatch(/must use https/);
+    expect(issues[0]?.fix).toMatch(/https:\/\//);
+  });
+
+  it.each([
+    'https://idp.example.com/token',
+    'http://127.0.0.1:8080/token',
+    'http://127.4.5.6/token',
+    'http://[::1]:9000/token',
+    'http://localhost:3000/token',
+  ])('accepts %s', (tokenUrl) => {
+    expect(validateSettings(schema, { tokenUrl })).toEqual([]);
+  });
+});
+
+describe('isLoopbackHost', () => {
+  it('means loopback literals, not any *.localhost name that DNS might resolve elsewhere', () => {
+    expect(
+      ['127.0.0.1', '127.255.0.1', '::1', '[::1]', 'localhost', 'LOCALHOST'].map(isLoopbackHost),
+    ).toEqual(Array(6).fill(true));
+    expect(
+      ['mail.localhost', 'evil.localhost', '128.0.0.1', '127.0.0.256', 'localhost.example.com'].map(
+        isLoopbackHost,
+      ),
+    ).toEqual(Array(5).fill(false));
+  });
+});
