@@ -1,5 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
-import type { ConsoleHost } from './host.js';
+import type { ConsoleHost } from './console-host.js';
 import type { ConsoleIo } from './output.js';
 
 export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;

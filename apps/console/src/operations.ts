@@ -1,5 +1,6 @@
 import {
   type AuthorizationStatus,
+  CoreErrorCode,
   type DeviceCodePrompt,
   type DiagnosticReport,
   type DiagnosticStep,
@@ -11,40 +12,50 @@ import {
   type ReceiveConnection,
   type Registry,
   type SendResult,
-  serverSettingsFor,
   startLoopbackRedirect,
 } from '@mailplug/core';
 import type { ConsoleConfig } from './config-store.js';
 import { FAIL, formatMs, formatWhen, OK, SKIP } from './output.js';
+import { oneLine } from './terminal-text.js';
 
-/** "Check Authorisation": which mailbox, which scopes, when it expires. */
-export async function checkAuthorisation(mailer: Mailer, account: MailAccount): Promise<AuthorizationStatus> {
-  const session = await mailer.authProviderFor(account);
+/** "Check Authorization": which mailbox, which scopes, when it expires. */
+export async function checkAuthorization(mailer: Mailer, account: MailAccount): Promise<AuthorizationStatus> {
+  const session = await mailer.sessionFor(account);
   return session.checkAuthorization();
 }
 
-export function renderAuthorisation(account: MailAccount, status: AuthorizationStatus): string[] {
+const STATE_WORDS: Record<AuthorizationStatus['state'], string> = {
+  authorized: 'authorized',
+  signInRequired: 'sign-in required',
+  reauthRequired: 'sign in again',
+  temporarilyUnavailable: 'temporarily unavailable — try again later',
+  misconfigured: 'misconfigured',
+};
+
+/** Human lines for an authorization status; every value that came from a server is one clean line. */
+export function renderAuthorization(account: MailAccount, status: AuthorizationStatus): string[] {
   const mark = status.state === 'authorized' ? OK : FAIL;
-  const lines = [`${mark} ${account.id}: ${status.state}`];
+  const lines = [`${mark} ${account.id}: ${STATE_WORDS[status.state] ?? oneLine(status.state)}`];
   if (status.identity) {
-    lines.push(
-      `  mailbox:  ${status.identity.mailbox}${status.identity.displayName ? ` (${status.identity.displayName})` : ''}`,
-    );
-    if (status.identity.tenantId) lines.push(`  tenant:   ${status.identity.tenantId}`);
+    const { mailbox, displayName, tenantId } = status.identity;
+    lines.push(`  mailbox:  ${oneLine(mailbox)}${displayName ? ` (${oneLine(displayName)})` : ''}`);
+    if (tenantId) lines.push(`  tenant:   ${oneLine(tenantId)}`);
   }
-  lines.push(`  scopes:   ${status.grantedScopes.length ? status.grantedScopes.join(' ') : '(none)'}`);
+  lines.push(
+    `  scopes:   ${status.grantedScopes.length ? oneLine(status.grantedScopes.join(' ')) : '(none)'}`,
+  );
   if (status.accessTokenExpiresAt !== undefined)
-    lines.push(`  access token expires: ${formatWhen(status.accessTokenExpiresAt)}`);
-  if (status.credentialExpiresAt !== undefined)
-    lines.push(`  credential expires:   ${formatWhen(status.credentialExpiresAt)}`);
+    lines.push(`  access token expires:  ${formatWhen(status.accessTokenExpiresAt)}`);
+  if (status.authorizationExpiresAt !== undefined)
+    lines.push(`  authorization expires: ${formatWhen(status.authorizationExpiresAt)}`);
   if (status.state === 'signInRequired' || status.state === 'reauthRequired') {
     lines.push(`  next:     mailplug-console sign-in ${account.id}`);
   }
-  if (status.problem) {
+  if (status.error) {
     lines.push(
-      `  problem:  ${status.problem.message}`,
-      `  hint:     ${status.problem.hint}`,
-      `  code:     ${status.problem.code}`,
+      `  problem:  ${oneLine(status.error.message)}`,
+      `  hint:     ${oneLine(status.error.hint)}`,
+      `  code:     ${oneLine(status.error.code)}`,
     );
   }
   return lines;
@@ -72,17 +83,17 @@ export async function signIn(
   options: SignInOptions,
 ): Promise<MailboxIdentity | undefined> {
   const listing = registry.describeAuthProvider(account.auth.provider);
-  const session = await mailer.authProviderFor(account);
+  const session = await mailer.sessionFor(account);
   if (options.deviceCode) {
-    if (!session.signInWithDeviceCode) {
+    if (!session.deviceCode) {
       throw mailplugError(
-        'NOT_SUPPORTED',
+        CoreErrorCode.NotSupported,
         'admin',
         `${listing?.label ?? account.auth.provider} has no device code sign-in.`,
         'Sign in without --device-code (a browser on this or another machine opens the printed URL).',
       );
     }
-    return session.signInWithDeviceCode({
+    return session.deviceCode.signIn({
       onPrompt: (prompt) => {
         // A failing prompt handler must not crash the flow; the sign-in then times out with a hint.
         Promise.resolve(options.onDeviceCode?.(prompt)).catch(() => undefined);
@@ -90,16 +101,17 @@ export async function signIn(
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     });
   }
-  if (!session.beginSignIn || !session.completeSignIn) return undefined;
+  const interactive = session.interactive;
+  if (!interactive) return undefined;
   const loopback = await startLoopbackRedirect({
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.port ? { port: options.port } : {}),
   });
   try {
-    const start = await session.beginSignIn({ redirectUri: loopback.redirectUri });
+    const start = await interactive.begin({ redirectUri: loopback.redirectUri });
     const callback = loopback.waitForCallback();
     await options.openUrl(start.url);
-    return await session.completeSignIn(await callback);
+    return await interactive.complete(await callback);
   } finally {
     await loopback.close();
   }
@@ -111,9 +123,12 @@ const STEP_WIDTH = 28;
 export function renderStep(step: DiagnosticStep): string {
   const mark = step.status === 'ok' ? OK : step.status === 'failed' ? FAIL : SKIP;
   const head = `  ${mark} ${step.label.padEnd(STEP_WIDTH)} ${step.status === 'skipped' ? 'skipped' : formatMs(step.durationMs).padStart(7)}`;
-  const lines = [step.detail && step.status !== 'skipped' ? `${head}  ${step.detail}` : head];
+  const lines = [step.detail && step.status !== 'skipped' ? `${head}  ${oneLine(step.detail)}` : head];
   if (step.error) {
-    lines.push(`      ${step.error.code}: ${step.error.message}`, `      hint: ${step.error.hint}`);
+    lines.push(
+      `      ${oneLine(step.error.code)}: ${oneLine(step.error.message)}`,
+      `      hint: ${oneLine(step.error.hint)}`,
+    );
   }
   return lines.join('\n');
 }
@@ -142,7 +157,7 @@ export async function sendMessage(
 ): Promise<SendResult> {
   if (account.scope.kind === 'organization' && actingUser && !config.users.some((u) => u.id === actingUser)) {
     throw mailplugError(
-      'SEND_PERMISSION_DENIED',
+      CoreErrorCode.PermissionDenied,
       'admin',
       `User "${actingUser}" is not a known user, so may not send from the organization account "${account.id}".`,
       `Add the user with "mailplug-console users add ${actingUser}" (allowed by default), then send again.`,
@@ -158,25 +173,6 @@ export interface ReceivedSummary {
   readonly subject: string;
   readonly from: string;
   readonly date: string;
-}
-
-/** Opens a receive connection (POP3/IMAP) with the account's bound provider. */
-export async function openReceive(
-  mailer: Mailer,
-  registry: Registry,
-  account: MailAccount,
-): Promise<ReceiveConnection> {
-  const protocol = await registry.getProtocol(account.protocol);
-  if (protocol.direction !== 'receive') {
-    throw mailplugError(
-      'PROTOCOL_MISMATCH',
-      'admin',
-      `The account "${account.id}" uses ${protocol.label}, which sends mail.`,
-      'Receive with an account whose protocol is pop3 or imap.',
-    );
-  }
-  const session = await mailer.authProviderFor(account);
-  return protocol.connect(serverSettingsFor(account), session, { clientName: 'mailplug-console' });
 }
 
 /** Lists messages with their main headers (newest last). */

@@ -1,5 +1,6 @@
 import { isMailplugError, redact } from '@mailplug/core';
 import { UsageError } from './exit-codes.js';
+import { oneLine } from './terminal-text.js';
 
 /** Where a command writes; tests and the demo pass their own. */
 export interface ConsoleIo {
@@ -17,13 +18,23 @@ export const OK = '✓';
 export const FAIL = '✗';
 export const SKIP = '–';
 
-/** Reads all of stdin (for `--password-stdin`-style flags), without the final newline. */
+/**
+ * Reads all of stdin (for `--password-stdin`-style flags), without the final newline. Bytes that
+ * are not UTF-8 are refused rather than turned into U+FFFD: a password silently changed that way
+ * would fail later, far from its cause.
+ */
 export async function readAllStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new UsageError(
+      'The text on stdin is not valid UTF-8; convert it first (e.g. iconv -f latin1 -t utf-8) and pipe it again.',
+    );
+  }
+  return text.replace(/\r?\n$/, '');
 }
 
 /** A plain text table with a header row; cells are padded to the widest value. */
@@ -57,25 +68,26 @@ export function formatWhen(epochMs: number | undefined, now = Date.now()): strin
 /** Renders an error for people: message, hint, code and who acts, plus validation issues. */
 export function formatError(error: unknown): string {
   if (isMailplugError(error)) {
+    // Messages quote servers and files: each part stays on its own line and drives no terminal.
     const lines = [
-      `${FAIL} ${error.message}`,
-      `  hint: ${error.hint}`,
-      `  code: ${error.code} (who acts: ${error.action})`,
+      `${FAIL} ${oneLine(error.message)}`,
+      `  hint: ${oneLine(error.hint)}`,
+      `  code: ${oneLine(error.code)} (who acts: ${error.action})`,
     ];
     const issues = (error.details as { issues?: unknown } | undefined)?.issues;
     if (Array.isArray(issues) && issues.length > 0) {
       lines.push(`  ${issues.length} issue${issues.length === 1 ? '' : 's'}:`);
       for (const issue of issues as { path?: string; message?: string; fix?: string }[]) {
         lines.push(
-          `  - ${issue.path || '(account)'}: ${issue.message ?? ''}`,
-          `      fix: ${issue.fix ?? ''}`,
+          `  - ${oneLine(issue.path) || '(account)'}: ${oneLine(issue.message)}`,
+          `      fix: ${oneLine(issue.fix)}`,
         );
       }
     }
     return lines.join('\n');
   }
-  if (error instanceof UsageError) return `${FAIL} ${error.message}`;
-  return `${FAIL} ${redact(error instanceof Error ? error.message : String(error))}`;
+  if (error instanceof UsageError) return `${FAIL} ${oneLine(error.message)}`;
+  return `${FAIL} ${oneLine(redact(error instanceof Error ? error.message : String(error)))}`;
 }
 
 /** The JSON shape of an error on stdout with `--json`. */

@@ -4,10 +4,11 @@ import { accountCommands } from './commands/accounts.js';
 import { adminCommands } from './commands/admin.js';
 import { createDemoCommand } from './commands/demo.js';
 import { mailCommands } from './commands/mail.js';
+import { type ConsoleHost, createConsoleHost } from './console-host.js';
 import { ExitCode, exitCodeFor, UsageError } from './exit-codes.js';
-import { type ConsoleHost, createConsoleHost } from './host.js';
 import { type ConsoleIo, errorJson, formatError } from './output.js';
 import { resolveConfigDir } from './paths.js';
+import { sanitizingWriter, toJsonText } from './terminal-text.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...accountCommands,
@@ -42,7 +43,7 @@ function generalHelp(): string {
     '  --json              machine-readable output on stdout',
     '  -h, --help          help for a command',
     '',
-    'Exit codes: 0 ok, 1 failed, 2 usage, 3 permission denied, 4 configuration invalid, 5 sign-in required.',
+    'Exit codes: 0 ok, 1 failed, 2 usage, 3 permission denied, 4 configuration invalid, 5 sign-in required, 6 try again later.',
   ].join('\n');
 }
 
@@ -74,7 +75,13 @@ function findCommand(argv: readonly string[]): { command?: CommandSpec; rest: st
  * @example
  * const code = await runConsole(['accounts', 'list', '--json'], { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
  */
-export async function runConsole(argv: readonly string[], io: ConsoleIo): Promise<number> {
+export async function runConsole(argv: readonly string[], rawIo: ConsoleIo): Promise<number> {
+  // Whatever a server, a file or an identity claim put into the output drives no terminal.
+  const io: ConsoleIo = {
+    ...rawIo,
+    stdout: sanitizingWriter(rawIo.stdout),
+    stderr: sanitizingWriter(rawIo.stderr),
+  };
   const wantsHelp = argv.includes('--help') || argv.includes('-h');
   const { command, rest, group } = findCommand(argv);
   if (!command) {
@@ -139,7 +146,7 @@ export async function runConsole(argv: readonly string[], io: ConsoleIo): Promis
     emit: (value) => {
       if (json && !emitted) {
         emitted = true;
-        io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+        io.stdout.write(toJsonText(value));
       }
     },
   };
@@ -147,7 +154,7 @@ export async function runConsole(argv: readonly string[], io: ConsoleIo): Promis
     return (await command.run(ctx)) ?? ExitCode.Ok;
   } catch (error) {
     const code = exitCodeFor(error);
-    if (json && !emitted) io.stdout.write(`${JSON.stringify(errorJson(error), null, 2)}\n`);
+    if (json && !emitted) io.stdout.write(toJsonText(errorJson(error)));
     io.stderr.write(`${formatError(error)}\n`);
     if (error instanceof UsageError) io.stderr.write(`\n${commandHelp(command)}\n`);
     return code;

@@ -148,7 +148,7 @@ describe('sign-out', () => {
       ok: true,
       accountId: 'gmail',
       wasSignedIn: false,
-      revocation: 'nothing-to-revoke',
+      revocation: 'nothingToRevoke',
       tokensForgotten: true,
     });
     expect(revokedEvents()).toHaveLength(1);

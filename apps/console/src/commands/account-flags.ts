@@ -1,7 +1,6 @@
 import type { MailAccount, Registry, SettingsField } from '@mailplug/core';
 import { listOption, type OptionSpecs, type OptionValues, stringOption } from '../command.js';
 import { UsageError } from '../exit-codes.js';
-import { readAllStdin } from '../output.js';
 
 /** Flags shared by `accounts add` and `accounts edit`. */
 export const ACCOUNT_OPTIONS: OptionSpecs = {
@@ -57,7 +56,13 @@ export interface BuiltAccount {
   readonly account: MailAccount;
   /** Secret values to store once the account validates: name -> value. */
   readonly secretValues: Record<string, string>;
+  /** Existing secrets the account was pointed at with `--secret-ref`: setting key -> name. */
+  readonly secretRefs: Record<string, string>;
 }
+
+/** Whether the flags read a secret from stdin (read it before taking any lock). */
+export const readsStdin = (values: OptionValues) =>
+  values['password-stdin'] === true || typeof values['secret-stdin'] === 'string';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
 
@@ -65,14 +70,14 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]
  * Applies flags to an account (a fresh one for `add`, a copy of the stored one for `edit`).
  * Secret settings are only ever written as `{ secretRef }`; their values go to `secretValues`.
  */
-export async function applyAccountFlags(
+export function applyAccountFlags(
   base: MailAccount | undefined,
   id: string,
   values: OptionValues,
   registry: Registry,
-  stdin: NodeJS.ReadableStream,
+  stdinText: string | undefined,
   env: NodeJS.ProcessEnv,
-): Promise<BuiltAccount> {
+): BuiltAccount {
   const account = structuredClone(
     base ?? {
       id,
@@ -139,7 +144,7 @@ export async function applyAccountFlags(
     throw new UsageError('Use either --password-stdin or --secret-stdin, not both (stdin holds one secret).');
   }
   if (stdinKey) {
-    const value = await readAllStdin(stdin);
+    const value = stdinText ?? '';
     if (!value) throw new UsageError(`No secret arrived on stdin for "${stdinKey}".`);
     secretValues[secretNameFor(id, stdinKey)] = value;
     account.auth.settings[stdinKey] = { secretRef: secretNameFor(id, stdinKey) };
@@ -152,11 +157,13 @@ export async function applyAccountFlags(
     secretValues[secretNameFor(id, key)] = value;
     account.auth.settings[key] = { secretRef: secretNameFor(id, key) };
   }
+  const secretRefs: Record<string, string> = {};
   for (const pair of listOption(values, 'secret-ref')) {
     const [key, name] = splitPair(pair, '--secret-ref');
     account.auth.settings[key] = { secretRef: name };
+    secretRefs[key] = name;
   }
-  return { account: account as MailAccount, secretValues };
+  return { account: account as MailAccount, secretValues, secretRefs };
 }
 
 function splitPair(pair: string, flag: string): [string, string] {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import {
   type AccountValidationIssue,
   accountInvalidError,
+  CoreErrorCode,
   checkFooter,
   exportAccount,
   isMailplugError,
@@ -16,11 +17,14 @@ import type { CommandContext, CommandSpec } from '../command.js';
 import { stringOption } from '../command.js';
 import type { ConsoleConfig, ConsoleUser } from '../config-store.js';
 import { findAccount } from '../config-store.js';
+import { ConsoleErrorCode } from '../console-errors.js';
 import { UsageError } from '../exit-codes.js';
-import { formatTable, OK } from '../output.js';
+import { formatTable, OK, readAllStdin } from '../output.js';
 import type { ConsoleSecretStore } from '../secret-file.js';
 import { renderSignOut, signOutBestEffort } from '../sign-out.js';
-import { ACCOUNT_OPTION_HELP, ACCOUNT_OPTIONS, applyAccountFlags } from './account-flags.js';
+import { oneLine, toJsonText } from '../terminal-text.js';
+import { ACCOUNT_OPTION_HELP, ACCOUNT_OPTIONS, applyAccountFlags, readsStdin } from './account-flags.js';
+import { assertDistinctId, assertOwnSecretRefs, secretsToDelete } from './account-secrets.js';
 
 /** The file format of `accounts export` (and what `accounts import` reads). */
 export const EXPORT_FORMAT = 'mailplug-console/accounts';
@@ -33,30 +37,54 @@ function requireId(ctx: CommandContext, what = '<account>'): string {
 
 /**
  * `accounts add` and `accounts edit`: builds the account from the flags, validates it fully, and
- * only then stores its secrets and the configuration (`place` puts it into the account list).
+ * only then stores its secrets and the configuration — all under the config file's lock, so
+ * concurrent consoles never lose each other's accounts or secrets.
  */
 async function saveAccountFromFlags(
   ctx: CommandContext,
   id: string,
-  current: MailAccount | undefined,
-  place: (accounts: readonly MailAccount[], account: MailAccount) => MailAccount[],
+  mode: 'add' | 'edit',
 ): Promise<MailAccount> {
   const host = ctx.host();
-  const config = await host.config.read();
-  const { account, secretValues } = await applyAccountFlags(
-    current,
-    id,
-    ctx.values,
-    host.registry,
-    ctx.io.stdin,
-    ctx.io.env,
-  );
-  const issues = await validateAccount(account, { registry: host.registry });
-  if (issues.length > 0) throw accountInvalidError(issues, account.id);
-  for (const [name, value] of Object.entries(secretValues)) await host.secrets.set(name, value);
-  await host.config.write({ ...config, accounts: place(config.accounts, account) });
-  ctx.emit({ ok: true, account: exportAccount(account, { registry: host.registry }).account });
+  const { registry, secrets } = host;
+  // Read before the lock: a person typing a password must not hold up other consoles.
+  const stdinText = readsStdin(ctx.values) ? await readAllStdin(ctx.io.stdin) : undefined;
+  const build = async (current: MailAccount | undefined) => {
+    const built = applyAccountFlags(current, id, ctx.values, registry, stdinText, ctx.io.env);
+    const issues = await validateAccount(built.account, { registry });
+    if (issues.length > 0) throw accountInvalidError(issues, id);
+    return built;
+  };
+  // A new account does not depend on the file, so it is built and validated before locking.
+  const added = mode === 'add' ? await build(undefined) : undefined;
+  let saved: MailAccount | undefined;
+  await host.config.update(async (config) => {
+    if (mode === 'add') assertNewId(config, id, secrets.variableFor);
+    const { account, secretValues, secretRefs } = added ?? (await build(findAccount(config, id)));
+    assertOwnSecretRefs(config, id, secretRefs, secrets.variableFor);
+    for (const [name, value] of Object.entries(secretValues)) await secrets.set(name, value);
+    saved = account;
+    const accounts =
+      mode === 'add'
+        ? [...config.accounts, account]
+        : config.accounts.map((a) => (a.id === id ? account : a));
+    return { ...config, accounts };
+  });
+  const account = saved as MailAccount;
+  ctx.emit({ ok: true, account: exportAccount(account, { registry }).account });
   return account;
+}
+
+function assertNewId(config: ConsoleConfig, id: string, variableFor: (name: string) => string): void {
+  if (config.accounts.some((a) => a.id === id)) {
+    throw mailplugError(
+      ConsoleErrorCode.AccountExists,
+      'admin',
+      `An account "${id}" already exists.`,
+      `Use "accounts edit ${id}" or choose another id.`,
+    );
+  }
+  assertDistinctId(config, id, variableFor);
 }
 
 /** Secret settings of an account and where each value currently comes from. */
@@ -95,17 +123,7 @@ const add: CommandSpec = {
   ],
   async run(ctx) {
     const id = requireId(ctx, '<id>');
-    const host = ctx.host();
-    const config = await host.config.read();
-    if (config.accounts.some((a) => a.id === id)) {
-      throw mailplugError(
-        'ACCOUNT_EXISTS',
-        'admin',
-        `An account "${id}" already exists.`,
-        `Use "accounts edit ${id}" or choose another id.`,
-      );
-    }
-    const account = await saveAccountFromFlags(ctx, id, undefined, (accounts, added) => [...accounts, added]);
+    const account = await saveAccountFromFlags(ctx, id, 'add');
     ctx.print(
       `${OK} Added account "${id}" (${account.protocol} via ${account.auth.provider}, ${describeScope(account)}).`,
     );
@@ -122,10 +140,7 @@ const edit: CommandSpec = {
   examples: ['mailplug-console accounts edit office --port 465 --security tls'],
   async run(ctx) {
     const id = requireId(ctx);
-    const current = findAccount(await ctx.host().config.read(), id);
-    await saveAccountFromFlags(ctx, id, current, (accounts, updated) =>
-      accounts.map((a) => (a.id === id ? updated : a)),
-    );
+    await saveAccountFromFlags(ctx, id, 'edit');
     ctx.print(`${OK} Updated account "${id}".`);
     return undefined;
   },
@@ -195,15 +210,15 @@ const remove: CommandSpec = {
     // Sign out first, while the account's settings and secrets (e.g. the client secret the
     // revocation needs) still exist. A failure here is a warning: the removal goes ahead.
     const signOut = await signOutBestEffort(host, config, account);
-    const rendered = renderSignOut(signOut);
+    const rendered = renderSignOut(host, signOut);
     for (const line of rendered.lines) ctx.print(line);
     for (const warning of rendered.warnings) ctx.progress(warning);
-    await host.config.write({ ...config, accounts: config.accounts.filter((a) => a.id !== id) });
-    // Only secrets named after this account were created by it; shared references are left alone.
-    for (const value of Object.values(account.auth.settings)) {
-      if (isSecretRef(value) && value.secretRef.startsWith(`${id}-`))
-        await host.secrets.delete(value.secretRef);
-    }
+    await host.config.update(async (current) => {
+      const remaining = current.accounts.filter((a) => a.id !== id);
+      // Only the secrets the console stored for this account, and none another account still uses.
+      for (const name of secretsToDelete(account, remaining)) await host.secrets.delete(name);
+      return { ...current, accounts: remaining };
+    });
     ctx.print(`${OK} Removed account "${id}".`);
     if (rendered.warnings.length > 0)
       ctx.progress(
@@ -236,15 +251,16 @@ const exportCommand: CommandSpec = {
       users: config.users,
       ...(config.footer ? { footer: config.footer } : {}),
     };
-    const text = `${JSON.stringify(document, null, 2)}\n`;
-    for (const d of dropped) ctx.progress(`! left out ${d.account} ${d.path}: ${d.fix}`);
+    for (const d of dropped)
+      ctx.progress(`! left out ${oneLine(d.account)} ${oneLine(d.path)}: ${oneLine(d.fix)}`);
     const output = stringOption(ctx.values, 'output');
     if (output) {
+      const text = `${JSON.stringify(document, null, 2)}\n`;
       await writeFileAtomic(output, text, 0o644);
       ctx.print(`${OK} Exported ${accounts.length} account(s) to ${output} (secrets are references only).`);
       ctx.emit({ ok: true, file: output, accounts: accounts.length, dropped });
     } else {
-      ctx.io.stdout.write(text);
+      ctx.io.stdout.write(toJsonText(document));
     }
     return undefined;
   },
@@ -260,38 +276,38 @@ const importCommand: CommandSpec = {
   async run(ctx) {
     const file = requireId(ctx, '<file>');
     const host = ctx.host();
-    const config = await host.config.read();
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch (cause) {
       throw mailplugError(
-        'CONFIG_INVALID',
+        CoreErrorCode.ConfigInvalid,
         'admin',
         `Cannot read ${file}.`,
         'Check the path and permissions of the import file.',
         { cause },
       );
     }
-    const { next, issues, warnings } = await planImport(
-      text,
-      config,
-      host.registry,
-      host.secrets,
-      ctx.values.replace === true,
-    );
-    if (issues.length > 0) {
-      throw mailplugError(
-        'CONFIG_INVALID',
-        'admin',
-        `The import file ${file} has ${issues.length} problem${issues.length === 1 ? '' : 's'}; nothing was imported.`,
-        'Fix every issue listed below and import the file again.',
-        { details: { issues } },
-      );
-    }
-    await host.config.write(next);
-    for (const w of warnings) ctx.progress(`! ${w}`);
-    const count = next.accounts.length - config.accounts.length;
+    const replace = ctx.values.replace === true;
+    let before = 0;
+    let warnings: string[] = [];
+    const next = await host.config.update(async (config) => {
+      const plan = await planImport(text, config, host.registry, host.secrets, replace);
+      if (plan.issues.length > 0) {
+        throw mailplugError(
+          CoreErrorCode.ConfigInvalid,
+          'admin',
+          `The import file ${file} has ${plan.issues.length} problem${plan.issues.length === 1 ? '' : 's'}; nothing was imported.`,
+          'Fix every issue listed below and import the file again.',
+          { details: { issues: plan.issues } },
+        );
+      }
+      before = config.accounts.length;
+      warnings = plan.warnings;
+      return plan.next;
+    });
+    for (const w of warnings) ctx.progress(`! ${oneLine(w)}`);
+    const count = next.accounts.length - before;
     ctx.print(
       `${OK} Imported ${file}: ${next.accounts.length} account(s) now configured${count > 0 ? ` (${count} new)` : ''}.`,
     );
@@ -351,6 +367,18 @@ async function planImport(
           message: `An account "${id}" is already configured.`,
           fix: 'Remove it first, rename the imported account, or import with --replace.',
         });
+      } else {
+        const variable = secrets.variableFor(id);
+        const twin = [...seen, ...config.accounts.map((a) => a.id)].find(
+          (other) => other !== id && secrets.variableFor(other) === variable,
+        );
+        if (twin !== undefined) {
+          issues.push({
+            path: `${label}.id`,
+            message: `The id "${id}" and "${twin}" would share the secret variables ${variable}_….`,
+            fix: 'Give the accounts ids that differ in more than case and punctuation.',
+          });
+        }
       }
       seen.add(id);
     }

@@ -1,7 +1,8 @@
 import { checkFooter, FOOTER_LIMITS, mailplugError, type SettingsField } from '@mailplug/core';
 import type { CommandSpec } from '../command.js';
 import { stringOption } from '../command.js';
-import type { ConsoleConfig } from '../config-store.js';
+import type { ConfigStore } from '../config-store.js';
+import { ConsoleErrorCode } from '../console-errors.js';
 import { UsageError } from '../exit-codes.js';
 import { formatTable, OK } from '../output.js';
 
@@ -58,35 +59,31 @@ const providers: CommandSpec = {
   },
 };
 
-async function updateUsers(
-  read: () => Promise<ConsoleConfig>,
-  write: (c: ConsoleConfig) => Promise<void>,
-  id: string,
-  allow: boolean,
-  create: boolean,
-): Promise<void> {
-  const config = await read();
-  const exists = config.users.some((u) => u.id === id);
-  if (!exists && !create) {
-    throw mailplugError(
-      'USER_NOT_FOUND',
-      'admin',
-      `There is no user "${id}".`,
-      `Add the user first with "mailplug-console users add ${id}".`,
-    );
-  }
-  if (exists && create) {
-    throw mailplugError(
-      'USER_EXISTS',
-      'admin',
-      `The user "${id}" already exists.`,
-      `Use "users allow ${id}" or "users deny ${id}" to change the permission.`,
-    );
-  }
-  const users = exists
-    ? config.users.map((u) => (u.id === id ? { ...u, sendOnBehalfOfOrganization: allow } : u))
-    : [...config.users, { id, sendOnBehalfOfOrganization: allow }];
-  await write({ ...config, users });
+/** Adds a user or changes their permission, under the config file's lock. */
+async function updateUsers(config: ConfigStore, id: string, allow: boolean, create: boolean): Promise<void> {
+  await config.update((current) => {
+    const exists = current.users.some((u) => u.id === id);
+    if (!exists && !create) {
+      throw mailplugError(
+        ConsoleErrorCode.UserNotFound,
+        'admin',
+        `There is no user "${id}".`,
+        `Add the user first with "mailplug-console users add ${id}".`,
+      );
+    }
+    if (exists && create) {
+      throw mailplugError(
+        ConsoleErrorCode.UserExists,
+        'admin',
+        `The user "${id}" already exists.`,
+        `Use "users allow ${id}" or "users deny ${id}" to change the permission.`,
+      );
+    }
+    const users = exists
+      ? current.users.map((u) => (u.id === id ? { ...u, sendOnBehalfOfOrganization: allow } : u))
+      : [...current.users, { id, sendOnBehalfOfOrganization: allow }];
+    return { ...current, users };
+  });
 }
 
 const userId = (positionals: readonly string[]) => {
@@ -97,8 +94,7 @@ const userId = (positionals: readonly string[]) => {
 
 const usersAdd: CommandSpec = {
   name: 'users add',
-  summary:
-    'Add a host user; "send on behalf of organization" is allowed by default (as in the seeds), --deny to refuse.',
+  summary: 'Add a host user; "send on behalf of organization" is allowed by default, --deny to refuse.',
   args: '<user>',
   options: { deny: { type: 'boolean' } },
   optionHelp: [['--deny', 'create the user with the permission set to Deny']],
@@ -107,13 +103,7 @@ const usersAdd: CommandSpec = {
     const id = userId(ctx.positionals);
     const { config } = ctx.host();
     const allow = ctx.values.deny !== true;
-    await updateUsers(
-      () => config.read(),
-      (c) => config.write(c),
-      id,
-      allow,
-      true,
-    );
+    await updateUsers(config, id, allow, true);
     ctx.print(`${OK} Added user "${id}" (send on behalf of organization: ${allow ? 'Allow' : 'Deny'}).`);
     ctx.emit({ ok: true, user: { id, sendOnBehalfOfOrganization: allow } });
     return undefined;
@@ -147,13 +137,7 @@ function permissionCommand(allow: boolean): CommandSpec {
     async run(ctx) {
       const id = userId(ctx.positionals);
       const { config } = ctx.host();
-      await updateUsers(
-        () => config.read(),
-        (c) => config.write(c),
-        id,
-        allow,
-        false,
-      );
+      await updateUsers(config, id, allow, false);
       ctx.print(`${OK} "${id}": send on behalf of organization set to ${allow ? 'Allow' : 'Deny'}.`);
       ctx.emit({ ok: true, user: { id, sendOnBehalfOfOrganization: allow } });
       return undefined;
@@ -181,10 +165,10 @@ const footerSet: CommandSpec = {
       ? undefined
       : { ...(text !== undefined ? { text } : {}), ...(html !== undefined ? { html } : {}) };
     checkFooter(footer);
-    const { config } = ctx.host();
-    const current = await config.read();
-    const { footer: _old, ...rest } = current;
-    await config.write(footer ? { ...rest, footer } : rest);
+    await ctx.host().config.update((current) => {
+      const { footer: _old, ...rest } = current;
+      return footer ? { ...rest, footer } : rest;
+    });
     ctx.print(
       footer
         ? `${OK} Footer set${footer.text !== undefined ? ` (text: ${footer.text.length}/${FOOTER_LIMITS.text})` : ''}${footer.html !== undefined ? ` (HTML: ${footer.html.length}/${FOOTER_LIMITS.html})` : ''}.`

@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CommandContext, CommandSpec } from '../command.js';
+import { createConsoleHost } from '../console-host.js';
 import { ExitCode } from '../exit-codes.js';
-import { createConsoleHost } from '../host.js';
 import { createDemoRunner, type Emulator, type RunConsole } from './demo-runner.js';
 import { addAccountArgs } from './demo-support.js';
 
@@ -129,7 +129,7 @@ async function runDemo(ctx: CommandContext, runConsole: RunConsole): Promise<num
     if (!hasProvider('gmail-oauth')) {
       skip('2. Gmail (OAuth 2.0)', '@mailplug/auth-gmail-oauth is not installed');
     } else {
-      header('2. Gmail (OAuth 2.0): sign in → Check Authorisation → Test connection → send');
+      header('2. Gmail (OAuth 2.0): sign in → Check Authorization → Test connection → send');
       const google = `${emulator.urls.http}/google`;
       const gmail = addAccountArgs(
         'gmail',
@@ -152,7 +152,7 @@ async function runDemo(ctx: CommandContext, runConsole: RunConsole): Promise<num
         ? 'Sign in with Google (open the printed URL)'
         : 'Sign in with Google (headless auto-approve)';
       if (await step(signInTitle, ['sign-in', 'gmail', '--timeout', browser ? '600' : '60'])) {
-        await step('Check Authorisation', ['check', 'gmail']);
+        await step('Check Authorization', ['check', 'gmail']);
         await step('Test connection', ['test', 'gmail']);
         await sendAndShow('Send as alice', 'gmail', {
           subject: 'Demo 2: Gmail OAuth',
@@ -190,7 +190,7 @@ async function runDemo(ctx: CommandContext, runConsole: RunConsole): Promise<num
         ...(deviceCode ? ['--device-code'] : []),
       ];
       if (await step(deviceCode ? 'Sign in with a device code' : 'Sign in with Microsoft', signInArgs)) {
-        await step('Check Authorisation', ['check', 'm365']);
+        await step('Check Authorization', ['check', 'm365']);
         await sendAndShow('Send as alice', 'm365', {
           subject: 'Demo 3: Microsoft 365 delegated',
           text: 'Sent with a delegated Exchange token.',
@@ -223,7 +223,7 @@ async function runDemo(ctx: CommandContext, runConsole: RunConsole): Promise<num
         { clientSecret: 'DEMO_M365_DAEMON_SECRET' },
       );
       await step('Add the system account (no user signs in)', service);
-      await step('Check Authorisation', ['check', 'notifications']);
+      await step('Check Authorization', ['check', 'notifications']);
       await sendAndShow('Send (system account, no acting user)', 'notifications', {
         subject: 'Demo 4: Microsoft 365 app-only',
         text: 'Sent with an app-only token (client credentials).',

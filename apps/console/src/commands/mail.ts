@@ -1,14 +1,13 @@
-import { type DiagnosticStep, SILENCE_DEPRECATION_ENV } from '@mailplug/core';
+import { type AuthorizationState, type DiagnosticStep, SILENCE_DEPRECATION_ENV } from '@mailplug/core';
 import type { CommandContext, CommandSpec } from '../command.js';
 import { listOption, stringOption } from '../command.js';
 import { findAccount } from '../config-store.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import {
-  checkAuthorisation,
+  checkAuthorization,
   listMessages,
   messageBody,
-  openReceive,
-  renderAuthorisation,
+  renderAuthorization,
   renderStep,
   sendMessage,
   signIn,
@@ -16,6 +15,7 @@ import {
 } from '../operations.js';
 import { FAIL, formatTable, OK } from '../output.js';
 import { renderSignOut, signOutAccount } from '../sign-out.js';
+import { oneLine } from '../terminal-text.js';
 
 async function accountFrom(ctx: CommandContext) {
   const id = ctx.positionals[0];
@@ -25,23 +25,30 @@ async function accountFrom(ctx: CommandContext) {
   return { host, config, account: findAccount(config, id) };
 }
 
+const EXIT_FOR_STATE: Record<AuthorizationState, ExitCode> = {
+  authorized: ExitCode.Ok,
+  signInRequired: ExitCode.SignInRequired,
+  reauthRequired: ExitCode.SignInRequired,
+  temporarilyUnavailable: ExitCode.TryAgainLater,
+  misconfigured: ExitCode.ConfigInvalid,
+};
+
 const check: CommandSpec = {
   name: 'check',
-  summary: 'Check Authorisation: which mailbox the account is signed in as, which scopes, when it expires.',
+  summary: 'Check Authorization: which mailbox the account is signed in as, which scopes, when it expires.',
   args: '<account>',
   examples: ['mailplug-console check gmail'],
   async run(ctx) {
     const { host, config, account } = await accountFrom(ctx);
-    const status = await checkAuthorisation(await host.mailer(config), account);
-    for (const line of renderAuthorisation(account, status)) ctx.print(line);
+    const status = await checkAuthorization(await host.mailer(config), account);
+    for (const line of renderAuthorization(account, status)) ctx.print(line);
     ctx.emit({
       ok: status.state === 'authorized',
       accountId: account.id,
       ...status,
-      problem: status.problem?.toJSON(),
+      error: status.error?.toJSON(),
     });
-    if (status.state === 'authorized') return ExitCode.Ok;
-    return status.state === 'misconfigured' ? ExitCode.ConfigInvalid : ExitCode.SignInRequired;
+    return EXIT_FOR_STATE[status.state] ?? ExitCode.Failed;
   },
 };
 
@@ -75,7 +82,9 @@ const signInCommand: CommandSpec = {
       },
       onDeviceCode: (prompt) => {
         const say = ctx.json ? ctx.progress : ctx.print;
-        say(`${prompt.message}\n  code: ${prompt.userCode}  at ${prompt.verificationUri}`);
+        say(
+          `${oneLine(prompt.message)}\n  code: ${oneLine(prompt.userCode)}  at ${oneLine(prompt.verificationUri)}`,
+        );
         return ctx.io.onDeviceCode?.(prompt);
       },
     });
@@ -85,7 +94,7 @@ const signInCommand: CommandSpec = {
       return undefined;
     }
     ctx.print(
-      `${OK} Signed in as ${identity.mailbox}${identity.displayName ? ` (${identity.displayName})` : ''}.`,
+      `${OK} Signed in as ${oneLine(identity.mailbox)}${identity.displayName ? ` (${oneLine(identity.displayName)})` : ''}.`,
     );
     ctx.emit({ ok: true, accountId: account.id, identity });
     return undefined;
@@ -101,11 +110,11 @@ const signOutCommand: CommandSpec = {
   async run(ctx) {
     const { host, config, account } = await accountFrom(ctx);
     const outcome = await signOutAccount(host, config, account);
-    const { lines, warnings } = renderSignOut(outcome);
+    const { lines, warnings } = renderSignOut(host, outcome);
     for (const line of lines) ctx.print(line);
     for (const warning of warnings) ctx.progress(warning);
-    ctx.emit({ ok: outcome.tokensForgotten, ...outcome });
-    return outcome.tokensForgotten ? ExitCode.Ok : ExitCode.Failed;
+    ctx.emit({ ok: true, ...outcome });
+    return ExitCode.Ok;
   },
 };
 
@@ -194,9 +203,13 @@ const send: CommandSpec = {
       ...(text !== undefined ? { text } : {}),
       ...(html !== undefined ? { html } : {}),
     });
-    ctx.print(`${OK} Sent ${result.messageId} — accepted: ${result.accepted.join(', ') || '(none)'}`);
+    ctx.print(
+      `${OK} Sent ${oneLine(result.messageId)} — accepted: ${oneLine(result.accepted.join(', ')) || '(none)'}`,
+    );
     for (const r of result.rejected)
-      ctx.print(`${FAIL} rejected ${r.address}: ${r.code ?? ''} ${r.status ?? ''} ${r.message}`);
+      ctx.print(
+        `${FAIL} rejected ${oneLine(r.address)}: ${oneLine(`${r.code ?? ''} ${r.status ?? ''} ${r.message}`)}`,
+      );
     ctx.emit({ ok: result.rejected.length === 0, accountId: account.id, ...result });
     return result.rejected.length === 0 ? ExitCode.Ok : ExitCode.Failed;
   },
@@ -221,7 +234,7 @@ const receive: CommandSpec = {
       // The notice is shown above; the adapter's own process warning would only repeat it.
       process.env[SILENCE_DEPRECATION_ENV] = '1';
     }
-    const connection = await openReceive(await host.mailer(config), host.registry, account);
+    const connection = await (await host.mailer(config)).receive(account);
     try {
       const read = stringOption(ctx.values, 'read');
       if (read) {
@@ -238,7 +251,7 @@ const receive: CommandSpec = {
         ctx.print(
           formatTable(
             ['ID', 'SIZE', 'FROM', 'SUBJECT'],
-            messages.map((m) => [m.id, String(m.size), m.from, m.subject]),
+            messages.map((m) => [oneLine(m.id), String(m.size), oneLine(m.from), oneLine(m.subject)]),
           ),
         );
       ctx.emit({ ok: true, accountId: account.id, deprecated: notice ?? null, messages });

@@ -1,0 +1,78 @@
+/**
+ * The Mailplug composition root of the sample host — registry, stores, mailer. Copy this file into
+ * a host application unchanged; the rest of the console is command-line plumbing (arguments, the
+ * config file, the secret file, the key file).
+ */
+
+import type { MailAccount, Mailer, MailerPermissions, MailFooter, TokenStore } from '@mailplug/core';
+import * as mailplug from '@mailplug/core';
+
+export interface MailplugHostOptions {
+  /** The directory whose package.json lists the adapter packages (read without importing them). */
+  readonly adaptersFrom: string;
+  /** Passwords and client secrets by name; accounts hold only `{ secretRef }`. */
+  readonly secrets: mailplug.SecretStore;
+  /** Opens the token store on first use (OAuth tokens, encrypted at rest). */
+  readonly openTokenStore: () => Promise<TokenStore>;
+  /** Sent in SMTP EHLO / IMAP ID. */
+  readonly clientName: string;
+}
+
+/** The host's settings right now: who may send from organization accounts, and the footer. */
+export type MailerPolicy = MailerPermissions & { readonly footer?: MailFooter | undefined };
+
+export interface HostMailer extends Mailer {
+  /** Receive (POP3/IMAP, deprecated) through the mailer: it validates the account and binds the session. */
+  receive(account: MailAccount): Promise<mailplug.ReceiveConnection>;
+  /** An admin removes an account: sign out at the provider (best effort), then forget all its tokens. */
+  forget(account: MailAccount): Promise<{ signOut?: mailplug.SignOutResult; signOutError?: unknown }>;
+}
+
+export interface MailplugHost {
+  readonly registry: mailplug.Registry;
+  tokenStore(): Promise<TokenStore>;
+  mailer(policy: MailerPolicy): Promise<HostMailer>;
+  /** Disposes every mailer (connections, sessions), then the registry. */
+  dispose(): Promise<void>;
+}
+
+export function createMailplugHost(options: MailplugHostOptions): MailplugHost {
+  const { secrets, clientName } = options;
+  const registry = mailplug.createRegistry();
+  registry.discover({ from: options.adaptersFrom });
+  let tokens: Promise<TokenStore> | undefined;
+  const openTokens = () => (tokens ??= options.openTokenStore());
+  const mailers: Mailer[] = [];
+  async function mailer({ footer, canSendOnBehalfOfOrganization }: MailerPolicy): Promise<HostMailer> {
+    const tokenStore = await openTokens();
+    const permissions = { canSendOnBehalfOfOrganization };
+    const core = mailplug.createMailer({ registry, secrets, tokenStore, permissions, clientName, footer });
+    mailers.push(core);
+    async function receive(account: MailAccount) {
+      const session = await core.sessionFor(account);
+      const protocol = await registry.getProtocol(account.protocol);
+      if (protocol.direction === 'receive') {
+        return protocol.connect(mailplug.serverSettingsFor(account), session, { clientName });
+      }
+      const message = `The account "${account.id}" uses ${protocol.label}, which sends mail.`;
+      const hint = 'Receive with an account whose protocol is pop3 or imap.';
+      throw mailplug.mailplugError(mailplug.CoreErrorCode.ProtocolMismatch, 'admin', message, hint);
+    }
+    async function forget(account: MailAccount) {
+      let outcome: Awaited<ReturnType<HostMailer['forget']>>;
+      try {
+        outcome = { signOut: await (await core.sessionFor(account)).signOut() };
+      } catch (signOutError) {
+        outcome = { signOutError }; // e.g. its adapter was uninstalled: the tokens go all the same
+      }
+      await mailplug.forgetAccount(tokenStore, account.id);
+      return outcome;
+    }
+    return { ...core, receive, forget };
+  }
+  async function dispose(): Promise<void> {
+    for (const m of mailers.splice(0)) await m.dispose();
+    await registry.dispose();
+  }
+  return { registry, tokenStore: openTokens, mailer, dispose };
+}
