@@ -49,9 +49,9 @@ export class MailplugError extends Error {
   override readonly name = 'MailplugError';
   readonly code: string;
   readonly action: ErrorAction;
-  readonly hint: string;
   readonly details: Readonly<Record<string, unknown>> | undefined;
   readonly retryAfterMs: number | undefined;
+  readonly #hint: string;
 
   constructor(options: MailplugErrorOptions) {
     super(
@@ -60,10 +60,29 @@ export class MailplugError extends Error {
     );
     this.code = options.code;
     this.action = options.action;
-    this.hint = redact(options.hint);
+    this.#hint = redact(options.hint);
     this.details = options.details ? (redactValue(options.details) as Record<string, unknown>) : undefined;
     this.retryAfterMs = options.retryAfterMs;
-    if (this.stack) this.stack = redact(this.stack);
+    // Redacted again whenever read: a secret registered after this error was built (a token that
+    // arrived in the same response) is still masked when the error is shown or logged.
+    const message = this.message;
+    const stack = this.stack === undefined ? undefined : redact(this.stack);
+    Object.defineProperty(this, 'message', {
+      get: () => redact(message),
+      enumerable: false,
+      configurable: true,
+    });
+    Object.defineProperty(this, 'stack', {
+      get: () => (stack === undefined ? undefined : redact(stack)),
+      set: () => {},
+      enumerable: false,
+      configurable: true,
+    });
+  }
+
+  /** One sentence naming the fix. */
+  get hint(): string {
+    return redact(this.#hint);
   }
 
   override toString(): string {
@@ -77,10 +96,23 @@ export class MailplugError extends Error {
       action: this.action,
       message: this.message,
       hint: this.hint,
-      ...(this.details ? { details: this.details } : {}),
+      ...(this.details ? { details: redactValue(this.details) as Record<string, unknown> } : {}),
       ...(this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {}),
       ...(this.cause !== undefined ? { cause: describeCause(this.cause) } : {}),
     };
+  }
+
+  /** `util.inspect` and test runners: code, action, hint and the cause chain, all redacted. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    const lines = [`${this.toString()}`, `  action: ${this.action}`];
+    if (this.details) lines.push(`  details: ${redact(JSON.stringify(this.details))}`);
+    let cause: unknown = this.cause;
+    for (let depth = 0; cause !== undefined && depth < 5; depth++) {
+      lines.push(`  cause: ${describeCause(cause)}`);
+      cause = cause instanceof Error ? cause.cause : undefined;
+    }
+    const stack = this.stack?.split('\n').slice(1).join('\n');
+    return stack ? `${lines.join('\n')}\n${stack}` : lines.join('\n');
   }
 }
 
@@ -104,6 +136,14 @@ function sanitizeCause(cause: unknown): unknown {
 }
 
 function describeCause(cause: unknown): string {
-  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
+  if (cause instanceof MailplugError) return cause.toString();
+  if (cause instanceof Error) return redact(`${cause.name}: ${cause.message}`);
+  if (cause && typeof cause === 'object') {
+    try {
+      return redact(JSON.stringify(cause));
+    } catch {
+      return '[unserialisable cause]';
+    }
+  }
   return redact(String(cause));
 }
