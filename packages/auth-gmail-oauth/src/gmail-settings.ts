@@ -2,24 +2,16 @@
  * The settings of a `gmail-oauth` account: their shape, cross-field checks, and what they imply
  * (expected ID-token issuers, loopback redirect handling).
  */
-import {
-  type AuthProviderInit,
-  CoreErrorCode,
-  isSecretRef,
-  mailplugError,
-  type ValidationIssue,
-  withDefaults,
-} from '@mailplug/core';
-import { gmailOAuthContribution } from './manifest.js';
+import type { SecretRef, SettingsValues, ValidationIssue } from '@mailplug/core';
 import { GOOGLE_PROVIDER } from './provider-data.js';
 
 /** Settings of a `gmail-oauth` account (validated against the manifest schema). */
 export interface GmailOAuthSettings {
   readonly clientId: string;
-  readonly clientSecret: { readonly secretRef: string };
+  readonly clientSecret: SecretRef;
   readonly redirectUri?: string;
   readonly loginHint?: string;
-  readonly sendOnly?: boolean;
+  readonly sendOnly: boolean;
   readonly authUrl?: string;
   readonly tokenUrl?: string;
   readonly revokeUrl?: string;
@@ -80,18 +72,28 @@ export function validateGmailOAuthSettings(settings: Readonly<Record<string, unk
   return issues;
 }
 
-export function readGmailOAuthSettings(init: AuthProviderInit): GmailOAuthSettings {
-  const s = withDefaults(gmailOAuthContribution.settingsSchema, init.settings) as Partial<GmailOAuthSettings>;
-  if (typeof s.clientId !== 'string' || s.clientId === '' || !isSecretRef(s.clientSecret)) {
-    throw mailplugError(
-      CoreErrorCode.ConfigInvalid,
-      'admin',
-      `The Google account "${init.accountId}" needs a Client ID and a Client secret reference.`,
-      'Set auth.settings.clientId and auth.settings.clientSecret to { "secretRef": "<name in the secret store>" }.',
-      { details: { accountId: init.accountId } },
-    );
-  }
-  return s as GmailOAuthSettings;
+/** Reads the validated, merged settings of one account. */
+export function parseGmailOAuthSettings(values: SettingsValues): GmailOAuthSettings {
+  const optional = <K extends keyof GmailOAuthSettings>(key: K) => {
+    const value = values.text(key);
+    return value !== undefined ? { [key]: value } : {};
+  };
+  return {
+    clientId: values.requiredText('clientId'),
+    clientSecret: values.requiredSecret('clientSecret'),
+    sendOnly: values.flag('sendOnly'),
+    ...optional('redirectUri'),
+    ...optional('loginHint'),
+    ...optional('mailbox'),
+    ...optional('issuer'),
+    ...optional('ca'),
+    ...optional('authUrl'),
+    ...optional('tokenUrl'),
+    ...optional('revokeUrl'),
+    ...optional('tokenInfoUrl'),
+    ...optional('userInfoUrl'),
+    ...optional('certsUrl'),
+  };
 }
 
 /**

@@ -1,13 +1,15 @@
 /**
- * The interactive half of a `gmail-oauth` session: authorization code + PKCE with a single-use
- * state kept in the token store, the callback (code exchange, granted scopes, who signed in) and
+ * The interactive half of a `gmail-oauth` session: authorization code + PKCE (core's single-use
+ * state kept in the token store), the callback (code exchange, granted scopes, who signed in) and
  * the loopback convenience for CLI/desktop hosts.
  */
 import {
-  type AuthProviderInit,
+  type AuthSessionInit,
   type BeginSignInRequest,
   CoreErrorCode,
-  createPendingSignIns,
+  createAuthorizationCodeSignIns,
+  type InteractiveSignIn,
+  identityTokenExtra,
   type Logger,
   type MailboxIdentity,
   mailplugError,
@@ -38,14 +40,18 @@ export interface LoopbackSignInOptions {
   readonly protocols?: readonly ProtocolId[];
 }
 
-export interface GmailSignIn {
-  beginSignIn(request?: BeginSignInRequest): Promise<SignInStart>;
-  completeSignIn(params: SignInCallbackParams): Promise<MailboxIdentity>;
-  signInWithLoopback(options: LoopbackSignInOptions): Promise<MailboxIdentity>;
+/** The spec's `interactive` sign-in, plus a loopback run of it for CLI and desktop hosts. */
+export interface GmailInteractiveSignIn extends InteractiveSignIn {
+  /**
+   * Serves a one-shot redirect on `http://127.0.0.1:<ephemeral port>` (core's loopback helper),
+   * sends the user to Google through `openUrl`, and completes the sign-in when the browser comes
+   * back. Needs an OAuth client of type "Desktop app" (Google accepts any loopback port for those).
+   */
+  loopback(options: LoopbackSignInOptions): Promise<MailboxIdentity>;
 }
 
 export interface GmailSignInContext {
-  readonly init: AuthProviderInit;
+  readonly init: AuthSessionInit;
   readonly settings: GmailOAuthSettings;
   readonly clients: GoogleClients;
   /** Where a completed sign-in's tokens go. */
@@ -59,15 +65,14 @@ export interface GmailSignInContext {
 
 const PROTOCOLS: readonly GoogleMailProtocol[] = ['smtp', 'imap', 'pop3'];
 
-export function createGmailSignIn(context: GmailSignInContext): GmailSignIn {
+export function createGmailSignIn(context: GmailSignInContext): GmailInteractiveSignIn {
   const { init, settings, clients, tokens, logger } = context;
   const { accountId } = init;
   const now = init.now ?? Date.now;
-  const pending = createPendingSignIns({
-    store: init.tokenStore,
-    ...(init.now ? { now: init.now } : {}),
-    ...(context.signInTtlMs !== undefined ? { ttlMs: context.signInTtlMs } : {}),
-  });
+  const signIns = createAuthorizationCodeSignIns(
+    init,
+    context.signInTtlMs !== undefined ? { ttlMs: context.signInTtlMs } : {},
+  );
 
   function protocolsFor(requested: readonly ProtocolId[] | undefined): GoogleMailProtocol[] {
     if (settings.sendOnly) return ['smtp'];
@@ -75,38 +80,21 @@ export function createGmailSignIn(context: GmailSignInContext): GmailSignIn {
     return list.length > 0 ? list : [...PROTOCOLS];
   }
 
-  async function beginSignIn(request: BeginSignInRequest = {}): Promise<SignInStart> {
-    const redirectUri = request.redirectUri ?? settings.redirectUri;
-    if (!redirectUri) {
-      throw mailplugError(
-        CoreErrorCode.ConfigInvalid,
-        'admin',
-        `The Google account "${accountId}" has no redirect URI.`,
-        'Set auth.settings.redirectUri to the callback URL registered on the OAuth client (or http://127.0.0.1 for a CLI/desktop host).',
-      );
-    }
-    const client = await clients.oauthClient(redirectUri);
-    const pkce = await client.generateCodeVerifierAsync();
-    if (!pkce.codeChallenge) throw new Error('google-auth-library produced no PKCE code challenge.');
-    const protocols = protocolsFor(request.protocols);
-    // The verifier stays on our side, in the token store with the single-use state.
-    const { state, expiresAt } = await pending.issue(accountId, {
-      codeVerifier: pkce.codeVerifier,
-      redirectUri,
-      protocols,
-    });
+  async function begin(request: BeginSignInRequest = {}): Promise<SignInStart> {
+    const start = await signIns.begin({ redirectUri: request.redirectUri ?? settings.redirectUri });
+    const client = await clients.oauthClient(start.redirectUri);
     const loginHint = request.loginHint ?? settings.loginHint ?? settings.mailbox;
     const url = client.generateAuthUrl({
       access_type: 'offline',
       prompt: 'consent',
-      scope: scopesToRequest(protocols),
-      redirect_uri: redirectUri,
-      state,
-      code_challenge: pkce.codeChallenge,
+      scope: scopesToRequest(protocolsFor(request.protocols)),
+      redirect_uri: start.redirectUri,
+      state: start.state,
+      code_challenge: start.codeChallenge,
       code_challenge_method: CodeChallengeMethod.S256,
       ...(loginHint ? { login_hint: loginHint } : {}),
     });
-    return { url, state, redirectUri, expiresAt };
+    return { url, state: start.state, redirectUri: start.redirectUri, expiresAt: start.expiresAt };
   }
 
   /** Code → tokens; invalid_grant on a *code* means it is spent or expired, not a dead refresh token. */
@@ -134,21 +122,11 @@ export function createGmailSignIn(context: GmailSignInContext): GmailSignIn {
     }
   }
 
-  async function completeSignIn(params: SignInCallbackParams): Promise<MailboxIdentity> {
-    // Consume first: a denied or failed callback must burn its state too.
-    const consumed = await pending.consume(params.state ?? '', { accountId });
-    if (params.error)
-      throw classifyCallbackError({ error: params.error, error_description: params.error_description });
-    if (!params.code) {
-      throw mailplugError(
-        CoreErrorCode.SignInStateInvalid,
-        'developer',
-        'The sign-in callback carried neither a code nor an error.',
-        'Pass every query parameter of the redirect to completeSignIn.',
-      );
-    }
-    const data = consumed.data as { codeVerifier: string; redirectUri: string };
-    const { client, response } = await exchangeCode(params.code, data);
+  async function complete(params: SignInCallbackParams): Promise<MailboxIdentity> {
+    const callback = await signIns.complete(params, ({ error, description }) =>
+      classifyCallbackError({ error, error_description: description }),
+    );
+    const { client, response } = await exchangeCode(callback.code, callback);
     for (const secret of [response.access_token, response.refresh_token, response.id_token])
       registerSecret(secret);
     const scopes = await grantedScopes(client, response);
@@ -183,18 +161,14 @@ export function createGmailSignIn(context: GmailSignInContext): GmailSignIn {
       refreshToken: response.refresh_token,
       scopes,
       user: identity.mailbox,
-      extra: {
-        ...(identity.subject ? { subject: identity.subject } : {}),
-        ...(identity.displayName ? { displayName: identity.displayName } : {}),
-        ...(identity.tenantId ? { hostedDomain: identity.tenantId } : {}),
-      },
+      extra: identityTokenExtra(identity),
     });
     logger.info('Signed in with Google.', { accountId, mailbox: identity.mailbox });
     context.onSignedIn(identity);
     return identity;
   }
 
-  async function signInWithLoopback(options: LoopbackSignInOptions): Promise<MailboxIdentity> {
+  async function loopback(options: LoopbackSignInOptions): Promise<MailboxIdentity> {
     const configured = isLoopbackUri(settings.redirectUri) ? new URL(settings.redirectUri) : undefined;
     const path = configured && configured.pathname !== '/' ? configured.pathname : '/callback';
     const lb = await startLoopbackRedirect({
@@ -202,16 +176,16 @@ export function createGmailSignIn(context: GmailSignInContext): GmailSignIn {
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     });
     try {
-      const start = await beginSignIn({
+      const start = await begin({
         redirectUri: lb.redirectUri,
         ...(options.protocols ? { protocols: options.protocols } : {}),
       });
       await options.openUrl(start.url);
-      return await completeSignIn(await lb.waitForCallback());
+      return await complete(await lb.waitForCallback());
     } finally {
       await lb.close();
     }
   }
 
-  return { beginSignIn, completeSignIn, signInWithLoopback };
+  return { begin, complete, loopback };
 }

@@ -3,7 +3,7 @@
  * configured endpoints (extra CA, expected issuers, gaxios retries off), and token expiry read on
  * the session clock.
  */
-import { type AuthProviderInit, resolveSecret } from '@mailplug/core';
+import { type AuthSessionInit, resolveSecret } from '@mailplug/core';
 import { OAuth2Client } from 'google-auth-library';
 import { expectedIssuers, type GmailOAuthSettings } from './gmail-settings.js';
 import { type GoogleEndpoints, resolveEndpoints } from './provider-data.js';
@@ -19,9 +19,9 @@ export interface GoogleClients {
 
 export function createGoogleClients(
   settings: GmailOAuthSettings,
-  secrets: AuthProviderInit['secrets'],
+  secrets: AuthSessionInit['secrets'],
 ): GoogleClients {
-  const endpoints = resolveEndpoints(settings as unknown as Record<string, unknown>);
+  const endpoints = resolveEndpoints(settings);
   const issuers = expectedIssuers(settings);
   const transporterOptions = transporterOptionsFor(settings.ca);
   return {

@@ -7,7 +7,7 @@ import {
   GmailErrorCode,
   scopeNotGranted,
 } from '../src/errors.js';
-import { parseServiceAccountKey } from '../src/service-account.js';
+import { parseServiceAccountKey } from '../src/service-account-key.js';
 
 /** The shape gaxios gives a failed token request (status, parsed body, Headers). */
 function httpError(status: number, data: unknown, headers: Record<string, string> = {}): Error {

@@ -31,8 +31,8 @@ function bind(bed: GoogleTestBed, settings = bed.settings, extra: Parameters<typ
 }
 
 async function signIn(handle: SessionHandle<GmailOAuthSession>, ca?: string) {
-  const start = await handle.session.beginSignIn();
-  return handle.session.completeSignIn(await headlessAuthorize(start, ca));
+  const start = await handle.session.interactive.begin();
+  return handle.session.interactive.complete(await headlessAuthorize(start, ca));
 }
 
 async function failure(promise: Promise<unknown>): Promise<MailplugError> {
@@ -108,9 +108,9 @@ describe('gmail-oauth failures', () => {
     bed.emulator.identity.config.autoApprove = false;
     try {
       const h = bind(bed);
-      const start = await h.session.beginSignIn();
+      const start = await h.session.interactive.begin();
       const params = await consentWithScopes(bed, start, ['openid', 'email']);
-      const error = await failure(h.session.completeSignIn(params));
+      const error = await failure(h.session.interactive.complete(params));
       expect(error.code).toBe('GMAIL_SCOPE_NOT_GRANTED');
       expect(error.action).toBe('user');
       expect(error.hint).toContain('Read, compose, send and permanently delete all your email from Gmail');
@@ -132,11 +132,11 @@ describe('gmail-oauth failures', () => {
 
   it('signing in as another mailbox than configured is refused', async () => {
     const h = bind(bed, { ...bed.settings, mailbox: 'bob@contoso.test' });
-    const start = await h.session.beginSignIn();
+    const start = await h.session.interactive.begin();
     expect(new URL(start.url).searchParams.get('login_hint')).toBe('bob@contoso.test');
     bed.emulator.identity.config.autoApprove = 'alice@contoso.test';
     try {
-      const error = await failure(h.session.completeSignIn(await headlessAuthorize(start)));
+      const error = await failure(h.session.interactive.complete(await headlessAuthorize(start)));
       expect(error.code).toBe('GMAIL_WRONG_ACCOUNT');
       expect(error.hint).toContain('bob@contoso.test');
     } finally {
@@ -162,10 +162,14 @@ describe('gmail-oauth failures', () => {
       times: Number.POSITIVE_INFINITY,
     });
     const error = await failure(h.session.getCredential({ protocol: 'smtp' }));
+    // "Check Authorization" during the outage says so; it never blames the configuration.
+    const outage = await h.session.checkAuthorization();
     always.remove();
     expect(error.code).toBe('TRANSIENT');
     expect(error.action).toBe('retry');
-    expect(always.hits).toBe(3); // the retry ceiling of this session, not an endless loop
+    expect(outage).toMatchObject({ state: 'temporarilyUnavailable', error: { code: 'TRANSIENT' } });
+    expect(outage.identity?.mailbox).toBe('alice@contoso.test');
+    expect(always.hits).toBe(6); // two calls, each stopped at this session's retry ceiling of 3
 
     // A Retry-After longer than the retry ceiling is honoured: give up now, tell the host when.
     const slow = bed.emulator.inject.google({
@@ -228,7 +232,12 @@ describe('gmail-oauth failures', () => {
     const h = bind(bed);
     await signIn(h);
     const { refreshToken } = (await h.store.get('acct:tokens')) as { refreshToken: string };
+    await h.store.set('acct:imap-cursor', 12);
+    await h.store.set('acct-other:tokens', 'kept');
     await expect(h.session.signOut()).resolves.toEqual({ revocation: 'revoked' });
+    // Every key of the account goes, another account's stay.
+    expect(await h.store.get('acct:imap-cursor')).toBeUndefined();
+    expect(await h.store.get('acct-other:tokens')).toBe('kept');
     expect(bed.emulator.events.list({ kind: 'revoked', flavour: 'google' }).length).toBeGreaterThan(0);
     expect(h.changes.at(-1)).toEqual({ type: 'removed', accountId: 'acct' });
     expect(await h.store.get('acct:tokens')).toBeUndefined();
@@ -236,7 +245,7 @@ describe('gmail-oauth failures', () => {
       code: 'SIGN_IN_REQUIRED',
     });
     // A second sign-out has nothing left to revoke.
-    await expect(h.session.signOut()).resolves.toEqual({ revocation: 'nothing-to-revoke' });
+    await expect(h.session.signOut()).resolves.toEqual({ revocation: 'nothingToRevoke' });
     // The refresh token is dead at the identity provider too.
     const res = await fetch(`${bed.httpBase}/token`, {
       method: 'POST',
@@ -250,10 +259,10 @@ describe('gmail-oauth failures', () => {
     expect(await res.json()).toMatchObject({ error: 'invalid_grant' });
   });
 
-  it('signInWithLoopback serves its own 127.0.0.1 redirect on an ephemeral port', async () => {
+  it('interactive.loopback serves its own 127.0.0.1 redirect on an ephemeral port', async () => {
     const h = bind(bed, { ...bed.settings, redirectUri: 'http://127.0.0.1/callback' });
     let opened = '';
-    const identity = await h.session.signInWithLoopback({
+    const identity = await h.session.interactive.loopback({
       openUrl: async (url) => {
         opened = url;
         // The "browser": follow Google's redirect to the loopback listener.

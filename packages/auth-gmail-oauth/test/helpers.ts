@@ -3,7 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import { Socket } from 'node:net';
 import {
   type AuthProvider,
-  type AuthProviderDefinition,
+  type AuthSession,
   createMemorySecretStore,
   createMemoryTokenStore,
   type SessionChange,
@@ -56,7 +56,7 @@ export function watchOutboundConnections(): {
  * Per-file e2e scaffolding: spies on outbound sockets and, after all tests, restores the spy and
  * asserts nothing left loopback; every handle passed to `track` is disposed after each test.
  */
-export function loopbackSessions<S extends AuthProvider = AuthProvider>() {
+export function loopbackSessions<S extends AuthSession = AuthSession>() {
   const net = watchOutboundConnections();
   const open: SessionHandle<S>[] = [];
   afterEach(async () => {
@@ -126,7 +126,7 @@ export async function startGoogleTestBed(identity: EmulatorOptions['identity'] =
   };
 }
 
-export interface SessionHandle<S extends AuthProvider = AuthProvider> {
+export interface SessionHandle<S extends AuthSession = AuthSession> {
   readonly session: S;
   readonly store: TokenStore;
   readonly changes: SessionChange[];
@@ -134,15 +134,15 @@ export interface SessionHandle<S extends AuthProvider = AuthProvider> {
   advance(seconds: number): void;
 }
 
-export function bindSession<S extends AuthProvider>(
-  definition: AuthProviderDefinition,
+export function bindSession<S extends AuthSession>(
+  definition: AuthProvider,
   bed: GoogleTestBed,
   settings: Record<string, unknown>,
   extra: { accountId?: string; secrets?: Record<string, string>; store?: TokenStore } = {},
 ): SessionHandle<S> {
   let offsetMs = 0;
   const store = extra.store ?? createMemoryTokenStore();
-  const session = definition.create({
+  const session = definition.createSession({
     accountId: extra.accountId ?? 'acct',
     settings,
     secrets: createMemorySecretStore({ ...bed.secrets, ...extra.secrets }),
@@ -223,7 +223,7 @@ export async function consentWithScopes(
 /** Sends one message through the emulator's SMTP server with the session as credential source. */
 export async function sendThroughEmulator(
   bed: GoogleTestBed,
-  session: AuthProvider,
+  session: AuthSession,
   subject: string,
   from?: string,
 ) {
@@ -247,7 +247,7 @@ export function subjectsDelivered(bed: GoogleTestBed): string[] {
 }
 
 /** A credential that must be OAuth (narrows the MailCredential union for assertions). */
-export async function oauthCredential(session: AuthProvider, protocol = 'smtp') {
+export async function oauthCredential(session: AuthSession, protocol = 'smtp') {
   const credential = await session.getCredential({ protocol });
   if (credential.kind !== 'oauth2') throw new Error(`expected an oauth2 credential, got ${credential.kind}`);
   return credential;

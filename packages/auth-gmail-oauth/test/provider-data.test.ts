@@ -1,6 +1,7 @@
 import { createRegistry, validateSettings } from '@mailplug/core';
 import { expectManifestMatches } from '@mailplug/testkit';
 import { describe, expect, it } from 'vitest';
+import { validateGmailOAuthSettings } from '../src/gmail-settings.js';
 import {
   activate,
   createGmailOAuth,
@@ -9,11 +10,8 @@ import {
   GOOGLE_PROVIDER,
   gmailOAuth,
   googleServiceAccount,
-  resolveEndpoints,
-  scopesForProtocol,
-  scopesToRequest,
-  validateGmailOAuthSettings,
 } from '../src/index.js';
+import { resolveEndpoints, scopesForProtocol, scopesToRequest } from '../src/provider-data.js';
 
 describe('Google provider table', () => {
   it('is frozen all the way down', () => {
