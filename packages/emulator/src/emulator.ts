@@ -1,6 +1,8 @@
 /**
- * Composition: one local CA, the identity handler on HTTPS and loopback HTTP, the web page, and
- * the mail servers (SMTP/IMAP/POP3) validating tokens through the identity half.
+ * Composition: one local CA; the identity handler, the HTTP send APIs (Graph, Gmail), the generic
+ * OAuth server and the web page on HTTPS and loopback HTTP; the mail servers (SMTP/IMAP/POP3)
+ * validating tokens through the identity half. One fault-injection table and one mail store are
+ * shared by all of them.
  */
 import {
   createServer as createHttpServer,
@@ -10,6 +12,20 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import {
+  createSendApis,
+  GMAIL_PREFIX,
+  type GmailApiControls,
+  GRAPH_PREFIX,
+  type GraphApiControls,
+} from './api/index.js';
+import {
+  createInjections,
+  type GoogleInjection,
+  type InjectionHandle,
+  type MicrosoftInjection,
+  type OAuthInjection,
+} from './faults/injections.js';
 import { buildAccountSettings, type EmulatorAccountSettings } from './identity/account-settings.js';
 import { createMsalNetworkClient, type MsalNetworkModule } from './identity/clients.js';
 import {
@@ -23,7 +39,16 @@ import type { IdentityEvents } from './identity/events.js';
 import { GOOGLE_PREFIX } from './identity/google.js';
 import { microsoftDiscovery } from './identity/microsoft.js';
 import { createIdentityProvider, type IdentityProvider } from './identity/provider.js';
-import { type MailServers, type MailServersOptions, type MailStore, startMailServers } from './mail/index.js';
+import {
+  createMailStore,
+  type MailServers,
+  type MailServersOptions,
+  type MailStore,
+  startMailServers,
+} from './mail/index.js';
+import type { GenericOAuthOptions } from './oauth/config.js';
+import { OAUTH_PREFIX } from './oauth/config.js';
+import { createGenericOAuthServer, type GenericOAuthServer } from './oauth/server.js';
 import { createLocalCa } from './tls/index.js';
 import { handleWeb } from './web/page.js';
 
@@ -41,10 +66,41 @@ export interface EmulatorOptions {
    * a directory given here is left in place).
    */
   readonly caDir?: string;
-  /** Start SMTP/IMAP/POP3 servers (default true). */
+  /**
+   * Start SMTP/IMAP/POP3 servers (default true). `appMailboxPermissions` and `canActAs` also
+   * govern Graph sendMail and the Gmail API, which run with `mail: false` too.
+   */
   readonly mail?:
     | boolean
     | Pick<MailServersOptions, 'ports' | 'appMailboxPermissions' | 'canActAs' | 'tokenExpirySkewMs'>;
+  /** The generic OAuth 2.0 / OIDC server for third-party providers: clients, rotation, quirks, lifetimes. */
+  readonly oauth?: GenericOAuthOptions;
+}
+
+/** `emulator.inject`: fault rules per flavour; each returns a handle with `hits` and `remove()`. */
+export interface EmulatorInjections {
+  /** Microsoft token/authorize/devicecode/introspect endpoints and Graph `sendMail`. */
+  microsoft(spec: MicrosoftInjection): InjectionHandle;
+  /** Google token (user and service-account grants), revoke, tokeninfo, userinfo and Gmail `messages.send`. */
+  google(spec: GoogleInjection): InjectionHandle;
+  /** The generic OAuth server's authorize, token, revoke, introspect and userinfo endpoints. */
+  oauth(spec: OAuthInjection): InjectionHandle;
+  /** Removes every rule of every flavour. */
+  clear(): void;
+}
+
+/** URLs of the generic OAuth server. */
+export interface GenericOAuthUrls {
+  /** `https://127.0.0.1:<port>/oauth` — also the `iss` of its ID tokens. */
+  readonly issuer: string;
+  /** OpenID discovery document (RFC 8414 metadata is also at `/.well-known/oauth-authorization-server/oauth`). */
+  readonly discovery: string;
+  readonly authorization: string;
+  readonly token: string;
+  readonly revocation: string;
+  readonly introspection: string;
+  readonly userinfo: string;
+  readonly jwks: string;
 }
 
 export interface RecordedRequest {
@@ -75,6 +131,11 @@ export interface EmulatorUrls {
   };
   /** RFC 7662 endpoint on loopback HTTP (Dovecot `introspection_url`). */
   readonly introspection: string;
+  /** Stands for `https://graph.microsoft.com`: sendMail is at `<graphBase>/v1.0/users/{id}/sendMail`. */
+  readonly graphBase: string;
+  /** Stands for `https://gmail.googleapis.com`: `<gmailBase>/gmail/v1/users/me/messages/send` and `<gmailBase>/upload/...`. */
+  readonly gmailBase: string;
+  readonly oauth: GenericOAuthUrls;
   readonly deviceLogin: string;
   readonly web: string;
 }
@@ -99,12 +160,19 @@ export interface Emulator {
   >;
   readonly users: readonly TestUser[];
   readonly apps: readonly MicrosoftApp[];
-  readonly inject: IdentityProvider['inject'];
+  readonly inject: EmulatorInjections;
   readonly events: IdentityEvents;
   readonly identity: IdentityProvider;
-  /** The mail store (undefined with `mail: false`). */
-  readonly mail?: MailStore;
+  /** The mail store: SMTP, Graph sendMail and the Gmail API deliver into it; IMAP/POP3 read it. */
+  readonly mail: MailStore;
+  /** SMTP/IMAP/POP3 (undefined with `mail: false`); `mailServers.smtpAuth` turns SMTP AUTH off. */
   readonly mailServers?: MailServers;
+  /** Graph switches: `setRestApiEnabled(mailbox, false)` → `MailboxNotEnabledForRESTAPI`. */
+  readonly graph: GraphApiControls;
+  /** Gmail API switches: `setMailServiceEnabled(mailbox, false)` → `failedPrecondition`. */
+  readonly gmail: GmailApiControls;
+  /** The generic OAuth server: quirks, rotation, clients, token validation. */
+  readonly oauth: GenericOAuthServer;
   /** Every request the identity/web servers received, in order. */
   readonly requests: readonly RecordedRequest[];
   /** An msal-node `system.networkClient` that trusts the emulator CA and refuses non-loopback hosts. */
@@ -141,7 +209,32 @@ function close(server: Server): Promise<void> {
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const fromFile = options.configFile ? await loadIdentityConfigFile(options.configFile) : {};
-  const identity = createIdentityProvider({ ...fromFile, ...options.identity });
+  const injections = createInjections();
+  const identity = createIdentityProvider({ ...fromFile, ...options.identity }, { injections });
+  const mailOptions = typeof options.mail === 'object' ? options.mail : {};
+  const appMailboxPermissions = mailOptions.appMailboxPermissions ?? (() => ['*']);
+  const canActAs = mailOptions.canActAs ?? (() => false);
+  const store = createMailStore();
+  const findUser = (idOrAddress: string | undefined) =>
+    identity.state.findUser(idOrAddress) ?? identity.config.users.find((u) => u.id === idOrAddress);
+  const sendApis = createSendApis({
+    validateToken: identity.validateAccessToken,
+    store,
+    injections,
+    events: identity.events,
+    findUser,
+    appMailboxPermissions,
+    canActAs,
+  });
+  const oauth = createGenericOAuthServer(options.oauth ?? {}, {
+    key: identity.state.key,
+    injections,
+    events: identity.events,
+    users: () => identity.config.users,
+    autoApprovedUser: (hint) => identity.state.autoApprovedUser(hint),
+    findUser: (email) => identity.state.findUser(email),
+    now: () => identity.state.now(),
+  });
   const ca = await createLocalCa({ dir: options.caDir, commonName: 'Mailplug emulator CA' });
   const serverCert = ca.issueServerCert(['localhost', '127.0.0.1']);
   const requests: RecordedRequest[] = [];
@@ -160,6 +253,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const origin = `${secure ? 'https' : 'http'}://${req.headers.host ?? host}`;
     try {
       if (await identity.handle(req, res, origin)) return;
+      const url = new URL(req.url ?? '/', origin);
+      if (await sendApis.handle(req, res, url)) return;
+      if (await oauth.handle(req, res, url, origin)) return;
       const web = handleWeb(req, res, {
         events: identity.events,
         messages: mailServers?.store,
@@ -192,13 +288,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const httpPort = await listen(httpServer, options.httpPort ?? 0, host);
     started.push(httpServer);
     if (options.mail !== false) {
-      const mailOptions = typeof options.mail === 'object' ? options.mail : {};
       mailServers = await startMailServers({
         tls: serverCert,
         validateToken: identity.validateAccessToken,
         passwordUsers: Object.fromEntries(identity.config.users.map((u) => [u.email, u.password])),
-        appMailboxPermissions: () => ['*'],
+        tenantOf: (mailbox) => identity.state.findUser(mailbox)?.tenantId,
+        store,
         ...mailOptions,
+        appMailboxPermissions,
+        canActAs,
       });
     }
     const httpsOrigin = `https://${host}:${httpsPort}`;
@@ -219,6 +317,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         tokenInfoUrl: `${googleBase}/tokeninfo`,
       },
       introspection: `${httpOrigin}/introspect`,
+      graphBase: `${httpsOrigin}${GRAPH_PREFIX}`,
+      gmailBase: `${httpsOrigin}${GMAIL_PREFIX}`,
+      oauth: oauthUrls(`${httpsOrigin}${OAUTH_PREFIX}`),
       deviceLogin: `${httpsOrigin}/devicelogin`,
       web: `${httpOrigin}/`,
     };
@@ -237,11 +338,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }),
       users: identity.config.users,
       apps: identity.config.microsoftApps,
-      inject: identity.inject,
+      inject: {
+        microsoft: (spec) => injections.add('microsoft', spec),
+        google: (spec) => injections.add('google', spec),
+        oauth: (spec) => injections.add('oauth', spec),
+        clear: () => injections.clear(),
+      },
       events: identity.events,
       identity,
-      mail: mailServers?.store,
+      mail: store,
       mailServers,
+      graph: sendApis.graph,
+      gmail: sendApis.gmail,
+      oauth,
       requests,
       msalNetworkClient: createMsalNetworkClient(ca.caCertPem),
       async stop() {
@@ -256,6 +365,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   }
 }
 
+function oauthUrls(issuer: string): GenericOAuthUrls {
+  return {
+    issuer,
+    discovery: `${issuer}/.well-known/openid-configuration`,
+    authorization: `${issuer}/authorize`,
+    token: `${issuer}/token`,
+    revocation: `${issuer}/revoke`,
+    introspection: `${issuer}/introspect`,
+    userinfo: `${issuer}/userinfo`,
+    jwks: `${issuer}/jwks`,
+  };
+}
+
 function endpointSummary(
   urls: EmulatorUrls | undefined,
   mail: MailServers | undefined,
@@ -266,6 +388,9 @@ function endpointSummary(
     'Google base': urls.googleBase,
     Introspection: urls.introspection,
     'Device login': urls.deviceLogin,
+    'Graph base': urls.graphBase,
+    'Gmail API base': urls.gmailBase,
+    'OAuth issuer': urls.oauth.issuer,
   };
   if (mail) {
     out.SMTP = `127.0.0.1:${mail.ports.smtp} (STARTTLS), ${mail.ports.smtps} (TLS)`;

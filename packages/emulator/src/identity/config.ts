@@ -148,8 +148,17 @@ export const DEFAULT_IDS = Object.freeze({
   introspectionSecret: 'dovecot-introspection-secret',
 });
 
-const MAIL_DELEGATED = ['SMTP.Send', 'IMAP.AccessAsUser.All', 'POP.AccessAsUser.All', 'User.Read'];
-const MAIL_APP = ['SMTP.SendAsApp', 'IMAP.AccessAsApp', 'POP.AccessAsApp'];
+/** Exchange Online (SMTP/IMAP/POP) plus Microsoft Graph (sendMail) delegated permissions. */
+const MAIL_DELEGATED = [
+  'SMTP.Send',
+  'IMAP.AccessAsUser.All',
+  'POP.AccessAsUser.All',
+  'User.Read',
+  'Mail.Send',
+  'Mail.Send.Shared',
+];
+/** Exchange Online application permissions plus Graph's `Mail.Send` application permission. */
+const MAIL_APP = ['SMTP.SendAsApp', 'IMAP.AccessAsApp', 'POP.AccessAsApp', 'Mail.Send'];
 const LOOPBACK_REDIRECTS = ['http://localhost/callback', 'http://127.0.0.1/callback'];
 
 function defaultInput(): Required<

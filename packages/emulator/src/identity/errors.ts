@@ -1,13 +1,18 @@
 /**
- * Error bodies in the exact shapes the real platforms send, and the injection rules that let a
- * test make the next (or every) request of an app or user fail with one of them.
+ * Error bodies in the exact shapes the real identity platforms send (Microsoft's AADSTS catalog,
+ * Google's OAuth errors). Injected faults that use them live in `../faults/`.
  */
 import { randomUUID } from 'node:crypto';
 
 export interface HttpReply {
   status: number;
+  /** JSON value, or a string sent as HTML unless `contentType` says otherwise; `undefined` = no body. */
   body: unknown;
   headers?: Record<string, string>;
+  /** Content type of a string body (default `text/html; charset=utf-8`). */
+  contentType?: string;
+  /** Injected transport faults: never answer (`black-hole`) or reset the connection. */
+  transport?: 'black-hole' | 'reset';
 }
 
 interface AadstsEntry {
@@ -19,6 +24,11 @@ interface AadstsEntry {
 
 /** AADSTS numbers the emulator knows, with Microsoft's OAuth error and (abridged) description. */
 export const AADSTS: Readonly<Record<number, AadstsEntry>> = Object.freeze({
+  28000: {
+    error: 'invalid_scope',
+    status: 400,
+    text: 'Provided value for the input parameter scope is not valid because it contains more than one resource.',
+  },
   50011: {
     error: 'invalid_client',
     status: 400,
@@ -194,142 +204,4 @@ const GOOGLE_DEFAULTS: Record<GoogleErrorName, { status: number; description: st
 export function googleError(error: GoogleErrorName, description?: string, status?: number): HttpReply {
   const d = GOOGLE_DEFAULTS[error];
   return { status: status ?? d.status, body: { error, error_description: description ?? d.description } };
-}
-
-/** Where an injected fault applies. Omitted fields match anything. */
-export interface InjectionMatch {
-  readonly clientId?: string;
-  /** The signed-in user (email); for app-only grants there is none, so such a rule never matches. */
-  readonly user?: string;
-  /** Default `'token'`. `'authorize'` redirects back with the error; `'any'` matches every endpoint. */
-  readonly endpoint?:
-    | 'token'
-    | 'authorize'
-    | 'devicecode'
-    | 'revoke'
-    | 'tokeninfo'
-    | 'userinfo'
-    | 'introspect'
-    | 'any';
-  /** How many matching requests fail; default 1 ("the next request"); `Infinity` until removed. */
-  readonly times?: number;
-}
-
-export type MicrosoftInjection = InjectionMatch &
-  (
-    | { readonly aadsts: number; readonly detail?: string }
-    | { readonly status: 429 | 500 | 502 | 503 | 504; readonly retryAfterSeconds?: number }
-    | { readonly delayMs: number }
-  );
-
-export type GoogleInjection = InjectionMatch &
-  (
-    | { readonly error: GoogleErrorName; readonly description?: string; readonly status?: number }
-    | { readonly status: 429 | 500 | 502 | 503 | 504; readonly retryAfterSeconds?: number }
-    | { readonly delayMs: number }
-  );
-
-export interface InjectionHandle {
-  /** Requests that this rule has failed so far. */
-  readonly hits: number;
-  remove(): void;
-}
-
-interface Rule {
-  flavour: 'microsoft' | 'google';
-  spec: MicrosoftInjection | GoogleInjection;
-  remaining: number;
-  hits: number;
-}
-
-export interface InjectionContext {
-  readonly endpoint: string;
-  readonly clientId?: string;
-  readonly user?: string;
-}
-
-export interface Injections {
-  add(flavour: 'microsoft' | 'google', spec: MicrosoftInjection | GoogleInjection): InjectionHandle;
-  /** Consumes the first matching error rule. */
-  take(flavour: 'microsoft' | 'google', ctx: InjectionContext): { reply?: HttpReply; label?: string };
-  /** Consumes the first matching delay rule (delays do not end the request); 0 when none. `user` is not known yet here. */
-  takeDelay(flavour: 'microsoft' | 'google', ctx: InjectionContext): number;
-  clear(): void;
-}
-
-export function createInjections(): Injections {
-  let rules: Rule[] = [];
-  const matches = (r: Rule, flavour: string, ctx: InjectionContext) =>
-    r.flavour === flavour &&
-    r.remaining > 0 &&
-    ((r.spec.endpoint ?? 'token') === 'any' || (r.spec.endpoint ?? 'token') === ctx.endpoint) &&
-    (r.spec.clientId === undefined || r.spec.clientId === ctx.clientId) &&
-    (r.spec.user === undefined || r.spec.user.toLowerCase() === ctx.user?.toLowerCase());
-  return {
-    add(flavour, spec) {
-      const rule: Rule = { flavour, spec, remaining: spec.times ?? 1, hits: 0 };
-      rules.push(rule);
-      return {
-        get hits() {
-          return rule.hits;
-        },
-        remove() {
-          rules = rules.filter((r) => r !== rule);
-        },
-      };
-    },
-    take(flavour, ctx) {
-      const rule = rules.find((r) => !('delayMs' in r.spec) && matches(r, flavour, ctx));
-      if (!rule) return {};
-      const spec = rule.spec;
-      rule.remaining -= 1;
-      rule.hits += 1;
-      rules = rules.filter((r) => r.remaining > 0);
-      const label =
-        'aadsts' in spec
-          ? `AADSTS${spec.aadsts}`
-          : 'error' in spec
-            ? spec.error
-            : `HTTP ${(spec as { status: number }).status}`;
-      return { reply: replyFor(flavour, spec), label };
-    },
-    takeDelay(flavour, ctx) {
-      const rule = rules.find((r) => 'delayMs' in r.spec && matches(r, flavour, ctx));
-      if (!rule) return 0;
-      rule.remaining -= 1;
-      rule.hits += 1;
-      rules = rules.filter((r) => r.remaining > 0);
-      return (rule.spec as { delayMs: number }).delayMs;
-    },
-    clear() {
-      rules = [];
-    },
-  };
-}
-
-function replyFor(flavour: 'microsoft' | 'google', spec: MicrosoftInjection | GoogleInjection): HttpReply {
-  if ('aadsts' in spec) return microsoftError(spec.aadsts, spec.detail);
-  if ('error' in spec) return googleError(spec.error, spec.description, spec.status);
-  const s = spec as { status: number; retryAfterSeconds?: number };
-  const headers: Record<string, string> = {};
-  if (s.status === 429 || s.retryAfterSeconds !== undefined)
-    headers['retry-after'] = String(s.retryAfterSeconds ?? 1);
-  const body =
-    flavour === 'microsoft'
-      ? {
-          error: s.status === 429 ? 'temporarily_unavailable' : 'server_error',
-          error_description:
-            s.status === 429
-              ? 'AADSTS50196: The server terminated an operation because it encountered a client request loop.'
-              : 'AADSTS90033: A transient error has occurred. Please try again.',
-          error_codes: [s.status === 429 ? 50196 : 90033],
-          timestamp: new Date().toISOString(),
-          trace_id: randomUUID(),
-          correlation_id: randomUUID(),
-        }
-      : {
-          error: s.status === 429 ? 'rate_limit_exceeded' : 'internal_failure',
-          error_description: s.status === 429 ? 'Rate Limit Exceeded' : 'Backend Error',
-        };
-  return { status: s.status, body, headers };
 }

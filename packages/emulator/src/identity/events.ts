@@ -1,5 +1,5 @@
 /**
- * A bounded in-memory log of what happened at the identity endpoints, read by tests, by the mail
+ * A bounded in-memory log of what happened at the identity endpoints and the send APIs, read by tests, by the mail
  * servers (to explain a refused token) and by the web page. Entries never hold a token or secret.
  */
 export type IdentityEventKind =
@@ -10,12 +10,17 @@ export type IdentityEventKind =
   | 'injected-error'
   | 'revoked'
   | 'introspection'
-  | 'device-code-approved';
+  | 'device-code-approved'
+  /** A message accepted by Graph sendMail or the Gmail API. */
+  | 'api-send'
+  /** A send API refused a request (token, permission, switch, message). */
+  | 'api-refused';
 
 export interface IdentityEvent {
   readonly at: number;
   readonly kind: IdentityEventKind;
-  readonly flavour: 'microsoft' | 'google';
+  /** `oauth` = the generic OAuth 2.0 / OIDC server. */
+  readonly flavour: 'microsoft' | 'google' | 'oauth';
   /** e.g. `authorization_code`, `refresh_token`, `client_credentials`, `device_code`, `jwt-bearer`. */
   readonly grant?: string;
   readonly clientId?: string;

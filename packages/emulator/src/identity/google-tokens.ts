@@ -34,8 +34,9 @@ export function injected(
   clientId?: string,
   user?: string,
   grant?: string,
+  clientAlias?: string,
 ): HttpReply | undefined {
-  const hit = state.injections.take('google', { endpoint, clientId, user });
+  const hit = state.injections.take('google', { endpoint, clientIds: [clientId, clientAlias], user, grant });
   if (!hit.reply) return undefined;
   const body = hit.reply.body as { error?: string };
   state.events.record({
@@ -186,7 +187,7 @@ function jwtBearer(state: IdentityState, form: URLSearchParams, base: string): H
   const iss = typeof jwt?.claims.iss === 'string' ? jwt.claims.iss : undefined;
   const sub = typeof jwt?.claims.sub === 'string' ? jwt.claims.sub : undefined;
   const sa = state.config.googleServiceAccounts.find((s) => s.clientEmail === iss);
-  const hit = injected(state, 'token', sa?.clientId ?? iss, sub, grant);
+  const hit = injected(state, 'token', sa?.clientId ?? iss, sub, grant, iss);
   if (hit) return hit;
   const ctx = { grant, clientId: iss, user: sub };
   if (!jwt)

@@ -1,18 +1,26 @@
 /** Small request/response helpers for `node:http` handlers (no framework on purpose). */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { HttpReply } from './errors.js';
 
 const MAX_BODY = 256 * 1024;
 
-export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+export class BodyTooLargeError extends Error {}
+
+/** The whole request body, refusing more than `limit` bytes. */
+export async function readBody(req: IncomingMessage, limit = MAX_BODY): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new Error('request body too large');
+    if (size > limit) throw new BodyTooLargeError(`request body over ${limit} bytes`);
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  const text = (await readBody(req)).toString('utf8');
   const type = req.headers['content-type'] ?? '';
   if (type.includes('application/json') && text) {
     const parsed = JSON.parse(text) as Record<string, unknown>;
@@ -22,15 +30,39 @@ export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 }
 
 export function sendReply(res: ServerResponse, reply: HttpReply): void {
+  if (reply.transport === 'black-hole') return; // held open until the emulator closes its connections
+  if (reply.transport === 'reset') {
+    resetConnection(res);
+    return;
+  }
+  const headers: Record<string, string> = { 'cache-control': 'no-store', pragma: 'no-cache' };
+  if (reply.body === undefined) {
+    res.writeHead(reply.status, { ...headers, ...reply.headers });
+    res.end();
+    return;
+  }
   const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
-  res.writeHead(reply.status, {
-    'content-type':
-      typeof reply.body === 'string' ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8',
-    'cache-control': 'no-store',
-    pragma: 'no-cache',
-    ...reply.headers,
-  });
+  headers['content-type'] =
+    typeof reply.body === 'string'
+      ? (reply.contentType ?? 'text/html; charset=utf-8')
+      : 'application/json; charset=utf-8';
+  res.writeHead(reply.status, { ...headers, ...reply.headers });
   res.end(body);
+}
+
+/**
+ * Drops the connection with a TCP RST and no response. Over HTTPS the TLS socket wraps the TCP one
+ * (`_parent`); only the TCP socket can be reset, so reset that.
+ */
+export function resetConnection(res: ServerResponse): void {
+  const socket = res.socket as (Socket & { _parent?: Socket }) | null;
+  if (!socket) return;
+  const tcp = socket._parent ?? socket;
+  try {
+    tcp.resetAndDestroy();
+  } catch {
+    socket.destroy();
+  }
 }
 
 export function json(status: number, body: unknown, headers?: Record<string, string>): HttpReply {

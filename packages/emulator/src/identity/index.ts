@@ -16,13 +16,7 @@ export {
   type TestUser,
   type TestUserInput,
 } from './config.js';
-export {
-  AADSTS,
-  type GoogleErrorName,
-  type GoogleInjection,
-  type InjectionHandle,
-  type MicrosoftInjection,
-} from './errors.js';
+export { AADSTS, type GoogleErrorName } from './errors.js';
 export type { IdentityEvent, IdentityEventKind, IdentityEvents } from './events.js';
 export { GOOGLE_MAIL_SCOPE, GOOGLE_PREFIX } from './google.js';
 export { servicePrincipalId } from './microsoft-tokens.js';

@@ -8,8 +8,17 @@ import { base64url, decodeJwt, newId, signJwt, verifyJwtSignature } from './jwt.
 import { type IdentityState, tokenTenantFor } from './state.js';
 
 export const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
-const GRAPH = 'https://graph.microsoft.com';
+export const GRAPH_RESOURCE = 'https://graph.microsoft.com';
+const GRAPH = GRAPH_RESOURCE;
 const EXCHANGE_HOSTS = new Set(['https://outlook.office.com', 'https://outlook.office365.com']);
+/** Permission names that belong to Exchange Online's resource; every other name is Microsoft Graph's. */
+const EXCHANGE_PERMISSION = /^(?:SMTP|IMAP|POP|EWS)\.|^full_access_as_app$|^Exchange\./i;
+
+/** Whether a permission (delegated or application) is one of `resource`'s, for `.default` requests. */
+export function permissionBelongsTo(permission: string, resource: string): boolean {
+  const exchange = EXCHANGE_PERMISSION.test(permission);
+  return resource === GRAPH ? !exchange : exchange;
+}
 
 export interface ParsedScopes {
   readonly oidc: readonly string[];
@@ -68,9 +77,7 @@ export function grantedDelegated(
   const granted: string[] = [];
   for (const p of scopes.permissions) {
     if (p === '.default') {
-      granted.push(
-        ...app.delegatedPermissions.filter((d) => !d.startsWith('User.') || scopes.resource === GRAPH),
-      );
+      granted.push(...app.delegatedPermissions.filter((d) => permissionBelongsTo(d, scopes.resource)));
       continue;
     }
     const match = app.delegatedPermissions.find((d) => d.toLowerCase() === p.toLowerCase());
@@ -233,7 +240,7 @@ export function mintAppOnly(ctx: MintContext, tenant: string, resource: string):
   const { state, app } = ctx;
   const now = state.now();
   const lifetime = state.config.lifetimes.accessToken;
-  const roles = resource === GRAPH ? [] : [...app.applicationPermissions];
+  const roles = app.applicationPermissions.filter((p) => permissionBelongsTo(p, resource));
   const claims: Record<string, unknown> = {
     aud: audienceFor(resource, true),
     iss: `${ctx.issuerBase}/${tenant}/v2.0`,

@@ -15,6 +15,7 @@ import {
   mintDelegated,
   type ParsedScopes,
   parseScopes,
+  permissionBelongsTo,
 } from './microsoft-tokens.js';
 import type { IdentityState } from './state.js';
 
@@ -117,7 +118,7 @@ function authorize(state: IdentityState, url: URL, tenant: string): HttpReply {
     redirect(withQuery(redirectUri, { error, error_description: description, state: stateParam }));
   const injected = state.injections.take('microsoft', {
     endpoint: 'authorize',
-    clientId,
+    clientIds: [clientId],
     user: q.get('login_hint') ?? undefined,
   });
   if (injected.reply) {
@@ -215,7 +216,7 @@ function takeInjection(
   user?: string,
   grant?: string,
 ): HttpReply | undefined {
-  const injected = state.injections.take('microsoft', { endpoint, clientId, user });
+  const injected = state.injections.take('microsoft', { endpoint, clientIds: [clientId], user, grant });
   if (!injected.reply) return undefined;
   const body = injected.reply.body as { error?: string; error_codes?: number[] };
   state.events.record({
@@ -329,7 +330,7 @@ function token(
     if (rec.invalid)
       return refuse(70000, 'The refresh token was already redeemed (tokens rotate on every use) or revoked.');
     const requested = parseScopes(form.get('scope') ?? rec.scopes.join(' '));
-    if ('error' in requested) return refuse(70011, requested.detail);
+    if ('error' in requested) return refuse(28000, requested.detail);
     const scopes: ParsedScopes = { ...requested, oidc: [...new Set([...requested.oidc, 'offline_access'])] };
     const granted = grantedDelegated(app, scopes);
     if ('error' in granted) return refuse(65001, granted.detail);
@@ -350,14 +351,15 @@ function token(
     const denied = clientAuth();
     if (denied) return denied;
     const scopes = parseScopes(form.get('scope'));
-    if ('error' in scopes) return refuse(70011, scopes.detail);
+    if ('error' in scopes) return refuse(28000, scopes.detail);
     if (scopes.permissions.length !== 1 || scopes.permissions[0] !== '.default' || scopes.oidc.length > 0) {
       return refuse(
         70011,
         'The scope for the client credentials flow must be a single resource/.default scope.',
       );
     }
-    return ok(mintAppOnly(ctx, tenant, scopes.resource), undefined, app.applicationPermissions);
+    const roles = app.applicationPermissions.filter((p) => permissionBelongsTo(p, scopes.resource));
+    return ok(mintAppOnly(ctx, tenant, scopes.resource), undefined, roles);
   }
 
   if (DEVICE_GRANTS.has(grant)) {

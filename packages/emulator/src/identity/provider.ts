@@ -5,6 +5,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  createInjections,
+  type GoogleInjection,
+  type InjectionContext,
+  type InjectionHandle,
+  type Injections,
+  type MicrosoftInjection,
+  normalizeGrant,
+} from '../faults/injections.js';
+import {
   type GoogleServiceAccountInput,
   type IdentityConfig,
   type IdentityConfigInput,
@@ -22,10 +31,10 @@ import {
   handleDeviceLoginPost,
   renderDeviceLoginPage,
 } from './consent.js';
-import type { GoogleInjection, InjectionHandle, MicrosoftInjection } from './errors.js';
 import type { IdentityEvents } from './events.js';
 import { GOOGLE_PREFIX, handleGoogle, serviceAccountKeyJson } from './google.js';
 import { basicCredentials, json, readForm, sendReply } from './http.js';
+import { decodeJwt } from './jwt.js';
 import { handleMicrosoft, isMicrosoftPath } from './microsoft.js';
 import { createIdentityState, type IdentityState } from './state.js';
 import {
@@ -70,8 +79,42 @@ function endpointOf(path: string): string {
   return last;
 }
 
-export function createIdentityProvider(input: IdentityConfigInput = {}): IdentityProvider {
-  const state = createIdentityState(resolveIdentityConfig(input));
+/** Who a request is about, before the endpoint runs (so transport faults can match by user and grant). */
+function faultContext(
+  state: IdentityState,
+  path: string,
+  url: URL,
+  form: URLSearchParams,
+  clientId?: string,
+) {
+  const grant = normalizeGrant(form.get('grant_type'));
+  const endpoint = endpointOf(path);
+  if (grant === 'jwt-bearer') {
+    const claims = decodeJwt(form.get('assertion') ?? '')?.claims ?? {};
+    const iss = typeof claims.iss === 'string' ? claims.iss : undefined;
+    const sa = state.config.googleServiceAccounts.find((s) => s.clientEmail === iss);
+    const sub = typeof claims.sub === 'string' ? claims.sub : undefined;
+    return { endpoint, grant, clientIds: [sa?.clientId, iss], user: sub } satisfies InjectionContext;
+  }
+  const user =
+    endpoint === 'authorize'
+      ? (url.searchParams.get('login_hint') ?? undefined)
+      : (state.codes.get(form.get('code') ?? '')?.user.email ??
+        state.refreshTokens.get(form.get('refresh_token') ?? '')?.user.email ??
+        state.deviceCodes.get(form.get('device_code') ?? '')?.user?.email);
+  return { endpoint, grant, clientIds: [clientId], user } satisfies InjectionContext;
+}
+
+export interface IdentityProviderOptions {
+  /** Shared with the other halves of the emulator so one `clear()` removes every rule. */
+  readonly injections?: Injections;
+}
+
+export function createIdentityProvider(
+  input: IdentityConfigInput = {},
+  options: IdentityProviderOptions = {},
+): IdentityProvider {
+  const state = createIdentityState(resolveIdentityConfig(input), options.injections ?? createInjections());
   const validateAccessToken = createAccessTokenValidator(state);
   const config = state.config;
 
@@ -93,11 +136,22 @@ export function createIdentityProvider(input: IdentityConfigInput = {}): Identit
       return true;
     }
     const clientId = form.get('client_id') ?? url.searchParams.get('client_id') ?? basicCredentials(req)?.id;
-    const delay = state.injections.takeDelay(isGoogle ? 'google' : 'microsoft', {
-      endpoint: endpointOf(path),
-      clientId: clientId ?? undefined,
-    });
-    if (delay > 0) await sleep(delay);
+    const flavour = isGoogle ? 'google' : 'microsoft';
+    const ctx = faultContext(state, path, url, form, clientId ?? undefined);
+    const transport = state.injections.takeTransport(flavour, ctx);
+    if (transport.delayMs > 0) await sleep(transport.delayMs);
+    if (transport.reply) {
+      state.events.record({
+        kind: 'injected-error',
+        flavour,
+        grant: ctx.grant,
+        clientId: clientId ?? undefined,
+        user: ctx.user,
+        detail: `${ctx.endpoint}: ${transport.label}`,
+      });
+      sendReply(res, transport.reply);
+      return true;
+    }
     if (isGoogle) sendReply(res, handleGoogle(state, req, url, origin, form));
     else if (isMs) sendReply(res, handleMicrosoft(state, url, origin, form));
     else if (path === '/consent')

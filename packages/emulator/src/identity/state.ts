@@ -3,9 +3,9 @@
  * authorization codes, refresh tokens, device codes and Google's opaque access tokens.
  */
 import { randomBytes } from 'node:crypto';
+import { createInjections, type Injections } from '../faults/injections.js';
 import type { GoogleServiceAccount, IdentityConfig, MicrosoftApp, TestUser } from './config.js';
 import { CONSUMERS_TENANT_ID } from './config.js';
-import { createInjections, type Injections } from './errors.js';
 import { createIdentityEvents, type IdentityEvents } from './events.js';
 import { createSigningKey, type SigningKey } from './jwt.js';
 
@@ -99,13 +99,16 @@ export interface IdentityState {
 
 export const TENANT_ALIASES = ['common', 'organizations', 'consumers'] as const;
 
-export function createIdentityState(config: IdentityConfig): IdentityState {
+export function createIdentityState(
+  config: IdentityConfig,
+  injections: Injections = createInjections(),
+): IdentityState {
   let offset = 0;
   const state: IdentityState = {
     config,
     key: createSigningKey(),
     events: createIdentityEvents(),
-    injections: createInjections(),
+    injections,
     pending: new Map(),
     codes: new Map(),
     refreshTokens: new Map(),

@@ -22,6 +22,8 @@ export interface AccessTokenInfo {
   /** Epoch milliseconds (same unit as the mail servers' `TokenInfo`). */
   readonly expiresAt?: number;
   readonly appOnly: boolean;
+  /** Microsoft tenant (`tid`) the token was issued in. */
+  readonly tenantId?: string;
 }
 
 export type ValidateAccessToken = (token: string) => Promise<AccessTokenInfo>;
@@ -88,6 +90,7 @@ export function createAccessTokenValidator(state: IdentityState): ValidateAccess
         flavour: 'microsoft',
         expiresAt: exp === undefined ? undefined : exp * 1000,
         appOnly,
+        tenantId: typeof c.tid === 'string' ? c.tid : undefined,
       };
     }
     const rec = state.googleTokens.get(token);
@@ -133,7 +136,7 @@ export async function handleIntrospection(
       { 'www-authenticate': 'Basic realm="introspect"' },
     );
   }
-  const hit = state.injections.take('microsoft', { endpoint: 'introspect', clientId: creds.id });
+  const hit = state.injections.take('microsoft', { endpoint: 'introspect', clientIds: [creds.id] });
   if (hit.reply) return hit.reply;
   const info = await validate(form.get('token') ?? '');
   state.events.record({

@@ -3,6 +3,7 @@ import { runImapSession } from './imap/session.js';
 import { runPop3Session } from './pop3.js';
 import { createMailScript, type MailScript } from './script.js';
 import { startSmtpServer } from './smtp.js';
+import { createSmtpAuthSwitch, type SmtpAuthSwitch } from './smtp-auth-switch.js';
 import { createMailStore, type MailStore } from './store.js';
 import {
   type RunningTcpServer,
@@ -14,6 +15,11 @@ import type { MailServerPorts, MailServersOptions } from './types.js';
 
 export { GOOGLE_MAIL_SCOPE } from './auth.js';
 export { type MailScript, MICROSOFT_REPLIES, type ScriptedReply, type ScriptStage } from './script.js';
+export {
+  SMTP_AUTH_DISABLED_REPLIES,
+  type SmtpAuthSwitch,
+  type SmtpAuthTarget,
+} from './smtp-auth-switch.js';
 export {
   createMailStore,
   type DeliverOptions,
@@ -35,6 +41,8 @@ export interface MailServers {
   ports: MailServerPorts;
   store: MailStore;
   script: MailScript;
+  /** Exchange's "Authenticated SMTP" switch per mailbox or tenant (off → `535 5.7.139`). */
+  smtpAuth: SmtpAuthSwitch;
   /** Stops all six listeners and drops open connections. */
   close(): Promise<void>;
 }
@@ -56,8 +64,9 @@ export interface MailServers {
 export async function startMailServers(options: MailServersOptions): Promise<MailServers> {
   const host = options.host ?? '127.0.0.1';
   const wanted = options.ports ?? {};
-  const store = createMailStore();
+  const store = options.store ?? createMailStore();
   const script = createMailScript();
+  const smtpAuth = createSmtpAuthSwitch();
   const authorizer = createAuthorizer(options);
   const tlsContext = secureContextFrom(options.tls);
   const popLocks = new Set<string>();
@@ -78,7 +87,7 @@ export async function startMailServers(options: MailServersOptions): Promise<Mai
     serve(secure, port, (connection) =>
       runImapSession(connection, { authorizer, script, store, tlsContext }),
     );
-  const smtpContext = { options, authorizer, script, store };
+  const smtpContext = { options, authorizer, script, store, smtpAuth };
 
   try {
     const smtp = await listen(() => startSmtpServer(smtpContext, false, host, wanted.smtp ?? 0));
@@ -98,6 +107,7 @@ export async function startMailServers(options: MailServersOptions): Promise<Mai
       },
       store,
       script,
+      smtpAuth,
       close: async () => {
         await Promise.all(started.map((server) => server.close()));
       },

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import type { Authorizer } from './auth.js';
 import { type MailScript, MICROSOFT_REPLIES } from './script.js';
+import { SMTP_AUTH_DISABLED_REPLIES, type SmtpAuthSwitch } from './smtp-auth-switch.js';
 import { type MailStore, normaliseMailbox } from './store.js';
 import type { MailServersOptions } from './types.js';
 
@@ -10,6 +11,7 @@ interface SmtpContext {
   authorizer: Authorizer;
   script: MailScript;
   store: MailStore;
+  smtpAuth: SmtpAuthSwitch;
 }
 
 interface SmtpUser {
@@ -28,8 +30,13 @@ const sessionMailbox = (session: SMTPServerSession): string | undefined =>
   (session.user as SmtpUser | undefined)?.mailbox;
 
 function buildOptions(context: SmtpContext, secure: boolean): SMTPServerOptions {
-  const { options, authorizer, script, store } = context;
+  const { options, authorizer, script, store, smtpAuth } = context;
   const canActAs = options.canActAs ?? (() => false);
+  // Exchange checks "Authenticated SMTP" once it knows the mailbox, for passwords and tokens alike.
+  const smtpAuthOff = (mailbox: string, tenant?: string) => {
+    const level = smtpAuth.disabledFor(mailbox, tenant ?? options.tenantOf?.(mailbox));
+    return level ? replyError(SMTP_AUTH_DISABLED_REPLIES[level]) : undefined;
+  };
   return {
     secure,
     key: options.tls.keyPem,
@@ -53,6 +60,8 @@ function buildOptions(context: SmtpContext, secure: boolean): SMTPServerOptions 
           .checkToken('smtp', auth.username, auth.accessToken ?? '')
           .then((outcome) => {
             if (outcome.ok) {
+              const off = smtpAuthOff(outcome.mailbox, outcome.token.tenantId);
+              if (off) return callback(off);
               if (outcome.expiringSoon) return callback(replyError(MICROSOFT_REPLIES.tokenExpiringSoon));
               return callback(null, { user: { mailbox: outcome.mailbox } satisfies SmtpUser });
             }
@@ -68,6 +77,8 @@ function buildOptions(context: SmtpContext, secure: boolean): SMTPServerOptions 
       }
       const mailbox = authorizer.checkPassword(auth.username ?? '', auth.password ?? '');
       if (!mailbox) return callback(replyError('535 5.7.8 Username and Password not accepted'));
+      const off = smtpAuthOff(mailbox);
+      if (off) return callback(off);
       return callback(null, { user: { mailbox } satisfies SmtpUser });
     },
     onMailFrom(address, session, callback) {

@@ -1,3 +1,5 @@
+import type { MailStore } from './store.js';
+
 /** What the identity half reports about a bearer token (RFC 7662 introspection, flattened). */
 export interface TokenInfo {
   active: boolean;
@@ -14,6 +16,8 @@ export interface TokenInfo {
   expiresAt?: number;
   /** Client (application) id; identifies the app for `appMailboxPermissions`. */
   clientId?: string;
+  /** Microsoft tenant (`tid`) of the token; decides tenant-wide switches such as SMTP AUTH off. */
+  tenantId?: string;
 }
 
 export type ValidateToken = (token: string) => Promise<TokenInfo>;
@@ -45,6 +49,13 @@ export interface MailServersOptions {
   tokenExpirySkewMs?: number;
   /** Host name shown in greetings; default `localhost`. */
   serverName?: string;
+  /**
+   * Microsoft tenant of a mailbox, for tenant-wide SMTP AUTH switches when the credential itself
+   * does not say (passwords). Default: unknown.
+   */
+  tenantOf?: (mailbox: string) => string | undefined;
+  /** Use this store instead of a new one (the emulator shares one with its HTTP send APIs). */
+  store?: MailStore;
 }
 
 export interface MailServerPorts {
