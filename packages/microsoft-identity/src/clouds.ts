@@ -75,11 +75,6 @@ export const MICROSOFT_CLOUDS: Readonly<Record<MicrosoftCloudId, MicrosoftCloud>
 
 export const MICROSOFT_CLOUD_IDS = Object.freeze(Object.keys(MICROSOFT_CLOUDS) as MicrosoftCloudId[]);
 
-/** Options for a `cloud` enum field in a settings schema. */
-export const MICROSOFT_CLOUD_OPTIONS = Object.freeze(
-  MICROSOFT_CLOUD_IDS.map((id) => Object.freeze({ value: id, label: MICROSOFT_CLOUDS[id].label })),
-);
-
 export interface MicrosoftProtocolPermission {
   /** Delegated permission name under the Exchange Online resource (`SMTP.Send`). */
   readonly delegated: string;
@@ -98,9 +93,6 @@ export const MICROSOFT_PROTOCOL_PERMISSIONS: Readonly<
 
 export const MICROSOFT_MAIL_PROTOCOLS = Object.freeze(['smtp', 'imap', 'pop3'] as const);
 export type MicrosoftMailProtocol = (typeof MICROSOFT_MAIL_PROTOCOLS)[number];
-
-/** Scopes msal adds by itself; requesting them again is harmless but they are not "mail" scopes. */
-export const OIDC_SCOPES = Object.freeze(['openid', 'profile', 'offline_access']);
 
 /** Tenant id of personal Microsoft accounts (outlook.com, hotmail.com). */
 export const PERSONAL_ACCOUNT_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';

@@ -1,13 +1,48 @@
 /**
  * @mailplug/microsoft-identity — what the Microsoft 365 providers share: frozen cloud / scope /
- * app-role data, the Entra ID error table, the msal cache bridge to the core TokenStore and an msal
- * configuration builder that can run offline against a local authority.
+ * app-role data, the Entra ID error table, the msal cache bridge to the core TokenStore, the shared
+ * settings, and an msal configuration builder that can run offline against a local authority.
  */
-
-export * from './cache-plugin.js';
-export * from './clouds.js';
-export * from './entra-errors.js';
-export * from './msal-config.js';
-export * from './network-client.js';
-export * from './settings-fields.js';
-export * from './tenant.js';
+export {
+  createTokenStoreCachePlugin,
+  refreshTokenFingerprint,
+  type TokenStoreCachePlugin,
+} from './cache-plugin.js';
+export {
+  appOnlyDefaultScope,
+  delegatedScope,
+  delegatedScopesToRequest,
+  getMicrosoftCloud,
+  isMicrosoftMailProtocol,
+  type MailHost,
+  MICROSOFT_CLOUDS,
+  MICROSOFT_MAIL_PROTOCOLS,
+  MICROSOFT_PROTOCOL_PERMISSIONS,
+  type MicrosoftCloud,
+  type MicrosoftCloudId,
+  type MicrosoftMailProtocol,
+  type MicrosoftProtocolPermission,
+  scopesCoverProtocol,
+} from './clouds.js';
+export { classifyEntraError, MicrosoftErrorCode } from './entra-errors.js';
+export {
+  type MicrosoftAppSettings,
+  type MsalConfigurationExtras,
+  msalConfigurationFor,
+  readMicrosoftAppSettings,
+  validateMicrosoftAppSettings,
+} from './microsoft-app-settings.js';
+export {
+  accessTokenExpiresAt,
+  type LazyClientApplication,
+  lazyClientApplication,
+} from './msal-application.js';
+export { buildMsalConfiguration, type MsalConfigurationOptions } from './msal-config.js';
+export { createMsalNetworkClient, type MsalNetworkClientOptions } from './network-client.js';
+export {
+  type EntraIdentityClaims,
+  isPersonalAccountTenant,
+  mailboxFromClaims,
+  sameMailbox,
+  validateTenant,
+} from './tenant.js';

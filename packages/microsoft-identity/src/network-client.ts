@@ -12,14 +12,17 @@ import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@az
 export interface MsalNetworkClientOptions {
   /** Extra trusted CA certificate(s): PEM text or a path to a PEM file. */
   readonly ca?: string | readonly string[];
-  /** Called before every request (tests assert that nothing leaves loopback). Never gets bodies. */
+  /**
+   * Called before every request; never gets bodies. Throwing refuses the request (the error is
+   * what msal sees) — e.g. a guard that allows only loopback hosts in tests and emulators.
+   */
   readonly onRequest?: (info: { readonly method: 'GET' | 'POST'; readonly url: string }) => void;
   /** Per-request timeout in milliseconds (default 30 000). */
   readonly timeoutMs?: number;
 }
 
 /** Resolves a `ca` setting: PEM text stays as is, anything else is read as a file path. */
-export function loadCaCertificates(ca: string | readonly string[] | undefined): string[] | undefined {
+function loadCaCertificates(ca: string | readonly string[] | undefined): string[] | undefined {
   if (ca === undefined) return undefined;
   const list = typeof ca === 'string' ? [ca] : [...ca];
   return list.map((entry) => (entry.includes('-----BEGIN') ? entry : readFileSync(entry, 'utf8')));
@@ -37,8 +40,9 @@ export function createMsalNetworkClient(options: MsalNetworkClientOptions = {}):
   const timeoutMs = options.timeoutMs ?? 30_000;
 
   function send<T>(method: 'GET' | 'POST', url: string, init?: NetworkRequestOptions, timeout?: number) {
-    options.onRequest?.({ method, url });
     return new Promise<NetworkResponse<T>>((resolve, reject) => {
+      // Inside the executor, so an observer that throws (a loopback-only guard) refuses the request.
+      options.onRequest?.({ method, url });
       const body = method === 'POST' ? (init?.body ?? '') : undefined;
       const headers: Record<string, string> = { ...(init?.headers ?? {}) };
       if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
