@@ -1,5 +1,5 @@
 /**
- * The app-only session's `diagnose` is the spec's AuthProvider.diagnose: core's mailer calls it, so
+ * The app-only session's `diagnose` is the spec's AuthSession.diagnose: core's mailer calls it, so
  * a host that only uses `mailer.send` / `mailer.probe` gets the Exchange PowerShell for 535 5.7.3.
  * Real parts: msal-node against the emulator, protocol-smtp (nodemailer) against its SMTP server.
  */
@@ -16,7 +16,7 @@ import {
 import { type Emulator, startEmulator } from '@mailplug/emulator';
 import { createSmtpProtocol } from '@mailplug/protocol-smtp';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createM365AppOnlyProvider } from './definition.js';
+import { createM365AppOnly } from './index.js';
 
 const SERVICE_PRINCIPAL = '11111111-2222-4333-8444-555555555555';
 
@@ -33,7 +33,7 @@ afterAll(async () => {
 beforeEach(() => {
   const preset = emulator.settings['m365-app-only'];
   registry = createRegistry();
-  registry.register(createM365AppOnlyProvider({ tokenManager: { retry: { attempts: 1 } } }));
+  registry.register(createM365AppOnly({ retry: { attempts: 1 } }));
   registry.register(createSmtpProtocol());
   mailer = createMailer({
     registry,

@@ -88,7 +88,7 @@ export function explainSmtpFailure(error: unknown, settings: M365AppOnlySettings
       M365AppOnlyDiagnosisCode.SmtpAuthDisabled,
       'admin',
       `Exchange Online refused SMTP AUTH for ${settings.mailbox}: Authenticated SMTP is disabled for the tenant or the mailbox (535 5.7.139).`,
-      `Enable Authenticated SMTP: Microsoft 365 admin centre → Users → Active users → ${settings.mailbox} → Mail → Manage email apps → tick "Authenticated SMTP", or run \`${script[0]}\` (and check the tenant-wide setting).`,
+      `Enable Authenticated SMTP: Microsoft 365 admin center → Users → Active users → ${settings.mailbox} → Mail → Manage email apps → tick "Authenticated SMTP", or run \`${script[0]}\` (and check the tenant-wide setting).`,
       { cause, details: { smtpStatus: '5.7.139', mailbox: settings.mailbox, powershell: script } },
     );
   }

@@ -1,12 +1,17 @@
-import { validateSettings } from '@mailplug/core';
+import { createProviderSettings, validateSettings } from '@mailplug/core';
 import { describe, expect, it } from 'vitest';
 import { exchangePermissionScript, explainSmtpFailure } from './diagnose.js';
-import { appRoleFor } from './provider.js';
-import {
-  m365AppOnlySettingsSchema,
-  parseM365AppOnlySettings,
-  validateM365AppOnlySettings,
-} from './settings.js';
+import { m365AppOnly } from './m365-app-only-provider.js';
+import { parseM365AppOnlySettings as parseValues, validateM365AppOnlySettings } from './settings.js';
+
+const m365AppOnlySettingsSchema = m365AppOnly.settingsSchema;
+const providerSettings = createProviderSettings({
+  schema: m365AppOnlySettingsSchema,
+  validate: validateM365AppOnlySettings,
+});
+/** Settings as a session reads them: validated against the manifest schema, defaults applied. */
+const parseM365AppOnlySettings = (settings: Record<string, unknown>) =>
+  parseValues(providerSettings.read({ accountId: 'svc', settings }));
 
 const TENANT = '0d3a1b5e-6f00-4e11-9a7c-5e0a11ce0001';
 const CLIENT = '5a1e7c00-0000-4000-8000-00000000a003';
@@ -128,16 +133,5 @@ describe('explainSmtpFailure', () => {
 
   it('leaves other failures alone', () => {
     expect(explainSmtpFailure(new Error('550 5.1.1 unknown recipient'), settings)).toBeUndefined();
-  });
-});
-
-describe('appRoleFor', () => {
-  it('names the Exchange Online app role an admin grants per protocol', () => {
-    expect(['smtp', 'imap', 'pop3', 'ews'].map(appRoleFor)).toEqual([
-      'SMTP.SendAsApp',
-      'IMAP.AccessAsApp',
-      'POP.AccessAsApp',
-      undefined,
-    ]);
   });
 });

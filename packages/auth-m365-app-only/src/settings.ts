@@ -1,97 +1,13 @@
 /** Settings of the `m365-app-only` provider (client credentials for a service mailbox). */
-import {
-  isSecretRef,
-  type SecretRef,
-  type SettingsSchema,
-  type ValidationIssue,
-  withDefaults,
-} from '@mailplug/core';
+import { isSecretRef, type SecretRef, type SettingsValues, type ValidationIssue } from '@mailplug/core';
 import {
   appOnlyDefaultScope,
-  GUID_PATTERN,
-  MICROSOFT_CA_FIELD,
-  MICROSOFT_CLIENT_ID_FIELD,
-  MICROSOFT_CLOUD_FIELD,
   MICROSOFT_CLOUDS,
   type MicrosoftAppSettings,
-  type MicrosoftCloudId,
-  microsoftAuthorityHostField,
-  microsoftTenantField,
+  readMicrosoftAppSettings,
+  validateMicrosoftAppSettings,
   validateTenant,
 } from '@mailplug/microsoft-identity';
-
-export const M365_APP_ONLY_PROVIDER_ID = 'm365-app-only';
-
-export const m365AppOnlySettingsSchema: SettingsSchema = Object.freeze({
-  fields: Object.freeze([
-    microsoftTenantField('Directory (tenant) ID or the tenant domain — never common/organizations'),
-    MICROSOFT_CLIENT_ID_FIELD,
-    {
-      key: 'clientSecret',
-      label: 'Client secret',
-      type: 'secret',
-      description: 'The secret Value, not its Secret ID',
-    },
-    {
-      key: 'certificateThumbprint',
-      label: 'Certificate thumbprint',
-      type: 'string',
-      description: 'SHA-256 (64 hex) or SHA-1 (40 hex) thumbprint of the uploaded certificate',
-    },
-    {
-      key: 'certificatePrivateKey',
-      label: 'Certificate private key',
-      type: 'secret',
-      description: 'PEM private key of that certificate',
-    },
-    {
-      key: 'mailbox',
-      label: 'Mailbox',
-      type: 'email',
-      required: true,
-      description: 'The mailbox the app sends as (the "authorised user")',
-    },
-    {
-      key: 'scope',
-      label: 'Scope',
-      type: 'string',
-      description:
-        'Default https://outlook.office365.com/.default; some hosts use https://outlook.office.com/.default',
-    },
-    {
-      key: 'tokenUrl',
-      label: 'Authentication token URL',
-      type: 'url',
-      description:
-        'e.g. https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token (optional; derived from the tenant)',
-    },
-    MICROSOFT_CLOUD_FIELD,
-    {
-      key: 'secretExpiresOn',
-      label: 'Secret expires on',
-      type: 'date',
-      description: 'Warns weeks before the secret stops working',
-    },
-    { key: 'certificateExpiresOn', label: 'Certificate expires on', type: 'date' },
-    {
-      key: 'servicePrincipalObjectId',
-      label: 'Enterprise application object ID',
-      type: 'string',
-      pattern: GUID_PATTERN,
-      patternHint: 'The Object ID on the Enterprise application (not the app registration) page.',
-      description: 'Only used to print the exact Exchange PowerShell commands in diagnostics',
-    },
-    microsoftAuthorityHostField('https://host[:port] of a private authority or the emulator'),
-    MICROSOFT_CA_FIELD,
-  ]),
-  rules: Object.freeze([
-    {
-      kind: 'exactlyOne',
-      keys: Object.freeze(['clientSecret', 'certificatePrivateKey']),
-      message: 'Use either a client secret or a certificate, not both and not neither.',
-    },
-  ]),
-}) as SettingsSchema;
 
 export interface M365AppOnlySettings extends MicrosoftAppSettings {
   readonly clientSecret?: SecretRef;
@@ -109,7 +25,7 @@ interface ParsedTokenUrl {
 }
 
 /** `https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token` → origin + tenant. */
-export function parseTokenUrl(tokenUrl: string): ParsedTokenUrl | undefined {
+function parseTokenUrl(tokenUrl: string): ParsedTokenUrl | undefined {
   let url: URL;
   try {
     url = new URL(tokenUrl);
@@ -125,11 +41,9 @@ function normaliseThumbprint(value: string): string {
   return value.replace(/[:\s]/g, '').toLowerCase();
 }
 
-export function validateM365AppOnlySettings(settings: Readonly<Record<string, unknown>>): ValidationIssue[] {
-  const s = withDefaults(m365AppOnlySettingsSchema, settings);
-  const issues: ValidationIssue[] = [
-    ...validateTenant(s.tenant, { path: 'tenant', allowMultiTenant: false }),
-  ];
+/** Cross-field checks beyond the manifest's schema (which has the "secret or certificate" rule). */
+export function validateM365AppOnlySettings(s: Readonly<Record<string, unknown>>): ValidationIssue[] {
+  const issues = validateMicrosoftAppSettings(s, { allowMultiTenant: false });
   if (isSecretRef(s.certificatePrivateKey)) {
     const t = typeof s.certificateThumbprint === 'string' ? normaliseThumbprint(s.certificateThumbprint) : '';
     if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(t)) {
@@ -169,39 +83,41 @@ export function validateM365AppOnlySettings(settings: Readonly<Record<string, un
   return issues;
 }
 
-const dateMs = (v: unknown) => (typeof v === 'string' && v ? Date.parse(`${v}T00:00:00Z`) : undefined);
+const dateMs = (v: string | undefined) => (v ? Date.parse(`${v}T00:00:00Z`) : Number.NaN);
 
-export function parseM365AppOnlySettings(raw: Readonly<Record<string, unknown>>): M365AppOnlySettings {
-  const s = withDefaults(m365AppOnlySettingsSchema, raw);
-  const str = (k: string) => (typeof s[k] === 'string' && s[k] !== '' ? (s[k] as string) : undefined);
-  const cloud = (str('cloud') ?? 'global') as MicrosoftCloudId;
-  const fromUrl = str('tokenUrl') ? parseTokenUrl(str('tokenUrl') as string) : undefined;
+/** Reads the validated, merged settings of one account. */
+export function parseM365AppOnlySettings(values: SettingsValues): M365AppOnlySettings {
+  const app = readMicrosoftAppSettings(values);
+  const tokenUrl = values.text('tokenUrl');
+  const fromUrl = tokenUrl ? parseTokenUrl(tokenUrl) : undefined;
+  // The "Authentication token URL" hosts ask admins for names the cloud (a known sign-in host) or
+  // a private authority (any other host).
   const knownHost =
     fromUrl && Object.values(MICROSOFT_CLOUDS).find((c) => c.authorityHost === fromUrl.origin);
-  const authorityHost = str('authorityHost') ?? (fromUrl && !knownHost ? fromUrl.origin : undefined);
-  const secretExpiresAt = dateMs(s.secretExpiresOn);
-  const certificateExpiresAt = dateMs(s.certificateExpiresOn);
+  const cloud = knownHost ? knownHost.id : app.cloud;
+  const authorityHost = app.authorityHost ?? (fromUrl && !knownHost ? fromUrl.origin : undefined);
+  const clientSecret = values.secret('clientSecret');
+  const privateKey = values.secret('certificatePrivateKey');
+  const secretExpiresAt = dateMs(values.text('secretExpiresOn'));
+  const certificateExpiresAt = dateMs(values.text('certificateExpiresOn'));
+  const servicePrincipalObjectId = values.text('servicePrincipalObjectId');
   return {
-    tenant: str('tenant') ?? fromUrl?.tenant ?? '',
-    clientId: str('clientId') ?? '',
-    ...(isSecretRef(s.clientSecret) ? { clientSecret: s.clientSecret } : {}),
-    ...(isSecretRef(s.certificatePrivateKey)
+    ...app,
+    cloud,
+    ...(authorityHost ? { authorityHost } : {}),
+    ...(clientSecret ? { clientSecret } : {}),
+    ...(privateKey
       ? {
           certificate: {
-            thumbprint: normaliseThumbprint(str('certificateThumbprint') ?? ''),
-            privateKey: s.certificatePrivateKey,
+            thumbprint: normaliseThumbprint(values.text('certificateThumbprint') ?? ''),
+            privateKey,
           },
         }
       : {}),
-    mailbox: str('mailbox') ?? '',
-    scope: str('scope') ?? appOnlyDefaultScope(knownHost ? knownHost.id : cloud),
-    cloud: knownHost ? knownHost.id : cloud,
-    ...(authorityHost ? { authorityHost } : {}),
-    ...(str('ca') ? { ca: str('ca') } : {}),
-    ...(secretExpiresAt !== undefined && !Number.isNaN(secretExpiresAt) ? { secretExpiresAt } : {}),
-    ...(certificateExpiresAt !== undefined && !Number.isNaN(certificateExpiresAt)
-      ? { certificateExpiresAt }
-      : {}),
-    ...(str('servicePrincipalObjectId') ? { servicePrincipalObjectId: str('servicePrincipalObjectId') } : {}),
+    mailbox: values.requiredText('mailbox'),
+    scope: values.text('scope') ?? appOnlyDefaultScope(cloud),
+    ...(Number.isNaN(secretExpiresAt) ? {} : { secretExpiresAt }),
+    ...(Number.isNaN(certificateExpiresAt) ? {} : { certificateExpiresAt }),
+    ...(servicePrincipalObjectId ? { servicePrincipalObjectId } : {}),
   };
 }

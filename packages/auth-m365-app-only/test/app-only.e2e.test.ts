@@ -1,5 +1,5 @@
 import {
-  type AuthProviderInit,
+  type AuthSessionInit,
   createMemorySecretStore,
   createMemoryTokenStore,
   isMailplugError,
@@ -10,7 +10,14 @@ import {
 import { createAppCertificate, type Emulator, startEmulator } from '@mailplug/emulator';
 import { classifySmtpError, createSmtpProtocol } from '@mailplug/protocol-smtp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createM365AppOnlySession } from '../src/index.js';
+import { createM365AppOnly, type M365AppOnlyOptions, type M365AppOnlySession } from '../src/index.js';
+
+function createM365AppOnlySession(
+  init: AuthSessionInit,
+  options: M365AppOnlyOptions = {},
+): M365AppOnlySession {
+  return createM365AppOnly(options).createSession(init) as M365AppOnlySession;
+}
 
 const CERT_APP = '5a1e7c00-0000-4000-8000-00000000c001';
 
@@ -39,7 +46,7 @@ describe('m365-app-only end to end (real msal-node against the emulator)', () =>
     overrides: Record<string, unknown> = {},
     secrets: Record<string, string> = {},
     id = 'svc-1',
-  ): AuthProviderInit {
+  ): AuthSessionInit {
     const preset = emulator.settings['m365-app-only'];
     return {
       accountId: id,
@@ -101,6 +108,69 @@ describe('m365-app-only end to end (real msal-node against the emulator)', () =>
     session.dispose();
   });
 
+  it('takes the app registration once from the factory; an account certificate replaces the host secret', async () => {
+    const preset = emulator.settings['m365-app-only'];
+    const { tenant, clientId, clientSecret, mailbox, ...rest } = preset.settings as Record<string, unknown>;
+    const provider = createM365AppOnly({
+      tenant: String(tenant),
+      clientId: String(clientId),
+      clientSecret: clientSecret as { secretRef: string },
+      onRequest,
+    });
+    const secrets = createMemorySecretStore({ ...preset.secrets, 'daemon-key': cert.privateKeyPem });
+    const shared = provider.createSession({
+      accountId: 'svc-host',
+      settings: { ...rest, mailbox },
+      secrets,
+      tokenStore: createMemoryTokenStore(),
+    }) as M365AppOnlySession;
+    expect((await send(shared, 'app-only host-wide app')).accepted).toHaveLength(1);
+    const own = provider.createSession({
+      accountId: 'svc-own',
+      settings: {
+        ...rest,
+        mailbox,
+        clientId: CERT_APP,
+        certificateThumbprint: cert.thumbprintSha256,
+        certificatePrivateKey: { secretRef: 'daemon-key' },
+      },
+      secrets,
+      tokenStore: createMemoryTokenStore(),
+    }) as M365AppOnlySession;
+    expect((await send(own, 'app-only own certificate')).accepted).toHaveLength(1);
+    // A multi-tenant alias is refused on the merged settings, at createSession.
+    expect(() =>
+      provider.createSession({
+        accountId: 'svc-bad',
+        settings: { ...rest, mailbox, tenant: 'common' },
+        secrets,
+        tokenStore: createMemoryTokenStore(),
+      }),
+    ).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', action: 'admin' }));
+    shared.dispose();
+    own.dispose();
+  });
+
+  it('reports an outage as temporarilyUnavailable and sign-out as nothing to revoke, forgetting the account', async () => {
+    const store = createMemoryTokenStore();
+    const session = createM365AppOnly({ retry: { attempts: 1 } }).createSession({
+      ...initFor({}, {}, 'svc-outage'),
+      tokenStore: store,
+    });
+    const outage = emulator.inject.microsoft({ status: 503, endpoint: 'token', times: 1 } as never);
+    const status = await session.checkAuthorization();
+    expect(outage.hits).toBe(1);
+    expect(status).toMatchObject({ state: 'temporarilyUnavailable', error: { code: 'TRANSIENT' } });
+    expect(status.identity?.mailbox).toBe('alice@contoso.test');
+    await expect(session.signOut()).resolves.toEqual({ revocation: 'nothingToRevoke' });
+    await session.getCredential({ protocol: 'smtp' });
+    await store.set('svc-outage:receive-cursor', 3);
+    await expect(session.signOut()).resolves.toEqual({ revocation: 'unsupported' });
+    expect(await store.get('svc-outage:tokens')).toBeUndefined();
+    expect(await store.get('svc-outage:receive-cursor')).toBeUndefined();
+    session.dispose();
+  });
+
   it('announces a client secret that expires within weeks', async () => {
     const soon = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
     const session = createM365AppOnlySession(initFor({ secretExpiresOn: soon }, {}, 'svc-exp'));
@@ -126,7 +196,7 @@ describe('m365-app-only end to end (real msal-node against the emulator)', () =>
     it(`surfaces injected ${name} as ${code} with its hint`, async () => {
       const handle = emulator.inject.microsoft({ ...spec, endpoint: 'token', times: 1 } as never);
       const session = createM365AppOnlySession(initFor({}, {}, `svc-${name}`), {
-        tokenManager: { retry: { attempts: 1 } },
+        retry: { attempts: 1 },
       });
       const error = (await session
         .getCredential({ protocol: 'smtp' })
