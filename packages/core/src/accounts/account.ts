@@ -25,6 +25,12 @@ export type AccountScope =
  */
 export interface MailAccount {
   readonly id: string;
+  /**
+   * A stable random key created with the account (`createAccountKey()`) and stored with it. The
+   * account's tokens live under it, so a later account that reuses the id never inherits them.
+   * Hosts should always set it; without it, only scope and owner tell two accounts of one id apart.
+   */
+  readonly key?: string;
   readonly label?: string;
   readonly protocol: 'smtp' | 'imap' | 'pop3' | (string & {});
   readonly server: {

@@ -1,3 +1,4 @@
+export { accountNamespace, accountTokenStore, createAccountKey } from './account-token-store.js';
 export {
   type AccountScope,
   type AccountValidationIssue,

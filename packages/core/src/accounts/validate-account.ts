@@ -50,6 +50,13 @@ export async function validateAccount(
   }
 
   if (!isText(account.id)) add('id', 'The account has no id.', 'Give the account a unique, non-empty id.');
+  if (account.key !== undefined && (typeof account.key !== 'string' || !/^[A-Za-z0-9_-]{16,}$/.test(account.key))) {
+    add(
+      'key',
+      'The account key must be at least 16 letters, digits, "-" or "_".',
+      'Create the key with createAccountKey() when the account is created and never change it.',
+    );
+  }
   if (account.label !== undefined && typeof account.label !== 'string') {
     add('label', 'The label must be text.', 'Enter the label as text or remove it.');
   }

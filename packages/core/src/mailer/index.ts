@@ -1,5 +1,6 @@
 export { appendFooter, checkFooter, FOOTER_LIMITS, type MailFooter } from './footer.js';
 export {
+  type AccountAccess,
   createMailer,
   DEFAULT_SEND_TIMEOUT_MS,
   type Mailer,

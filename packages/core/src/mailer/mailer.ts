@@ -1,4 +1,5 @@
 import type { MailAccount } from '../accounts/account.js';
+import { accountNamespace, accountTokenStore } from '../accounts/account-token-store.js';
 import { serverSettingsFor } from '../accounts/server-settings.js';
 import { type AccountRegistry, assertValidAccount } from '../accounts/validate-account.js';
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
@@ -52,19 +53,34 @@ export interface SendRequest {
   readonly timeoutMs?: number;
 }
 
+/** Who uses a personal account's session: its owner, or an admin operation named as such. */
+export type AccountAccess = { readonly actingUser: string } | { readonly operation: 'admin' };
+
 export interface Mailer extends Disposable {
   /**
    * Sends one message. A protocol failure is first offered to the provider's optional
    * `diagnose(error)`; when it explains it, that error is thrown with the original as `cause`.
    */
   send(request: SendRequest): Promise<SendResult>;
-  /** The account's bound provider session, for sign-in, "Check Authorisation" and sign-out screens. */
-  sessionFor(account: MailAccount): Promise<AuthSession>;
   /**
-   * The protocol's staged "Test connection" run, authorised by the account's provider. Failed
-   * steps are offered to the provider's `diagnose(error)` (for `onStep` and the report alike).
+   * The account's bound provider session, for sign-in, "Check Authorization" and sign-out screens.
+   * A personal (`user`) account's session hands out that user's credential, so it needs the acting
+   * user (its owner) or an explicitly named admin operation; organization and system accounts are
+   * configured by admins and need neither.
    */
-  probe(account: MailAccount, options?: ProbeOptions): Promise<DiagnosticReport>;
+  sessionFor(account: MailAccount, access?: AccountAccess): Promise<AuthSession>;
+  /**
+   * Forgets everything of the account: disposes its session and connection and deletes every
+   * token-store entry in its namespace (tokens, a provider's cache, receive cursors). Call it when
+   * an account is removed; signing out first revokes at the provider where possible.
+   */
+  forgetAccount(account: MailAccount): Promise<void>;
+  /**
+   * The protocol's staged "Test connection" run, authorized by the account's provider. Failed
+   * steps are offered to the provider's `diagnose(error)` (for `onStep` and the report alike).
+   * Personal accounts need `access` as for `sessionFor`.
+   */
+  probe(account: MailAccount, options?: ProbeOptions & { readonly access?: AccountAccess }): Promise<DiagnosticReport>;
   /** Closes every open connection and disposes every provider session. */
   dispose(): Promise<void>;
 }
@@ -114,7 +130,23 @@ export function createMailer(options: MailerOptions): Mailer {
   }
 
   const authFingerprint = (account: MailAccount) =>
-    JSON.stringify([account.auth.provider, account.auth.settings]);
+    JSON.stringify([accountNamespace(account), account.auth.provider, account.auth.settings]);
+
+  function checkAccess(account: MailAccount, access: AccountAccess | undefined): void {
+    if (account.scope.kind !== 'user') return;
+    if (access && 'operation' in access && access.operation === 'admin') return;
+    const actingUser = access && 'actingUser' in access ? access.actingUser : undefined;
+    if (actingUser === account.scope.owner) return;
+    throw mailplugError(
+      CoreErrorCode.PermissionDenied,
+      'developer',
+      actingUser
+        ? `User "${actingUser}" may not use the personal account "${account.id}" of another user.`
+        : `The personal account "${account.id}" was used without an acting user.`,
+      "Pass { actingUser } (the account's owner) or, for an admin screen or background job, { operation: 'admin' }.",
+      { details: { accountId: account.id, ...(actingUser ? { actingUser } : {}) } },
+    );
+  }
 
   async function bind(account: MailAccount): Promise<AuthSession> {
     const fingerprint = authFingerprint(account);
@@ -133,7 +165,8 @@ export function createMailer(options: MailerOptions): Mailer {
       accountId: account.id,
       settings: account.auth.settings,
       secrets: options.secrets,
-      tokenStore: options.tokenStore,
+      // The account identity's own namespace: a later account reusing the id finds nothing.
+      tokenStore: accountTokenStore(options.tokenStore, account),
       ...(logger ? { logger } : {}),
     });
     sessions.set(account.id, { fingerprint, session });
@@ -329,14 +362,26 @@ export function createMailer(options: MailerOptions): Mailer {
         deadline.clear();
       }
     },
-    async sessionFor(account) {
+    async sessionFor(account, access) {
       ensureOpen();
       await validate(account);
+      checkAccess(account, access);
       return bind(account);
+    },
+    async forgetAccount(account) {
+      ensureOpen();
+      await dropConnection(account.id);
+      const bound = sessions.get(account.id);
+      if (bound) {
+        sessions.delete(account.id);
+        await bound.session.dispose();
+      }
+      await accountTokenStore(options.tokenStore, account).deleteByPrefix('');
     },
     async probe(account, probeOptions) {
       ensureOpen();
       await validate(account);
+      checkAccess(account, probeOptions?.access);
       const protocol = await registry.getProtocol(account.protocol);
       const session = await bind(account);
       // Explain each failed step once, so onStep and the report show the same error.
@@ -352,8 +397,9 @@ export function createMailer(options: MailerOptions): Mailer {
       const onStep = probeOptions?.onStep;
       let report: DiagnosticReport;
       try {
+        const { access: _access, ...protocolOptions } = probeOptions ?? {};
         report = await protocol.probe(serverSettingsFor(account), session, {
-          ...probeOptions,
+          ...protocolOptions,
           ...(onStep ? { onStep: (step: DiagnosticStep) => onStep(explain(step)) } : {}),
         });
       } catch (err) {
