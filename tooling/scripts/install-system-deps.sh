@@ -2,6 +2,19 @@
 # Installs the Debian packages the test suites drive for real: Dovecot (IMAP, POP3, submission),
 # Chromium (web pages via playwright-core) and Redis. Needs root; does nothing when all are present.
 set -euo pipefail
+
+# better-sqlite3 (@mailplug/outbox) compiles on install; node-gyp would download the Node headers,
+# which this network cannot reach. Debian's nodejs ships them in /usr/include/node: seed node-gyp's
+# header cache with them.
+if [ -f /usr/include/node/node_api.h ] && command -v node >/dev/null 2>&1; then
+  gyp_dir="${XDG_CACHE_HOME:-$HOME/.cache}/node-gyp/$(node -p process.versions.node)"
+  if [ ! -e "$gyp_dir/include/node/node_api.h" ]; then
+    mkdir -p "$gyp_dir/include"
+    ln -sfn /usr/include/node "$gyp_dir/include/node"
+    echo 11 > "$gyp_dir/installVersion"
+  fi
+fi
+
 missing=()
 [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd dovecot-pop3d dovecot-submissiond)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
