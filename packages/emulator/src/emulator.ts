@@ -225,6 +225,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     findUser,
     appMailboxPermissions,
     canActAs,
+    nowMs: () => identity.state.now() * 1000,
   });
   const oauth = createGenericOAuthServer(options.oauth ?? {}, {
     key: identity.state.key,

@@ -78,7 +78,7 @@ export async function handleGraph(ctx: SendApiContext, req: IncomingMessage, url
   if (fault) return fault;
 
   const refuse = (reply: HttpReply) => ctx.refused('microsoft', 'Graph sendMail', reply, info, target);
-  const problem = tokenProblem(info, Date.now());
+  const problem = tokenProblem(info, ctx.nowMs());
   if (problem || !info) return refuse(graphError('InvalidAuthenticationToken', problem, WWW_AUTHENTICATE));
   if (route[1] && info.appOnly)
     return refuse(graphError('BadRequest', '/me request is only valid with delegated authentication flow.'));

@@ -29,6 +29,8 @@ export interface SendApiOptions {
   readonly appMailboxPermissions: (appId: string) => string[] | Promise<string[]>;
   /** Whether a signed-in user may send as / from another mailbox. */
   readonly canActAs: (user: string, mailbox: string) => boolean;
+  /** The identity half's clock in epoch milliseconds (tests move it forward). */
+  readonly nowMs: () => number;
 }
 
 /** What the Graph and Gmail handlers share. */
