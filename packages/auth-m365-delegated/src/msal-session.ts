@@ -10,16 +10,20 @@ import {
   PublicClientApplication,
 } from '@azure/msal-node';
 import {
-  type AuthProviderInit,
+  type AuthSessionInit,
+  identityTokenExtra,
+  type MailboxIdentity,
   type MailplugError,
   mailplugError,
   resolveSecret,
   type TokenSet,
 } from '@mailplug/core';
 import {
+  accessTokenExpiresAt,
   createTokenStoreCachePlugin,
   type EntraIdentityClaims,
   isPersonalAccountTenant,
+  lazyClientApplication,
   MicrosoftErrorCode,
   mailboxFromClaims,
   msalConfigurationFor,
@@ -29,19 +33,18 @@ import {
 import type { M365DelegatedSettings } from './settings.js';
 
 export interface MsalSessionOptions {
-  /** Observes every request msal makes (tests assert nothing leaves loopback). */
+  /** Observes every request msal makes (never a body); throwing refuses it. */
   readonly onRequest?: (info: { readonly method: 'GET' | 'POST'; readonly url: string }) => void;
 }
 
 export type ClientApp = PublicClientApplication | ConfidentialClientApplication;
 
 export function createMsalSession(
-  init: AuthProviderInit,
+  init: AuthSessionInit,
   settings: M365DelegatedSettings,
   options: MsalSessionOptions,
 ) {
   const cachePlugin = createTokenStoreCachePlugin({ store: init.tokenStore, accountId: init.accountId });
-  let appPromise: Promise<ClientApp> | undefined;
   let publicApp: PublicClientApplication | undefined;
 
   const baseConfig = (clientSecret?: string) =>
@@ -53,19 +56,14 @@ export function createMsalSession(
     });
 
   /** Confidential when a secret is configured (web apps), public otherwise (desktop, CLI). */
-  function app(): Promise<ClientApp> {
-    appPromise ??= (async () => {
-      if (settings.clientSecret) {
-        const secret = await resolveSecret(init.secrets, settings.clientSecret, 'the client secret');
-        return new ConfidentialClientApplication(baseConfig(secret));
-      }
-      return new PublicClientApplication(baseConfig());
-    })();
-    appPromise.catch(() => {
-      appPromise = undefined;
-    });
-    return appPromise;
-  }
+  const application = lazyClientApplication<ClientApp>(async () => {
+    if (settings.clientSecret) {
+      const secret = await resolveSecret(init.secrets, settings.clientSecret, 'the client secret');
+      return new ConfidentialClientApplication(baseConfig(secret));
+    }
+    return new PublicClientApplication(baseConfig());
+  });
+  const app = () => application.get();
 
   /** Device code is a public-client flow in msal; the app registration must allow public client flows. */
   function deviceCodeApp(): PublicClientApplication {
@@ -89,7 +87,13 @@ export function createMsalSession(
     return refreshTokenFingerprint(typeof stored === 'string' ? stored : undefined, homeAccountId);
   }
 
-  return { app, deviceCodeApp, findAccount, cacheFingerprint, cachePlugin };
+  /** Sign-out: the next use builds fresh applications, with empty in-memory caches. */
+  function reset(): void {
+    application.reset();
+    publicApp = undefined;
+  }
+
+  return { app, deviceCodeApp, findAccount, cacheFingerprint, cachePlugin, reset };
 }
 
 export type MsalSession = ReturnType<typeof createMsalSession>;
@@ -156,18 +160,26 @@ export function xoauth2User(settings: M365DelegatedSettings, identity: SignedInI
   return settings.allowSharedMailbox && settings.mailbox ? settings.mailbox : identity.signedInAs;
 }
 
+/** The mailbox identity a host shows: the XOAUTH2 user, with who signed in as its subject. */
+export function mailboxIdentity(identity: SignedInIdentity, mailbox: string): MailboxIdentity {
+  return {
+    mailbox,
+    ...(identity.displayName ? { displayName: identity.displayName } : {}),
+    ...(identity.objectId ? { subject: identity.objectId } : {}),
+    ...(identity.tenantId ? { tenantId: identity.tenantId } : {}),
+  };
+}
+
 export function toTokenSet(result: AuthenticationResult, user: string, identity: SignedInIdentity): TokenSet {
   return {
     accessToken: result.accessToken,
-    expiresAt: result.expiresOn ? result.expiresOn.getTime() : Date.now() + 3600_000,
+    expiresAt: accessTokenExpiresAt(result),
     scopes: [...result.scopes],
     user,
     extra: {
+      ...identityTokenExtra(mailboxIdentity(identity, user)),
       homeAccountId: identity.homeAccountId,
       signedInAs: identity.signedInAs,
-      ...(identity.tenantId ? { tenantId: identity.tenantId } : {}),
-      ...(identity.objectId ? { objectId: identity.objectId } : {}),
-      ...(identity.displayName ? { displayName: identity.displayName } : {}),
     },
   };
 }

@@ -6,19 +6,14 @@
  * scopes. The mailbox must match the user's email in the host.
  */
 import type { AuthenticationResult } from '@azure/msal-node';
-import type {
-  BeginSignInRequest,
-  MailboxIdentity,
-  ProtocolId,
-  SignInStart,
-  TokenStore,
-} from '@mailplug/core';
+import type { MailboxIdentity, ProtocolId, SignInStart, TokenStore } from '@mailplug/core';
 import {
   classifyEntraError,
   type EntraIdentityClaims,
   mailboxFromClaims,
   sameMailbox,
 } from '@mailplug/microsoft-identity';
+import type { DelegatedInteractiveSignIn } from './interactive-sign-in.js';
 import { type MsalSession, mailboxMismatch } from './msal-session.js';
 import type { M365DelegatedSettings } from './settings.js';
 
@@ -36,7 +31,7 @@ export interface ExistingAccountHandoff {
 
 export type HandoffResult =
   | { readonly status: 'signedIn'; readonly identity: MailboxIdentity }
-  /** Send the browser to `signIn.url` (incremental consent for the mail scopes), then `completeSignIn`. */
+  /** Send the browser to `signIn.url` (incremental consent for the mail scopes), then `interactive.complete`. */
   | { readonly status: 'consentRequired'; readonly signIn: SignInStart };
 
 interface SsoDeps {
@@ -45,16 +40,29 @@ interface SsoDeps {
   readonly tokenStore: TokenStore;
   scopesFor(protocols?: readonly ProtocolId[]): string[];
   finishSignIn(result: AuthenticationResult, expectedMailbox?: string): Promise<MailboxIdentity>;
-  beginSignIn(
-    request: BeginSignInRequest,
-    extra: { prompt?: string; expectedMailbox?: string },
-  ): Promise<SignInStart>;
+  readonly interactive: Pick<DelegatedInteractiveSignIn, 'begin'>;
+}
+
+/**
+ * Re-using a host's own Microsoft sign-in (its "Microsoft SSO") for the mail scopes.
+ *
+ * @example
+ * const r = await session.sso.signIn({ idTokenClaims: req.user.claims, redirectUri });
+ * if (r.status === 'consentRequired') res.redirect(r.signIn.url);
+ */
+export interface M365SsoHandoff {
+  /** Silent when this account's cache already holds the user; otherwise an incremental-consent redirect. */
+  signIn(handoff: ExistingAccountHandoff): Promise<HandoffResult>;
+  /** Imports the host's own msal cache entries for one user (same app registration), then signs in silently. */
+  adoptHostSession(
+    handoff: ExistingAccountHandoff & { readonly serializedCache: string },
+  ): Promise<HandoffResult>;
 }
 
 const CACHE_SECTIONS = ['Account', 'IdToken', 'AccessToken', 'RefreshToken'] as const;
 
 /** Keeps only one user's entries of a serialized msal cache (a host cache may hold many users). */
-export function filterSerializedCache(serialized: string, homeAccountId: string): string {
+function filterSerializedCache(serialized: string, homeAccountId: string): string {
   const parsed = JSON.parse(serialized) as Record<string, Record<string, { home_account_id?: string }>>;
   const out: Record<string, unknown> = { ...parsed };
   for (const section of CACHE_SECTIONS) {
@@ -66,7 +74,7 @@ export function filterSerializedCache(serialized: string, homeAccountId: string)
   return JSON.stringify(out);
 }
 
-export function createSsoHandoff(deps: SsoDeps) {
+export function createSsoHandoff(deps: SsoDeps): M365SsoHandoff {
   const { settings, msal } = deps;
 
   function hostEmail(handoff: ExistingAccountHandoff): string | undefined {
@@ -113,7 +121,7 @@ export function createSsoHandoff(deps: SsoDeps) {
     handoff: ExistingAccountHandoff,
     expected: string | undefined,
   ): Promise<HandoffResult> {
-    const signIn = await deps.beginSignIn(
+    const signIn = await deps.interactive.begin(
       {
         ...(handoff.redirectUri ? { redirectUri: handoff.redirectUri } : {}),
         ...(expected ? { loginHint: expected } : {}),
@@ -125,23 +133,12 @@ export function createSsoHandoff(deps: SsoDeps) {
   }
 
   return {
-    /**
-     * @example
-     * const r = await session.signInWithExistingAccount({ idTokenClaims: req.user.claims, redirectUri });
-     * if (r.status === 'consentRequired') res.redirect(r.signIn.url);
-     */
-    async signInWithExistingAccount(handoff: ExistingAccountHandoff): Promise<HandoffResult> {
+    async signIn(handoff) {
       const expected = expectedMailbox(handoff);
       return (await trySilent(handoff, expected)) ?? consentRedirect(handoff, expected);
     },
 
-    /**
-     * @example
-     * await session.adoptHostSession({ serializedCache: hostPca.getTokenCache().serialize(), homeAccountId });
-     */
-    async adoptHostSession(
-      handoff: ExistingAccountHandoff & { readonly serializedCache: string },
-    ): Promise<HandoffResult> {
+    async adoptHostSession(handoff) {
       const expected = expectedMailbox(handoff);
       const homeId = homeIdOf(handoff);
       if (homeId) {

@@ -1,13 +1,22 @@
 import {
+  createMemorySecretStore,
   createMemoryTokenStore,
   isMailplugError,
   type OAuth2Credential,
   type SessionChange,
+  validateSettings,
 } from '@mailplug/core';
 import type { Emulator } from '@mailplug/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createM365DelegatedSession } from '../src/index.js';
-import { emulatorFor, followAuthorize, initFor, requestLog, sendOne } from './helpers.js';
+import { createM365Delegated, type M365DelegatedSession } from '../src/index.js';
+import {
+  createM365DelegatedSession,
+  emulatorFor,
+  followAuthorize,
+  initFor,
+  requestLog,
+  sendOne,
+} from './helpers.js';
 
 describe('m365-delegated end to end (real msal-node against the emulator)', () => {
   let emulator: Emulator;
@@ -27,7 +36,7 @@ describe('m365-delegated end to end (real msal-node against the emulator)', () =
     const events: SessionChange[] = [];
     session.onDidChangeSession((e) => events.push(e));
 
-    const start = await session.beginSignIn!();
+    const start = await session.interactive.begin();
     const authorize = new URL(start.url);
     expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
     expect(authorize.searchParams.get('scope')).toContain('https://outlook.office.com/SMTP.Send');
@@ -35,11 +44,13 @@ describe('m365-delegated end to end (real msal-node against the emulator)', () =
     const params = await followAuthorize(start.url, emulator.caCertPem);
     expect(params.state).toBe(start.state);
 
-    const identity = await session.completeSignIn!(params);
+    const identity = await session.interactive.complete(params);
     expect(identity.mailbox).toBe('alice@contoso.test');
     expect(events.map((e) => e.type)).toContain('added');
     // The state is single-use.
-    await expect(session.completeSignIn!(params)).rejects.toMatchObject({ code: 'SIGN_IN_STATE_INVALID' });
+    await expect(session.interactive.complete(params)).rejects.toMatchObject({
+      code: 'SIGN_IN_STATE_INVALID',
+    });
 
     const status = await session.checkAuthorization();
     expect(status.state).toBe('authorized');
@@ -93,8 +104,8 @@ describe('m365-delegated end to end (real msal-node against the emulator)', () =
     });
     const events: SessionChange[] = [];
     session.onDidChangeSession((e) => events.push(e));
-    await session.completeSignIn!(
-      await followAuthorize((await session.beginSignIn!()).url, emulator.caCertPem),
+    await session.interactive.complete(
+      await followAuthorize((await session.interactive.begin()).url, emulator.caCertPem),
     );
     const handle = emulator.inject.microsoft({ aadsts: 700082, endpoint: 'token' });
     clock += 2 * 3600_000;
@@ -107,6 +118,51 @@ describe('m365-delegated end to end (real msal-node against the emulator)', () =
     session.dispose();
   });
 
+  it('takes the app registration from the factory, reports an outage as temporarilyUnavailable and forgets every key at sign-out', async () => {
+    const preset = emulator.settings['m365-delegated'];
+    const { tenant, clientId, clientSecret, ...rest } = preset.settings as Record<string, unknown>;
+    const provider = createM365Delegated({
+      tenant: String(tenant),
+      clientId: String(clientId),
+      ...(clientSecret ? { clientSecret: clientSecret as { secretRef: string } } : {}),
+      retry: { attempts: 1 },
+    });
+    const accountSettings = { ...rest, redirectUri: 'http://127.0.0.1/callback' };
+    expect(validateSettings(provider.settingsSchema, accountSettings)).toEqual([]);
+    let clock = Date.now();
+    const store = createMemoryTokenStore();
+    const session = provider.createSession({
+      accountId: 'host-app',
+      settings: accountSettings,
+      secrets: createMemorySecretStore(preset.secrets),
+      tokenStore: store,
+      now: () => clock,
+    }) as M365DelegatedSession;
+    const events: SessionChange[] = [];
+    session.onDidChangeSession((e) => events.push(e));
+    await session.interactive.complete(
+      await followAuthorize((await session.interactive.begin()).url, emulator.caCertPem),
+    );
+
+    const outage = emulator.inject.microsoft({ status: 503, endpoint: 'token', times: 1 });
+    clock += 2 * 3600_000;
+    const status = await session.checkAuthorization();
+    expect(outage.hits).toBe(1);
+    expect(status).toMatchObject({ state: 'temporarilyUnavailable', error: { code: 'TRANSIENT' } });
+    expect(status.identity?.mailbox).toBe('alice@contoso.test');
+
+    await store.set('host-app:imap-cursor', 1);
+    await store.set('host-app-2:tokens', 'kept');
+    await expect(session.signOut()).resolves.toEqual({ revocation: 'unsupported' });
+    expect(await store.get('host-app:tokens')).toBeUndefined();
+    expect(await store.get('host-app:msal-cache')).toBeUndefined();
+    expect(await store.get('host-app:imap-cursor')).toBeUndefined();
+    expect(await store.get('host-app-2:tokens')).toBe('kept');
+    expect(events.filter((e) => e.type === 'removed')).toHaveLength(1);
+    await expect(session.signOut()).resolves.toEqual({ revocation: 'nothingToRevoke' });
+    session.dispose();
+  });
+
   it('refuses a personal Microsoft account', async () => {
     const personal = await emulatorFor({
       users: [{ email: 'someone@outlook.test', tenantId: '9188040d-6c67-4c5b-b112-36a304b66dad' }],
@@ -116,8 +172,8 @@ describe('m365-delegated end to end (real msal-node against the emulator)', () =
       const session = createM365DelegatedSession(
         initFor(personal, { tenant: 'organizations', mailbox: undefined }, store),
       );
-      const params = await followAuthorize((await session.beginSignIn!()).url, personal.caCertPem);
-      const error = await session.completeSignIn!(params).catch((e: unknown) => e);
+      const params = await followAuthorize((await session.interactive.begin()).url, personal.caCertPem);
+      const error = await session.interactive.complete(params).catch((e: unknown) => e);
       expect(isMailplugError(error) && error.code).toBe('M365_PERSONAL_ACCOUNT');
       expect(isMailplugError(error) && error.hint).toMatch(/work or school/);
       expect((await session.checkAuthorization()).state).toBe('signInRequired');

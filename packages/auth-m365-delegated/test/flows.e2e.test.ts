@@ -1,8 +1,14 @@
 import { createMemoryTokenStore, isMailplugError, type MailplugError } from '@mailplug/core';
 import type { Emulator } from '@mailplug/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createM365DelegatedSession } from '../src/index.js';
-import { emulatorFor, followAuthorize, initFor, requestLog, sendOne } from './helpers.js';
+import {
+  createM365DelegatedSession,
+  emulatorFor,
+  followAuthorize,
+  initFor,
+  requestLog,
+  sendOne,
+} from './helpers.js';
 
 const PUBLIC_APP = '5a1e7c00-0000-4000-8000-00000000a002';
 
@@ -22,7 +28,7 @@ describe('m365-delegated device code, errors and SSO hand-off', () => {
     const log = requestLog();
     const session = createM365DelegatedSession(publicInit('dev-1'), { onRequest: log.onRequest });
     const prompts: string[] = [];
-    const identity = await session.signInWithDeviceCode!({
+    const identity = await session.deviceCode.signIn({
       onPrompt: (prompt) => {
         prompts.push(prompt.message);
         expect(prompt.verificationUri).toContain('/devicelogin');
@@ -39,10 +45,12 @@ describe('m365-delegated device code, errors and SSO hand-off', () => {
   it('cancels a device code sign-in through an AbortSignal', async () => {
     const session = createM365DelegatedSession(publicInit('dev-2'));
     const controller = new AbortController();
-    const error = await session.signInWithDeviceCode!({
-      onPrompt: () => controller.abort(),
-      signal: controller.signal,
-    }).catch((e: unknown) => e);
+    const error = await session.deviceCode
+      .signIn({
+        onPrompt: () => controller.abort(),
+        signal: controller.signal,
+      })
+      .catch((e: unknown) => e);
     expect(isMailplugError(error) && error.code).toBe('M365_SIGN_IN_CANCELLED');
     session.dispose();
   });
@@ -51,11 +59,11 @@ describe('m365-delegated device code, errors and SSO hand-off', () => {
     const store = createMemoryTokenStore();
     const a = createM365DelegatedSession(initFor(emulator, {}, store, 'state-a'));
     const b = createM365DelegatedSession(initFor(emulator, {}, store, 'state-b'));
-    const params = await followAuthorize((await a.beginSignIn!()).url, emulator.caCertPem);
-    const error = (await b.completeSignIn!(params).catch((e: unknown) => e)) as MailplugError;
+    const params = await followAuthorize((await a.interactive.begin()).url, emulator.caCertPem);
+    const error = (await b.interactive.complete(params).catch((e: unknown) => e)) as MailplugError;
     expect([error.code, error.action]).toEqual(['SIGN_IN_STATE_INVALID', 'developer']);
     expect(error.hint).toMatch(/account that started it/);
-    const replay = (await a.completeSignIn!(params).catch((e: unknown) => e)) as MailplugError;
+    const replay = (await a.interactive.complete(params).catch((e: unknown) => e)) as MailplugError;
     expect([replay.code, replay.action]).toEqual(['SIGN_IN_STATE_INVALID', 'user']);
     a.dispose();
     b.dispose();
@@ -77,9 +85,9 @@ describe('m365-delegated device code, errors and SSO hand-off', () => {
       const session = createM365DelegatedSession(
         initFor(emulator, {}, createMemoryTokenStore(), `err-${aadsts}`),
       );
-      const params = await followAuthorize((await session.beginSignIn!()).url, emulator.caCertPem);
+      const params = await followAuthorize((await session.interactive.begin()).url, emulator.caCertPem);
       emulator.inject.microsoft({ aadsts, endpoint: 'token', times: 1 });
-      const error = (await session.completeSignIn!(params).catch((e: unknown) => e)) as MailplugError;
+      const error = (await session.interactive.complete(params).catch((e: unknown) => e)) as MailplugError;
       expect(error.code).toBe(code);
       expect(error.hint).toMatch(hint);
       expect(error.details?.aadsts).toBe(`AADSTS${aadsts}`);
@@ -89,9 +97,9 @@ describe('m365-delegated device code, errors and SSO hand-off', () => {
 
   it('reports a 5xx from the token endpoint as transient, not as bad credentials', async () => {
     const session = createM365DelegatedSession(initFor(emulator, {}, createMemoryTokenStore(), 'err-503'));
-    const params = await followAuthorize((await session.beginSignIn!()).url, emulator.caCertPem);
+    const params = await followAuthorize((await session.interactive.begin()).url, emulator.caCertPem);
     emulator.inject.microsoft({ status: 503, endpoint: 'token', times: 1 });
-    const error = (await session.completeSignIn!(params).catch((e: unknown) => e)) as MailplugError;
+    const error = (await session.interactive.complete(params).catch((e: unknown) => e)) as MailplugError;
     expect(error.code).toBe('TRANSIENT');
     expect(error.action).toBe('retry');
     session.dispose();
@@ -102,10 +110,10 @@ describe('m365-delegated device code, errors and SSO hand-off', () => {
       initFor(emulator, { mailbox: 'bob@contoso.test' }, createMemoryTokenStore(), 'mm'),
     );
     // login_hint names bob, but force alice through a host-side hint to simulate the wrong user.
-    const start = await session.beginSignIn!({ loginHint: 'alice@contoso.test' });
-    const error = await session.completeSignIn!(await followAuthorize(start.url, emulator.caCertPem)).catch(
-      (e: unknown) => e,
-    );
+    const start = await session.interactive.begin({ loginHint: 'alice@contoso.test' });
+    const error = await session.interactive
+      .complete(await followAuthorize(start.url, emulator.caCertPem))
+      .catch((e: unknown) => e);
     expect(isMailplugError(error) && error.code).toBe('M365_MAILBOX_MISMATCH');
     session.dispose();
   });
@@ -114,18 +122,16 @@ describe('m365-delegated device code, errors and SSO hand-off', () => {
     const store = createMemoryTokenStore();
     const session = createM365DelegatedSession(initFor(emulator, {}, store, 'sso'));
     const claims = { preferred_username: 'alice@contoso.test' };
-    const first = await session.signInWithExistingAccount({ idTokenClaims: claims });
+    const first = await session.sso.signIn({ idTokenClaims: claims });
     expect(first.status).toBe('consentRequired');
     if (first.status !== 'consentRequired') return;
     const url = new URL(first.signIn.url);
     expect(url.searchParams.get('login_hint')).toBe('alice@contoso.test');
     expect(url.searchParams.get('prompt')).toBe('consent');
-    await session.completeSignIn!(await followAuthorize(first.signIn.url, emulator.caCertPem));
-    const second = await session.signInWithExistingAccount({ loginHint: 'alice@contoso.test' });
+    await session.interactive.complete(await followAuthorize(first.signIn.url, emulator.caCertPem));
+    const second = await session.sso.signIn({ loginHint: 'alice@contoso.test' });
     expect(second.status).toBe('signedIn');
-    const wrong = await session
-      .signInWithExistingAccount({ loginHint: 'bob@contoso.test' })
-      .catch((e: unknown) => e);
+    const wrong = await session.sso.signIn({ loginHint: 'bob@contoso.test' }).catch((e: unknown) => e);
     expect(isMailplugError(wrong) && wrong.code).toBe('M365_MAILBOX_MISMATCH');
     session.dispose();
   });

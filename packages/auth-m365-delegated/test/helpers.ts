@@ -1,13 +1,22 @@
 import { request } from 'node:https';
 import type { CredentialSource } from '@mailplug/core';
 import {
-  type AuthProviderInit,
+  type AuthSessionInit,
   createMemorySecretStore,
   createMemoryTokenStore,
   type TokenStore,
 } from '@mailplug/core';
 import { type Emulator, type EmulatorOptions, startEmulator } from '@mailplug/emulator';
 import { createSmtpProtocol } from '@mailplug/protocol-smtp';
+import { createM365Delegated, type M365DelegatedOptions, type M365DelegatedSession } from '../src/index.js';
+
+/** A session of a fresh provider instance with these factory options. */
+export function createM365DelegatedSession(
+  init: AuthSessionInit,
+  options: M365DelegatedOptions = {},
+): M365DelegatedSession {
+  return createM365Delegated(options).createSession(init) as M365DelegatedSession;
+}
 
 /** Every URL msal asked for, so a test can prove nothing left loopback. */
 export function requestLog() {
@@ -30,7 +39,7 @@ export function initFor(
   overrides: Record<string, unknown> = {},
   store: TokenStore = createMemoryTokenStore(),
   accountId = 'acct-1',
-): AuthProviderInit {
+): AuthSessionInit {
   const preset = emulator.settings['m365-delegated'];
   return {
     accountId,

@@ -1,0 +1,195 @@
+/** One account's Microsoft 365 delegated session: sign-in flows, silent refresh, sign-out. */
+import type { AuthenticationResult } from '@azure/msal-node';
+import {
+  type AuthSession,
+  type AuthSessionInit,
+  assertProtocolServed,
+  CoreErrorCode,
+  type CredentialRequest,
+  createTokenSession,
+  type DeviceCodeSignIn,
+  isMailplugError,
+  type MailboxIdentity,
+  mailplugError,
+  type OAuth2Credential,
+  type ProtocolId,
+  type SignOutResult,
+  type TokenSet,
+  type TokenTuningOptions,
+} from '@mailplug/core';
+import {
+  classifyEntraError,
+  delegatedScopesToRequest,
+  isMicrosoftMailProtocol,
+  MicrosoftErrorCode,
+  scopesCoverProtocol,
+} from '@mailplug/microsoft-identity';
+import { createDeviceCodeSignIn } from './device-code-sign-in.js';
+import { createInteractiveSignIn, type DelegatedInteractiveSignIn } from './interactive-sign-in.js';
+import {
+  createMsalSession,
+  identityFromResult,
+  type MsalSessionOptions,
+  mailboxIdentity,
+  type SignedInIdentity,
+  toTokenSet,
+  xoauth2User,
+} from './msal-session.js';
+import type { M365DelegatedSettings } from './settings.js';
+import { createSsoHandoff, type M365SsoHandoff } from './sso.js';
+
+/** What the provider factory passes on to each session. */
+export interface M365DelegatedSessionOptions extends MsalSessionOptions, TokenTuningOptions {
+  /** How long a started browser sign-in stays valid. Default: core's (10 minutes). */
+  readonly signInTtlMs?: number;
+}
+
+/** A delegated session: browser and device-code sign-in, plus the SSO hand-off from a host's own sign-in. */
+export interface M365DelegatedSession extends AuthSession {
+  readonly interactive: DelegatedInteractiveSignIn;
+  readonly deviceCode: DeviceCodeSignIn;
+  /** Re-use a host's Microsoft sign-in: silent when possible, otherwise an incremental-consent redirect. */
+  readonly sso: M365SsoHandoff;
+}
+
+const homeAccountIdOf = (tokens: TokenSet | undefined) =>
+  typeof tokens?.extra?.homeAccountId === 'string' ? tokens.extra.homeAccountId : undefined;
+
+export function createM365DelegatedSession(
+  providerId: string,
+  settings: M365DelegatedSettings,
+  init: AuthSessionInit,
+  options: M365DelegatedSessionOptions,
+): M365DelegatedSession {
+  const { accountId } = init;
+  const msal = createMsalSession(init, settings, options);
+
+  const scopesFor = (protocols?: readonly ProtocolId[]) =>
+    delegatedScopesToRequest(
+      protocols && protocols.length > 0 ? protocols : settings.protocols,
+      settings.cloud,
+    );
+
+  async function refresh(current: TokenSet | undefined) {
+    const account = await msal.findAccount(homeAccountIdOf(current));
+    if (!account || !current) {
+      throw mailplugError(
+        CoreErrorCode.ReauthRequired,
+        'user',
+        'The Microsoft sign-in for this account is no longer in the token cache.',
+        'Sign in to the mail account again.',
+      );
+    }
+    const before = await msal.cacheFingerprint(account.homeAccountId);
+    // The manager asks only when it wants a new token, so msal must not hand back its cached one.
+    const result = await (await msal.app()).acquireTokenSilent({
+      account,
+      scopes: scopesFor(),
+      forceRefresh: true,
+    });
+    // msal keeps the refresh token in its cache, out of the manager's sight; the cache fingerprint
+    // tells whether Entra ID rotated it, and the manager reports `changed`/`rotated` from that.
+    const rotated = before !== (await msal.cacheFingerprint(account.homeAccountId));
+    const identity = identityFromResult(result, settings);
+    return { ...toTokenSet(result, xoauth2User(settings, identity), identity), rotated };
+  }
+
+  const session = createTokenSession(init, {
+    refresh,
+    classify: classifyEntraError,
+    ...(options.earlyRefreshMs !== undefined ? { earlyRefreshMs: options.earlyRefreshMs } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
+  });
+
+  async function finishSignIn(
+    result: AuthenticationResult,
+    expectedMailbox?: string,
+  ): Promise<MailboxIdentity> {
+    let identity: SignedInIdentity;
+    try {
+      identity = identityFromResult(result, settings, expectedMailbox);
+    } catch (error) {
+      // Never keep a refused account (personal, wrong mailbox) in the cache.
+      if (result.account) await (await msal.app()).getTokenCache().removeAccount(result.account);
+      throw error;
+    }
+    const user = xoauth2User(settings, identity);
+    await session.tokens.save(toTokenSet(result, user, identity));
+    const signedIn = mailboxIdentity(identity, user);
+    session.signedIn(signedIn);
+    return signedIn;
+  }
+
+  const served = settings.protocols.filter(isMicrosoftMailProtocol);
+  async function getCredential(request: CredentialRequest): Promise<OAuth2Credential> {
+    assertProtocolServed(request.protocol, {
+      accountId,
+      served,
+      ...(isMicrosoftMailProtocol(request.protocol)
+        ? {
+            hint: `Add "${request.protocol}" to the account's protocols setting and sign in again to grant its permission.`,
+          }
+        : {}),
+    });
+    const credential = await session.tokens.getCredential(request);
+    if (
+      isMicrosoftMailProtocol(request.protocol) &&
+      !scopesCoverProtocol(credential.scopes, request.protocol)
+    ) {
+      throw mailplugError(
+        MicrosoftErrorCode.ConsentRequired,
+        'user',
+        `The signed-in token does not include the ${request.protocol} permission.`,
+        'Sign in again so the newly added protocol can be granted (the admin may need to grant consent for it).',
+        { details: { scopes: credential.scopes } },
+      );
+    }
+    return credential;
+  }
+
+  /** Microsoft has no endpoint that revokes one app's refresh token: the grant is forgotten locally. */
+  async function forgetMsalAccount(stored: TokenSet): Promise<SignOutResult> {
+    try {
+      const account = await msal.findAccount(homeAccountIdOf(stored));
+      if (account) await (await msal.app()).getTokenCache().removeAccount(account);
+    } catch (error) {
+      // A missing secret must not stop the local forget (the store's msal cache goes with the account).
+      if (!isMailplugError(error)) throw error;
+    }
+    return { revocation: 'unsupported' };
+  }
+
+  const interactive = createInteractiveSignIn({
+    init,
+    settings,
+    msal,
+    scopesFor,
+    finishSignIn,
+    ...(options.signInTtlMs !== undefined ? { signInTtlMs: options.signInTtlMs } : {}),
+  });
+  const protocol = served[0] ?? 'smtp';
+
+  return {
+    providerId,
+    accountId,
+    interactive,
+    deviceCode: createDeviceCodeSignIn({ msal, now: init.now ?? Date.now, scopesFor, finishSignIn }),
+    sso: createSsoHandoff({
+      settings,
+      msal,
+      scopesFor,
+      finishSignIn,
+      interactive,
+      tokenStore: init.tokenStore,
+    }),
+    getCredential,
+    checkAuthorization: () => session.checkAuthorization({ probe: () => getCredential({ protocol }) }),
+    async signOut() {
+      const result = await session.signOut(forgetMsalAccount);
+      msal.reset();
+      return result;
+    },
+    onDidChangeSession: session.onDidChangeSession,
+    dispose: () => session.dispose(),
+  };
+}
