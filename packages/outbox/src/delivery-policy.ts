@@ -25,9 +25,9 @@ export interface RetryPolicy {
 }
 
 export interface QuotaPolicy {
-  /** Pause after `432 4.3.2` (too many concurrent submissions). Default 60 s. */
+  /** Pause after `432 4.3.2` (too many concurrent submissions). Default: the error's `retryAfterMs`, else 60 s. */
   readonly concurrencyPauseMs?: number;
-  /** Pause after a daily quota reply (`554 5.2.0 … SubmissionQuotaExceeded`, Gmail `5.4.5`). Default 1 hour. */
+  /** Pause after a daily quota reply (`554 5.2.0 … SubmissionQuotaExceeded`, Gmail `5.4.5`). Default: the error's `retryAfterMs`, else 1 hour. */
   readonly dailyQuotaPauseMs?: number;
 }
 
@@ -55,6 +55,8 @@ function chain(error: unknown): unknown[] {
 export function quotaKind(error: unknown): 'concurrency' | 'daily' | undefined {
   for (const link of chain(error)) {
     const e = link as { code?: unknown; message?: unknown; details?: Record<string, unknown> };
+    if (e.code === 'SMTP_MAILBOX_CONCURRENCY_LIMIT') return 'concurrency';
+    if (e.code === 'SMTP_SUBMISSION_QUOTA_EXCEEDED') return 'daily';
     const details = e.details ?? {};
     const reply = Number(details.replyCode);
     const status = typeof details.enhancedStatus === 'string' ? details.enhancedStatus : undefined;
@@ -94,11 +96,12 @@ export function decide(input: DecisionInput): Decision {
   const error = asMailplugError(input.error);
   const quota = quotaKind(input.error);
   if (quota) {
+    // The host's policy first, then the wait the error suggests, then the defaults.
     const pause =
-      quota === 'concurrency'
-        ? (input.quota.concurrencyPauseMs ?? 60_000)
-        : (input.quota.dailyQuotaPauseMs ?? 3_600_000);
-    return { kind: 'quota', error, pauseUntil: input.now + Math.max(pause, error.retryAfterMs ?? 0) };
+      (quota === 'concurrency' ? input.quota.concurrencyPauseMs : input.quota.dailyQuotaPauseMs) ??
+      error.retryAfterMs ??
+      (quota === 'concurrency' ? 60_000 : 3_600_000);
+    return { kind: 'quota', error, pauseUntil: input.now + pause };
   }
   if (error.action === 'user' && !MESSAGE_LEVEL_CODES.has(error.code)) return { kind: 'hold', error };
   if (error.action !== 'retry') return { kind: 'fail', error };

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createRedactingLogger, type Disposable, Emitter, type MailAccount } from '@mailplug/core';
+import {
+  type AccountAccess,
+  createRedactingLogger,
+  type Disposable,
+  Emitter,
+  type MailAccount,
+} from '@mailplug/core';
 import { alreadySent, messageBusy, messageUnknown } from './errors.js';
 import { assignMessageId, checkMessage, encodeMessage, recipientCount } from './message-codec.js';
 import type { HostActionResult, OutboxRecord } from './outbox-store.js';
@@ -66,9 +72,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
   }
 
   /** A completed sign-in (`added`) or a working refresh (`changed`) means the account can send again. */
-  async function watch(account: MailAccount): Promise<void> {
+  async function watch(account: MailAccount, access: AccountAccess | undefined): Promise<void> {
     if (disposed) return;
-    const session = await mailer.sessionFor(account);
+    const session = await mailer.sessionFor(account, access);
     const current = watched.get(account.id);
     if (current?.session === session) return;
     current?.subscription.dispose();
@@ -96,7 +102,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
 
     async enqueue({ account, actingUser, message, idempotencyKey }) {
       // Validates the account against the registry and binds its session (no network).
-      await watch(account);
+      // A personal account needs its owner here (the mailer refuses anyone else).
+      await watch(account, account.scope?.kind === 'user' && actingUser ? { actingUser } : undefined);
       await checkSendPermission(account, actingUser, options.permissions);
       checkMessage(message);
       if (!(await accounts.get(account.id))) throw accountUnknown(account.id, 'enqueue');

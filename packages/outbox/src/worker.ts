@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Emitter, Logger, MailAccount, Mailer, MailplugError } from '@mailplug/core';
+import type { AccountAccess, Emitter, Logger, MailAccount, Mailer, MailplugError } from '@mailplug/core';
 import { decide, type QuotaPolicy, type RetryPolicy } from './delivery-policy.js';
 import { decodeMessage } from './message-codec.js';
 import type {
@@ -31,7 +31,7 @@ export interface WorkerContext {
   readonly quota: QuotaPolicy;
   limitsFor(account: MailAccount): MailboxLimits;
   /** Subscribes to the account's session so a sign-in releases its hold. */
-  watch(account: MailAccount): Promise<void>;
+  watch(account: MailAccount, access: AccountAccess | undefined): Promise<void>;
 }
 
 const LIMIT_CODE = 'OUTBOX_SENDING_LIMIT';
@@ -50,7 +50,10 @@ export function startOutboxWorker(
   const perMailbox = Math.max(1, options.concurrencyPerMailbox ?? 2);
   const leaseMs = Math.max(100, options.leaseMs ?? 30_000);
   const { store, clock, logger, events } = ctx;
-  const inFlight = new Map<string, { readonly accountId: string; readonly done: Promise<void> }>();
+  const inFlight = new Map<
+    string,
+    { readonly accountId: string; readonly abort: AbortController; done: Promise<void> }
+  >();
   let stopping = false;
   let pumping = false;
   let pumpAgain = false;
@@ -63,6 +66,8 @@ export function startOutboxWorker(
     for (const messageId of [...inFlight.keys()]) {
       try {
         if (!(await store.extendLease(messageId, id, expiresAt))) {
+          // Another worker owns the message now: stop this attempt if it has not finished.
+          inFlight.get(messageId)?.abort.abort();
           logger.warn('mailplug outbox: a lease was lost while sending (the worker stalled past it)', {
             worker: id,
             id: messageId,
@@ -109,7 +114,10 @@ export function startOutboxWorker(
           return;
         }
         for (const record of claimed) {
-          const done = deliver(record)
+          const abort = new AbortController();
+          const entry = { accountId: record.accountId, abort, done: Promise.resolve() };
+          inFlight.set(record.id, entry);
+          entry.done = deliver(record, abort.signal)
             .catch((err) =>
               logger.error('mailplug outbox: an attempt could not be recorded; its lease will expire', {
                 worker: id,
@@ -121,7 +129,6 @@ export function startOutboxWorker(
               inFlight.delete(record.id);
               void pump();
             });
-          inFlight.set(record.id, { accountId: record.accountId, done });
         }
         if (claimed.length > 0 && claimed.length === free) pumpAgain = true;
       } while (pumpAgain);
@@ -145,7 +152,7 @@ export function startOutboxWorker(
     return recorded;
   }
 
-  async function deliver(record: OutboxRecord): Promise<void> {
+  async function deliver(record: OutboxRecord, signal: AbortSignal): Promise<void> {
     const startedAt = clock();
     const attempt = (outcome: AttemptOutcome, error?: MailplugError, hint?: string): AttemptRecord => ({
       at: startedAt,
@@ -165,7 +172,15 @@ export function startOutboxWorker(
       }
       return;
     }
-    await ctx.watch(account).catch(() => undefined);
+    // A personal account's message was checked against its owner at enqueue; a worker without one
+    // acts as a background job.
+    const access: AccountAccess | undefined =
+      account.scope.kind !== 'user'
+        ? undefined
+        : record.actingUser
+          ? { actingUser: record.actingUser }
+          : { operation: 'admin' };
+    await ctx.watch(account, access).catch(() => undefined);
 
     const limits = ctx.limitsFor(account);
     if (hasLimits(limits)) {
@@ -207,6 +222,7 @@ export function startOutboxWorker(
         account,
         ...(record.actingUser !== undefined ? { actingUser: record.actingUser } : {}),
         message: decodeMessage(record.payload),
+        signal,
       });
       const sent = await settle(record, {
         state: 'sent',
