@@ -4,7 +4,7 @@ import { ConformanceError } from './suites/conformance.js';
 import { lineProtocol, passwordProvider } from './suites/test-subjects.js';
 
 const provider = passwordProvider();
-const protocol = lineProtocol({ direction: 'receive' });
+const protocol = lineProtocol('receive');
 
 /** What a package.json declaring both subjects holds (JSON, so no undefined values). */
 function packageJson(overrides: { auth?: Record<string, unknown>; protocol?: Record<string, unknown> } = {}) {
@@ -63,7 +63,7 @@ describe('expectManifestMatches', () => {
       ),
     );
     expect(drifted.message).toBe(
-      `package.json mailplug.authProviders entry "${provider.id}" differs from what the code registers in: label, settingsSchema, extra.`,
+      `package.json mailplug.authProviders entry "${provider.id}" differs from what the code is in: label, settingsSchema, extra.`,
     );
     const ports = failure(() =>
       expectManifestMatches(
@@ -76,11 +76,11 @@ describe('expectManifestMatches', () => {
 
   it('fails without a v1 manifest or without an entry for the id', () => {
     expect(failure(() => expectManifestMatches({ name: 'x' }, provider)).message).toMatch(
-      /no "mailplug" manifest/,
+      /does not declare this auth provider: .*REGISTRY_MANIFEST_INVALID.*"mailplug" manifest of x is not an object/,
     );
     const other = { ...provider, id: 'not-declared' };
-    expect(failure(() => expectManifestMatches(packageJson(), other)).message).toBe(
-      'package.json declares no mailplug.authProviders entry with id "not-declared".',
+    expect(failure(() => expectManifestMatches(packageJson(), other)).message).toMatch(
+      /does not declare this auth provider: .*declares no auth provider "not-declared"/,
     );
   });
 });

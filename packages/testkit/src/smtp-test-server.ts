@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import type { ServerSettings } from '@mailplug/core';
 import {
   SMTPServer,
   type SMTPServerAddress,
@@ -6,15 +7,14 @@ import {
   type SMTPServerOptions,
   type SMTPServerSession,
 } from 'smtp-server';
-import { sharedTestCertificateAuthority, type TestCertificateAuthority } from './test-ca.js';
+import type { CertificateAuthority } from './certificates/authority.js';
+import {
+  issueTestServerCertificate,
+  type TestServerCertificateOptions,
+} from './certificates/test-server-certificate.js';
+import type { CleanupHook } from './test-helpers.js';
 
-export {
-  createTestCertificateAuthority,
-  type IssueCertificateOptions,
-  sharedTestCertificateAuthority,
-  type TestCertificate,
-  type TestCertificateAuthority,
-} from './test-ca.js';
+export type { TestServerCertificateOptions } from './certificates/test-server-certificate.js';
 
 /** How the test server protects the connection: STARTTLS offered, implicit TLS, or plaintext only. */
 export type SmtpTestSecurity = 'starttls' | 'tls' | 'none';
@@ -44,14 +44,9 @@ export interface SmtpTestServerOptions {
   /** Accept mail without AUTH. Default false (MAIL FROM without AUTH gets 530). */
   readonly authOptional?: boolean;
   /** Certificate options (e.g. `{ expired: true }`, `{ hostnames: ['other.test'], ips: [] }`, `{ selfSigned: true }`). */
-  readonly certificate?: {
-    readonly hostnames?: readonly string[];
-    readonly ips?: readonly string[];
-    readonly expired?: boolean;
-    readonly selfSigned?: boolean;
-  };
-  /** Bring your own CA (default: one shared in-memory CA per process). */
-  readonly certificateAuthority?: TestCertificateAuthority;
+  readonly certificate?: TestServerCertificateOptions;
+  /** Bring your own CA (`createCertificateAuthority()`; default: one shared in-memory CA per process). */
+  readonly certificateAuthority?: CertificateAuthority;
 }
 
 /** A message the server accepted. */
@@ -84,6 +79,8 @@ export interface SmtpTestServer {
   readonly security: SmtpTestSecurity;
   /** PEM of the CA that issued the server certificate; pass as `tls.ca` to clients. */
   readonly ca: string;
+  /** Core `ServerSettings` for this server (host, port, security, `tls.ca`, a 5 s timeout). */
+  readonly settings: ServerSettings;
   readonly messages: readonly CapturedSmtpMessage[];
   /** AUTH attempts per mechanism, including rejected ones (an XOAUTH2 retry counts twice). */
   readonly authAttempts: Readonly<Record<SmtpTestAuthMethod, number>>;
@@ -125,8 +122,11 @@ function zeroCounts(): Record<SmtpTestAuthMethod, number> {
  */
 export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): Promise<SmtpTestServer> {
   const security = options.security ?? 'starttls';
-  const ca = options.certificateAuthority ?? (await sharedTestCertificateAuthority());
-  const { cert, key } = await ca.issue(options.certificate);
+  const {
+    caPem,
+    certPem: cert,
+    keyPem: key,
+  } = issueTestServerCertificate(options.certificate, options.certificateAuthority);
   const users = options.users ?? {};
 
   const messages: CapturedSmtpMessage[] = [];
@@ -250,7 +250,8 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
     host: '127.0.0.1',
     port,
     security,
-    ca: ca.caPem,
+    ca: caPem,
+    settings: { host: '127.0.0.1', port, security, tls: { ca: caPem }, timeoutMs: 5000 },
     messages,
     get authAttempts() {
       return authAttempts;
@@ -276,5 +277,30 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
     close() {
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+}
+
+/**
+ * Returns a function that starts SMTP test servers, all closed by the hook you pass (your runner's
+ * `afterEach`, or `afterAll` to share them across a file).
+ *
+ * @example
+ * const startServer = smtpTestServersClosedBy(afterEach);
+ * it('sends', async () => {
+ *   const server = await startServer({ users: { 'ann@example.test': 'pw' } });
+ *   await protocol.connect(server.settings, passwordCredentials('ann@example.test', 'pw'));
+ * });
+ */
+export function smtpTestServersClosedBy(
+  after: CleanupHook,
+): (options?: SmtpTestServerOptions) => Promise<SmtpTestServer> {
+  const running: SmtpTestServer[] = [];
+  after(async () => {
+    await Promise.all(running.splice(0).map((s) => s.close()));
+  });
+  return async (options) => {
+    const server = await startSmtpTestServer(options);
+    running.push(server);
+    return server;
   };
 }

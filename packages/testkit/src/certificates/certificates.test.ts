@@ -2,12 +2,11 @@ import { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { type ConnectionOptions, connect, createServer, type Server } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestCertificateAuthority, sharedTestCertificateAuthority } from '../test-ca.js';
 import { createCertificateAuthority } from './authority.js';
 import { ipAddressBytes } from './der.js';
+import { issueTestServerCertificate } from './test-server-certificate.js';
 import { createCertificate, generateCertificateKeys } from './x509.js';
 
-const DAY = 24 * 60 * 60 * 1000;
 const servers: Server[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
@@ -144,68 +143,57 @@ describe('createCertificate', () => {
   });
 });
 
-describe('createTestCertificateAuthority (async API)', () => {
-  it('issues certificates trusted through caPem', async () => {
-    const ca = await createTestCertificateAuthority('Async CA');
-    const { cert, key } = await ca.issue();
-    expect(new X509Certificate(ca.caPem).subject).toBe('CN=Async CA');
-    const port = await listen(key, cert);
-    await expect(handshake({ host: '127.0.0.1', port, ca: ca.caPem, servername: 'localhost' })).resolves.toBe(
+describe('test server certificates (one CA per process, or the one a test brings)', () => {
+  it('issues certificates trusted through the returned CA', async () => {
+    const ca = createCertificateAuthority({ commonName: 'Brought CA' });
+    const { caPem, certPem, keyPem } = issueTestServerCertificate({}, ca);
+    expect(caPem).toBe(ca.caCertPem);
+    expect(new X509Certificate(caPem).subject).toBe('CN=Brought CA');
+    const port = await listen(keyPem, certPem);
+    await expect(handshake({ host: '127.0.0.1', port, ca: caPem, servername: 'localhost' })).resolves.toBe(
       'hello\n',
     );
-    await expect(handshake({ host: '127.0.0.1', port, ca: ca.caPem })).resolves.toBe('hello\n');
+    await expect(handshake({ host: '127.0.0.1', port, ca: caPem })).resolves.toBe('hello\n');
   });
 
   it('issues an expired certificate that clients refuse', async () => {
-    const ca = await createTestCertificateAuthority();
-    const { cert, key } = await ca.issue({ expired: true });
-    expect(new Date(new X509Certificate(cert).validTo).getTime()).toBeLessThan(Date.now());
-    const port = await listen(key, cert);
+    const { caPem, certPem, keyPem } = issueTestServerCertificate({ expired: true });
+    expect(new Date(new X509Certificate(certPem).validTo).getTime()).toBeLessThan(Date.now());
+    const port = await listen(keyPem, certPem);
     await expect(
-      handshake({ host: '127.0.0.1', port, ca: ca.caPem, servername: 'localhost' }),
-    ).rejects.toMatchObject({ code: 'CERT_HAS_EXPIRED' });
+      handshake({ host: '127.0.0.1', port, ca: caPem, servername: 'localhost' }),
+    ).rejects.toMatchObject({
+      code: 'CERT_HAS_EXPIRED',
+    });
   });
 
   it('issues a certificate for the wrong hostname', async () => {
-    const ca = await createTestCertificateAuthority();
-    const { cert, key } = await ca.issue({ hostnames: ['other.test'], ips: [] });
-    const parsed = new X509Certificate(cert);
+    const { caPem, certPem, keyPem } = issueTestServerCertificate({ hostnames: ['other.test'], ips: [] });
+    const parsed = new X509Certificate(certPem);
     expect(parsed.checkHost('other.test')).toBe('other.test');
     expect(parsed.checkIP('127.0.0.1')).toBeUndefined();
-    const port = await listen(key, cert);
+    const port = await listen(keyPem, certPem);
     await expect(
-      handshake({ host: '127.0.0.1', port, ca: ca.caPem, servername: 'localhost' }),
-    ).rejects.toMatchObject({ code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+      handshake({ host: '127.0.0.1', port, ca: caPem, servername: 'localhost' }),
+    ).rejects.toMatchObject({
+      code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+    });
   });
 
   it('issues a self-signed leaf that clients refuse even when they trust the CA', async () => {
-    const ca = await createTestCertificateAuthority();
-    const { cert, key } = await ca.issue({ selfSigned: true });
-    const parsed = new X509Certificate(cert);
+    const { caPem, certPem, keyPem } = issueTestServerCertificate({ selfSigned: true });
+    const parsed = new X509Certificate(certPem);
     expect(parsed.issuer).toBe(parsed.subject);
     expect(parsed.ca).toBe(false);
-    const port = await listen(key, cert);
+    const port = await listen(keyPem, certPem);
     await expect(
-      handshake({ host: '127.0.0.1', port, ca: ca.caPem, servername: 'localhost' }),
-    ).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+      handshake({ host: '127.0.0.1', port, ca: caPem, servername: 'localhost' }),
+    ).rejects.toMatchObject({
+      code: 'DEPTH_ZERO_SELF_SIGNED_CERT',
+    });
   });
 
-  it('accepts an explicit validity window', async () => {
-    const ca = await createTestCertificateAuthority();
-    const notBefore = new Date(Date.now() + DAY);
-    const notAfter = new Date(Date.now() + 2 * DAY);
-    const { cert, key } = await ca.issue({ notBefore, notAfter });
-    expect(new Date(new X509Certificate(cert).validFrom).getTime()).toBe(
-      Math.floor(notBefore.getTime() / 1000) * 1000,
-    );
-    const port = await listen(key, cert);
-    await expect(
-      handshake({ host: '127.0.0.1', port, ca: ca.caPem, servername: 'localhost' }),
-    ).rejects.toMatchObject({ code: 'CERT_NOT_YET_VALID' });
-  });
-
-  it('shares one CA per process', async () => {
-    const [a, b] = await Promise.all([sharedTestCertificateAuthority(), sharedTestCertificateAuthority()]);
-    expect(a).toBe(b);
+  it('shares one CA per process by default', () => {
+    expect(issueTestServerCertificate().caPem).toBe(issueTestServerCertificate().caPem);
   });
 });

@@ -1,100 +1,96 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mailProtocolSuite } from '../mail-protocol-suite.js';
+import { mailProtocolSuite, runMailProtocolCheck } from '../mail-protocol-suite.js';
 import { failsWith } from './expect-conformance.js';
-import { type MailProtocolSuiteOptions, mailProtocolChecks } from './mail-protocol-checks.js';
-import { goodCredentials, type LineServer, lineProtocol, startLineServer } from './test-subjects.js';
+import type { MailProtocolSuiteOptions } from './mail-protocol-checks.js';
+import {
+  type LineBreakage,
+  type LineServer,
+  linePackageJson,
+  lineProtocol,
+  startLineServer,
+} from './test-subjects.js';
 
 let server: LineServer;
 beforeAll(async () => {
-  server = await startLineServer(['Subject: hi\r\nFrom: a@example.com\r\n\r\nHello\r\n']);
+  server = await startLineServer();
 });
 afterAll(() => server.close());
 
-const lineServer = () => ({
-  server: { host: '127.0.0.1', port: server.port, security: 'none' as const, allowInsecureAuth: true },
-  credentials: goodCredentials,
-});
-
-const sendOptions: MailProtocolSuiteOptions = {
-  send: true,
-  server: lineServer,
-  verifySent(result) {
-    expect(server.received.at(-1)).toContain('Mailplug conformance');
-    expect(result.messageId).toMatch(/@line>$/);
-  },
-};
-const receiveOptions: MailProtocolSuiteOptions = { receive: true, server: lineServer };
+const options: MailProtocolSuiteOptions = { packageJson: linePackageJson, server: () => server.fixture() };
+const broken = (
+  direction: 'send' | 'receive',
+  breakage: LineBreakage,
+  id: string,
+  over: Partial<MailProtocolSuiteOptions> = {},
+) => runMailProtocolCheck(id, () => lineProtocol(direction, breakage), { ...options, ...over });
 
 describe('mailProtocolSuite against a send protocol', () => {
-  mailProtocolSuite(it, () => lineProtocol({ direction: 'send' }), sendOptions);
+  mailProtocolSuite(it, () => lineProtocol('send'), options);
 });
 
 describe('mailProtocolSuite against a receive protocol', () => {
-  mailProtocolSuite(it, () => lineProtocol({ direction: 'receive' }), receiveOptions);
+  mailProtocolSuite(it, () => lineProtocol('receive'), options);
 });
 
 describe('the mail protocol checks fail on broken protocols', () => {
-  it('registers the send or the receive check, not both', () => {
-    const names = (options: MailProtocolSuiteOptions) => {
-      const registered: string[] = [];
-      mailProtocolSuite(
-        (name) => registered.push(name),
-        () => lineProtocol({ direction: 'send' }),
-        options,
-      );
-      return registered;
-    };
-    expect(names(sendOptions).filter((n) => /send a message|list and fetch/.test(n))).toEqual([
-      'mail protocol conformance: connect and send a message',
+  const registered = (direction: 'send' | 'receive') => {
+    const names: string[] = [];
+    mailProtocolSuite(
+      (name) => names.push(name),
+      () => lineProtocol(direction),
+      options,
+    );
+    return names;
+  };
+
+  it('registers the send checks for a send protocol and the receive checks for a receive protocol, from its direction', () => {
+    expect(registered('send').filter((n) => /send a message|fetch the raw|deleted message/.test(n))).toEqual([
+      'line-send conformance: connect and send a message the server receives, then close twice',
     ]);
-    expect(names(receiveOptions)).toContain('mail protocol conformance: connect, list and fetch a message');
+    expect(
+      registered('receive').filter((n) => /send a message|fetch the raw|deleted message/.test(n)),
+    ).toHaveLength(2);
   });
 
-  it('catches a wrong direction and a missing default port', async () => {
+  it('catches a missing default port and a manifest that declares other ports', async () => {
+    await failsWith(broken('send', 'missingPort', 'ports'), /defaultPorts\.none/);
     await failsWith(
-      mailProtocolChecks.identity.run(lineProtocol({ direction: 'receive' }), sendOptions),
-      /direction/,
-    );
-    await failsWith(
-      mailProtocolChecks.ports.run(lineProtocol({ direction: 'send', breakage: 'missingPort' }), sendOptions),
-      /defaultPorts\.none/,
+      broken('send', 'missingPort', 'manifest'),
+      /entry "line-send" differs from what the code is in: defaultPorts\./,
     );
   });
 
   it('catches a probe that throws, or fails a step without a hint', async () => {
-    const thrown = await mailProtocolChecks.probeClosedPort
-      .run(lineProtocol({ direction: 'send', breakage: 'probeThrows' }), sendOptions)
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-    expect(thrown).toMatchObject({ code: 'CONNECTION_REFUSED' });
     await failsWith(
-      mailProtocolChecks.probeClosedPort.run(
-        lineProtocol({ direction: 'send', breakage: 'noHint' }),
-        sendOptions,
-      ),
-      /error\.hint/,
+      broken('send', 'probeThrows', 'closedPort'),
+      /probe against a closed port \(it must report, not throw\) failed/,
+    );
+    await failsWith(broken('send', 'noHint', 'closedPort'), /error\.hint/);
+  });
+
+  it('catches a rejected password shown in an error, base64-encoded', async () => {
+    await failsWith(
+      broken('send', 'echoesPassword', 'rejectedCredentials'),
+      /the rejected password appears \(base64\) in the probe report/,
     );
   });
 
-  it('catches a probe that fails against a working server and an empty message id', async () => {
+  it('catches a send that never reaches the server, and an empty message id', async () => {
+    await failsWith(broken('send', 'dropsMessages', 'send'), /the server never received the message/);
+    await failsWith(broken('send', 'emptyMessageId', 'send'), /messageId/);
+  });
+
+  it('catches a delete that deletes nothing', async () => {
     await failsWith(
-      mailProtocolChecks.probeWorkingServer.run(lineProtocol({ direction: 'send' }), {
-        ...sendOptions,
-        server: () => ({
-          ...lineServer(),
-          credentials: { getCredential: async () => ({ kind: 'password', user: 'u', password: 'wrong' }) },
-        }),
-      }),
-      /AUTH_FAILED/,
+      broken('receive', 'ignoresDelete', 'receiveDelete'),
+      /is still listed on the next connection/,
     );
+  });
+
+  it('needs a server for protocols testkit cannot serve itself', async () => {
     await failsWith(
-      mailProtocolChecks.send.run(
-        lineProtocol({ direction: 'send', breakage: 'emptyMessageId' }),
-        sendOptions,
-      ),
-      /messageId/,
+      runMailProtocolCheck('probe', () => lineProtocol('send'), { packageJson: linePackageJson }),
+      /no built-in test server for "line-send"/,
     );
   });
 });

@@ -1,255 +1,104 @@
 /**
- * Small, honest adapters used to test the suites themselves (not exported): a password provider,
- * an interactive OAuth provider with PKCE, and a line-based protocol over real loopback sockets.
+ * Small, honest subjects for testing the suites themselves (not exported): a password provider,
+ * and a line-based mail protocol with its server over real loopback sockets. Each `breakage`
+ * breaks one rule on purpose.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import {
   type AuthProvider,
-  type AuthProviderDefinition,
-  type AuthProviderInit,
+  type AuthSession,
   CoreErrorCode,
   type CredentialSource,
   type DiagnosticStep,
   Emitter,
+  forgetAccount,
   type MailProtocol,
   MailplugError,
   mailplugError,
   type SessionChange,
-  type StoredValue,
-  type TokenStore,
-  toDisposable,
 } from '@mailplug/core';
+import type { MailServerFixture } from './mail-protocol-checks.js';
 
-export function memoryTokenStore(): TokenStore {
-  const values = new Map<string, StoredValue>();
-  return {
-    get: async (k) => values.get(k),
-    set: async (k, v) => {
-      values.set(k, v);
-    },
-    delete: async (k) => {
-      values.delete(k);
-    },
-    withLock: (_k, fn) => fn(),
-  };
-}
+export type PasswordBreakage =
+  /** Logs the password it hands out. */
+  | 'logsPassword'
+  /** signOut returns nothing. */
+  | 'signOutReturnsNothing'
+  /** Claims interactive sign-in in its capabilities without offering it. */
+  | 'claimsInteractive';
 
-const b64url = (b: Buffer) => b.toString('base64url');
+export const passwordShape = {
+  id: 'suite-password',
+  label: 'Suite password',
+  capabilities: {
+    interactive: false,
+    deviceCode: false,
+    appOnly: false,
+    protocols: ['line'],
+    credentialKind: 'password',
+  },
+  settingsSchema: {
+    fields: [
+      { key: 'username', label: 'User name', type: 'string', required: true },
+      { key: 'password', label: 'Password', type: 'secret', required: true },
+    ],
+  },
+} as const satisfies Pick<AuthProvider, 'id' | 'label' | 'capabilities' | 'settingsSchema'>;
 
-function baseSession(init: AuthProviderInit, providerId: string) {
-  const changes = new Emitter<SessionChange>();
-  return {
-    providerId,
-    accountId: init.accountId,
-    onDidChangeSession: changes.event,
-    changes,
-    async signOut() {},
-    dispose() {
-      changes.dispose();
-    },
-  };
-}
+export const passwordPackageJson = {
+  name: '@example/suite-password',
+  mailplug: { specificationVersion: 'v1', authProviders: [JSON.parse(JSON.stringify(passwordShape))] },
+};
 
-/** Reads the password from the SecretStore; a failing store error is wrapped without leaking. */
-export function passwordProvider(): AuthProviderDefinition {
+/** Reads the password from the SecretStore at every getCredential; a missing secret is an admin error. */
+export function passwordProvider(breakage?: PasswordBreakage): AuthProvider {
   return {
     specificationVersion: 'v1',
-    id: 'suite-password',
-    label: 'Suite password',
-    capabilities: {
-      interactive: false,
-      deviceCode: false,
-      appOnly: false,
-      protocols: ['line'],
-      credentialKind: 'password',
-    },
-    settingsSchema: {
-      fields: [
-        { key: 'username', label: 'User name', type: 'string', required: true },
-        { key: 'password', label: 'Password', type: 'secret', required: true },
-      ],
-    },
-    create(init): AuthProvider {
+    ...passwordShape,
+    capabilities: { ...passwordShape.capabilities, interactive: breakage === 'claimsInteractive' },
+    createSession(init): AuthSession {
+      const changes = new Emitter<SessionChange>();
+      const ref = (init.settings.password as { secretRef: string }).secretRef;
+      const username = String(init.settings.username);
       return {
-        ...baseSession(init, 'suite-password'),
+        providerId: passwordShape.id,
+        accountId: init.accountId,
+        onDidChangeSession: changes.event,
         async getCredential() {
-          const ref = init.settings.password as { secretRef: string };
-          let password: string | undefined;
-          try {
-            password = await init.secrets.get(ref.secretRef);
-          } catch (cause) {
+          const password = await init.secrets.get(ref).catch((cause: unknown) => {
             throw mailplugError(
               CoreErrorCode.SecretMissing,
               'admin',
-              `The password for ${String(init.settings.username)} could not be read.`,
-              'Check that the secret store is reachable and holds the password.',
+              'The secret store failed.',
+              'Check the secret store.',
               { cause },
             );
+          });
+          if (!password) {
+            throw mailplugError(
+              CoreErrorCode.SecretMissing,
+              'admin',
+              `The password secret "${ref}" is missing.`,
+              `Store the password under "${ref}" in the secret store.`,
+            );
           }
-          return { kind: 'password', user: String(init.settings.username), password: password ?? '' };
+          if (breakage === 'logsPassword')
+            init.logger?.debug('using password', { password: `${password.slice(0, 12)}…` });
+          return { kind: 'password', user: username, password };
         },
         async checkAuthorization() {
           return { state: 'authorized', grantedScopes: [] };
         },
-      };
-    },
-  };
-}
-
-export interface OAuthSubjectOptions {
-  /** Break the contract on purpose, for the suite's own negative tests. */
-  readonly breakage?: 'noPkce' | 'reusableState' | 'leakSecret';
-}
-
-/** Capabilities and settings shared by every interactive OAuth test subject. */
-export const oauthSubjectShape: Pick<AuthProviderDefinition, 'capabilities' | 'settingsSchema'> = {
-  capabilities: {
-    interactive: true,
-    deviceCode: false,
-    appOnly: false,
-    protocols: ['line'],
-    credentialKind: 'oauth2',
-  },
-  settingsSchema: {
-    fields: [
-      { key: 'clientId', label: 'Client ID', type: 'string', required: true, pattern: '^[0-9a-f-]{8,}$' },
-      { key: 'authorizeUrl', label: 'Authorize URL', type: 'url', required: true },
-      { key: 'redirectUri', label: 'Redirect URI', type: 'url', required: true },
-    ],
-  },
-};
-
-/** An interactive OAuth provider whose "identity provider" is the `authorizeWithIdp` function below. */
-export function oauthProvider(subject: OAuthSubjectOptions = {}): AuthProviderDefinition {
-  return {
-    specificationVersion: 'v1',
-    id: 'suite-oauth',
-    label: 'Suite OAuth',
-    ...oauthSubjectShape,
-    create(init): AuthProvider {
-      const base = baseSession(init, 'suite-oauth');
-      const pending = new Map<string, { challenge: string; expiresAt: number }>();
-      const tokenKey = `${init.accountId}:token`;
-      return {
-        ...base,
-        async beginSignIn() {
-          const state = b64url(randomBytes(24));
-          const challenge = b64url(
-            createHash('sha256')
-              .update(b64url(randomBytes(32)))
-              .digest(),
-          );
-          const expiresAt = Date.now() + 600_000;
-          pending.set(state, { challenge, expiresAt });
-          const url = new URL(String(init.settings.authorizeUrl));
-          url.searchParams.set('client_id', String(init.settings.clientId));
-          url.searchParams.set('state', state);
-          if (subject.breakage !== 'noPkce') {
-            url.searchParams.set('code_challenge', challenge);
-            url.searchParams.set('code_challenge_method', 'S256');
-          }
-          return { url: url.href, state, redirectUri: String(init.settings.redirectUri), expiresAt };
-        },
-        async completeSignIn(params) {
-          const entry = params.state ? pending.get(params.state) : undefined;
-          if (!entry || entry.expiresAt < Date.now()) {
-            throw mailplugError(
-              CoreErrorCode.SignInStateInvalid,
-              'user',
-              'This sign-in link is unknown or used.',
-              'Start the sign-in again.',
-            );
-          }
-          if (subject.breakage !== 'reusableState') pending.delete(params.state!);
-          if (params.error) {
-            throw mailplugError(
-              CoreErrorCode.SignInDenied,
-              'user',
-              'Consent was declined.',
-              'Sign in again and accept the requested permissions.',
-            );
-          }
-          if (params.code !== `code-for-${entry.challenge}`) {
-            throw mailplugError(
-              'SIGN_IN_CODE_INVALID',
-              'user',
-              'The authorization code is not valid.',
-              'Start the sign-in again.',
-            );
-          }
-          const refreshToken = String(params.refresh_token ?? b64url(randomBytes(16)));
-          await init.tokenStore.set(tokenKey, {
-            accessToken: b64url(randomBytes(16)),
-            expiresAt: Date.now() + 3_600_000,
-            refreshToken,
-          });
-          base.changes.fire({
-            type: 'added',
-            accountId: init.accountId,
-            identity: { mailbox: 'user@example.com' },
-          });
-          return { mailbox: 'user@example.com' };
-        },
-        async getCredential() {
-          const token = (await init.tokenStore.get(tokenKey)) as
-            | { accessToken: string; expiresAt: number; refreshToken: string }
-            | undefined;
-          if (!token)
-            throw mailplugError(
-              CoreErrorCode.SignInRequired,
-              'user',
-              'Nobody has signed in.',
-              'Sign in to the mailbox.',
-            );
-          if (token.expiresAt <= Date.now()) {
-            // The identity provider refuses the refresh token and echoes the request, as real ones do.
-            const idpError = new Error(`invalid_grant: refresh_token=${token.refreshToken} is revoked`);
-            if (subject.breakage === 'leakSecret') {
-              throw new MailplugError({
-                code: CoreErrorCode.ReauthRequired,
-                action: 'user',
-                message: `Refresh with ${token.refreshToken} failed.`,
-                hint: 'Sign in again.',
-              });
-            }
-            throw mailplugError(
-              CoreErrorCode.ReauthRequired,
-              'user',
-              'The sign-in has expired.',
-              'Sign in again.',
-              {
-                cause: idpError,
-              },
-            );
-          }
-          return {
-            kind: 'oauth2',
-            user: 'user@example.com',
-            accessToken: token.accessToken,
-            expiresAt: token.expiresAt,
-            scopes: ['line'],
-          };
-        },
-        async checkAuthorization() {
-          const token = await init.tokenStore.get(tokenKey);
-          return { state: token ? 'authorized' : 'signInRequired', grantedScopes: token ? ['line'] : [] };
-        },
         async signOut() {
-          await init.tokenStore.delete(tokenKey);
+          await forgetAccount(init.tokenStore, init.accountId);
+          return (breakage === 'signOutReturnsNothing' ? undefined : { revocation: 'unsupported' }) as never;
+        },
+        dispose() {
+          changes.dispose();
         },
       };
     },
   };
-}
-
-/** Plays the identity provider's consent page: answers with a code bound to the PKCE challenge. */
-export async function authorizeWithIdp(start: {
-  url: string;
-  state: string;
-}): Promise<Record<string, string>> {
-  const url = new URL(start.url);
-  return { state: start.state, code: `code-for-${url.searchParams.get('code_challenge')}` };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -258,11 +107,17 @@ export async function authorizeWithIdp(start: {
 export interface LineServer {
   readonly port: number;
   readonly received: string[];
+  fixture(): MailServerFixture;
   close(): Promise<void>;
 }
 
-export async function startLineServer(mailbox: readonly string[] = []): Promise<LineServer> {
+const LINE_USER = 'line-user@example.com';
+const LINE_PASSWORD = 'good-password-1';
+
+export async function startLineServer(): Promise<LineServer> {
   const received: string[] = [];
+  const mailbox = new Map<string, string>();
+  let nextId = 1;
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
@@ -275,23 +130,31 @@ export async function startLineServer(mailbox: readonly string[] = []): Promise<
         const [command, ...rest] = buffer.slice(0, i).split(' ');
         buffer = buffer.slice(i + 1);
         const arg = rest.join(' ');
-        if (command === 'AUTH') socket.write(arg.startsWith('good ') ? 'OK\n' : 'ERR bad credentials\n');
+        if (command === 'AUTH')
+          socket.write(arg === `${LINE_PASSWORD} ${LINE_USER}` ? 'OK\n' : 'ERR bad credentials\n');
         else if (command === 'SEND') socket.write(`OK <${received.push(arg)}@line>\n`);
         else if (command === 'LIST')
-          socket.write(
-            `OK ${JSON.stringify(mailbox.map((m, n) => ({ id: String(n + 1), size: m.length })))}\n`,
-          );
+          socket.write(`OK ${JSON.stringify([...mailbox].map(([id, m]) => ({ id, size: m.length })))}\n`);
         else if (command === 'FETCH')
-          socket.write(`OK ${Buffer.from(mailbox[Number(arg) - 1] ?? '').toString('base64')}\n`);
+          socket.write(`OK ${Buffer.from(mailbox.get(arg) ?? '').toString('base64')}\n`);
+        else if (command === 'DELETE') socket.write(mailbox.delete(arg) ? 'OK\n' : 'ERR no such message\n');
         else socket.end('BYE\n');
       }
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
   return {
-    port: typeof address === 'object' && address ? address.port : 0,
+    port,
     received,
+    fixture: () => ({
+      server: { host: '127.0.0.1', port, security: 'none', allowInsecureAuth: true, timeoutMs: 5000 },
+      user: LINE_USER,
+      password: LINE_PASSWORD,
+      deliver: (raw) => void mailbox.set(String(nextId++), raw),
+      messages: () => [...received],
+    }),
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -317,9 +180,7 @@ async function openLine(host: string, port: number): Promise<LineClient> {
           'admin',
           `Nothing answers on ${host}:${port}.`,
           'Check the server host and port.',
-          {
-            cause,
-          },
+          { cause },
         ),
       ),
     );
@@ -345,36 +206,66 @@ async function openLine(host: string, port: number): Promise<LineClient> {
   };
 }
 
-async function login(client: LineClient, credentials: CredentialSource): Promise<void> {
+export type LineBreakage =
+  | 'probeThrows'
+  | 'noHint'
+  | 'emptyMessageId'
+  | 'missingPort'
+  /** A rejected login names the password, base64-encoded. */
+  | 'echoesPassword'
+  /** send() reports success without sending. */
+  | 'dropsMessages'
+  /** delete() does nothing. */
+  | 'ignoresDelete';
+
+async function login(
+  client: LineClient,
+  credentials: CredentialSource,
+  breakage?: LineBreakage,
+): Promise<void> {
   const credential = await credentials.getCredential({ protocol: 'line' });
   const secret = credential.kind === 'password' ? credential.password : credential.accessToken;
   const reply = await client.command(`AUTH ${secret} ${credential.user}`);
   if (!reply.startsWith('OK')) {
     await client.close();
+    const said = breakage === 'echoesPassword' ? ` for ${Buffer.from(secret).toString('base64')}` : '';
     throw mailplugError(
       'AUTH_FAILED',
       'user',
-      'The server refused the credentials.',
+      `The server refused the credentials${said}.`,
       'Check the user name and password.',
     );
   }
 }
 
-export interface LineProtocolOptions {
-  readonly direction: 'send' | 'receive';
-  readonly breakage?: 'probeThrows' | 'noHint' | 'emptyMessageId' | 'missingPort';
-}
+export const lineShape = (direction: 'send' | 'receive') => ({
+  id: `line-${direction}`,
+  label: `Line ${direction}`,
+  direction,
+  defaultPorts: { starttls: 7025, tls: 7465, none: 7000 },
+  ...(direction === 'receive'
+    ? {
+        deprecated: {
+          since: '2026-01',
+          message: 'Use the send direction; this exists to test receive suites.',
+        },
+      }
+    : {}),
+});
 
-export function lineProtocol(options: LineProtocolOptions): MailProtocol {
+export const linePackageJson = {
+  name: '@example/line',
+  mailplug: { specificationVersion: 'v1', protocols: [lineShape('send'), lineShape('receive')] },
+};
+
+export function lineProtocol(direction: 'send' | 'receive', breakage?: LineBreakage): MailProtocol {
+  const shape = lineShape(direction);
   const defaultPorts = (
-    options.breakage === 'missingPort'
-      ? { starttls: 7025, tls: 7465 }
-      : { starttls: 7025, tls: 7465, none: 7000 }
+    breakage === 'missingPort' ? { starttls: 7025, tls: 7465 } : shape.defaultPorts
   ) as MailProtocol['defaultPorts'];
   const common = {
     specificationVersion: 'v1' as const,
-    id: `line-${options.direction}`,
-    label: `Line ${options.direction}`,
+    ...shape,
     defaultPorts,
     async probe(
       server: { host: string; port: number },
@@ -391,11 +282,11 @@ export function lineProtocol(options: LineProtocolOptions): MailProtocol {
         const client = await openLine(server.host, server.port);
         record({ id: 'tcp', label: 'Connect', status: 'ok', durationMs: performance.now() - started });
         const authStarted = performance.now();
-        await login(client, credentials);
+        await login(client, credentials, breakage);
         record({ id: 'auth', label: 'Sign in', status: 'ok', durationMs: performance.now() - authStarted });
         await client.close();
       } catch (err) {
-        if (options.breakage === 'probeThrows') throw err;
+        if (breakage === 'probeThrows') throw err;
         const error =
           err instanceof MailplugError
             ? err.toJSON()
@@ -410,26 +301,29 @@ export function lineProtocol(options: LineProtocolOptions): MailProtocol {
           label: steps.length === 0 ? 'Connect' : 'Sign in',
           status: 'failed',
           durationMs: performance.now() - started,
-          error: options.breakage === 'noHint' ? { ...error, hint: '' } : error,
+          error: breakage === 'noHint' ? { ...error, hint: '' } : error,
         });
       }
       return { ok: steps.every((s) => s.status !== 'failed'), steps };
     },
   };
-  if (options.direction === 'send') {
+  if (direction === 'send') {
     return {
       ...common,
       direction: 'send',
       async connect(server, credentials) {
         const client = await openLine(server.host, server.port);
-        await login(client, credentials);
+        await login(client, credentials, breakage);
         return {
           direction: 'send',
           async send(message) {
-            const reply = await client.command(`SEND ${JSON.stringify(message)}`);
+            const reply =
+              breakage === 'dropsMessages'
+                ? 'OK <dropped@line>'
+                : await client.command(`SEND ${JSON.stringify(message)}`);
             const to = Array.isArray(message.to) ? message.to : [message.to];
             return {
-              messageId: options.breakage === 'emptyMessageId' ? '' : reply.slice(3),
+              messageId: breakage === 'emptyMessageId' ? '' : reply.slice(3),
               accepted: to.map((t) => (typeof t === 'string' ? t : t.address)),
               rejected: [],
             };
@@ -443,26 +337,20 @@ export function lineProtocol(options: LineProtocolOptions): MailProtocol {
   return {
     ...common,
     direction: 'receive',
-    deprecated: { since: '2026-01', message: 'Use the send direction; this exists to test receive suites.' },
     async connect(server, credentials) {
       const client = await openLine(server.host, server.port);
-      await login(client, credentials);
+      await login(client, credentials, breakage);
       return {
         direction: 'receive',
         list: async () => JSON.parse((await client.command('LIST')).slice(3)),
         fetch: async (id) =>
           new Uint8Array(Buffer.from((await client.command(`FETCH ${id}`)).slice(3), 'base64')),
-        delete: async () => {},
+        delete: async (id) => {
+          if (breakage !== 'ignoresDelete') await client.command(`DELETE ${id}`);
+        },
         close: () => client.close(),
         dispose: () => client.close(),
       };
     },
   };
 }
-
-export const goodCredentials: CredentialSource = {
-  getCredential: async () => ({ kind: 'password', user: 'line-user', password: 'good' }),
-};
-
-/** toDisposable re-exported for tests that build sessions by hand. */
-export { toDisposable };

@@ -1,0 +1,163 @@
+/** Each check of the auth provider suite fails on a provider that breaks its rule. */
+import { describe, it } from 'vitest';
+import { runAuthProviderCheck } from '../auth-provider-suite.js';
+import type { AuthProviderSuiteOptions, ProviderEnvironment } from './auth/auth-options.js';
+import { failsWith } from './expect-conformance.js';
+import {
+  createFakeIdentityProvider,
+  type FakeIdentityProvider,
+  fakeOAuthPackageJson,
+  fakeOAuthProvider,
+  type OAuthBreakage,
+} from './test-oauth-subject.js';
+import { type PasswordBreakage, passwordPackageJson, passwordProvider } from './test-subjects.js';
+
+function broken(
+  breakage: OAuthBreakage | undefined,
+  id: string,
+  environment?: (idp: FakeIdentityProvider) => ProviderEnvironment,
+) {
+  const idp = createFakeIdentityProvider();
+  const options: AuthProviderSuiteOptions = {
+    packageJson: fakeOAuthPackageJson,
+    environment: () => (environment ? environment(idp) : idp),
+  };
+  return runAuthProviderCheck(id, (o) => fakeOAuthProvider(idp, breakage, o), options);
+}
+
+const brokenPassword = (breakage: PasswordBreakage, id: string, packageJson: object = passwordPackageJson) =>
+  runAuthProviderCheck(id, () => passwordProvider(breakage), { packageJson });
+
+describe('the lifecycle checks fail on broken providers', () => {
+  it('refreshExpiry: a refresh that keeps the old expiry', async () => {
+    await failsWith(
+      broken('keepsOldExpiry', 'refreshExpiry'),
+      /must carry the new token's expiry; it says .* already past/,
+    );
+  });
+
+  it('signOut: a signOut that keeps the tokens', async () => {
+    await failsWith(
+      broken('signOutKeepsTokens', 'signOut'),
+      /^signOut left the account's keys in the token store: conformance-.*:tokens/,
+    );
+  });
+
+  it('signOut: a signOut that keeps the tokens when the revocation fails', async () => {
+    await failsWith(
+      broken('keepsTokensWhenRevocationFails', 'signOut'),
+      /signOut while revocation fails left the account's keys in the token store/,
+    );
+  });
+
+  it('signOut: a signOut that returns nothing', async () => {
+    await failsWith(
+      brokenPassword('signOutReturnsNothing', 'signOut'),
+      /must return a SignOutResult, got undefined/,
+    );
+  });
+
+  it('transientFailure: an outage reported as "sign in again"', async () => {
+    await failsWith(broken('transientAsReauth', 'transientFailure'), /must have action "retry", got "user"/);
+  });
+
+  it('transientFailure: an outage reported as misconfigured', async () => {
+    await failsWith(
+      broken('outageAsMisconfigured', 'transientFailure'),
+      /must say "temporarilyUnavailable".*got "misconfigured"/,
+    );
+  });
+
+  it('revokedGrant: a retry loop on a revoked grant', async () => {
+    await failsWith(
+      broken('retriesRevoked', 'revokedGrant'),
+      /the identity provider saw [2-9] refresh attempts/,
+    );
+  });
+
+  it('rotation: a rotated refresh token that was not persisted', async () => {
+    await failsWith(
+      broken('dropsRotatedToken', 'rotation'),
+      /needs the rotated refresh token to have been persisted, failed/,
+    );
+  });
+
+  it('rotation: an environment that cannot rotate must opt out, not pass', async () => {
+    await failsWith(
+      broken(undefined, 'rotation', (idp) => {
+        idp.rotate = false;
+        return idp;
+      }),
+      /does not rotate refresh tokens .* or opt out of "rotation"/,
+    );
+  });
+});
+
+describe('the redaction check finds secrets in every form', () => {
+  it('a base64-encoded refresh token in an error message', async () => {
+    await failsWith(
+      broken('leaksBase64RefreshToken', 'redaction'),
+      /the stored token "refreshToken" appears \(base64\) in the message of the error getCredential with planted secrets threw/,
+    );
+  });
+
+  it('the first characters of a refresh token in a log line', async () => {
+    await failsWith(
+      broken('logsRefreshTokenPrefix', 'redaction'),
+      /the stored token "refreshToken" appears \(first 12 characters\) in the log lines/,
+    );
+  });
+
+  it('the first characters of a password in a log line', async () => {
+    await failsWith(
+      brokenPassword('logsPassword', 'redaction'),
+      /the planted value of the secret setting "password" appears \(first 12 characters\) in the log lines/,
+    );
+  });
+});
+
+describe('the sign-in checks fail on broken providers', () => {
+  it('signInStateExpiry: a sign-in state that never expires', async () => {
+    await failsWith(
+      broken('ignoresStateExpiry', 'signInStateExpiry'),
+      /after the sign-in state expired should have failed but succeeded/,
+    );
+  });
+
+  it('deniedConsent: a denied consent reported as an invalid state', async () => {
+    await failsWith(
+      broken('deniedAsInvalidState', 'deniedConsent'),
+      /should fail with SIGN_IN_DENIED, got MailplugError \[SIGN_IN_STATE_INVALID\]/,
+    );
+  });
+
+  it('an environment that cannot play consent names what it lacks', async () => {
+    await failsWith(
+      broken(undefined, 'interactiveComplete', ({ consent: _gone, ...rest }) => rest),
+      /the environment has no `consent`/,
+    );
+  });
+});
+
+describe('capabilities are said once: manifest, capabilities and sessions must agree', () => {
+  it('session: capabilities promise device-code sign-in, sessions have none', async () => {
+    await failsWith(
+      broken('noDeviceCode', 'session'),
+      /session.deviceCode is absent but capabilities.deviceCode \(from the manifest\) is true/,
+    );
+  });
+
+  it('session: capabilities promise interactive sign-in, sessions have none', async () => {
+    await failsWith(
+      brokenPassword('claimsInteractive', 'session'),
+      /session.interactive is absent but capabilities.interactive \(from the manifest\) is true/,
+    );
+  });
+
+  it('manifest: the package.json declares other capabilities than the code has', async () => {
+    await failsWith(
+      brokenPassword('claimsInteractive', 'manifest'),
+      /entry "suite-password" differs from what the code is in: capabilities\./,
+    );
+  });
+});

@@ -1,0 +1,79 @@
+/** Small helpers that protocol and store tests in several packages need alike. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CredentialRequest, CredentialSource, MailCredential } from '@mailplug/core';
+
+/** A CredentialSource that remembers every request (to prove, e.g., a fresh credential per connect). */
+export interface RecordingCredentialSource extends CredentialSource {
+  readonly requests: readonly CredentialRequest[];
+}
+
+function recording(
+  next: (request: CredentialRequest) => MailCredential | Promise<MailCredential>,
+): RecordingCredentialSource {
+  const requests: CredentialRequest[] = [];
+  return {
+    requests,
+    async getCredential(request) {
+      requests.push(request);
+      return next(request);
+    },
+  };
+}
+
+/**
+ * Hands out a password credential.
+ *
+ * @example
+ * const credentials = passwordCredentials('ann@example.test', 'correct horse');
+ * await protocol.connect(server.settings, credentials);
+ * expect(credentials.requests).toHaveLength(1);
+ */
+export function passwordCredentials(user: string, password: string): RecordingCredentialSource {
+  return recording(() => ({ kind: 'password', user, password }));
+}
+
+/**
+ * Hands out an OAuth 2.0 credential; `token` may be a function of the request (e.g. a new one on
+ * `forceRefresh`). Expires an hour from the request.
+ *
+ * @example
+ * const credentials = tokenCredentials('ann@example.test', (r) => (r.forceRefresh ? 'fresh' : 'stale'));
+ */
+export function tokenCredentials(
+  user: string,
+  token: string | ((request: CredentialRequest) => string | Promise<string>),
+  scopes: readonly string[] = [],
+): RecordingCredentialSource {
+  return recording(async (request) => ({
+    kind: 'oauth2',
+    user,
+    accessToken: typeof token === 'string' ? token : await token(request),
+    expiresAt: Date.now() + 3_600_000,
+    scopes,
+  }));
+}
+
+/** The runner's `afterAll` / `afterEach` (vitest, jest, node:test `after`). */
+export type CleanupHook = (fn: () => Promise<void>) => unknown;
+
+/**
+ * Returns a function that makes a fresh temporary directory named after `prefix`; every directory
+ * it made is removed by the `after` hook you pass (your runner's `afterAll` or `afterEach`).
+ *
+ * @example
+ * const tempDir = temporaryDirectories(afterAll, 'mailplug-store-');
+ * const dir = await tempDir();
+ */
+export function temporaryDirectories(after: CleanupHook, prefix = 'mailplug-test-'): () => Promise<string> {
+  const dirs: string[] = [];
+  after(async () => {
+    await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+  });
+  return async () => {
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    dirs.push(dir);
+    return dir;
+  };
+}
