@@ -1,8 +1,8 @@
 import {
+  type AccountAccess,
   type AuthorizationStatus,
   type AuthProviderListing,
   authorizationStateFor,
-  forgetAccount,
   isSecretRef,
   mailplugError,
   type ProtocolListing,
@@ -44,6 +44,12 @@ export interface AppState {
   /** Deadline for each account's live authorization check on list pages. */
   readonly checkTimeoutMs: number;
 }
+
+/**
+ * Everything these screens do with a session is an admin operation: admins set up, sign in, check
+ * and test personal accounts for their users (the user's own sends pass `actingUser` instead).
+ */
+export const ADMIN: AccountAccess = { operation: 'admin' };
 
 export const secretName = (accountId: string, key: string) => `${accountId}.${key}`;
 
@@ -99,7 +105,7 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
 export async function statusOf(app: AppState, record: MailServerRecord): Promise<AuthorizationStatus> {
   try {
     const mailer = await app.host.mailer();
-    const session = await mailer.sessionFor(record.account);
+    const session = await mailer.sessionFor(record.account, ADMIN);
     return await withDeadline(session.checkAuthorization(), app.checkTimeoutMs);
   } catch (error) {
     const e = asMailplugError(error);
@@ -137,7 +143,8 @@ export async function saveRecord(
     }
   }
   // A different sign-in method (or OAuth client) never inherits the previous one's tokens.
-  if (previous && authIdentityChanged(previous, record)) await forgetAccount(app.host.tokenStore, id);
+  if (previous && authIdentityChanged(previous, record))
+    await (await app.host.mailer()).forgetAccount(previous.account);
   await app.host.config.update((config) => ({
     ...config,
     accounts: previous

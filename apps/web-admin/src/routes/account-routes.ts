@@ -1,7 +1,8 @@
 import type { DiagnosticStep, OutgoingMessage } from '@mailplug/core';
-import { forgetAccount, isSecretRef } from '@mailplug/core';
+import { isSecretRef } from '@mailplug/core';
 import type { MailServerRecord } from '../admin-config.js';
 import {
+  ADMIN,
   type AppState,
   directionOf,
   newAccountId,
@@ -326,7 +327,7 @@ export function accountRoutes(app: AppState): Route[] {
     route('POST', '/accounts/:id/test', (ctx) =>
       withRecord(app, ctx, async (record) => {
         try {
-          const report = await (await app.host.mailer()).probe(record.account);
+          const report = await (await app.host.mailer()).probe(record.account, { access: ADMIN });
           const failed = report.steps.find((s) => s.status === 'failed');
           addFlash(
             ctx.session,
@@ -372,6 +373,7 @@ export function accountRoutes(app: AppState): Route[] {
         ctx.req.on('close', () => abort.abort());
         try {
           const report = await (await app.host.mailer()).probe(record.account, {
+            access: ADMIN,
             onStep: (step) => send('step', stepJson(step)),
             signal: abort.signal,
           });
@@ -421,13 +423,13 @@ export function accountRoutes(app: AppState): Route[] {
         const { id } = record.account;
         let warning: string | undefined;
         try {
-          const session = await (await app.host.mailer()).sessionFor(record.account);
+          const session = await (await app.host.mailer()).sessionFor(record.account, ADMIN);
           const result = await session.signOut();
           if (result.revocation === 'failed') warning = result.error?.message;
         } catch (error) {
           warning = asMailplugError(error).message;
         }
-        await forgetAccount(app.host.tokenStore, id);
+        await (await app.host.mailer()).forgetAccount(record.account);
         for (const value of Object.values(record.account.auth.settings)) {
           if (isSecretRef(value) && value.secretRef.startsWith(`${id}.`))
             await app.host.secrets.delete(value.secretRef);

@@ -3,7 +3,7 @@
  * with the sign-in bound to the admin's web session and the expected mailbox enforced.
  */
 import { findRecord } from '../admin-config.js';
-import { type AppState, requireRecord } from '../app-state.js';
+import { ADMIN, type AppState, requireRecord } from '../app-state.js';
 import { addFlash, type RequestContext, type Route, redirect, route, sendHtml } from '../http/router.js';
 import { constantTimeEquals } from '../http/web-sessions.js';
 import { renderMessage } from '../pages/login.js';
@@ -49,7 +49,7 @@ export function signInRoutes(app: AppState): Route[] {
       const record = await requireRecord(app, ctx.params.id ?? '');
       if (!record) return redirect(ctx.res, '/accounts', 302);
       try {
-        const session = await (await app.host.mailer()).sessionFor(record.account);
+        const session = await (await app.host.mailer()).sessionFor(record.account, ADMIN);
         const listing = app.host.registry.describeAuthProvider(record.account.auth.provider);
         if (!session.interactive) throw noBrowserSignIn(listing?.label ?? record.account.auth.provider);
         const hint = expectedMailbox(record);
@@ -81,7 +81,7 @@ export function signInRoutes(app: AppState): Route[] {
       const record = findRecord(await app.host.config.read(), taken.accountId);
       if (!record) return refuse(ctx, 400, unknownSignInError());
       try {
-        const session = await (await app.host.mailer()).sessionFor(record.account);
+        const session = await (await app.host.mailer()).sessionFor(record.account, ADMIN);
         if (!session.interactive) throw noBrowserSignIn(record.account.auth.provider);
         const identity = await session.interactive.complete(params);
         await enforceExpectedMailbox(record, session, identity);
@@ -106,7 +106,7 @@ export function signInRoutes(app: AppState): Route[] {
       const record = await requireRecord(app, ctx.params.id ?? '');
       if (!record) return redirect(ctx.res, '/accounts');
       try {
-        const session = await (await app.host.mailer()).sessionFor(record.account);
+        const session = await (await app.host.mailer()).sessionFor(record.account, ADMIN);
         const label =
           app.host.registry.describeAuthProvider(record.account.auth.provider)?.label ??
           record.account.auth.provider;
@@ -158,7 +158,9 @@ export function signInRoutes(app: AppState): Route[] {
       const record = await requireRecord(app, ctx.params.id ?? '');
       if (!record) return redirect(ctx.res, '/accounts');
       try {
-        const result = await (await app.host.mailer()).sessionFor(record.account).then((s) => s.signOut());
+        const result = await (await app.host.mailer())
+          .sessionFor(record.account, ADMIN)
+          .then((s) => s.signOut());
         const text = {
           revoked: 'The grant was revoked at the identity platform and the stored tokens were forgotten.',
           unsupported: 'The identity platform cannot revoke this sign-in; the stored tokens were forgotten.',

@@ -1,0 +1,190 @@
+/**
+ * Microsoft 365 in Chromium: per-user delegated sign-in through the emulator's consent page, a
+ * mailbox that does not match the signed-in identity refused, device code, and the app-only
+ * system email (token URL, client id, secret, scope, mailbox user; STARTTLS) with "expiring soon".
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Demo, startDemo } from '../src/demo.js';
+import {
+  checkScreen,
+  consent,
+  fillServer,
+  flashText,
+  logIn,
+  openBrowser,
+  received,
+  settingField,
+  type TestBrowser,
+  testConnection,
+  textOf,
+} from './browser.js';
+
+const ALICE = 'alice@contoso.test';
+const BOB = 'bob@contoso.test';
+const DAY = 24 * 60 * 60_000;
+
+let demo: Demo;
+let admin: TestBrowser;
+
+beforeAll(async () => {
+  demo = await startDemo({
+    users: [
+      { id: 'alice', name: 'Alice Example', sendOnBehalfOfOrganization: true },
+      { id: 'bob', name: 'Bob Example', sendOnBehalfOfOrganization: true },
+    ],
+  });
+  admin = await openBrowser();
+  await logIn(admin.page, demo);
+});
+
+afterAll(async () => {
+  await admin?.close();
+  await demo?.stop();
+});
+
+async function addDelegated(name: string, owner: 'alice' | 'bob', from: string, clientSecret?: string) {
+  const { page } = admin;
+  await page.goto(`${demo.app.url}/accounts/new`);
+  await fillServer(page, {
+    name,
+    description: 'Account settings for Microsoft Outlook',
+    port: demo.emulator.ports.smtp ?? 0,
+    timeout: 120,
+    security: 'starttls',
+    fromAddress: from,
+    scope: `user:${owner}`,
+    provider: 'm365-delegated',
+  });
+  if (clientSecret) await page.fill(settingField('m365-delegated', 'clientSecret'), clientSecret);
+  else {
+    // A public client (no secret) for the device code flow.
+    const publicClient = demo.emulator.apps.find((a) => a.public)?.clientId ?? '';
+    await page.fill(settingField('m365-delegated', 'clientId'), publicClient);
+  }
+  await page.click('form.account-form button[type=submit]');
+  await page.waitForURL(/\/accounts\/[a-z0-9-]+$/);
+  expect(await flashText(page)).toContain(`Saved "${name}"`);
+  return page.url();
+}
+
+describe('Microsoft 365', () => {
+  it('delegated: per-user sign-in with Microsoft, Check Authorization, test email received', async () => {
+    const url = await addDelegated(
+      'Microsoft Outlook (Alice)',
+      'alice',
+      ALICE,
+      demo.testSecrets.microsoftWeb,
+    );
+    const { page } = admin;
+    expect(await textOf(page.locator('.badges .scope-user'))).toBe('User: Alice Example');
+    await page.goto(`${url}/registration`);
+    expect(await page.locator(settingField('m365-delegated', 'tenant')).inputValue()).not.toBe('');
+    expect(await page.locator('#redirect-uri-m365-delegated').inputValue()).toBe(demo.app.redirectUri);
+    await page.goto(url);
+    await page.click('#sign-in');
+    await page.waitForURL(/\/oauth2\/v2\.0\/authorize/);
+    await checkScreen(page, 'microsoft-consent-emulator');
+    await consent(page, ALICE);
+    await page.waitForURL(url);
+    expect(await flashText(page)).toContain(`Signed in as ${ALICE}`);
+    await page.click('#check-authorization');
+    expect(await textOf(page.locator('#auth-mailbox'))).toContain(ALICE);
+    expect(await textOf(page.locator('#authorization'))).toContain('SMTP.Send');
+    const { result } = await testConnection(page);
+    expect(result).toBe('Test connection passed.');
+    await page.fill('#test-to', BOB);
+    await page.click('#send-test');
+    expect(await flashText(page)).toContain(`Test email sent to ${BOB}`);
+    expect(received(demo, BOB).map((m) => m.subject)).toContain(
+      'Test email from Setup → Email (Microsoft Outlook (Alice))',
+    );
+  });
+
+  it('refuses a sign-in whose mailbox does not match the account, and keeps no token', async () => {
+    const url = await addDelegated('Microsoft Outlook (Bob)', 'bob', BOB, demo.testSecrets.microsoftWeb);
+    const { page } = admin;
+    await page.click('#sign-in');
+    await consent(page, ALICE);
+    await page.waitForURL(url);
+    const text = await flashText(page);
+    expect(text).toContain(
+      `You signed in as ${ALICE}, but the account "Microsoft Outlook (Bob)" sends as ${BOB}`,
+    );
+    expect(text).toContain(`Sign in again as ${BOB}`);
+    expect(text).toContain('SIGNED_IN_MAILBOX_MISMATCH');
+    expect(await page.locator('#authorization [data-state]').getAttribute('data-state')).toBe(
+      'signInRequired',
+    );
+    await checkScreen(page, 'mailbox-mismatch');
+    // The right mailbox is accepted.
+    await page.click('#sign-in');
+    await consent(page, BOB);
+    await page.waitForURL(url);
+    expect(await flashText(page)).toContain(`Signed in as ${BOB}`);
+  });
+
+  it('signs in with a device code shown on the page', async () => {
+    const url = await addDelegated('Microsoft Outlook (device code)', 'alice', ALICE);
+    const { page } = admin;
+    await page.click('#device-code-start');
+    const code = await textOf(page.locator('#device-user-code'));
+    const verification = await page.locator('#device-uri').getAttribute('href');
+    expect(code).toMatch(/\w{4,}/);
+    await checkScreen(page, 'device-code');
+    const other = await admin.context.newPage();
+    await other.goto(verification ?? '');
+    await other.fill('input[name=user_code]', code);
+    await other.check(`input[name=user][value="${ALICE}"]`);
+    await other.click('#approve');
+    await other.close();
+    await page.waitForSelector('#device-code .ok-text', { timeout: 30_000 });
+    expect(await textOf(page.locator('#device-code'))).toContain(`Signed in as ${ALICE}`);
+    await page.goto(url);
+    expect(await textOf(page.locator('#auth-mailbox'))).toContain(ALICE);
+  });
+
+  it('app-only system email: token URL, client id, secret, scope and mailbox user over STARTTLS', async () => {
+    const { page } = admin;
+    await page.goto(`${demo.app.url}/accounts/new`);
+    await fillServer(page, {
+      name: 'System email',
+      description: 'Notifications (password resets, alerts)',
+      port: demo.emulator.ports.smtp ?? 0,
+      security: 'starttls',
+      fromAddress: ALICE,
+      scope: 'system',
+      provider: 'm365-app-only',
+    });
+    const tenant = await page.locator(settingField('m365-app-only', 'tenant')).inputValue();
+    await page.fill(
+      settingField('m365-app-only', 'tokenUrl'),
+      `${demo.emulator.urls.https}/${tenant}/oauth2/v2.0/token`,
+    );
+    await page.fill(settingField('m365-app-only', 'clientSecret'), demo.testSecrets.microsoftDaemon);
+    await page.fill(settingField('m365-app-only', 'scope'), 'https://outlook.office.com/.default');
+    await page.fill(settingField('m365-app-only', 'mailbox'), ALICE);
+    const expires = new Date(Date.now() + 7 * DAY).toISOString().slice(0, 10);
+    await page.fill(settingField('m365-app-only', 'secretExpiresOn'), expires);
+    await page.click('form.account-form button[type=submit]');
+    await page.waitForURL(/\/accounts\/system-email-/);
+    expect(await page.locator('#sign-in').count()).toBe(0);
+    await page.click('#check-authorization');
+    expect(await flashText(page)).toContain(`Authorized as ${ALICE}`);
+    expect(await textOf(page.locator('#authorization .badge'))).toBe(`Expiring soon (${expires})`);
+    const { result } = await testConnection(page);
+    expect(result).toBe('Test connection passed.');
+    await page.fill('#test-to', BOB);
+    await page.click('#send-test');
+    expect(await flashText(page)).toContain(`Test email sent to ${BOB}`);
+    expect(received(demo, BOB).map((m) => m.subject)).toContain(
+      'Test email from Setup → Email (System email)',
+    );
+    await page.goto(`${demo.app.url}/accounts`);
+    expect(await textOf(page.locator('tr', { hasText: 'System email' }).locator('.scope-system'))).toBe(
+      'System',
+    );
+    expect(await textOf(page.locator('tr', { hasText: 'System email' }).locator('[data-state]'))).toContain(
+      'Expiring soon',
+    );
+  });
+});
