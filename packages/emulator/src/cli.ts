@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 /**
- * `mailplug-emulator start [--config file] [--port n] [--http-port n] [--auto-approve first-user|email]`
- * Prints endpoints and settings to paste into a host, then runs until SIGINT/SIGTERM.
+ * `mailplug-emulator start [--config file] [--port n] [--http-port n] [--auto-approve first-user|email]
+ * [--fault spec]...` Prints endpoints and settings to paste into a host, then runs until SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util';
 import { type Emulator, startEmulator } from './emulator.js';
+import { FAULT_SYNTAX, type ParsedFault, parseFault } from './faults/parse-fault.js';
 
-const USAGE = `Usage: mailplug-emulator start [--config file.json] [--port 8443] [--http-port 8080] [--auto-approve first-user|<email>] [--no-mail]`;
+const USAGE = `Usage: mailplug-emulator start [--config file.json] [--port 8443] [--http-port 8080] [--auto-approve first-user|<email>] [--no-mail] [--fault <spec>]...
+  --fault ${FAULT_SYNTAX}
+          repeatable; lasts until the emulator stops unless times=<n> is given`;
 
 export function describeEmulator(e: Emulator): string {
   const lines = [
@@ -18,6 +21,9 @@ export function describeEmulator(e: Emulator): string {
     `Google base         ${e.urls.googleBase}`,
     `Introspection       ${e.urls.introspection}`,
     `Device login        ${e.urls.deviceLogin}`,
+    `Graph base          ${e.urls.graphBase}   (stands for https://graph.microsoft.com)`,
+    `Gmail API base      ${e.urls.gmailBase}   (stands for https://gmail.googleapis.com)`,
+    `OAuth issuer        ${e.urls.oauth.issuer}   (generic OAuth 2.0 / OIDC server)`,
   ];
   if (e.ports.smtp) {
     lines.push(`SMTP                127.0.0.1:${e.ports.smtp} STARTTLS, ${e.ports.smtps} TLS`);
@@ -46,6 +52,7 @@ export async function main(argv: string[]): Promise<number> {
       'http-port': { type: 'string' },
       'auto-approve': { type: 'string' },
       'no-mail': { type: 'boolean' },
+      fault: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -59,6 +66,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`--port and --http-port take a number.\n${USAGE}\n`);
     return 2;
   }
+  let faults: ParsedFault[];
+  try {
+    faults = (values.fault ?? []).map((text) => parseFault(text, Number.POSITIVE_INFINITY));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
   const emulator = await startEmulator({
     configFile: values.config,
     port,
@@ -66,7 +80,10 @@ export async function main(argv: string[]): Promise<number> {
     mail: !values['no-mail'],
     identity: values['auto-approve'] ? { autoApprove: values['auto-approve'] } : undefined,
   });
+  for (const { flavour, spec } of faults) emulator.inject[flavour](spec as never);
   process.stdout.write(`${describeEmulator(emulator)}\n`);
+  if (faults.length > 0)
+    process.stdout.write(`\nInjected faults:\n${(values.fault ?? []).map((f) => `  ${f}`).join('\n')}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

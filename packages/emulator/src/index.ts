@@ -15,11 +15,10 @@ export {
   type Emulator,
   type EmulatorInjections,
   type EmulatorOptions,
-  type EmulatorUrls,
-  type GenericOAuthUrls,
   type RecordedRequest,
   startEmulator,
 } from './emulator.js';
+export type { EmulatorUrls, GenericOAuthUrls } from './emulator-urls.js';
 export type {
   FaultFlavour,
   FaultStatus,

@@ -8,7 +8,6 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createEmulatorAgent,
-  DEFAULT_IDS,
   type Emulator,
   GMAIL_SEND_SCOPE,
   GOOGLE_MAIL_SCOPE,

@@ -1,4 +1,6 @@
 import {
+  type AccountInfo,
+  type AuthenticationResult,
   ConfidentialClientApplication,
   type Configuration,
   CryptoProvider,
@@ -38,6 +40,12 @@ function msalConfig(
     },
     system: { networkClient: emulator.msalNetworkClient },
   };
+}
+
+/** The signed-in account of a token result (msal types it as nullable). */
+function accountOf(result: AuthenticationResult): AccountInfo {
+  if (!result.account) throw new Error('msal returned no account');
+  return result.account;
 }
 
 /** Follows the authorize redirect (auto-approve) and returns the query of the redirect back. */
@@ -127,7 +135,7 @@ describe('msal-node against the emulator (HTTPS, local CA)', () => {
       secret: string;
     };
     const refreshed = await app.acquireTokenSilent({
-      account: result.account!,
+      account: accountOf(result),
       scopes: [SMTP],
       forceRefresh: true,
     });
@@ -328,7 +336,7 @@ describe('msal-node against the emulator (HTTPS, local CA)', () => {
     ).rejects.toMatchObject({ errorCode: 'invalid_grant', errorNo: 54005 });
     expect(emulator.identity.expireRefreshTokens('alice@contoso.test')).toBeGreaterThan(0);
     await expect(
-      app.acquireTokenSilent({ account: ok.account!, scopes: [SMTP], forceRefresh: true }),
+      app.acquireTokenSilent({ account: accountOf(ok), scopes: [SMTP], forceRefresh: true }),
     ).rejects.toMatchObject({ errorCode: 'invalid_grant', errorNo: 700082, subError: 'bad_token' });
   });
 
