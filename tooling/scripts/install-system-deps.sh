@@ -19,21 +19,30 @@ missing=()
 [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd dovecot-pop3d dovecot-submissiond)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v tinyproxy >/dev/null 2>&1 || [ -x /usr/bin/tinyproxy ] || [ -x /usr/sbin/tinyproxy ] || missing+=(tinyproxy)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "system packages present"
   exit 0
 fi
-if [ "$(id -u)" != "0" ]; then
+if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "!!! Missing Debian packages: ${missing[*]}" >&2
-  echo "!!! Run as root: apt-get update && apt-get install -y ${missing[*]}" >&2
+  echo "!!! Install them (as root): apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# The tests start their own Dovecot, Redis and tinyproxy on free loopback ports. Packages installed
+# here must not start their system services, and services the machine already runs (a developer's
+# own mail server) are never stopped, restarted or killed: policy-rc.d only blocks starts during
+# this install, and only when no policy of the machine's own is in place.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy"
+  chmod 755 "$policy"
+  own_policy=1
+fi
+cleanup() { if [ "$own_policy" = 1 ]; then rm -f "$policy"; fi; }
+trap cleanup EXIT
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# Debian starts the packaged services; the tests start their own instances on free ports.
-for svc in dovecot redis-server; do
-  (command -v service >/dev/null && service "$svc" stop >/dev/null 2>&1) || true
-done
-pkill -x dovecot 2>/dev/null || true
 echo "installed: ${missing[*]}"
