@@ -4,7 +4,7 @@
  * config file, the secret file, the key file).
  */
 
-import type { MailAccount, Mailer, MailerPermissions, MailFooter, TokenStore } from '@mailplug/core';
+import type { AccountAccess, MailAccount, Mailer, MailerPermissions, TokenStore } from '@mailplug/core';
 import * as mailplug from '@mailplug/core';
 
 export interface MailplugHostOptions {
@@ -19,11 +19,11 @@ export interface MailplugHostOptions {
 }
 
 /** The host's settings right now: who may send from organization accounts, and the footer. */
-export type MailerPolicy = MailerPermissions & { readonly footer?: MailFooter | undefined };
+export type MailerPolicy = MailerPermissions & { readonly footer?: mailplug.MailFooter | undefined };
 
 export interface HostMailer extends Mailer {
   /** Receive (POP3/IMAP, deprecated) through the mailer: it validates the account and binds the session. */
-  receive(account: MailAccount): Promise<mailplug.ReceiveConnection>;
+  receive(account: MailAccount, access?: AccountAccess): Promise<mailplug.ReceiveConnection>;
   /** An admin removes an account: sign out at the provider (best effort), then forget all its tokens. */
   forget(account: MailAccount): Promise<{ signOut?: mailplug.SignOutResult; signOutError?: unknown }>;
 }
@@ -48,8 +48,8 @@ export function createMailplugHost(options: MailplugHostOptions): MailplugHost {
     const permissions = { canSendOnBehalfOfOrganization };
     const core = mailplug.createMailer({ registry, secrets, tokenStore, permissions, clientName, footer });
     mailers.push(core);
-    async function receive(account: MailAccount) {
-      const session = await core.sessionFor(account);
+    async function receive(account: MailAccount, access?: AccountAccess) {
+      const session = await core.sessionFor(account, access);
       const protocol = await registry.getProtocol(account.protocol);
       if (protocol.direction === 'receive') {
         return protocol.connect(mailplug.serverSettingsFor(account), session, { clientName });
@@ -61,11 +61,11 @@ export function createMailplugHost(options: MailplugHostOptions): MailplugHost {
     async function forget(account: MailAccount) {
       let outcome: Awaited<ReturnType<HostMailer['forget']>>;
       try {
-        outcome = { signOut: await (await core.sessionFor(account)).signOut() };
+        outcome = { signOut: await (await core.sessionFor(account, { operation: 'admin' })).signOut() };
       } catch (signOutError) {
         outcome = { signOutError }; // e.g. its adapter was uninstalled: the tokens go all the same
       }
-      await mailplug.forgetAccount(tokenStore, account.id);
+      await core.forgetAccount(account); // every token-store entry of the account's identity
       return outcome;
     }
     return { ...core, receive, forget };

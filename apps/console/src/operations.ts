@@ -1,4 +1,5 @@
 import {
+  type AccountAccess,
   type AuthorizationStatus,
   CoreErrorCode,
   type DeviceCodePrompt,
@@ -18,9 +19,15 @@ import type { ConsoleConfig } from './config-store.js';
 import { FAIL, formatMs, formatWhen, OK, SKIP } from './output.js';
 import { oneLine } from './terminal-text.js';
 
+/**
+ * The console is an admin tool: besides `send` (which names the acting user with `--as`), its
+ * commands use personal accounts as an admin operation, which core's mailer requires be said.
+ */
+export const ADMIN: AccountAccess = { operation: 'admin' };
+
 /** "Check Authorization": which mailbox, which scopes, when it expires. */
 export async function checkAuthorization(mailer: Mailer, account: MailAccount): Promise<AuthorizationStatus> {
-  const session = await mailer.sessionFor(account);
+  const session = await mailer.sessionFor(account, ADMIN);
   return session.checkAuthorization();
 }
 
@@ -83,7 +90,7 @@ export async function signIn(
   options: SignInOptions,
 ): Promise<MailboxIdentity | undefined> {
   const listing = registry.describeAuthProvider(account.auth.provider);
-  const session = await mailer.sessionFor(account);
+  const session = await mailer.sessionFor(account, ADMIN);
   if (options.deviceCode) {
     if (!session.deviceCode) {
       throw mailplugError(
@@ -139,6 +146,7 @@ export async function testConnection(
   options: { onStep?: (step: DiagnosticStep) => void; testMessage?: OutgoingMessage } = {},
 ): Promise<DiagnosticReport> {
   return mailer.probe(account, {
+    access: ADMIN,
     ...(options.onStep ? { onStep: options.onStep } : {}),
     ...(options.testMessage ? { testMessage: options.testMessage } : {}),
   });

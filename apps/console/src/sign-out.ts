@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { isMailplugError, type MailAccount, type SignOutResult } from '@mailplug/core';
 import type { ConsoleConfig } from './config-store.js';
 import type { ConsoleHost } from './console-host.js';
+import { ADMIN } from './operations.js';
 import { OK } from './output.js';
 import { oneLine } from './terminal-text.js';
 
@@ -47,7 +48,7 @@ export async function signOutAccount(
   config: ConsoleConfig,
   account: MailAccount,
 ): Promise<SignOutOutcome> {
-  const session = await (await host.mailer(config)).sessionFor(account);
+  const session = await (await host.mailer(config)).sessionFor(account, ADMIN);
   const result = await session.signOut();
   return {
     ...describe(host, account),

@@ -1,10 +1,15 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+/** The `@mailplug/examples` workspace package (a dev dependency, so turbo builds it first). */
+export const EXAMPLES_DIR = dirname(
+  createRequire(import.meta.url).resolve('@mailplug/examples/package.json'),
+);
 
 export interface CliResult {
   readonly code: number;
@@ -12,25 +17,33 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+export interface RunOptions {
+  configDir?: string;
+  stdin?: string | Buffer;
+  env?: NodeJS.ProcessEnv;
+  /** Sees stdout as it arrives (all of it so far), e.g. to follow a printed sign-in URL. */
+  onStdout?: (soFar: string) => void;
+}
+
 /**
  * Runs `node dist/cli.js ...` asynchronously (the emulator in the test process must keep
  * answering while the child talks to it).
  */
-export function runCli(
+export function runCli(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
+  return runNode(CLI, args, options);
+}
+
+/** Runs a Node script as a child process with a clean Mailplug environment. */
+export function runNode(
+  script: string,
   args: readonly string[],
-  options: {
-    configDir?: string;
-    stdin?: string;
-    env?: NodeJS.ProcessEnv;
-    /** Sees stdout as it arrives (all of it so far), e.g. to follow a printed sign-in URL. */
-    onStdout?: (soFar: string) => void;
-  } = {},
+  options: RunOptions = {},
 ): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, MAILPLUG_SILENCE_DEPRECATION: '1', ...options.env };
   delete env.MAILPLUG_TOKEN_KEY;
   if (options.configDir) env.MAILPLUG_CONFIG_DIR = options.configDir;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => {

@@ -1,6 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createEncryptedCodec, createEncryptedFileTokenStore } from '@mailplug/core';
+import {
+  accountNamespace,
+  createAccountKey,
+  createEncryptedCodec,
+  createEncryptedFileTokenStore,
+} from '@mailplug/core';
 import { type Emulator, startEmulator } from '@mailplug/emulator';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { addAccountArgs, followSignInHeadless } from '../src/commands/demo-support.js';
@@ -88,8 +93,16 @@ async function storedEntries(): Promise<Record<string, unknown>> {
   return entries;
 }
 
+/** The token-store namespace of a configured account (core keeps each account identity apart). */
+async function namespaceOf(id: string): Promise<string> {
+  const config = JSON.parse(await readFile(join(dir.path, 'config.json'), 'utf8'));
+  return accountNamespace(config.accounts.find((a: { id: string }) => a.id === id));
+}
+
 async function storedRefreshToken(id: string): Promise<string> {
-  const tokens = (await storedEntries())[`${id}:tokens`] as { refreshToken?: string } | undefined;
+  const ns = await namespaceOf(id);
+  const entries = Object.entries(await storedEntries()).filter(([key]) => key.startsWith(ns));
+  const tokens = entries.map(([, value]) => value as { refreshToken?: string }).find((v) => v?.refreshToken);
   expect(tokens?.refreshToken).toBeTruthy();
   return tokens?.refreshToken ?? '';
 }
@@ -110,8 +123,18 @@ async function refreshWith(refreshToken: string): Promise<{ status: number; erro
   return { status: response.status, ...(body.error ? { error: body.error } : {}) };
 }
 
-const keysFor = async (id: string) =>
-  Object.keys(await storedEntries()).filter((k) => k.startsWith(`${id}:`));
+/** Every token-store key in the account's namespace. */
+const keysFor = async (id: string, ns?: string) => {
+  const prefix = ns ?? (await namespaceOf(id));
+  return Object.keys(await storedEntries()).filter((k) => k.startsWith(prefix));
+};
+/** Stored values of the account that hold a token (sign-out must leave none). */
+const tokensFor = async (id: string) => {
+  const ns = await namespaceOf(id);
+  return Object.entries(await storedEntries()).filter(
+    ([key, value]) => key.startsWith(ns) && /"(access|refresh|id)Token"/.test(JSON.stringify(value)),
+  );
+};
 const revokedEvents = () => emulator.events.list({ kind: 'revoked', flavour: 'google', user: SENDER });
 const noSecretsIn = (result: CliResult, ...secrets: string[]) => {
   for (const secret of secrets) expect(result.stdout + result.stderr).not.toContain(secret);
@@ -135,7 +158,7 @@ describe('sign-out', () => {
     // Google (the emulator) recorded the revocation and refuses the old refresh token.
     expect(revokedEvents()).toHaveLength(1);
     expect(await refreshWith(refreshToken)).toEqual({ status: 400, error: 'invalid_grant' });
-    expect(await keysFor('gmail')).toEqual([]);
+    expect(await tokensFor('gmail')).toEqual([]);
 
     const check = await cli(['check', 'gmail', '--json']);
     expect(check.code).toBe(5);
@@ -147,7 +170,6 @@ describe('sign-out', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({
       ok: true,
       accountId: 'gmail',
-      wasSignedIn: false,
       revocation: 'nothingToRevoke',
       tokensForgotten: true,
     });
@@ -168,17 +190,12 @@ describe('sign-out', () => {
     expect(out.code, out.stderr).toBe(0);
     expect(fault.hits).toBeGreaterThan(0);
     const report = JSON.parse(out.stdout);
-    expect(report).toMatchObject({
-      ok: true,
-      wasSignedIn: true,
-      revocation: 'failed',
-      tokensForgotten: true,
-    });
+    expect(report).toMatchObject({ ok: true, revocation: 'failed', tokensForgotten: true });
     expect(report.warnings[0].message).toMatch(/revoke/i);
     expect(out.stderr).toContain('Could not revoke the Google grant');
     expect(out.stderr).toContain('may still be valid at the provider');
     noSecretsIn(out, refreshToken, clientSecret);
-    expect(await keysFor('gmail')).toEqual([]);
+    expect(await tokensFor('gmail')).toEqual([]);
     // Nothing was revoked: the grant is still alive at the provider, which is what the warning says.
     expect(revokedEvents()).toHaveLength(0);
     expect((await refreshWith(refreshToken)).status).toBe(200);
@@ -199,17 +216,19 @@ describe('accounts remove signs the account out first', () => {
     await signIn('gmail');
     await signIn('other');
     const refreshToken = await storedRefreshToken('gmail');
-    expect(await keysFor('gmail')).toContain('gmail:tokens');
+    const gmailNamespace = await namespaceOf('gmail');
+    expect(await tokensFor('gmail')).not.toEqual([]);
 
     const removed = await cli(['accounts', 'remove', 'gmail', '--json']);
     expect(removed.code, removed.stderr).toBe(0);
     expect(JSON.parse(removed.stdout)).toMatchObject({
       ok: true,
       removed: 'gmail',
-      signOut: { revocation: 'requested', tokensForgotten: true, warnings: [] },
+      signOut: { revocation: 'revoked', tokensForgotten: true, warnings: [] },
     });
-    expect(await keysFor('gmail')).toEqual([]);
-    expect(await keysFor('other')).toContain('other:tokens');
+    // Removal forgets the whole namespace, not just the tokens.
+    expect(await keysFor('gmail', gmailNamespace)).toEqual([]);
+    expect(await tokensFor('other')).not.toEqual([]);
     // Both accounts are alice's grant for the same client, so revoking one ends the Google grant.
     expect(revokedEvents()).toHaveLength(1);
     expect((await refreshWith(refreshToken)).error).toBe('invalid_grant');
@@ -221,14 +240,15 @@ describe('accounts remove signs the account out first', () => {
     await addGmail('gmail');
     await signIn('gmail');
     emulator.inject.google({ endpoint: 'revoke', status: 503, times: Number.POSITIVE_INFINITY });
+    const namespace = await namespaceOf('gmail');
 
     const removed = await cli(['accounts', 'remove', 'gmail']);
     expect(removed.code, removed.stderr).toBe(0);
-    expect(removed.stdout).toContain('Signed out "gmail" locally: stored tokens forgotten');
+    expect(removed.stdout).toContain('Signed out "gmail" locally (stored tokens forgotten)');
     expect(removed.stdout).toContain('Removed account "gmail"');
     expect(removed.stderr).toContain('! ');
     expect(removed.stderr).toContain('was removed despite the sign-out warning');
-    expect(await keysFor('gmail')).toEqual([]);
+    expect(await keysFor('gmail', namespace)).toEqual([]);
     expect((await cli(['accounts', 'show', 'gmail'])).code).toBe(4);
   });
 
@@ -241,6 +261,7 @@ describe('accounts remove signs the account out first', () => {
     const ghost = {
       ...config.accounts[0],
       id: 'ghost',
+      key: createAccountKey(),
       auth: { provider: 'uninstalled-oauth', settings: {} },
     };
     await writeFile(configPath, JSON.stringify({ ...config, accounts: [...config.accounts, ghost] }));
@@ -249,7 +270,8 @@ describe('accounts remove signs the account out first', () => {
       keyFile: join(dir.path, 'token.key'),
       env: {},
     });
-    await store.set('ghost:tokens', { accessToken: 'Planted-Ghost-Token', expiresAt: 0, scopes: [] });
+    const ghostTokens = `${accountNamespace(ghost)}ghost:tokens`;
+    await store.set(ghostTokens, { accessToken: 'Planted-Ghost-Token', expiresAt: 0, scopes: [] });
 
     const removed = await cli(['accounts', 'remove', 'ghost', '--json']);
     expect(removed.code, removed.stderr).toBe(0);
@@ -258,8 +280,8 @@ describe('accounts remove signs the account out first', () => {
     expect(report.signOut.warnings[0].message).toContain('Signing out through uninstalled-oauth failed');
     expect(removed.stderr).toContain('was removed despite the sign-out warning');
     noSecretsIn(removed, 'Planted-Ghost-Token');
-    expect(await keysFor('ghost')).toEqual([]);
+    expect(Object.keys(await storedEntries())).not.toContain(ghostTokens);
     // The other account's sign-in is untouched.
-    expect(await keysFor('gmail')).toContain('gmail:tokens');
+    expect(await tokensFor('gmail')).not.toEqual([]);
   });
 });

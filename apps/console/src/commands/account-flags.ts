@@ -1,4 +1,4 @@
-import type { MailAccount, Registry, SettingsField } from '@mailplug/core';
+import { createAccountKey, type MailAccount, type Registry, type SettingsField } from '@mailplug/core';
 import { listOption, type OptionSpecs, type OptionValues, stringOption } from '../command.js';
 import { UsageError } from '../exit-codes.js';
 
@@ -81,6 +81,8 @@ export function applyAccountFlags(
   const account = structuredClone(
     base ?? {
       id,
+      // Tokens live under this key: an account added later with the same id never inherits them.
+      key: createAccountKey(),
       protocol: 'smtp',
       server: { host: '', port: 0, security: 'starttls' },
       auth: { provider: '', settings: {} },

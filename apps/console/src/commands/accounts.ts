@@ -4,6 +4,7 @@ import {
   accountInvalidError,
   CoreErrorCode,
   checkFooter,
+  createAccountKey,
   exportAccount,
   isMailplugError,
   isSecretRef,
@@ -382,7 +383,10 @@ async function planImport(
       }
       seen.add(id);
     }
-    imported.push(raw as MailAccount);
+    // Tokens live under the account key; an account without one gets one (the one it replaces keeps its own).
+    const existingKey = config.accounts.find((a) => a.id === id)?.key;
+    const key = (raw as { key?: string } | null)?.key ?? existingKey ?? createAccountKey();
+    imported.push({ ...(raw as MailAccount), key });
   }
   let users: ConsoleUser[] = [...config.users];
   if (obj.users !== undefined) {

@@ -4,6 +4,7 @@ import { listOption, stringOption } from '../command.js';
 import { findAccount } from '../config-store.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import {
+  ADMIN,
   checkAuthorization,
   listMessages,
   messageBody,
@@ -234,7 +235,7 @@ const receive: CommandSpec = {
       // The notice is shown above; the adapter's own process warning would only repeat it.
       process.env[SILENCE_DEPRECATION_ENV] = '1';
     }
-    const connection = await (await host.mailer(config)).receive(account);
+    const connection = await (await host.mailer(config)).receive(account, ADMIN);
     try {
       const read = stringOption(ctx.values, 'read');
       if (read) {

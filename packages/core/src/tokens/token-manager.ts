@@ -109,8 +109,17 @@ export const DEFAULT_TOKEN_REQUEST_TIMEOUT_MS = 30_000;
 /** Default ceiling on a refresh including its retries. */
 export const DEFAULT_REFRESH_CEILING_MS = 90_000;
 
-/** Shared per store and account, so two managers for one account in a process also share a refresh. */
-const inflightByStore = new WeakMap<TokenStore, Map<string, Promise<TokenSet>>>();
+/**
+ * Shared per store and account, so two managers for one account in a process also share a refresh.
+ * Kept on `globalThis` under a registered symbol so that two copies of core in one process (a
+ * CommonJS host and an ESM adapter) still share it.
+ */
+const INFLIGHT_KEY = Symbol.for('@mailplug/core.inflightRefreshes.v1');
+const inflightByStore: WeakMap<TokenStore, Map<string, Promise<TokenSet>>> =
+  ((globalThis as Record<symbol, unknown>)[INFLIGHT_KEY] as
+    | WeakMap<TokenStore, Map<string, Promise<TokenSet>>>
+    | undefined) ??
+  ((globalThis as Record<symbol, unknown>)[INFLIGHT_KEY] = new WeakMap());
 
 /**
  * Silent credentials for one account: cached access token until `earlyRefreshMs` before expiry,
