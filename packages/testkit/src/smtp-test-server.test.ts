@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type SmtpTestServer, startSmtpTestServer } from './smtp-test-server.js';
+import { type SmtpTestServer, smtpTestServersClosedBy, startSmtpTestServer } from './smtp-test-server.js';
 
 /** A deliberately tiny SMTP client so the server is tested without the code it will test. */
 function lineClient(socket: net.Socket) {
@@ -150,5 +150,41 @@ describe('startSmtpTestServer', () => {
     await client.command('EHLO test');
     expect(await client.command(`AUTH PLAIN ${b64('\0ann\0wrong')}`)).toMatch(/^535 5\.7\.8/);
     socket.destroy();
+  });
+});
+
+describe('smtpTestServersClosedBy', () => {
+  const hooks: (() => Promise<void>)[] = [];
+  const start = smtpTestServersClosedBy((fn) => hooks.push(fn));
+
+  it('starts servers with core ServerSettings and closes every one in the hook it was given', async () => {
+    const [a, b] = [await start(), await start({ security: 'tls' })];
+    expect(a.settings).toEqual({
+      host: '127.0.0.1',
+      port: a.port,
+      security: 'starttls',
+      tls: { ca: a.ca },
+      timeoutMs: 5000,
+    });
+    expect(b.settings.security).toBe('tls');
+    const greeting = await new Promise<string>((resolve) => {
+      const socket = net.connect({ host: a.host, port: a.port });
+      socket.once('data', (chunk) => {
+        socket.destroy();
+        resolve(chunk.toString());
+      });
+    });
+    expect(greeting).toMatch(/^220 /);
+    expect(hooks).toHaveLength(1);
+    await hooks[0]?.();
+    const refused = await new Promise<string>((resolve) => {
+      const socket = net.connect({ host: a.host, port: a.port });
+      socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? ''));
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve('connected');
+      });
+    });
+    expect(refused).toBe('ECONNREFUSED');
   });
 });

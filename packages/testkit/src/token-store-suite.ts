@@ -94,16 +94,16 @@ const deleteByPrefix: TokenStoreCheck = {
     const kept = [`${prefix}acct-10:tokens`, `${prefix}acct-1`, `${prefix}other:acct-1:tokens`];
     for (const key of [...doomed, ...kept]) await store.set(key, key);
     const count = await store.deleteByPrefix(`${prefix}acct-1:`);
-    ensure(
-      count === doomed.length,
-      `deleteByPrefix must return how many keys it deleted (${doomed.length}), returned ${count}.`,
-    );
     for (const key of doomed) ensure((await store.get(key)) === undefined, `deleteByPrefix left "${key}".`);
     for (const key of kept)
       ensure(
         (await store.get(key)) === key,
         `deleteByPrefix deleted "${key}", which does not start with the prefix.`,
       );
+    ensure(
+      count === doomed.length,
+      `deleteByPrefix must return how many keys it deleted (${doomed.length}), returned ${count}.`,
+    );
     ensure(
       (await store.deleteByPrefix(`${prefix}nobody:`)) === 0,
       'deleteByPrefix with no matching key must return 0.',
