@@ -167,10 +167,9 @@ function setupDeviceCode() {
   const source = new EventSource(panel.dataset.events);
   source.addEventListener('update', (e) => {
     const update = JSON.parse(e.data);
-    if (update.status === 'done' || update.status === 'failed') {
+    // Redraw (server-rendered) only when the run moved on from what the page shows.
+    if (update.status !== panel.dataset.status) {
       source.close();
-      window.location.reload();
-    } else if (update.status === 'waiting' && !$('#device-user-code', panel)) {
       window.location.reload();
     }
   });

@@ -157,6 +157,8 @@ export interface DeviceCodeRun {
 export interface DeviceCodeRuns {
   start(record: MailServerRecord, session: AuthSession, webSessionId: string, label: string): DeviceCodeRun;
   get(accountId: string, webSessionId: string): DeviceCodeRun | undefined;
+  /** Drops a finished run once its outcome was shown. */
+  forget(accountId: string): void;
   dispose(): void;
 }
 
@@ -204,6 +206,9 @@ export function createDeviceCodeRuns(timeoutMs = 15 * 60_000): DeviceCodeRuns {
     get(accountId, webSessionId) {
       const run = runs.get(accountId);
       return run?.webSessionId === webSessionId ? run : undefined;
+    },
+    forget(accountId) {
+      runs.delete(accountId);
     },
     dispose() {
       for (const run of runs.values()) run.abort.abort();

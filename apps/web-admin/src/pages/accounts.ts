@@ -78,7 +78,8 @@ ${when(status.error, () => (status.error ? errorBlock(status.error) : ''))}`;
 
 function deviceCodePanel(ctx: PageContext, accountId: string, run: DeviceCodeRun | undefined): Html {
   if (!run) return html``;
-  const live = html`<div class="device-code" id="device-code" data-events="/accounts/${accountId}/device-code/events" aria-live="polite">
+  const finished = run.status === 'done' || run.status === 'failed';
+  const live = html`<div class="device-code" id="device-code" data-status="${run.status}"${finished ? '' : html` data-events="/accounts/${accountId}/device-code/events"`} aria-live="polite">
 ${when(run.status === 'starting', () => html`<p>Asking Microsoft for a code…</p>`)}
 ${when(run.prompt && run.status === 'waiting', () => html`<p>On any device, open <a href="${run.prompt?.verificationUri}" target="_blank" rel="noopener noreferrer" id="device-uri">${run.prompt?.verificationUri}</a> and enter the code <strong class="user-code" id="device-user-code">${run.prompt?.userCode}</strong>.</p><p class="muted">${run.prompt?.message}</p>`)}
 ${when(run.status === 'done', () => html`<p class="ok-text">Signed in as ${run.identity?.mailbox}.</p>`)}

@@ -191,6 +191,8 @@ export function accountRoutes(app: AppState): Route[] {
         const provider = app.host.registry.describeAuthProvider(record.account.auth.provider);
         const protocol = app.host.registry.describeProtocol(record.account.protocol);
         const deviceRun = app.deviceRuns.get(record.account.id, ctx.session.id);
+        // A finished run is shown once.
+        if (deviceRun?.status === 'done' || deviceRun?.status === 'failed') app.deviceRuns.forget(record.account.id);
         const row: AccountRow = {
           record,
           status: await statusOf(app, record),
