@@ -5,11 +5,12 @@ import {
   type AuthSession,
   type AuthSessionInit,
   authorizationStateFor,
-  createProviderSettings,
+  defineAuthProvider,
   Emitter,
   forgetAccount,
   isMailplugError,
   type PasswordCredential,
+  type ProviderInstanceOptions,
   readAdapterManifest,
   resolveSecret,
   type SecretRef,
@@ -21,12 +22,8 @@ import packageJson from '../package.json';
 // reads it without loading this code, and the code reads it back here.
 const contribution = readAdapterManifest(packageJson).authProvider('basic');
 
-export interface BasicAuthOptions {
-  /** Register the provider under another id (e.g. a second, differently labelled entry). Default `basic`. */
-  readonly id?: string;
-  /** The label hosts show. Default: the manifest's. */
-  readonly label?: string;
-}
+/** `id` and `label`, with the same meaning as every provider's (basic auth keeps no tokens to tune). */
+export type BasicAuthOptions = ProviderInstanceOptions;
 
 /** The settings an account stores for this provider (validated against the manifest schema). */
 export interface BasicAuthSettings {
@@ -48,20 +45,19 @@ export interface BasicAuthSettings {
  * const credential = await session.getCredential({ protocol: 'smtp' }); // { kind: 'password', ... }
  */
 export function createBasicAuth(options: BasicAuthOptions = {}): AuthProvider {
-  const id = options.id ?? contribution.id;
-  const settings = createProviderSettings({ schema: contribution.settingsSchema });
-  return {
-    specificationVersion: 'v1',
-    id,
-    label: options.label ?? contribution.label,
-    settingsSchema: settings.settingsSchema,
-    capabilities: contribution.capabilities,
-    createSession(init) {
-      const values = settings.read(init);
+  return defineAuthProvider({
+    contribution,
+    id: options.id,
+    label: options.label,
+    createSession(values, init, providerId) {
       const username = values.requiredText('username');
-      return createBasicAuthSession(id, { username, password: values.requiredSecret('password') }, init);
+      return createBasicAuthSession(
+        providerId,
+        { username, password: values.requiredSecret('password') },
+        init,
+      );
     },
-  };
+  });
 }
 
 /** The default instance, registered by `activate`. */

@@ -1,13 +1,14 @@
-import { type AuthProvider, createProviderSettings, type SecretRef } from '@mailplug/core';
+import {
+  type AuthProvider,
+  defineAuthProvider,
+  type ProviderInstanceOptions,
+  type SecretRef,
+} from '@mailplug/core';
 import { createGmailOAuthSession, type GmailOAuthSessionOptions } from './gmail-oauth-session.js';
 import { validateGmailOAuthSettings } from './gmail-settings.js';
 import { gmailOAuthContribution } from './manifest.js';
 
-export interface GmailOAuthOptions extends GmailOAuthSessionOptions {
-  /** Register under another id (e.g. two labelled variants). Default `gmail-oauth`. */
-  readonly id?: string;
-  /** The label hosts show. Default: the manifest's. */
-  readonly label?: string;
+export interface GmailOAuthOptions extends ProviderInstanceOptions, GmailOAuthSessionOptions {
   /**
    * The host's one Google OAuth client, for every account of this provider: accounts may then
    * leave `clientId` / `clientSecret` out, and an account that sets them overrides these.
@@ -31,21 +32,14 @@ export interface GmailOAuthOptions extends GmailOAuthSessionOptions {
  * const credential = await session.getCredential({ protocol: 'smtp' });
  */
 export function createGmailOAuth(options: GmailOAuthOptions = {}): AuthProvider {
-  const id = options.id ?? gmailOAuthContribution.id;
-  const settings = createProviderSettings({
-    schema: gmailOAuthContribution.settingsSchema,
+  return defineAuthProvider({
+    contribution: gmailOAuthContribution,
+    id: options.id,
+    label: options.label,
     hostSettings: { clientId: options.clientId, clientSecret: options.clientSecret },
     validate: validateGmailOAuthSettings,
+    createSession: (values, init, providerId) => createGmailOAuthSession(providerId, values, init, options),
   });
-  return {
-    specificationVersion: 'v1',
-    id,
-    label: options.label ?? gmailOAuthContribution.label,
-    settingsSchema: settings.settingsSchema,
-    capabilities: gmailOAuthContribution.capabilities,
-    validateSettings: settings.validateSettings,
-    createSession: (init) => createGmailOAuthSession(id, settings.read(init), init, options),
-  };
 }
 
 /** The default instance, registered by `activate`. */

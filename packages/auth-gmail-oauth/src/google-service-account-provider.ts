@@ -1,13 +1,14 @@
-import { type AuthProvider, createProviderSettings, type TokenTuningOptions } from '@mailplug/core';
+import {
+  type AuthProvider,
+  defineAuthProvider,
+  type ProviderInstanceOptions,
+  type TokenTuningOptions,
+} from '@mailplug/core';
 import { createServiceAccountSession } from './google-service-account-session.js';
 import { googleServiceAccountContribution } from './manifest.js';
 
-export interface GoogleServiceAccountOptions extends TokenTuningOptions {
-  /** Register under another id. Default `google-service-account`. */
-  readonly id?: string;
-  /** The label hosts show. Default: the manifest's. */
-  readonly label?: string;
-}
+/** `id`, `label`, `earlyRefreshMs`, `retry` — the same options, with the same meaning, as every provider's. */
+export interface GoogleServiceAccountOptions extends ProviderInstanceOptions, TokenTuningOptions {}
 
 /**
  * Google Workspace service account with domain-wide delegation: the JWT bearer grant with
@@ -22,16 +23,13 @@ export interface GoogleServiceAccountOptions extends TokenTuningOptions {
  * const credential = await session.getCredential({ protocol: 'smtp' });
  */
 export function createGoogleServiceAccount(options: GoogleServiceAccountOptions = {}): AuthProvider {
-  const id = options.id ?? googleServiceAccountContribution.id;
-  const settings = createProviderSettings({ schema: googleServiceAccountContribution.settingsSchema });
-  return {
-    specificationVersion: 'v1',
-    id,
-    label: options.label ?? googleServiceAccountContribution.label,
-    settingsSchema: settings.settingsSchema,
-    capabilities: googleServiceAccountContribution.capabilities,
-    createSession: (init) => createServiceAccountSession(id, settings.read(init), init, options),
-  };
+  return defineAuthProvider({
+    contribution: googleServiceAccountContribution,
+    id: options.id,
+    label: options.label,
+    createSession: (values, init, providerId) =>
+      createServiceAccountSession(providerId, values, init, options),
+  });
 }
 
 /** The default instance, registered by `activate`. */

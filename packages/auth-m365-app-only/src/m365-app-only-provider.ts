@@ -1,10 +1,11 @@
 import {
   type ActivationContext,
   type AuthProvider,
-  createProviderSettings,
+  defineAuthProvider,
+  type ProviderInstanceOptions,
   readAdapterManifest,
-  type SecretRef,
 } from '@mailplug/core';
+import { hostAppSettings, type MicrosoftHostAppOptions } from '@mailplug/microsoft-identity';
 import packageJson from '../package.json';
 import { createM365AppOnlySession, type M365AppOnlySessionOptions } from './m365-app-only-session.js';
 import { parseM365AppOnlySettings, validateM365AppOnlySettings } from './settings.js';
@@ -12,21 +13,15 @@ import { parseM365AppOnlySettings, validateM365AppOnlySettings } from './setting
 // package.json is the one source of id, label, capabilities and settings schema.
 const contribution = readAdapterManifest(packageJson).authProvider('m365-app-only');
 
-export interface M365AppOnlyOptions extends M365AppOnlySessionOptions {
-  /** Register under another id. Default `m365-app-only`. */
-  readonly id?: string;
-  /** The label hosts show. Default: the manifest's. */
-  readonly label?: string;
-  /**
-   * The host's one app registration, for every account of this provider: accounts may then leave
-   * these out, and an account that sets one overrides it (an account's certificate replaces the
-   * host's client secret).
-   */
-  readonly tenant?: string;
-  readonly clientId?: string;
-  /** Reference to the client secret Value in the host's secret store. */
-  readonly clientSecret?: SecretRef;
-}
+/**
+ * `id`, `label`, `earlyRefreshMs`, `retry`, `onRequest`, and the host's one app registration
+ * (`tenant`, `clientId`, `clientSecret`) for every account — an account's own value overrides it,
+ * and an account's certificate replaces the host's client secret.
+ */
+export interface M365AppOnlyOptions
+  extends ProviderInstanceOptions,
+    M365AppOnlySessionOptions,
+    MicrosoftHostAppOptions {}
 
 /**
  * Microsoft 365 service mailboxes with client credentials on @azure/msal-node. Sessions are
@@ -38,22 +33,15 @@ export interface M365AppOnlyOptions extends M365AppOnlySessionOptions {
  * const credential = await session.getCredential({ protocol: 'smtp' });
  */
 export function createM365AppOnly(options: M365AppOnlyOptions = {}): AuthProvider {
-  const id = options.id ?? contribution.id;
-  const settings = createProviderSettings({
-    schema: contribution.settingsSchema,
-    hostSettings: { tenant: options.tenant, clientId: options.clientId, clientSecret: options.clientSecret },
+  return defineAuthProvider({
+    contribution,
+    id: options.id,
+    label: options.label,
+    hostSettings: hostAppSettings(options),
     validate: validateM365AppOnlySettings,
+    createSession: (values, init, providerId) =>
+      createM365AppOnlySession(providerId, parseM365AppOnlySettings(values), init, options),
   });
-  return {
-    specificationVersion: 'v1',
-    id,
-    label: options.label ?? contribution.label,
-    settingsSchema: settings.settingsSchema,
-    capabilities: contribution.capabilities,
-    validateSettings: settings.validateSettings,
-    createSession: (init) =>
-      createM365AppOnlySession(id, parseM365AppOnlySettings(settings.read(init)), init, options),
-  };
 }
 
 /** The default instance, registered by `activate`. */

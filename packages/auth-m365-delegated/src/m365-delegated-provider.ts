@@ -1,10 +1,11 @@
 import {
   type ActivationContext,
   type AuthProvider,
-  createProviderSettings,
+  defineAuthProvider,
+  type ProviderInstanceOptions,
   readAdapterManifest,
-  type SecretRef,
 } from '@mailplug/core';
+import { hostAppSettings, type MicrosoftHostAppOptions } from '@mailplug/microsoft-identity';
 import packageJson from '../package.json';
 import { createM365DelegatedSession, type M365DelegatedSessionOptions } from './m365-delegated-session.js';
 import { parseM365DelegatedSettings, validateM365DelegatedSettings } from './settings.js';
@@ -12,20 +13,15 @@ import { parseM365DelegatedSettings, validateM365DelegatedSettings } from './set
 // package.json is the one source of id, label, capabilities and settings schema.
 const contribution = readAdapterManifest(packageJson).authProvider('m365-delegated');
 
-export interface M365DelegatedOptions extends M365DelegatedSessionOptions {
-  /** Register under another id. Default `m365-delegated`. */
-  readonly id?: string;
-  /** The label hosts show. Default: the manifest's. */
-  readonly label?: string;
-  /**
-   * The host's one app registration, for every account of this provider: accounts may then leave
-   * these out, and an account that sets one overrides it.
-   */
-  readonly tenant?: string;
-  readonly clientId?: string;
-  /** Reference to the client secret Value (Web app registrations) in the host's secret store. */
-  readonly clientSecret?: SecretRef;
-}
+/**
+ * `id`, `label`, `earlyRefreshMs`, `retry`, `signInTtlMs`, `onRequest`, and the host's one app
+ * registration (`tenant`, `clientId`, `clientSecret`) for every account — an account's own value
+ * overrides it.
+ */
+export interface M365DelegatedOptions
+  extends ProviderInstanceOptions,
+    M365DelegatedSessionOptions,
+    MicrosoftHostAppOptions {}
 
 /**
  * Microsoft 365 mail with a user's own sign-in (authorization code + PKCE, device code, SSO
@@ -34,25 +30,18 @@ export interface M365DelegatedOptions extends M365DelegatedSessionOptions {
  * @example
  * const m365 = createM365Delegated({ tenant: 'contoso.onmicrosoft.com', clientId: '<application id>' });
  * const session = m365.createSession({ accountId: 'ann', settings: { redirectUri }, secrets, tokenStore });
- * const { url } = await session.interactive?.begin() ?? {};
+ * const start = await session.interactive?.begin();
  */
 export function createM365Delegated(options: M365DelegatedOptions = {}): AuthProvider {
-  const id = options.id ?? contribution.id;
-  const settings = createProviderSettings({
-    schema: contribution.settingsSchema,
-    hostSettings: { tenant: options.tenant, clientId: options.clientId, clientSecret: options.clientSecret },
+  return defineAuthProvider({
+    contribution,
+    id: options.id,
+    label: options.label,
+    hostSettings: hostAppSettings(options),
     validate: validateM365DelegatedSettings,
+    createSession: (values, init, providerId) =>
+      createM365DelegatedSession(providerId, parseM365DelegatedSettings(values), init, options),
   });
-  return {
-    specificationVersion: 'v1',
-    id,
-    label: options.label ?? contribution.label,
-    settingsSchema: settings.settingsSchema,
-    capabilities: contribution.capabilities,
-    validateSettings: settings.validateSettings,
-    createSession: (init) =>
-      createM365DelegatedSession(id, parseM365DelegatedSettings(settings.read(init)), init, options),
-  };
 }
 
 /** The default instance, registered by `activate`. */

@@ -26,7 +26,9 @@ export {
 } from './clouds.js';
 export { classifyEntraError, MicrosoftErrorCode } from './entra-errors.js';
 export {
+  hostAppSettings,
   type MicrosoftAppSettings,
+  type MicrosoftHostAppOptions,
   type MsalConfigurationExtras,
   msalConfigurationFor,
   readMicrosoftAppSettings,

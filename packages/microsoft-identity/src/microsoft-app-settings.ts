@@ -4,7 +4,7 @@
  * configuration built from them. The fields themselves are declared in each provider's manifest.
  */
 import type { Configuration } from '@azure/msal-node';
-import type { SettingsValues, ValidationIssue } from '@mailplug/core';
+import type { SecretRef, SettingsValues, ValidationIssue } from '@mailplug/core';
 import { MICROSOFT_CLOUDS, type MicrosoftCloudId } from './clouds.js';
 import { buildMsalConfiguration, type MsalConfigurationOptions } from './msal-config.js';
 import { validateTenant } from './tenant.js';
@@ -16,6 +16,24 @@ export interface MicrosoftAppSettings {
   readonly cloud: MicrosoftCloudId;
   readonly authorityHost?: string;
   readonly ca?: string;
+}
+
+/**
+ * The app registration a host may give once to a Microsoft provider factory, for every account;
+ * an account that sets one of these overrides it.
+ */
+export interface MicrosoftHostAppOptions {
+  /** Directory (tenant) ID or domain. */
+  readonly tenant?: string;
+  /** Application (client) ID. */
+  readonly clientId?: string;
+  /** Reference to the client secret Value in the host's secret store. */
+  readonly clientSecret?: SecretRef;
+}
+
+/** The host-wide settings of a factory's options, for core's `defineAuthProvider({ hostSettings })`. */
+export function hostAppSettings(options: MicrosoftHostAppOptions): Record<string, unknown> {
+  return { tenant: options.tenant, clientId: options.clientId, clientSecret: options.clientSecret };
 }
 
 /**

@@ -6,6 +6,11 @@ export {
   createAuthorizationCodeSignIns,
   type SignInCallbackError,
 } from './code-sign-in.js';
+export {
+  type DefineAuthProviderOptions,
+  defineAuthProvider,
+  type ProviderInstanceOptions,
+} from './define-provider.js';
 export { accountKeyPrefix, forgetAccount } from './forget-account.js';
 export { assertProtocolServed, type ProtocolGuardOptions, protocolNotServed } from './protocol-guard.js';
 export {
