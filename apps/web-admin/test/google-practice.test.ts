@@ -251,4 +251,37 @@ describe('practice account with Google sign-in', () => {
     expect(await textOf(page.locator('tr[data-account] .scope-organization'))).toBe('Organization');
     await checkScreen(page, 'accounts-list');
   });
+
+  it("switches the account's sign-in method between Standard, Google and Office 365", async () => {
+    const { page } = admin;
+    await page.goto(`${accountUrl}/edit`);
+    // Standard (password): the Google fields go away, the password form appears.
+    await page.selectOption('#provider', 'basic');
+    expect(await page.locator('fieldset[data-provider="gmail-oauth"]').isHidden()).toBe(true);
+    await page.fill(settingField('basic', 'username'), ALICE);
+    await page.fill(settingField('basic', 'password'), 'alice-password');
+    await page.click('form.account-form button[type=submit]');
+    await page.waitForURL(accountUrl);
+    expect(await textOf(page.locator('.facts').first())).toContain('Password (basic authentication)');
+    expect(await page.locator('#authorization [data-state]').getAttribute('data-state')).toBe('authorized');
+    expect(await page.locator('#sign-in').count()).toBe(0);
+
+    // Office 365 (OAuth 2.0): tenant, client id and secret, then a sign-in is needed.
+    await page.goto(`${accountUrl}/edit`);
+    await page.selectOption('#provider', 'm365-delegated');
+    await page.fill(settingField('m365-delegated', 'clientSecret'), demo.testSecrets.microsoftWeb);
+    await page.click('form.account-form button[type=submit]');
+    await page.waitForURL(accountUrl);
+    expect(await textOf(page.locator('#sign-in'))).toBe('Sign in with Microsoft');
+    expect(await page.locator('#authorization [data-state]').getAttribute('data-state')).toBe('signInRequired');
+
+    // Back to Google (OAuth 2.0): the earlier Google grant is not inherited.
+    await page.goto(`${accountUrl}/edit`);
+    await page.selectOption('#provider', 'gmail-oauth');
+    await page.fill(settingField('gmail-oauth', 'clientSecret'), demo.testSecrets.google);
+    await page.click('form.account-form button[type=submit]');
+    await page.waitForURL(accountUrl);
+    expect(await textOf(page.locator('#sign-in'))).toBe('Sign in with Google');
+    expect(await page.locator('#authorization [data-state]').getAttribute('data-state')).toBe('signInRequired');
+  });
 });

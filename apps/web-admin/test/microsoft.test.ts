@@ -100,6 +100,21 @@ describe('Microsoft 365', () => {
     );
   });
 
+  it('shows a failed Test connection step with its hint (SMTP AUTH disabled for the mailbox)', async () => {
+    const { page } = admin;
+    await page.goto(`${demo.app.url}/accounts`);
+    await page.click('text=Microsoft Outlook (Alice)');
+    demo.emulator.mailServers?.script.smtpAuthDisabled(ALICE);
+    const { result, steps } = await testConnection(page);
+    expect(result).toContain('Test connection failed');
+    const failed = await textOf(page.locator('#checklist li.failed'));
+    expect(failed).toContain('✗');
+    expect(failed).toContain('5.7.139');
+    expect(failed).toMatch(/What to do: .*Authenticated SMTP/i);
+    expect(steps.filter((s) => s.startsWith('✓')).length).toBeGreaterThan(0);
+    await checkScreen(page, 'test-connection-failed');
+  });
+
   it('refuses a sign-in whose mailbox does not match the account, and keeps no token', async () => {
     const url = await addDelegated('Microsoft Outlook (Bob)', 'bob', BOB, demo.testSecrets.microsoftWeb);
     const { page } = admin;
