@@ -73,7 +73,7 @@ describe('createTokenSession', () => {
     expect(outage).toMatchObject({
       state: 'temporarilyUnavailable',
       grantedScopes: ['mail'],
-      error: { code: 'X' },
+      error: { code: 'TRANSIENT', action: 'retry' },
     });
     expect(outage.identity).toEqual({ mailbox: 'ann@example.test' });
     fail = 'admin';
