@@ -238,7 +238,7 @@ export function classifyCallbackError(params: {
       'admin',
       `Google blocked the sign-in (${error}).`,
       error === 'org_internal'
-        ? 'The OAuth consent screen is Internal: sign in with an account of the same Workspace organisation, or make the app External.'
+        ? 'The OAuth consent screen is Internal: sign in with an account of the same Workspace organization, or make the app External.'
         : 'A Google Workspace admin must allow this app under Admin console → Security → API controls → App access control.',
       { details: { oauthError: error } },
     );

@@ -1,5 +1,5 @@
 /**
- * Learning which mailbox a sign-in authorised, and which scopes Google actually granted (users can
+ * Learning which mailbox a sign-in authorized, and which scopes Google actually granted (users can
  * untick boxes on Google's granular consent screen).
  */
 import { createPublicKey } from 'node:crypto';

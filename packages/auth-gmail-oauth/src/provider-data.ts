@@ -74,7 +74,7 @@ export const GOOGLE_PROVIDER = deepFreeze({
     imap: [GMAIL_MAIL_SCOPE],
     pop3: [GMAIL_MAIL_SCOPE],
   } satisfies Record<string, readonly string[]>,
-  /** Asked for beside the mail scope so that sign-in learns which mailbox was authorised. */
+  /** Asked for beside the mail scope so that sign-in learns which mailbox was authorized. */
   identityScopes: ['openid', 'email'],
   /** What Google's consent screen calls the mail scope (the box users must tick). */
   mailScopeConsentText: 'Read, compose, send and permanently delete all your email from Gmail',

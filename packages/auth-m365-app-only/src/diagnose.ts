@@ -68,7 +68,7 @@ export function smtpAuthEnableScript(mailbox: string): string[] {
 /**
  * Turns an SMTP authentication failure of an app-only account into an error that names the missing
  * admin step, with the exact PowerShell for this app and mailbox. Returns undefined when the error is
- * not one it recognises (callers keep the original).
+ * not one it recognizes (callers keep the original).
  *
  * @example
  * try { await connection.send(msg) } catch (e) { throw explainSmtpFailure(e, settings) ?? e }
