@@ -100,7 +100,8 @@ function stepItem(step) {
   head.className = 'step-head';
   head.textContent = `${mark} ${step.label}${step.status === 'skipped' ? ' (skipped)' : ` — ${step.durationMs} ms`}`;
   li.appendChild(head);
-  if (step.detail) {
+  // A failed step's detail repeats its error message, shown below with the hint.
+  if (step.detail && !step.error) {
     const detail = document.createElement('span');
     detail.className = 'step-detail';
     detail.textContent = step.detail;

@@ -273,7 +273,9 @@ describe('practice account with Google sign-in', () => {
     await page.click('form.account-form button[type=submit]');
     await page.waitForURL(accountUrl);
     expect(await textOf(page.locator('#sign-in'))).toBe('Sign in with Microsoft');
-    expect(await page.locator('#authorization [data-state]').getAttribute('data-state')).toBe('signInRequired');
+    expect(await page.locator('#authorization [data-state]').getAttribute('data-state')).toBe(
+      'signInRequired',
+    );
 
     // Back to Google (OAuth 2.0): the earlier Google grant is not inherited.
     await page.goto(`${accountUrl}/edit`);
@@ -282,6 +284,8 @@ describe('practice account with Google sign-in', () => {
     await page.click('form.account-form button[type=submit]');
     await page.waitForURL(accountUrl);
     expect(await textOf(page.locator('#sign-in'))).toBe('Sign in with Google');
-    expect(await page.locator('#authorization [data-state]').getAttribute('data-state')).toBe('signInRequired');
+    expect(await page.locator('#authorization [data-state]').getAttribute('data-state')).toBe(
+      'signInRequired',
+    );
   });
 });

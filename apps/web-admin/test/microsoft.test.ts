@@ -3,6 +3,7 @@
  * mailbox that does not match the signed-in identity refused, device code, and the app-only
  * system email (token URL, client id, secret, scope, mailbox user; STARTTLS) with "expiring soon".
  */
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Demo, startDemo } from '../src/demo.js';
 import {
@@ -12,6 +13,7 @@ import {
   flashText,
   logIn,
   openBrowser,
+  RESULTS_DIR,
   received,
   settingField,
   type TestBrowser,
@@ -113,6 +115,9 @@ describe('Microsoft 365', () => {
     expect(failed).toMatch(/What to do: .*Authenticated SMTP/i);
     expect(steps.filter((s) => s.startsWith('✓')).length).toBeGreaterThan(0);
     await checkScreen(page, 'test-connection-failed');
+    await page
+      .locator('section', { has: page.locator('#test-h') })
+      .screenshot({ path: join(RESULTS_DIR, 'test-connection-checklist.png') });
   });
 
   it('refuses a sign-in whose mailbox does not match the account, and keeps no token', async () => {
@@ -201,5 +206,6 @@ describe('Microsoft 365', () => {
     expect(await textOf(page.locator('tr', { hasText: 'System email' }).locator('[data-state]'))).toContain(
       'Expiring soon',
     );
+    await checkScreen(page, 'accounts-list-microsoft');
   });
 });

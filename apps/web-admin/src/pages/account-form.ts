@@ -144,7 +144,7 @@ export function renderAccountForm(ctx: PageContext, view: AccountFormView, title
       )}</ul><p>Secret fields are never sent back to the browser: type them again if you changed them.</p></div>`
     : '';
   const scopes: [string, string][] = [
-    ['organization', 'Organization (practice) — shared, needs "send on behalf of organization"'],
+    ['organization', 'Organization (practice, shared)'],
     ['system', "System — the host's own notifications"],
     ...view.users.map((u): [string, string] => [`user:${u.id}`, `User: ${u.name}`]),
   ];

@@ -192,7 +192,8 @@ export function accountRoutes(app: AppState): Route[] {
         const protocol = app.host.registry.describeProtocol(record.account.protocol);
         const deviceRun = app.deviceRuns.get(record.account.id, ctx.session.id);
         // A finished run is shown once.
-        if (deviceRun?.status === 'done' || deviceRun?.status === 'failed') app.deviceRuns.forget(record.account.id);
+        if (deviceRun?.status === 'done' || deviceRun?.status === 'failed')
+          app.deviceRuns.forget(record.account.id);
         const row: AccountRow = {
           record,
           status: await statusOf(app, record),
