@@ -53,6 +53,15 @@ export interface MailAccount {
     readonly displayName?: string;
   };
   readonly scope: AccountScope;
+  /**
+   * A second send route used only when the first is closed for this mailbox (SMTP AUTH switched
+   * off, basic authentication retired) — never for a transient failure. Same sign-in, identity and
+   * scope; e.g. `{ protocol: 'graph', server: { host: 'graph.microsoft.com', port: 443, security: 'tls' } }`.
+   */
+  readonly fallback?: {
+    readonly protocol: string;
+    readonly server: MailAccount['server'];
+  };
   /** Permit credentials over `security: none` (OAuth only towards loopback hosts). */
   readonly allowInsecureAuth?: boolean;
 }

@@ -259,6 +259,43 @@ export async function validateAccount(
       );
     }
   }
+  // Fallback route: validated as the account it becomes, its issues under `fallback.`.
+  const fallback = account.fallback;
+  if (fallback !== undefined) {
+    if (!isObj(fallback) || !isText(fallback.protocol)) {
+      add(
+        'fallback.protocol',
+        'The fallback route names no protocol.',
+        'Set fallback to { "protocol": "graph" | "gmail-api" | ..., "server": { ... } } or remove it.',
+      );
+    } else if (fallback.protocol === protocolId) {
+      add(
+        'fallback.protocol',
+        'The fallback route uses the same protocol as the account.',
+        'Choose another send protocol for the fallback (for example Microsoft Graph or the Gmail API).',
+      );
+    } else {
+      const { fallback: _nested, ...rest } = account;
+      const routeIssues = await validateAccount({ ...rest, protocol: fallback.protocol, server: fallback.server }, options);
+      for (const issue of routeIssues) {
+        const routeIssue =
+          /^(protocol|server)/.test(issue.path) ||
+          (issue.path === 'auth.provider' && issue.code === CoreErrorCode.ProtocolMismatch);
+        if (!routeIssue) continue;
+        issues.push({ ...issue, path: `fallback.${issue.path}` });
+      }
+      const route = registry.describeProtocol(fallback.protocol);
+      if (route && route.direction !== 'send') {
+        add(
+          'fallback.protocol',
+          `${route.label} cannot send mail.`,
+          'Choose a send protocol for the fallback route.',
+          CoreErrorCode.ProtocolMismatch,
+        );
+      }
+    }
+  }
+
   return issues;
 }
 

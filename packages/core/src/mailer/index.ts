@@ -1,6 +1,7 @@
 export { appendFooter, checkFooter, FOOTER_LIMITS, type MailFooter } from './footer.js';
 export {
   type AccountAccess,
+  type FallbackUsed,
   createMailer,
   DEFAULT_SEND_TIMEOUT_MS,
   type Mailer,
@@ -8,3 +9,4 @@ export {
   type MailerPermissions,
   type SendRequest,
 } from './mailer.js';
+export { isRouteClosed } from './routes.js';

@@ -5,10 +5,11 @@ import { type AccountRegistry, assertValidAccount } from '../accounts/validate-a
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
 import type { Registry } from '../registry/registry.js';
 import type { AuthSession } from '../spec/v1/auth-provider.js';
-import type { DiagnosticReport, DiagnosticStep, ProbeOptions } from '../spec/v1/diagnostics.js';
-import { type Disposable, disposeAll } from '../spec/v1/disposable.js';
+import type { DiagnosticReport, DiagnosticStep, ProbeOptions, RouteReport } from '../spec/v1/diagnostics.js';
+import { type Disposable, disposeAll, Emitter, type Event } from '../spec/v1/disposable.js';
 import { isMailplugError, MailplugError, type MailplugErrorJSON } from '../spec/v1/mailplug-error.js';
 import type { OutgoingMessage, SendResult } from '../spec/v1/message.js';
+import { createClosedRoutes, fallbackAccount, isRouteClosed, routeKey } from './routes.js';
 import type { SendConnection } from '../spec/v1/protocol.js';
 import type { Logger, SecretStore, TokenStore } from '../spec/v1/stores.js';
 import { createRedactingLogger } from '../util/logger.js';
@@ -53,6 +54,16 @@ export interface SendRequest {
   readonly timeoutMs?: number;
 }
 
+/** A send moved to the fallback route; `reason` is the primary route's classified error. */
+export interface FallbackUsed {
+  readonly accountId: string;
+  /** Protocol id of the closed route. */
+  readonly from: string;
+  /** Protocol id of the route that now delivers. */
+  readonly to: string;
+  readonly reason: { readonly code: string; readonly message: string; readonly hint: string };
+}
+
 /** Who uses a personal account's session: its owner, or an admin operation named as such. */
 export type AccountAccess = { readonly actingUser: string } | { readonly operation: 'admin' };
 
@@ -75,6 +86,8 @@ export interface Mailer extends Disposable {
    * an account is removed; signing out first revokes at the provider where possible.
    */
   forgetAccount(account: MailAccount): Promise<void>;
+  /** Fired when a send moved to an account's fallback route because the first route is closed. */
+  readonly onDidUseFallback: Event<FallbackUsed>;
   /**
    * The protocol's staged "Test connection" run, authorized by the account's provider. Failed
    * steps are offered to the provider's `diagnose(error)` (for `onStep` and the report alike).
@@ -110,6 +123,8 @@ export function createMailer(options: MailerOptions): Mailer {
   const logger = options.logger ? createRedactingLogger(options.logger) : undefined;
   const sessions = new Map<string, BoundSession>();
   const connections = new Map<string, OpenConnection>();
+  const closedRoutes = createClosedRoutes();
+  const fallbackEmitter = new Emitter<FallbackUsed>();
   let disposed = false;
 
   const validate = (account: MailAccount) =>
@@ -173,10 +188,15 @@ export function createMailer(options: MailerOptions): Mailer {
     return session;
   }
 
-  async function dropConnection(accountId: string): Promise<void> {
-    const open = connections.get(accountId);
+  async function dropAccountConnections(accountId: string): Promise<void> {
+    const keys = [...connections.keys()].filter((key) => key.startsWith(`${accountId}\u0000`));
+    await Promise.all(keys.map(dropConnection));
+  }
+
+  async function dropConnection(key: string): Promise<void> {
+    const open = connections.get(key);
     if (!open) return;
-    connections.delete(accountId);
+    connections.delete(key);
     try {
       await (await open.connection).close();
     } catch {
@@ -226,9 +246,10 @@ export function createMailer(options: MailerOptions): Mailer {
       account.auth,
       account.allowInsecureAuth,
     ]);
-    const open = connections.get(account.id);
+    const key = routeKey(account);
+    const open = connections.get(key);
     if (open?.fingerprint === fingerprint) return open.connection;
-    if (open) await dropConnection(account.id);
+    if (open) await dropConnection(key);
     const connection = (async () => {
       const protocol = await registry.getProtocol(account.protocol);
       if (protocol.direction !== 'send') {
@@ -245,10 +266,10 @@ export function createMailer(options: MailerOptions): Mailer {
         ...(options.clientName ? { clientName: options.clientName } : {}),
       });
     })();
-    connections.set(account.id, { fingerprint, connection });
+    connections.set(key, { fingerprint, connection });
     // A failed connect is not cached: the next send tries again.
     connection.catch(() => {
-      if (connections.get(account.id)?.connection === connection) connections.delete(account.id);
+      if (connections.get(key)?.connection === connection) connections.delete(key);
     });
     return connection;
   }
@@ -308,16 +329,8 @@ export function createMailer(options: MailerOptions): Mailer {
     { account, actingUser, message }: SendRequest,
     deadline: SendDeadline,
   ): Promise<SendResult> {
-    const { signal } = deadline;
     await validate(account);
     await checkPermission(account, actingUser);
-    let connection: SendConnection;
-    try {
-      connection = await connectionFor(account);
-    } catch (err) {
-      throw diagnosed(boundSession(account), err, account.id);
-    }
-    signal.throwIfAborted();
     const identity = account.identity;
     const prepared = appendFooter(
       message.from === undefined && identity
@@ -330,11 +343,56 @@ export function createMailer(options: MailerOptions): Mailer {
         : message,
       options.footer,
     );
+    const fallback = fallbackAccount(account);
+    if (!fallback) return deliver(account, prepared, deadline);
+    const primaryKey = routeKey(account);
+    if (!closedRoutes.isClosed(primaryKey)) {
+      try {
+        const result = await deliver(account, prepared, deadline);
+        return { ...result, route: account.protocol };
+      } catch (error) {
+        // Only a route switched off for this mailbox moves the message; a transient failure or a
+        // wrong credential is reported as it is, so nothing is sent twice and nobody is misled.
+        if (!isRouteClosed(error)) throw error;
+        closedRoutes.close(primaryKey);
+        fallbackEmitter.fire({
+          accountId: account.id,
+          from: account.protocol,
+          to: fallback.protocol,
+          reason: { code: error.code, message: error.message, hint: error.hint },
+        });
+        logger?.warn('mailplug: primary route closed; sending through the fallback', {
+          accountId: account.id,
+          from: account.protocol,
+          to: fallback.protocol,
+          code: error.code,
+        });
+      }
+    }
+    const result = await deliver(fallback, prepared, deadline);
+    return { ...result, route: fallback.protocol };
+  }
+
+  /** One message over one route (the account as that route sees it). */
+  async function deliver(
+    route: MailAccount,
+    prepared: OutgoingMessage,
+    deadline: SendDeadline,
+  ): Promise<SendResult> {
+    const { signal } = deadline;
+    let connection: SendConnection;
+    try {
+      connection = await connectionFor(route);
+    } catch (err) {
+      throw diagnosed(boundSession(route), err, route.id);
+    }
+    signal.throwIfAborted();
     try {
       deadline.markHandedOver();
       const result = await connection.send(prepared, { signal });
       logger?.info('mailplug: message sent', {
-        accountId: account.id,
+        accountId: route.id,
+        route: route.protocol,
         messageId: result.messageId,
         accepted: result.accepted.length,
         rejected: result.rejected.length,
@@ -342,9 +400,48 @@ export function createMailer(options: MailerOptions): Mailer {
       return result;
     } catch (err) {
       // The connection's state is unknown after a failure; the next send opens a fresh one.
-      await dropConnection(account.id);
-      throw diagnosed(boundSession(account), err, account.id);
+      await dropConnection(routeKey(route));
+      throw diagnosed(boundSession(route), err, route.id);
     }
+  }
+
+  /** One route's staged "Test connection", failed steps explained by the provider. */
+  async function probeRoute(route: MailAccount, probeOptions: ProbeOptions): Promise<DiagnosticReport> {
+    const protocol = await registry.getProtocol(route.protocol);
+    const session = await bind(route);
+    // Explain each failed step once, so onStep and the report show the same error.
+    const explained = new Map<DiagnosticStep, DiagnosticStep>();
+    const explain = (step: DiagnosticStep) => {
+      let result = explained.get(step);
+      if (!result) {
+        result = diagnosedStep(session, step, route.id);
+        explained.set(step, result);
+      }
+      return result;
+    };
+    const onStep = probeOptions.onStep;
+    let report: DiagnosticReport;
+    try {
+      report = await protocol.probe(serverSettingsFor(route), session, {
+        ...probeOptions,
+        ...(onStep ? { onStep: (step: DiagnosticStep) => onStep(explain(step)) } : {}),
+      });
+    } catch (err) {
+      throw diagnosed(session, err, route.id);
+    }
+    return { ...report, steps: report.steps.map(explain) };
+  }
+
+  async function routeReport(route: MailAccount, report: DiagnosticReport): Promise<RouteReport> {
+    const protocol = registry.describeProtocol(route.protocol);
+    const closed = report.steps.some((step) => step.status === 'failed' && step.error?.details?.routeClosed === true);
+    return {
+      protocol: route.protocol,
+      label: protocol?.label ?? route.protocol,
+      ok: report.ok,
+      closed,
+      steps: report.steps,
+    };
   }
 
   return {
@@ -356,7 +453,7 @@ export function createMailer(options: MailerOptions): Mailer {
         return await deadline.race(sendNow(request, deadline));
       } catch (error) {
         // An aborted send leaves the connection in an unknown state: never reuse it.
-        if (deadline.signal.aborted) await dropConnection(request.account.id);
+        if (deadline.signal.aborted) await dropAccountConnections(request.account.id);
         throw error;
       } finally {
         deadline.clear();
@@ -370,7 +467,8 @@ export function createMailer(options: MailerOptions): Mailer {
     },
     async forgetAccount(account) {
       ensureOpen();
-      await dropConnection(account.id);
+      await dropAccountConnections(account.id);
+      closedRoutes.clear(account.id);
       const bound = sessions.get(account.id);
       if (bound) {
         sessions.delete(account.id);
@@ -382,34 +480,27 @@ export function createMailer(options: MailerOptions): Mailer {
       ensureOpen();
       await validate(account);
       checkAccess(account, probeOptions?.access);
-      const protocol = await registry.getProtocol(account.protocol);
-      const session = await bind(account);
-      // Explain each failed step once, so onStep and the report show the same error.
-      const explained = new Map<DiagnosticStep, DiagnosticStep>();
-      const explain = (step: DiagnosticStep) => {
-        let result = explained.get(step);
-        if (!result) {
-          result = diagnosedStep(session, step, account.id);
-          explained.set(step, result);
-        }
-        return result;
-      };
-      const onStep = probeOptions?.onStep;
-      let report: DiagnosticReport;
-      try {
-        const { access: _access, ...protocolOptions } = probeOptions ?? {};
-        report = await protocol.probe(serverSettingsFor(account), session, {
-          ...protocolOptions,
-          ...(onStep ? { onStep: (step: DiagnosticStep) => onStep(explain(step)) } : {}),
-        });
-      } catch (err) {
-        throw diagnosed(session, err, account.id);
-      }
-      return { ...report, steps: report.steps.map(explain) };
+      const { access: _access, ...protocolOptions } = probeOptions ?? {};
+      const primary = await probeRoute(account, protocolOptions);
+      const fallback = fallbackAccount(account);
+      if (!fallback) return primary;
+      const second = await probeRoute(fallback, protocolOptions);
+      const routes = [await routeReport(account, primary), await routeReport(fallback, second)];
+      const [first, other] = routes as [RouteReport, RouteReport];
+      const summary = first.ok
+        ? `${first.label} works; ${other.label} is ready as the fallback${other.ok ? '' : ' but failed its check'}.`
+        : first.closed && other.ok
+          ? `${first.label} is switched off for this mailbox; sending through ${other.label}. ${closedHint(primary)}`
+          : other.ok
+            ? `${first.label} failed its check; ${other.label} works but is used only when ${first.label} is switched off.`
+            : `Neither ${first.label} nor ${other.label} works for this mailbox.`;
+      return { ok: first.ok || (first.closed && other.ok), steps: primary.steps, routes, summary };
     },
+    onDidUseFallback: fallbackEmitter.event,
     async dispose() {
       if (disposed) return;
       disposed = true;
+      fallbackEmitter.dispose();
       const ids = [...connections.keys()];
       await Promise.all(ids.map(dropConnection));
       const bound = [...sessions.values()].map((b) => b.session);
@@ -417,6 +508,12 @@ export function createMailer(options: MailerOptions): Mailer {
       await disposeAll(bound);
     },
   };
+}
+
+/** The fix for a closed route, from the failed step that said so (e.g. how to turn SMTP AUTH on). */
+function closedHint(report: DiagnosticReport): string {
+  const step = report.steps.find((s) => s.status === 'failed' && s.error?.details?.routeClosed === true);
+  return step?.error?.hint ? `To use it again: ${step.error.hint}` : '';
 }
 
 /** Probe steps carry errors as JSON; providers diagnose errors. The JSON's cause is a summary string. */

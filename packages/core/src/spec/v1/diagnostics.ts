@@ -31,6 +31,21 @@ export interface DiagnosticStep {
 export interface DiagnosticReport {
   readonly ok: boolean;
   readonly steps: readonly DiagnosticStep[];
+  /**
+   * Set by the mailer for an account with a fallback route: every route probed, and one sentence
+   * saying which one delivers (e.g. "SMTP AUTH is off for this mailbox; sending through Microsoft Graph.").
+   */
+  readonly routes?: readonly RouteReport[];
+  readonly summary?: string;
+}
+
+export interface RouteReport {
+  readonly protocol: string;
+  readonly label: string;
+  readonly ok: boolean;
+  /** The route is switched off for this mailbox (not a transient failure). */
+  readonly closed: boolean;
+  readonly steps: readonly DiagnosticStep[];
 }
 
 export interface ProbeOptions {

@@ -39,6 +39,8 @@ export interface SendResult {
   readonly rejected: readonly RecipientRejection[];
   /** The server's final reply line. */
   readonly response?: string;
+  /** The protocol id of the route that delivered (set by the mailer when the account has a fallback). */
+  readonly route?: string;
 }
 
 /** A message on a receive server, identified stably (IMAP UID / POP3 UIDL). */
