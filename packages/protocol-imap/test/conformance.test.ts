@@ -1,21 +1,16 @@
-import type { Emulator } from '@mailplug/emulator';
-import { mailProtocolSuite } from '@mailplug/testkit';
+import { type Emulator, startEmulator } from '@mailplug/emulator';
+import { emulatorMailServer, mailProtocolSuite } from '@mailplug/testkit';
 import { afterAll, beforeAll, it } from 'vitest';
+import packageJson from '../package.json' with { type: 'json' };
 import { createImapProtocol } from '../src/index.js';
-import { alicePassword, imapServer, message, passwordSource, startImapEmulator, USER } from './helpers.js';
 
 let emulator: Emulator;
 beforeAll(async () => {
-  emulator = await startImapEmulator();
-  emulator.mail?.deliver(USER, message('conformance'));
+  emulator = await startEmulator();
 });
-afterAll(() => emulator?.stop());
+afterAll(() => emulator.stop());
 
 mailProtocolSuite(it, () => createImapProtocol({ silenceDeprecation: true }), {
-  receive: true,
-  closedPortSecurity: 'tls',
-  server: () => ({
-    server: imapServer(emulator),
-    credentials: passwordSource(USER, alicePassword(emulator)),
-  }),
+  packageJson,
+  server: emulatorMailServer(() => emulator, 'imap'),
 });

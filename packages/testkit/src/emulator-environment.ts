@@ -56,9 +56,10 @@ export interface ConformanceEmulator {
 }
 
 /**
- * Emulator options for conformance runs: Google rotates refresh tokens (so rotation is checked for
- * Google too), device codes may be polled at once, no auto-approval (the suite plays the consent
- * page, including "Cancel").
+ * Emulator options for auth provider conformance runs: Google rotates refresh tokens (so rotation
+ * is checked for Google too), device codes may be polled at once, nobody is approved automatically
+ * (the suite plays the consent page, "Cancel" included), and no mail servers (the auth suites do
+ * not need them).
  *
  * @example
  * beforeAll(async () => { emulator = await startEmulator(conformanceEmulatorOptions); });
@@ -69,6 +70,7 @@ export const conformanceEmulatorOptions = Object.freeze({
     deviceCodeInterval: 0,
     autoApprove: false as const,
   }),
+  mail: false as const,
 });
 
 interface Reply {

@@ -200,7 +200,7 @@ const probeWorks: MailProtocolCheck = {
 
 const rejectedCredentials: MailProtocolCheck = {
   id: 'rejectedCredentials',
-  name: 'a rejected password fails probe and connect with a MailplugError that never shows the password, raw or encoded',
+  name: 'a rejected password fails probe and connection use with a MailplugError that never shows the password, raw or encoded',
   canOptOut: true,
   async run({ protocol: p, server }) {
     const fixture = await server();
@@ -212,10 +212,24 @@ const rejectedCredentials: MailProtocolCheck = {
     );
     assertReportShape(report);
     ensure(!report.ok, 'probe with a wrong password must not report ok.');
+    // Connecting may be lazy (a pooled SMTP transport signs in at the first send): use it too.
     const error = await rejection(async () => {
       const connection = await p.connect(fixture.server, wrong);
-      await connection.close();
-    }, 'connect with a wrong password');
+      try {
+        if (connection.direction === 'send') {
+          await connection.send({
+            from: fixture.user,
+            to: 'recipient@example.com',
+            subject: 'never sent',
+            text: 'x',
+          });
+        } else {
+          await connection.list();
+        }
+      } finally {
+        await connection.close();
+      }
+    }, 'connecting and using the connection with a wrong password');
     const leak = findLeak(
       [{ what: 'the rejected password', value: planted }],
       [
