@@ -73,23 +73,30 @@ export async function openTransport(
   signal?.addEventListener('abort', onAbort, { once: true });
   socket.once('close', () => signal?.removeEventListener('abort', onAbort));
 
-  /** Waits until more data arrives, the connection fails, or `deadline` passes. */
+  /**
+   * Waits until more data arrives or the connection fails, and throws the classified `TIMEOUT`
+   * (action `retry`) once `deadline` passes. The expiry itself throws: a timer that merely woke
+   * the caller would let a loop that re-arms its deadline (multi-line bodies) wait forever.
+   */
   async function waitForData(what: string, deadline: number): Promise<void> {
     if (failure) throw failure;
     const remaining = deadline - Date.now();
-    if (remaining <= 0) {
-      const error = timeoutError(what, timeoutMs);
-      fail(error);
-      throw error;
+    if (remaining > 0) {
+      const woken = await new Promise<boolean>((resolve) => {
+        // On expiry, let one poll phase run first: after a stall of the event loop, timers run
+        // before I/O, and a reply already waiting in the socket must not be reported as silence.
+        const timer = setTimeout(() => setImmediate(() => resolve(false)), remaining);
+        wake = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+      });
+      wake = undefined;
+      if (woken) return;
     }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, remaining);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    wake = undefined;
+    const error = timeoutError(what, timeoutMs);
+    fail(error);
+    throw failure ?? error;
   }
 
   async function nextLine(what: string): Promise<Buffer> {

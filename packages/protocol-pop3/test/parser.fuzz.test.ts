@@ -11,6 +11,7 @@ import {
   parseStatusLine,
   parseUidlListing,
 } from '../src/index.js';
+import { propertyRun } from './fuzz-seeds.js';
 
 const MAX_LINE = 64;
 const MAX_BODY = 512;
@@ -59,8 +60,23 @@ function expectProtocolError(run: () => void): void {
   }
 }
 
+const decodeRun = propertyRun<[Uint8Array[]]>({ seed: 1_939_001, numRuns: 500 });
+const collectRun = propertyRun<[Uint8Array]>({ seed: 1_939_002, numRuns: 500 });
+const unstuffRun = propertyRun<[string[]]>({ seed: 1_939_003, numRuns: 300 });
+const bytes = (text: string) => new TextEncoder().encode(text);
+const garbageServerRun = propertyRun<[Uint8Array, Uint8Array]>({
+  // The seed that found issue 11's hang (CAPA answered with a bare-LF "+OK\n", then silence).
+  seed: 2_024_915_044,
+  numRuns: 25,
+  fuzzRuns: 200,
+  examples: [
+    // Issue 11 (seed 2024915044): `[[], "+OK\n"]`, the multi-line CAPA read had no deadline.
+    [bytes(''), bytes('+OK\n')],
+  ],
+});
+
 describe('POP3 parser fuzzing', () => {
-  it('decodes any byte stream into bounded lines or a protocol error', () => {
+  it(`decodes any byte stream into bounded lines or a protocol error (${decodeRun.label})`, () => {
     fc.assert(
       fc.property(chunked, (chunks) => {
         expectProtocolError(() => {
@@ -75,11 +91,11 @@ describe('POP3 parser fuzzing', () => {
           expect(decoder.bufferedBytes).toBeLessThanOrEqual(MAX_LINE + 1);
         });
       }),
-      { numRuns: 500 },
+      decodeRun.params,
     );
   });
 
-  it('collects any multi-line body within the size cap or fails with a protocol error', () => {
+  it(`collects any multi-line body within the size cap or fails with a protocol error (${collectRun.label})`, () => {
     fc.assert(
       fc.property(replyBytes, (bytes) => {
         expectProtocolError(() => {
@@ -96,11 +112,11 @@ describe('POP3 parser fuzzing', () => {
           parseCapabilities(body);
         });
       }),
-      { numRuns: 500 },
+      collectRun.params,
     );
   });
 
-  it('dot-unstuffing inverts dot-stuffing for any message', () => {
+  it(`dot-unstuffing inverts dot-stuffing for any message (${unstuffRun.label})`, () => {
     const line = fc.string({ maxLength: 40 }).filter((l) => !/[\r\n]/.test(l));
     fc.assert(
       fc.property(fc.array(line, { maxLength: 20 }), (lines) => {
@@ -115,55 +131,59 @@ describe('POP3 parser fuzzing', () => {
           lines.map((l) => `${l}\r\n`).join(''),
         );
       }),
-      { numRuns: 300 },
+      unstuffRun.params,
     );
   });
 
-  it('a connection to a server replying garbage ends in a MailplugError, never a hang or crash', async () => {
-    const pop3 = createPop3Protocol({
-      silenceDeprecation: true,
-      limits: { maxLineBytes: 256, maxListingBytes: 4096 },
-    });
-    await fc.assert(
-      fc.asyncProperty(replyBytes, replyBytes, async (greetingTail, reply) => {
-        const server = net.createServer((socket) => {
-          socket.on('error', () => {});
-          socket.write(Buffer.concat([Buffer.from('+OK '), greetingTail, Buffer.from('\r\n')]));
-          socket.on('data', () => socket.write(reply));
-        });
-        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-        const port = (server.address() as net.AddressInfo).port;
-        try {
-          const work = pop3
-            .connect(
-              { host: '127.0.0.1', port, security: 'none', allowInsecureAuth: true, timeoutMs: 150 },
-              { getCredential: async () => ({ kind: 'password', user: 'u', password: 'secret-pw-1' }) },
-            )
-            .then(async (connection) => {
-              await connection.list().catch((e: unknown) => e);
-              connection.dispose();
-              return undefined;
-            })
-            .catch((e: unknown) => e);
-          // A liveness bound, not a performance one: every stage has a 150 ms timeout, so a run
-          // still pending after 10 s is a hang (generous so that a loaded CI machine cannot trip it).
-          const hang = Symbol('hang');
-          let timer: NodeJS.Timeout | undefined;
-          const outcome = await Promise.race([
-            work,
-            new Promise<typeof hang>((resolve) => {
-              timer = setTimeout(() => resolve(hang), 10_000);
-            }),
-          ]);
-          clearTimeout(timer);
-          expect(outcome, 'the client hung on garbage from the server').not.toBe(hang);
-          if (outcome !== undefined) expect(isMailplugError(outcome), String(outcome)).toBe(true);
-        } finally {
-          server.close();
-        }
-      }),
-      { numRuns: 25 },
-    );
-    // 25 real connections on a possibly busy machine; each run is bounded above.
-  }, 300_000);
+  it(
+    `a connection to a server replying garbage ends in a MailplugError, never a hang or crash (${garbageServerRun.label})`,
+    async () => {
+      const pop3 = createPop3Protocol({
+        silenceDeprecation: true,
+        limits: { maxLineBytes: 256, maxListingBytes: 4096 },
+      });
+      await fc.assert(
+        fc.asyncProperty(replyBytes, replyBytes, async (greetingTail, reply) => {
+          const server = net.createServer((socket) => {
+            socket.on('error', () => {});
+            socket.write(Buffer.concat([Buffer.from('+OK '), greetingTail, Buffer.from('\r\n')]));
+            socket.on('data', () => socket.write(reply));
+          });
+          await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+          const port = (server.address() as net.AddressInfo).port;
+          try {
+            const work = pop3
+              .connect(
+                { host: '127.0.0.1', port, security: 'none', allowInsecureAuth: true, timeoutMs: 150 },
+                { getCredential: async () => ({ kind: 'password', user: 'u', password: 'secret-pw-1' }) },
+              )
+              .then(async (connection) => {
+                await connection.list().catch((e: unknown) => e);
+                connection.dispose();
+                return undefined;
+              })
+              .catch((e: unknown) => e);
+            // A liveness bound, not a performance one: every stage has a 150 ms timeout, so a run
+            // still pending after 10 s is a hang (generous so that a loaded CI machine cannot trip it).
+            const hang = Symbol('hang');
+            let timer: NodeJS.Timeout | undefined;
+            const outcome = await Promise.race([
+              work,
+              new Promise<typeof hang>((resolve) => {
+                timer = setTimeout(() => resolve(hang), 10_000);
+              }),
+            ]);
+            clearTimeout(timer);
+            expect(outcome, 'the client hung on garbage from the server').not.toBe(hang);
+            if (outcome !== undefined) expect(isMailplugError(outcome), String(outcome)).toBe(true);
+          } finally {
+            server.close();
+          }
+        }),
+        garbageServerRun.params,
+      );
+      // Real connections on a possibly busy machine; each run is bounded above.
+    },
+    garbageServerRun.numRuns * 12_000,
+  );
 });

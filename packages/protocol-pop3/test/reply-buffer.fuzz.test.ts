@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createLineDecoder, createMultilineCollector } from '../src/index.js';
 import { createMultilineBody, createReplyBuffer } from '../src/reply-buffer.js';
+import { propertyRun } from './fuzz-seeds.js';
 
 const MAX_LINE = 64;
 const MAX_BODY = 512;
@@ -99,8 +100,16 @@ function bulkBody(chunks: Buffer[]): Outcome {
   }
 }
 
+const bodyRun = propertyRun<[Buffer[]]>({ seed: 2_070_001, numRuns: 1500 });
+const capRun = propertyRun<[string[], number]>({ seed: 2_070_002, numRuns: 500 });
+const linesRun = propertyRun<[Buffer[]]>({ seed: 2_070_003, numRuns: 1000 });
+const pipelinedRun = propertyRun<[{ messages: string[][]; chunks: Buffer[] }]>({
+  seed: 2_070_004,
+  numRuns: 500,
+});
+
 describe('POP3 bulk reply parsing (fuzzed against the line-by-line reference)', () => {
-  it('a multi-line body parsed chunk by chunk equals the line-by-line result, for any split', () => {
+  it(`a multi-line body parsed chunk by chunk equals the line-by-line result, for any split (${bodyRun.label})`, () => {
     fc.assert(
       fc.property(chunked, (chunks) => {
         const whole = Buffer.concat(chunks);
@@ -110,11 +119,11 @@ describe('POP3 bulk reply parsing (fuzzed against the line-by-line reference)', 
         if (expected.kind === 'error') expect(actual).toEqual({ kind: 'error', code: 'POP3_PROTOCOL_ERROR' });
         else expect(actual).toEqual(expected);
       }),
-      { numRuns: 1500 },
+      bodyRun.params,
     );
   });
 
-  it('the size cap uses the caller’s error, and counts unstuffed CRLF-terminated bytes exactly', () => {
+  it(`the size cap uses the caller’s error, and counts unstuffed CRLF-terminated bytes exactly (${capRun.label})`, () => {
     fc.assert(
       fc.property(
         fc.array(
@@ -140,11 +149,11 @@ describe('POP3 bulk reply parsing (fuzzed against the line-by-line reference)', 
           else expect(outcome).toBe(expected);
         },
       ),
-      { numRuns: 500 },
+      capRun.params,
     );
   });
 
-  it('cuts exactly the lines the reference decoder cuts, and refuses the same over-long lines', () => {
+  it(`cuts exactly the lines the reference decoder cuts, and refuses the same over-long lines (${linesRun.label})`, () => {
     fc.assert(
       fc.property(chunked, (chunks) => {
         const run = (push: (c: Buffer) => void, next: () => Buffer | undefined) => {
@@ -169,11 +178,11 @@ describe('POP3 bulk reply parsing (fuzzed against the line-by-line reference)', 
           expect(replies.bufferedBytes).toBeLessThanOrEqual(MAX_LINE + 1);
         }
       }),
-      { numRuns: 1000 },
+      linesRun.params,
     );
   });
 
-  it('pipelined replies (status, body, status, body) split anywhere come back intact and in order', () => {
+  it(`pipelined replies (status, body, status, body) split anywhere come back intact and in order (${pipelinedRun.label})`, () => {
     const line = fc.string({ maxLength: 40 }).filter((l) => !/[\r\n]/.test(l));
     const message = fc.array(line, { maxLength: 15 });
     const stuff = (lines: string[]) =>
@@ -200,7 +209,7 @@ describe('POP3 bulk reply parsing (fuzzed against the line-by-line reference)', 
           expect(replies.readLine()).toBeUndefined();
         },
       ),
-      { numRuns: 500 },
+      pipelinedRun.params,
     );
   });
 
