@@ -10,7 +10,5 @@ beforeAll(async () => {
 });
 afterAll(() => emulator.stop());
 
-authProviderSuite(it, (options) => createM365Delegated(options), {
-  packageJson,
-  environment: emulatorEnvironment(() => emulator),
-});
+const environment = emulatorEnvironment(() => emulator);
+authProviderSuite(it, (options) => createM365Delegated(options), { packageJson, environment });

@@ -10,7 +10,5 @@ beforeAll(async () => {
 });
 afterAll(() => emulator.stop());
 
-mailProtocolSuite(it, () => createImapProtocol({ silenceDeprecation: true }), {
-  packageJson,
-  server: emulatorMailServer(() => emulator, 'imap'),
-});
+const server = emulatorMailServer(() => emulator, 'imap');
+mailProtocolSuite(it, () => createImapProtocol({ silenceDeprecation: true }), { packageJson, server });
