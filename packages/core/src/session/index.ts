@@ -19,6 +19,7 @@ export {
   type ProviderSettingsOptions,
   type SettingsValues,
 } from './provider-settings.js';
+export { expiryOnSessionClock } from './token-expiry.js';
 export { identityFromTokenSet, identityTokenExtra } from './token-identity.js';
 export {
   type AuthorizationCheck,

@@ -5,6 +5,7 @@ import type { SessionChange } from '../spec/v1/auth-provider.js';
 import { createMemoryTokenStore } from '../tokens/memory-store.js';
 import type { TokenSet } from '../tokens/token-manager.js';
 import { assertProtocolServed } from './protocol-guard.js';
+import { expiryOnSessionClock } from './token-expiry.js';
 import { identityFromTokenSet, identityTokenExtra } from './token-identity.js';
 import { createTokenSession } from './token-session.js';
 
@@ -165,5 +166,15 @@ describe('identity in token sets and the protocol guard', () => {
     expect(() =>
       assertProtocolServed('imap', { accountId: 'a', served: ['smtp'], hint: 'Turn off "Send only".' }),
     ).toThrow(expect.objectContaining({ hint: 'Turn off "Send only".' }));
+  });
+});
+
+describe('expiryOnSessionClock', () => {
+  it("re-bases a wall-clock expiry on the session's clock", () => {
+    const sessionNow = () => 5_000;
+    expect(expiryOnSessionClock(Date.now() + 60_000, sessionNow)).toBeGreaterThan(5_000 + 59_000);
+    expect(expiryOnSessionClock(Date.now() + 60_000, sessionNow)).toBeLessThanOrEqual(5_000 + 60_000);
+    expect(expiryOnSessionClock(undefined, sessionNow)).toBe(5_000 + 3_600_000);
+    expect(expiryOnSessionClock(Date.now() - 10, sessionNow)).toBe(5_000);
   });
 });
