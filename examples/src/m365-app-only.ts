@@ -36,7 +36,7 @@ try {
   const message = { to: 'bob@contoso.test', subject: 'Password reset', text: 'Use the link within an hour.' };
   await mailer.send({ account, message }); // a system account needs no acting user
   assert.ok(emulator.mail?.list('bob@contoso.test').some((m) => m.subject === message.subject));
-  console.log(`✓ Microsoft 365 app-only: ${status.grantedScopes.join(' ')}; the notification arrived`);
+  console.log(`✓ Microsoft 365 app-only: authorized for ${status.identity?.mailbox}; notification arrived`);
   await mailer.dispose();
   await registry.dispose();
 } finally {

@@ -11,7 +11,7 @@ import { EXAMPLES_DIR, runNode } from './helpers.js';
 const EXAMPLES: Record<string, readonly string[]> = {
   'send-with-password': ['✓ password account: sent', 'arrived in bob@contoso.test’s inbox'],
   'gmail-sign-in-and-send': ['✓ Gmail: signed in as alice@contoso.test; the message arrived'],
-  'm365-app-only': ['✓ Microsoft 365 app-only:', 'SMTP.SendAsApp', 'the notification arrived'],
+  'm365-app-only': ['✓ Microsoft 365 app-only: authorized for alice@contoso.test; notification arrived'],
   'receive-pop3-loop': ['poll 1: 1 new message(s)', 'poll 2: 0 new message(s)', 'imported exactly once'],
 };
 

@@ -1,6 +1,10 @@
+import { existsSync } from 'node:fs';
 import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createEncryptedCodec } from '@mailplug/core';
+import { startEmulator } from '@mailplug/emulator';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { addAccountArgs } from '../src/commands/demo-support.js';
 import { runCli, tempDir } from './helpers.js';
 
 const PLANTED = 'Planted-S3cret-4411-do-not-echo';
@@ -128,15 +132,47 @@ describe('damaged files', () => {
 });
 
 describe('the token key file', () => {
-  it('36 concurrent first runs all use one complete key', async () => {
-    expect((await cli(addArgs('office'), PLANTED)).code).toBe(0);
-    const results = await Promise.all(
-      Array.from({ length: 36 }, () => cli(['sign-out', 'office', '--json'])),
-    );
-    for (const result of results) expect(result.code, result.stderr).toBe(0);
-    const key = await readFile(file('token.key'), 'utf8');
-    expect(Buffer.from(key.trim(), 'base64')).toHaveLength(32);
-    expect((await stat(file('token.key'))).mode & 0o777).toBe(0o600);
-    expect((await readdir(dir.path)).filter((name) => name.includes('.tmp'))).toEqual([]);
-  }, 180_000);
+  it('36 concurrent first runs all use one complete key (each reads and writes the token store)', async () => {
+    // App-only check: every run opens the encrypted token store and caches or reads a token, so a
+    // run holding a different or partial key would fail with TOKEN_STORE_KEY_INVALID/UNREADABLE.
+    const emulator = await startEmulator();
+    try {
+      const { settings, secrets } = emulator.settings['m365-app-only'];
+      const flags = { host: '127.0.0.1', port: String(emulator.ports.smtp), 'ca-file': emulator.caCertPath };
+      const args = addAccountArgs(
+        'notifications',
+        { ...flags, provider: 'm365-app-only', scope: 'system', from: String(settings.mailbox) },
+        {
+          ...{ tenant: String(settings.tenant), clientId: String(settings.clientId) },
+          ...{ mailbox: String(settings.mailbox), scope: String(settings.scope) },
+          ...{ authorityHost: emulator.urls.https, ca: emulator.caCertPath },
+        },
+        { clientSecret: 'TEST_DAEMON_SECRET' },
+      );
+      const env = { TEST_DAEMON_SECRET: secrets['emulator-m365-daemon-secret'] };
+      const added = await runCli(args, { configDir: dir.path, env });
+      expect(added.code, added.stderr).toBe(0);
+      expect(existsSync(file('token.key'))).toBe(false);
+
+      const runs = await Promise.all(
+        Array.from({ length: 36 }, () => cli(['check', 'notifications', '--json'])),
+      );
+      for (const run of runs) {
+        expect(run.code, run.stderr).toBe(0);
+        expect(JSON.parse(run.stdout).state).toBe('authorized');
+      }
+      const key = await readFile(file('token.key'), 'utf8');
+      expect(Buffer.from(key.trim(), 'base64')).toHaveLength(32);
+      expect((await stat(file('token.key'))).mode & 0o777).toBe(0o600);
+      // The store every run read was written with that one key.
+      const codec = createEncryptedCodec({ keyFile: file('token.key'), env: {} });
+      const sealed = await readFile(file('tokens.bin'));
+      expect(
+        Object.keys((codec.decode(sealed.toString('base64')) as { entries: object }).entries),
+      ).not.toEqual([]);
+      expect((await readdir(dir.path)).filter((name) => /\.(tmp|lock)$/.test(name))).toEqual([]);
+    } finally {
+      await emulator.stop();
+    }
+  }, 300_000);
 });
