@@ -42,7 +42,9 @@ describe("the suite's own inspectable store", () => {
 });
 
 /** A store that keeps values by reference, miscounts deletions, or whose lock does not lock. */
-function brokenStore(breakage: 'noLock' | 'aliases' | 'miscounts' | 'prefixTooWide'): TokenStore {
+function brokenStore(
+  breakage: 'noLock' | 'keepsLock' | 'aliases' | 'miscounts' | 'prefixTooWide',
+): TokenStore {
   const values = new Map<string, StoredValue>();
   const honest = createMemoryTokenStore();
   return {
@@ -57,7 +59,17 @@ function brokenStore(breakage: 'noLock' | 'aliases' | 'miscounts' | 'prefixTooWi
       const count = await honest.deleteByPrefix(prefix);
       return breakage === 'miscounts' ? 0 : count;
     },
-    withLock: (key, fn) => (breakage === 'noLock' ? fn() : honest.withLock(key, fn)),
+    withLock(key, fn) {
+      if (breakage === 'noLock') return fn();
+      if (breakage !== 'keepsLock') return honest.withLock(key, fn);
+      // Releases only when fn succeeds: a rejection leaves the key locked for good.
+      return honest.withLock(key, () =>
+        fn().catch((error: unknown) => {
+          void honest.withLock(key, () => new Promise(() => {}));
+          throw error;
+        }),
+      );
+    },
   };
 }
 
@@ -66,6 +78,13 @@ describe('the token store checks fail on broken stores', () => {
     await failsWith(
       runTokenStoreCheck('lockExcludes', () => brokenStore('noLock')),
       /a second withLock on the same key ran while the first held it: first in, second in, first out/,
+    );
+  });
+
+  it('a lock left held after fn rejected', async () => {
+    await failsWith(
+      runTokenStoreCheck('lockResult', () => brokenStore('keepsLock')),
+      /the lock is still held after fn rejected/,
     );
   });
 

@@ -125,10 +125,17 @@ const lockResult: TokenStoreCheck = {
         (error: unknown) => error,
       );
     ensure(seen === failure, "withLock must reject with fn's own error.");
+    // Bounded by turns of the event loop and round trips to the store, not by a timer.
+    let after: unknown;
+    const next = store
+      .withLock(key, async () => 'after')
+      .then((value) => {
+        after = value;
+      });
+    await Promise.race([next, turns(store, prefix, 50)]);
     ensure(
-      (await succeeds(() => store.withLock(key, async () => 'after'), 'withLock after a rejected fn')) ===
-        'after',
-      'the lock must be free again after fn rejected.',
+      after === 'after',
+      'the lock is still held after fn rejected: a second withLock on the key never ran.',
     );
   },
 };

@@ -1,4 +1,5 @@
 /** Each check of the auth provider suite fails on a provider that breaks its rule. */
+import type { AuthProvider } from '@mailplug/core';
 import { describe, it } from 'vitest';
 import { runAuthProviderCheck } from '../auth-provider-suite.js';
 import type { AuthProviderSuiteOptions, ProviderEnvironment } from './auth/auth-options.js';
@@ -131,10 +132,76 @@ describe('the sign-in checks fail on broken providers', () => {
     );
   });
 
+  it('interactiveBegin: one PKCE verifier for every sign-in', async () => {
+    await failsWith(broken('reusesPkce', 'interactiveBegin'), /fresh PKCE verifier/);
+  });
+
+  it("interactiveComplete: a sign-in completed on another account's session", async () => {
+    await failsWith(
+      broken('stateNotBoundToAccount', 'interactiveComplete'),
+      /on another account's session \(same store\) with this account's state should have failed but succeeded/,
+    );
+  });
+
+  it('deviceCode: a prompt shown twice', async () => {
+    await failsWith(broken('promptsTwice', 'deviceCode'), /onPrompt must be called once, was called 2 times/);
+  });
+
+  it('signInRequired: authorized before anyone signed in', async () => {
+    await failsWith(
+      broken('authorizedBeforeSignIn', 'signInRequired'),
+      /must say "signInRequired", got "authorized"/,
+    );
+  });
+
   it('an environment that cannot play consent names what it lacks', async () => {
     await failsWith(
       broken(undefined, 'interactiveComplete', ({ consent: _gone, ...rest }) => rest),
       /the environment has no `consent`/,
+    );
+  });
+});
+
+describe('the settings check fails on a careless schema', () => {
+  const withSchema = (change: Partial<AuthProvider>) =>
+    runAuthProviderCheck('settings', () => ({ ...passwordProvider(), ...change }), {
+      packageJson: passwordPackageJson,
+    });
+
+  it('a field that names a secret but is stored as text', async () => {
+    await failsWith(
+      withSchema({
+        settingsSchema: {
+          fields: [
+            ...passwordProvider().settingsSchema.fields,
+            { key: 'apiToken', label: 'API token', type: 'string' },
+          ],
+        },
+      }),
+      /field "apiToken" names a secret but has type "string"/,
+    );
+  });
+
+  it('validateSettings that throws on half-filled settings', async () => {
+    await failsWith(
+      withSchema({
+        validateSettings: (settings) => {
+          if (!settings.username) throw new TypeError('username.trim is not a function');
+          return [];
+        },
+      }),
+      /validateSettings must return issues, never throw .* for empty settings it threw TypeError/,
+    );
+  });
+
+  it('a required field the schema does not enforce', async () => {
+    const lax = passwordProvider().settingsSchema.fields.map((f) => ({ ...f, required: false }));
+    await failsWith(
+      runAuthProviderCheck('settings', () => ({ ...passwordProvider(), settingsSchema: { fields: lax } }), {
+        packageJson: passwordPackageJson,
+        invalidSettings: [{ settings: { username: 'x' }, paths: ['password'] }],
+      }),
+      /should have an issue at "password"; got \[\]/,
     );
   });
 });

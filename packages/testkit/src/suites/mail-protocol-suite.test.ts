@@ -80,6 +80,10 @@ describe('the mail protocol checks fail on broken protocols', () => {
     await failsWith(broken('send', 'emptyMessageId', 'send'), /messageId/);
   });
 
+  it('catches ids that change between two lists', async () => {
+    await failsWith(broken('receive', 'unstableIds', 'receive'), /listing twice must give the same ids/);
+  });
+
   it('catches a delete that deletes nothing', async () => {
     await failsWith(
       broken('receive', 'ignoresDelete', 'receiveDelete'),

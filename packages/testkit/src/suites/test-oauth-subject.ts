@@ -49,7 +49,15 @@ export type OAuthBreakage =
   /** Capabilities promise device-code sign-in, sessions have none. */
   | 'noDeviceCode'
   /** Reports denied consent as an invalid state. */
-  | 'deniedAsInvalidState';
+  | 'deniedAsInvalidState'
+  /** One PKCE verifier for every sign-in of a session. */
+  | 'reusesPkce'
+  /** Completes a sign-in that another account's session began. */
+  | 'stateNotBoundToAccount'
+  /** Shows the device-code prompt twice. */
+  | 'promptsTwice'
+  /** checkAuthorization says authorized before anyone signed in. */
+  | 'authorizedBeforeSignIn';
 
 /** The identity provider's side, in memory. */
 export interface FakeIdentityProvider extends ProviderEnvironment {
@@ -237,6 +245,7 @@ function createSession(
   const now = init.now ?? Date.now;
   const changes = new Emitter<SessionChange>();
   let frozen: number | undefined;
+  const sessionVerifier = token('');
   const pending = createPendingSignIns({
     store: init.tokenStore,
     // The broken variant reads the clock once, so a state it issued never looks expired.
@@ -311,7 +320,7 @@ function createSession(
     onDidChangeSession: changes.event,
     interactive: {
       async begin() {
-        const verifier = token('');
+        const verifier = breakage === 'reusesPkce' ? sessionVerifier : token('');
         const challenge = createHash('sha256').update(verifier).digest('base64url');
         const { state, expiresAt } = await pending.issue(accountId, { verifier });
         const url = new URL(String(init.settings.authorizeUrl));
@@ -322,7 +331,10 @@ function createSession(
         return { url: url.href, state, redirectUri: String(init.settings.redirectUri), expiresAt };
       },
       async complete(params) {
-        const { data } = await pending.consume(params.state ?? '', { accountId });
+        const { data } = await pending.consume(
+          params.state ?? '',
+          breakage === 'stateNotBoundToAccount' ? undefined : { accountId },
+        );
         if (params.error) {
           if (breakage === 'deniedAsInvalidState') {
             throw mailplugError(
@@ -354,6 +366,8 @@ function createSession(
     getCredential,
     async checkAuthorization() {
       const state = await tokens.state();
+      if (state === 'signInRequired' && breakage === 'authorizedBeforeSignIn')
+        return { state: 'authorized', grantedScopes: [] };
       if (state !== 'authorized') return { state, grantedScopes: [] };
       try {
         const credential = await getCredential({ protocol: 'smtp' });
@@ -401,12 +415,14 @@ function createSession(
       deviceCode: {
         async signIn(options) {
           const { userCode, approved } = idp.startDeviceCode();
-          options.onPrompt({
+          const prompt = {
             userCode,
             verificationUri: 'https://idp.example.com/device',
             expiresAt: now() + 900_000,
             message: `Open https://idp.example.com/device and enter ${userCode}.`,
-          });
+          };
+          options.onPrompt(prompt);
+          if (breakage === 'promptsTwice') options.onPrompt(prompt);
           return signedIn(await approved);
         },
       },

@@ -216,7 +216,9 @@ export type LineBreakage =
   /** send() reports success without sending. */
   | 'dropsMessages'
   /** delete() does nothing. */
-  | 'ignoresDelete';
+  | 'ignoresDelete'
+  /** list() numbers messages afresh on every call. */
+  | 'unstableIds';
 
 async function login(
   client: LineClient,
@@ -340,9 +342,14 @@ export function lineProtocol(direction: 'send' | 'receive', breakage?: LineBreak
     async connect(server, credentials) {
       const client = await openLine(server.host, server.port);
       await login(client, credentials, breakage);
+      let calls = 0;
       return {
         direction: 'receive',
-        list: async () => JSON.parse((await client.command('LIST')).slice(3)),
+        list: async () => {
+          const listed: { id: string; size: number }[] = JSON.parse((await client.command('LIST')).slice(3));
+          calls += 1;
+          return breakage === 'unstableIds' ? listed.map((m) => ({ ...m, id: `${m.id}-${calls}` })) : listed;
+        },
         fetch: async (id) =>
           new Uint8Array(Buffer.from((await client.command(`FETCH ${id}`)).slice(3), 'base64')),
         delete: async (id) => {
