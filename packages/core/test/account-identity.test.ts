@@ -129,7 +129,7 @@ describe('account identity', () => {
     const m = makeMailer();
     const before = personal('carol', createAccountKey());
     await (await m.sessionFor(before, { actingUser: 'carol' })).interactive?.complete({
-      mailbox: 'carol-old@example.com',
+      mailbox: 'carol@example.com',
     });
     // The removal "failed": nothing was forgotten. A new record for the same id and owner:
     const after = personal('carol', createAccountKey());
@@ -180,5 +180,29 @@ describe('account identity', () => {
     const error = await failure(m.sessionFor({ ...personal('gina'), key: 'short' }, { actingUser: 'gina' }));
     expect(error.code).toBe('CONFIG_INVALID');
     expect(JSON.stringify(error.details)).toContain('key');
+  });
+});
+
+describe('sign-in mailbox', () => {
+  it('a browser sign-in for another mailbox than the account sends as is refused and nothing stays stored', async () => {
+    const m = makeMailer();
+    const account = personal('hank', createAccountKey());
+    const session = await m.sessionFor(account, { actingUser: 'hank' });
+    const error = await failure(
+      session.interactive?.complete({ mailbox: 'someone-else@example.com' }) ?? Promise.resolve(),
+    );
+    expect([error.code, error.action]).toEqual(['MAILBOX_MISMATCH', 'user']);
+    expect(error.hint).toContain('hank@example.com');
+    await failure(session.getCredential({ protocol: 'test-send' }));
+  });
+
+  it('accepts another mailbox only when the account opts out (shared mailbox, alias)', async () => {
+    const m = makeMailer();
+    const base = personal('ivy', createAccountKey());
+    const account = { ...base, identity: { fromAddress: 'ivy@example.com', acceptAnySignInMailbox: true } };
+    const session = await m.sessionFor(account, { actingUser: 'ivy' });
+    await expect(session.interactive?.complete({ mailbox: 'shared@example.com' })).resolves.toEqual({
+      mailbox: 'shared@example.com',
+    });
   });
 });

@@ -51,6 +51,11 @@ export interface MailAccount {
   readonly identity?: {
     readonly fromAddress: string;
     readonly displayName?: string;
+    /**
+     * A browser sign-in must be for `fromAddress` (MAILBOX_MISMATCH otherwise). Set `true` only
+     * where another mailbox is intended: a shared mailbox or an alias the signed-in user sends as.
+     */
+    readonly acceptAnySignInMailbox?: boolean;
   };
   readonly scope: AccountScope;
   /**

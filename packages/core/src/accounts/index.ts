@@ -1,4 +1,3 @@
-export { accountNamespace, accountTokenStore, createAccountKey } from './account-token-store.js';
 export {
   type AccountScope,
   type AccountValidationIssue,
@@ -6,6 +5,7 @@ export {
   isLoopbackHost,
   type MailAccount,
 } from './account.js';
+export { accountNamespace, accountTokenStore, createAccountKey } from './account-token-store.js';
 export { type AccountExport, type ExportAccountOptions, exportAccount } from './export-account.js';
 export { type ServerSettingsOptions, serverSettingsFor } from './server-settings.js';
 export { isSecretRef, validateSettings, withDefaults } from './settings-validation.js';

@@ -1,5 +1,5 @@
-import { isLoopbackHost } from './account.js';
 import type { SecretRef, SettingsField, SettingsSchema, ValidationIssue } from '../spec/v1/settings.js';
+import { isLoopbackHost } from './account.js';
 
 export function isSecretRef(value: unknown): value is SecretRef {
   return (

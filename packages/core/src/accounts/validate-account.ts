@@ -50,7 +50,10 @@ export async function validateAccount(
   }
 
   if (!isText(account.id)) add('id', 'The account has no id.', 'Give the account a unique, non-empty id.');
-  if (account.key !== undefined && (typeof account.key !== 'string' || !/^[A-Za-z0-9_-]{16,}$/.test(account.key))) {
+  if (
+    account.key !== undefined &&
+    (typeof account.key !== 'string' || !/^[A-Za-z0-9_-]{16,}$/.test(account.key))
+  ) {
     add(
       'key',
       'The account key must be at least 16 letters, digits, "-" or "_".',
@@ -276,7 +279,10 @@ export async function validateAccount(
       );
     } else {
       const { fallback: _nested, ...rest } = account;
-      const routeIssues = await validateAccount({ ...rest, protocol: fallback.protocol, server: fallback.server }, options);
+      const routeIssues = await validateAccount(
+        { ...rest, protocol: fallback.protocol, server: fallback.server },
+        options,
+      );
       for (const issue of routeIssues) {
         const routeIssue =
           /^(protocol|server)/.test(issue.path) ||

@@ -16,6 +16,8 @@ export const CoreErrorCode = {
   ReauthRequired: 'REAUTH_REQUIRED',
   SignInStateInvalid: 'SIGN_IN_STATE_INVALID',
   SignInDenied: 'SIGN_IN_DENIED',
+  SignInBindingMismatch: 'SIGN_IN_BINDING_MISMATCH',
+  MailboxMismatch: 'MAILBOX_MISMATCH',
   Transient: 'TRANSIENT',
   TokenRefreshFailed: 'TOKEN_REFRESH_FAILED',
   Timeout: 'TIMEOUT',

@@ -1,9 +1,9 @@
 export { appendFooter, checkFooter, FOOTER_LIMITS, type MailFooter } from './footer.js';
 export {
   type AccountAccess,
-  type FallbackUsed,
   createMailer,
   DEFAULT_SEND_TIMEOUT_MS,
+  type FallbackUsed,
   type Mailer,
   type MailerOptions,
   type MailerPermissions,

@@ -4,16 +4,17 @@ import { serverSettingsFor } from '../accounts/server-settings.js';
 import { type AccountRegistry, assertValidAccount } from '../accounts/validate-account.js';
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
 import type { Registry } from '../registry/registry.js';
-import type { AuthSession } from '../spec/v1/auth-provider.js';
+import { assertExpectedMailbox } from '../session/expected-mailbox.js';
+import type { AuthSession, InteractiveSignIn } from '../spec/v1/auth-provider.js';
 import type { DiagnosticReport, DiagnosticStep, ProbeOptions, RouteReport } from '../spec/v1/diagnostics.js';
 import { type Disposable, disposeAll, Emitter, type Event } from '../spec/v1/disposable.js';
 import { isMailplugError, MailplugError, type MailplugErrorJSON } from '../spec/v1/mailplug-error.js';
 import type { OutgoingMessage, SendResult } from '../spec/v1/message.js';
-import { createClosedRoutes, fallbackAccount, isRouteClosed, routeKey } from './routes.js';
 import type { SendConnection } from '../spec/v1/protocol.js';
 import type { Logger, SecretStore, TokenStore } from '../spec/v1/stores.js';
 import { createRedactingLogger } from '../util/logger.js';
 import { appendFooter, checkFooter, type MailFooter } from './footer.js';
+import { createClosedRoutes, fallbackAccount, isRouteClosed, routeKey } from './routes.js';
 import { createSendDeadline, type SendDeadline } from './send-deadline.js';
 
 /** The host's answer to "may this user send from the organization's shared accounts?". */
@@ -93,7 +94,10 @@ export interface Mailer extends Disposable {
    * steps are offered to the provider's `diagnose(error)` (for `onStep` and the report alike).
    * Personal accounts need `access` as for `sessionFor`.
    */
-  probe(account: MailAccount, options?: ProbeOptions & { readonly access?: AccountAccess }): Promise<DiagnosticReport>;
+  probe(
+    account: MailAccount,
+    options?: ProbeOptions & { readonly access?: AccountAccess },
+  ): Promise<DiagnosticReport>;
   /** Closes every open connection and disposes every provider session. */
   dispose(): Promise<void>;
 }
@@ -176,14 +180,18 @@ export function createMailer(options: MailerOptions): Mailer {
       sessions.delete(account.id);
       await raced.session.dispose();
     }
-    const session = definition.createSession({
-      accountId: account.id,
-      settings: account.auth.settings,
-      secrets: options.secrets,
-      // The account identity's own namespace: a later account reusing the id finds nothing.
-      tokenStore: accountTokenStore(options.tokenStore, account),
-      ...(logger ? { logger } : {}),
-    });
+    const session = withExpectedMailbox(
+      account,
+      definition.createSession({
+        accountId: account.id,
+        settings: account.auth.settings,
+        secrets: options.secrets,
+        // The account identity's own namespace: a later account reusing the id finds nothing.
+        tokenStore: accountTokenStore(options.tokenStore, account),
+        ...(logger ? { logger } : {}),
+      }),
+      () => accountTokenStore(options.tokenStore, account).deleteByPrefix(''),
+    );
     sessions.set(account.id, { fingerprint, session });
     return session;
   }
@@ -434,7 +442,9 @@ export function createMailer(options: MailerOptions): Mailer {
 
   async function routeReport(route: MailAccount, report: DiagnosticReport): Promise<RouteReport> {
     const protocol = registry.describeProtocol(route.protocol);
-    const closed = report.steps.some((step) => step.status === 'failed' && step.error?.details?.routeClosed === true);
+    const closed = report.steps.some(
+      (step) => step.status === 'failed' && step.error?.details?.routeClosed === true,
+    );
     return {
       protocol: route.protocol,
       label: protocol?.label ?? route.protocol,
@@ -508,6 +518,37 @@ export function createMailer(options: MailerOptions): Mailer {
       await disposeAll(bound);
     },
   };
+}
+
+/**
+ * The account's session with `interactive.complete` defaulting `expectedMailbox` to the account's
+ * From address. A provider that does not check it itself is caught here: the tokens it saved for
+ * the wrong mailbox are forgotten before the error reaches the host.
+ */
+function withExpectedMailbox(
+  account: MailAccount,
+  session: AuthSession,
+  forget: () => Promise<unknown>,
+): AuthSession {
+  const interactive = session.interactive;
+  const from = account.identity?.fromAddress;
+  if (!interactive || !from || account.identity?.acceptAnySignInMailbox) return session;
+  const guarded: InteractiveSignIn = {
+    begin: (request) => interactive.begin(request),
+    async complete(params, completeOptions = {}) {
+      const options = { ...completeOptions, expectedMailbox: completeOptions.expectedMailbox ?? from };
+      const identity = await interactive.complete(params, options);
+      try {
+        assertExpectedMailbox(identity, options);
+      } catch (error) {
+        await forget();
+        throw error;
+      }
+      return identity;
+    },
+  };
+  // Inherit everything else; sessions may be frozen, so the override is an own property of a new object.
+  return Object.create(session, { interactive: { value: guarded, enumerable: true } }) as AuthSession;
 }
 
 /** The fix for a closed route, from the failed step that said so (e.g. how to turn SMTP AUTH on). */

@@ -45,7 +45,8 @@ export function createClosedRoutes(now: () => number = Date.now) {
       closedUntil.delete(key);
     },
     clear(accountId: string): void {
-      for (const key of [...closedUntil.keys()]) if (key.startsWith(`${accountId}\u0000`)) closedUntil.delete(key);
+      for (const key of [...closedUntil.keys()])
+        if (key.startsWith(`${accountId}\u0000`)) closedUntil.delete(key);
     },
   };
 }

@@ -37,6 +37,8 @@ export interface AuthorizationCodeSignIns {
   begin(options: {
     readonly redirectUri: string | undefined;
     readonly data?: Readonly<Record<string, StoredValue>>;
+    /** The host's opaque binding (`BeginSignInRequest.binding`) that `complete` must present. */
+    readonly binding?: string | undefined;
   }): Promise<CodeSignInStart>;
   /**
    * Consumes the state first — a denied or failed callback burns it too — then throws
@@ -45,6 +47,7 @@ export interface AuthorizationCodeSignIns {
   complete(
     params: SignInCallbackParams,
     classifyError: (failure: SignInCallbackError) => MailplugError,
+    options?: { readonly binding?: string | undefined },
   ): Promise<CodeSignInCallback>;
 }
 
@@ -69,7 +72,7 @@ export function createAuthorizationCodeSignIns(
   });
 
   return {
-    async begin({ redirectUri, data = {} }) {
+    async begin({ redirectUri, data = {}, binding }) {
       if (!redirectUri) {
         throw mailplugError(
           CoreErrorCode.ConfigInvalid,
@@ -80,16 +83,19 @@ export function createAuthorizationCodeSignIns(
         );
       }
       const pkce = createPkcePair();
-      const { state, expiresAt } = await pending.issue(accountId, {
-        ...data,
-        codeVerifier: pkce.verifier,
-        redirectUri,
-      });
+      const { state, expiresAt } = await pending.issue(
+        accountId,
+        { ...data, codeVerifier: pkce.verifier, redirectUri },
+        binding,
+      );
       return { state, expiresAt, redirectUri, codeChallenge: pkce.challenge };
     },
 
-    async complete(params, classifyError) {
-      const { data } = await pending.consume(params.state ?? '', { accountId });
+    async complete(params, classifyError, options = {}) {
+      const { data } = await pending.consume(params.state ?? '', {
+        accountId,
+        ...(options.binding !== undefined ? { binding: options.binding } : {}),
+      });
       if (params.error) {
         throw classifyError({
           error: params.error,

@@ -11,6 +11,7 @@ export {
   defineAuthProvider,
   type ProviderInstanceOptions,
 } from './define-provider.js';
+export { assertExpectedMailbox } from './expected-mailbox.js';
 export { accountKeyPrefix, forgetAccount } from './forget-account.js';
 export { assertProtocolServed, type ProtocolGuardOptions, protocolNotServed } from './protocol-guard.js';
 export {

@@ -55,19 +55,40 @@ describe('createPendingSignIns', () => {
     expect((await caught(pending.consume('not a state'))).code).toBe('SIGN_IN_STATE_INVALID');
   });
 
-  it('with an expected account: refuses (and burns) a state another account started', async () => {
+  it("with an expected account: refuses a state another account started, without burning that account's sign-in", async () => {
     const pending = createPendingSignIns({ store: createMemoryTokenStore() });
     const { state } = await pending.issue('acme', { verifier: 'v' });
     const wrong = await caught(pending.consume(state, { accountId: 'other' }));
     expect([wrong.code, wrong.action]).toEqual(['SIGN_IN_STATE_INVALID', 'developer']);
     expect(wrong.message).toMatch(/another account/);
     expect(wrong.hint).toMatch(/session of the account that started it/);
-    expect((await caught(pending.consume(state, { accountId: 'acme' }))).action).toBe('user');
-    const { state: own } = await pending.issue('acme', { verifier: 'w' });
-    expect(await pending.consume(own, { accountId: 'acme' })).toEqual({
+    // The real sign-in of 'acme' still completes.
+    expect(await pending.consume(state, { accountId: 'acme' })).toEqual({
       accountId: 'acme',
-      data: { verifier: 'w' },
+      data: { verifier: 'v' },
     });
+  });
+
+  it('a sign-in bound to a host session completes only with that binding; a foreign callback cannot burn it', async () => {
+    const pending = createPendingSignIns({ store: createMemoryTokenStore() });
+    const { state } = await pending.issue('acme', { verifier: 'v' }, 'web-session-of-admin');
+    for (const binding of [undefined, 'web-session-of-attacker']) {
+      const refused = await caught(
+        pending.consume(state, { accountId: 'acme', ...(binding ? { binding } : {}) }),
+      );
+      expect([refused.code, refused.action]).toEqual(['SIGN_IN_BINDING_MISMATCH', 'user']);
+    }
+    expect(await pending.consume(state, { accountId: 'acme', binding: 'web-session-of-admin' })).toEqual({
+      accountId: 'acme',
+      data: { verifier: 'v' },
+    });
+    // The binding is kept only as a hash.
+    const store = createMemoryTokenStore();
+    const other = createPendingSignIns({ store });
+    const issued = await other.issue('acme', {}, 'session-id-1234567890');
+    expect(JSON.stringify(await store.get(`pending-sign-in:${issued.state}`))).not.toContain(
+      'session-id-1234567890',
+    );
   });
 
   it('works across instances sharing a store file (multi-instance hosts)', async () => {

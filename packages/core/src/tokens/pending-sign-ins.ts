@@ -11,7 +11,11 @@ export interface PendingSignInsOptions {
 
 export interface PendingSignIns {
   /** Remember `data` (PKCE verifier, redirect URI...) for one sign-in; put `state` in the authorize URL. */
-  issue(accountId: string, data: Record<string, StoredValue>): Promise<{ state: string; expiresAt: number }>;
+  issue(
+    accountId: string,
+    data: Record<string, StoredValue>,
+    binding?: string,
+  ): Promise<{ state: string; expiresAt: number }>;
   /**
    * Returns and forgets the sign-in for `state`. Fails with SIGN_IN_STATE_INVALID when unknown,
    * used or expired, and (with `expect.accountId`) when another account started it — the state is
@@ -19,7 +23,7 @@ export interface PendingSignIns {
    */
   consume(
     state: string,
-    expect?: { readonly accountId?: string },
+    expect?: { readonly accountId?: string; readonly binding?: string },
   ): Promise<{ accountId: string; data: Record<string, StoredValue> }>;
 }
 
@@ -27,7 +31,11 @@ interface PendingRecord {
   accountId: string;
   data: Record<string, StoredValue>;
   expiresAt: number;
+  /** SHA-256 of the host's binding (its web session id), when `begin` was given one. */
+  bindingHash?: string;
 }
+
+const hashBinding = (binding: string) => createHash('sha256').update(binding).digest('base64url');
 
 const INDEX_KEY = 'pending-sign-ins:index';
 const entryKey = (state: string) => `pending-sign-in:${state}`;
@@ -66,10 +74,15 @@ export function createPendingSignIns(options: PendingSignInsOptions): PendingSig
   }
 
   return {
-    async issue(accountId, data) {
+    async issue(accountId, data, binding) {
       const state = randomBytes(32).toString('base64url');
       const expiresAt = now() + ttlMs;
-      const record: PendingRecord = { accountId, data, expiresAt };
+      const record: PendingRecord = {
+        accountId,
+        data,
+        expiresAt,
+        ...(binding ? { bindingHash: hashBinding(binding) } : {}),
+      };
       await store.withLock(INDEX_KEY, async () => {
         const index = await readIndex();
         for (const [old, oldExpiry] of Object.entries(index)) {
@@ -91,12 +104,8 @@ export function createPendingSignIns(options: PendingSignInsOptions): PendingSig
       return store.withLock(INDEX_KEY, async () => {
         const record = (await store.get(entryKey(state))) as unknown as PendingRecord | undefined;
         if (!record) throw invalid('does not match a sign-in in progress (unknown or already used)');
-        // Delete before checking expiry: an expired state is as dead as a used one.
-        await store.delete(entryKey(state));
-        const index = await readIndex();
-        delete index[state];
-        await store.set(INDEX_KEY, index);
-        if (record.expiresAt <= now()) throw invalid('arrived after the sign-in expired');
+        // A callback that is not this sign-in's own (another account, another browser session: a
+        // login-CSRF attempt) is refused WITHOUT burning the state, so it cannot cancel the real one.
         if (expect.accountId !== undefined && record.accountId !== expect.accountId) {
           // A host bug (callback routed to the wrong session), not something the user can fix.
           throw mailplugError(
@@ -107,6 +116,21 @@ export function createPendingSignIns(options: PendingSignInsOptions): PendingSig
             { details: { reason: 'another account' } },
           );
         }
+        if (record.bindingHash && (!expect.binding || hashBinding(expect.binding) !== record.bindingHash)) {
+          throw mailplugError(
+            CoreErrorCode.SignInBindingMismatch,
+            'user',
+            'The sign-in response was not started from this browser session; it was refused and nothing was saved.',
+            'Start the sign-in again from the account settings in this browser; if you did not start it, ignore this.',
+            { details: { reason: 'another session' } },
+          );
+        }
+        // Delete before checking expiry: an expired state is as dead as a used one.
+        await store.delete(entryKey(state));
+        const index = await readIndex();
+        delete index[state];
+        await store.set(INDEX_KEY, index);
+        if (record.expiresAt <= now()) throw invalid('arrived after the sign-in expired');
         return { accountId: record.accountId, data: record.data };
       });
     },

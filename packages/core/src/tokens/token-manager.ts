@@ -115,11 +115,10 @@ export const DEFAULT_REFRESH_CEILING_MS = 90_000;
  * CommonJS host and an ESM adapter) still share it.
  */
 const INFLIGHT_KEY = Symbol.for('@mailplug/core.inflightRefreshes.v1');
-const inflightByStore: WeakMap<TokenStore, Map<string, Promise<TokenSet>>> =
-  ((globalThis as Record<symbol, unknown>)[INFLIGHT_KEY] as
-    | WeakMap<TokenStore, Map<string, Promise<TokenSet>>>
-    | undefined) ??
-  ((globalThis as Record<symbol, unknown>)[INFLIGHT_KEY] = new WeakMap());
+const inflightByStore: WeakMap<TokenStore, Map<string, Promise<TokenSet>>> = ((
+  globalThis as Record<symbol, unknown>
+)[INFLIGHT_KEY] as WeakMap<TokenStore, Map<string, Promise<TokenSet>>> | undefined) ??
+((globalThis as Record<symbol, unknown>)[INFLIGHT_KEY] = new WeakMap());
 
 /**
  * Silent credentials for one account: cached access token until `earlyRefreshMs` before expiry,

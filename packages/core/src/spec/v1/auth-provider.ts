@@ -62,6 +62,24 @@ export interface BeginSignInRequest {
   readonly loginHint?: string;
   /** Protocols the account will use; narrows requested scopes. */
   readonly protocols?: readonly ProtocolId[];
+  /**
+   * An opaque value tying this sign-in to whoever started it — a web host's session id, a CLI's
+   * process. `complete` must present the same value, so a callback from a sign-in someone else
+   * started (login CSRF) is refused. Kept only as a hash.
+   */
+  readonly binding?: string;
+}
+
+/** What the host presents when it completes a browser sign-in. */
+export interface CompleteSignInOptions {
+  /** The `binding` given to `begin`. */
+  readonly binding?: string;
+  /**
+   * The mailbox the sign-in must be for; a different signed-in mailbox is refused with
+   * MAILBOX_MISMATCH before anything is stored. The mailer fills in the account's From address;
+   * `false` accepts any mailbox (shared mailboxes, aliases).
+   */
+  readonly expectedMailbox?: string | false;
 }
 
 export interface SignInStart {
@@ -121,7 +139,7 @@ export interface SignOutResult {
  */
 export interface InteractiveSignIn {
   begin(request?: BeginSignInRequest): Promise<SignInStart>;
-  complete(params: SignInCallbackParams): Promise<MailboxIdentity>;
+  complete(params: SignInCallbackParams, options?: CompleteSignInOptions): Promise<MailboxIdentity>;
 }
 
 /** Device-code sign-in for hosts without a browser (servers, containers). */
