@@ -5,7 +5,7 @@
  * provider checks client secrets, codes and refresh tokens, and can revoke, go down and rotate.
  * Each `breakage` breaks one rule on purpose, so the suite's own tests can show the check catching it.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   type AuthProvider,
   type AuthSession,
