@@ -305,3 +305,20 @@ describe('mailer.send deadlines', () => {
     expect(error.details?.mayHaveBeenDelivered).toBe(false);
   });
 });
+
+describe('mailer.preflight', () => {
+  it('runs the send checks without connecting', async () => {
+    const m = makeMailer();
+    await m.preflight({ account: sendAccount(), actingUser: 'alice' });
+    const refused = await caught(m.preflight({ account: sendAccount(), actingUser: 'mallory' }));
+    expect(refused.code).toBe('SEND_PERMISSION_DENIED');
+    const invalid = await caught(
+      m.preflight({
+        account: { ...sendAccount(), server: { host: '', port: 0, security: 'tls' } },
+        actingUser: 'alice',
+      }),
+    );
+    expect(invalid.code).toBe('CONFIG_INVALID');
+    expect(wire.connects).toBe(0);
+  });
+});

@@ -75,6 +75,12 @@ export interface Mailer extends Disposable {
    */
   send(request: SendRequest): Promise<SendResult>;
   /**
+   * Everything `send` checks before it connects — the account is valid, the acting user may send
+   * from it, the message gets a From address — without sending. A queue (the outbox) calls it at
+   * enqueue so a message that can never go out is refused at once, not stored.
+   */
+  preflight(request: Pick<SendRequest, 'account' | 'actingUser'>): Promise<void>;
+  /**
    * The account's bound provider session, for sign-in, "Check Authorization" and sign-out screens.
    * A personal (`user`) account's session hands out that user's credential, so it needs the acting
    * user (its owner) or an explicitly named admin operation; organization and system accounts are
@@ -468,6 +474,11 @@ export function createMailer(options: MailerOptions): Mailer {
       } finally {
         deadline.clear();
       }
+    },
+    async preflight({ account, actingUser }) {
+      ensureOpen();
+      await validate(account);
+      await checkPermission(account, actingUser);
     },
     async sessionFor(account, access) {
       ensureOpen();
