@@ -1,8 +1,15 @@
 import { type ErrorAction, isMailplugError, MailplugError } from '@mailplug/core';
+import { PROVIDER_REPLY_RULES } from './provider-replies.js';
 
 /** Error codes this package raises (documented in the README; never change meaning). */
 export const SmtpErrorCode = {
   AuthDisabled: 'SMTP_AUTH_DISABLED',
+  BasicAuthDisabled: 'SMTP_BASIC_AUTH_DISABLED',
+  AppPasswordRequired: 'SMTP_APP_PASSWORD_REQUIRED',
+  WebSignInRequired: 'SMTP_WEB_SIGN_IN_REQUIRED',
+  SendAsDenied: 'SMTP_SEND_AS_DENIED',
+  MailboxConcurrencyLimit: 'SMTP_MAILBOX_CONCURRENCY_LIMIT',
+  SubmissionQuotaExceeded: 'SMTP_SUBMISSION_QUOTA_EXCEEDED',
   AuthNotPermitted: 'SMTP_AUTH_NOT_PERMITTED',
   NotAuthenticated: 'SMTP_NOT_AUTHENTICATED',
   TokenExpiringSoon: 'SMTP_TOKEN_EXPIRING_SOON',
@@ -21,11 +28,20 @@ export const SmtpErrorCode = {
   HostNotFound: 'SMTP_HOST_NOT_FOUND',
   Timeout: 'SMTP_TIMEOUT',
   ConnectionLost: 'SMTP_CONNECTION_LOST',
+  DeliveryUnconfirmed: 'SMTP_DELIVERY_UNCONFIRMED',
+  ProxyFailed: 'SMTP_PROXY_FAILED',
+  ProxyInvalid: 'SMTP_PROXY_INVALID',
   QueueFull: 'SMTP_QUEUE_FULL',
   ConnectionClosed: 'SMTP_CONNECTION_CLOSED',
   Failed: 'SMTP_FAILED',
 } as const;
 export type SmtpErrorCode = (typeof SmtpErrorCode)[keyof typeof SmtpErrorCode];
+
+/** Attached by our own credential hooks so the original MailplugError survives nodemailer's wrapping. */
+export const ORIGINAL_ERROR = Symbol.for('mailplug.smtp.originalError');
+
+/** Set on errors raised while opening the tunnel through the HTTP proxy. */
+export const PROXY_FAILURE = Symbol.for('mailplug.smtp.proxyFailure');
 
 /** The facts a rule can match on, pulled out of a nodemailer or socket error. */
 export interface SmtpFailureSignal {
@@ -39,6 +55,10 @@ export interface SmtpFailureSignal {
   readonly errorCodes: readonly string[];
   /** The SMTP command that failed (`AUTH XOAUTH2`, `RCPT TO`, `STARTTLS`, `CONN`...). */
   readonly command?: string;
+  /** nodemailer's timeout phase (`CONNECT_TIMEOUT`, `GREETING_TIMEOUT`, `SOCKET_TIMEOUT`...). */
+  readonly timeoutType?: string;
+  /** The failure happened while opening the tunnel through the HTTP proxy. */
+  readonly proxyFailure?: boolean;
   readonly text: string;
 }
 
@@ -47,6 +67,8 @@ export interface SmtpClassificationContext {
   readonly credentialKind?: 'password' | 'oauth2';
   readonly host?: string;
   readonly port?: number;
+  /** `host:port` of the HTTP proxy the connection goes through, if any. */
+  readonly proxy?: string;
 }
 
 interface Rule {
@@ -54,11 +76,14 @@ interface Rule {
   readonly action: ErrorAction;
   readonly message: string;
   readonly hint: string;
+  readonly retryAfterMs?: number;
   readonly when: (s: SmtpFailureSignal, c: SmtpClassificationContext) => boolean;
 }
 
 const has = (s: SmtpFailureSignal, ...codes: string[]) => codes.some((c) => s.errorCodes.includes(c));
 const status = (s: SmtpFailureSignal, prefix: string) => s.enhancedStatus === prefix;
+const isTimeout = (s: SmtpFailureSignal) =>
+  has(s, 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'SOCKET_TIMEOUT', 'GREETING_TIMEOUT', 'UPGRADE_TIMEOUT');
 const isAuthCommand = (s: SmtpFailureSignal) => (s.command ?? '').startsWith('AUTH') || has(s, 'EAUTH');
 
 /**
@@ -66,12 +91,22 @@ const isAuthCommand = (s: SmtpFailureSignal) => (s.command ?? '').startsWith('AU
  * the generic reply classes, TLS details before the generic TLS failure.
  */
 const RULES: readonly Rule[] = [
+  // Gmail and Exchange Online replies first: they name a more specific fix than their reply class.
+  ...PROVIDER_REPLY_RULES.map(
+    (row): Rule => ({
+      ...row,
+      when: (s) =>
+        (row.replyCode === undefined || s.replyCode === row.replyCode) &&
+        (row.status === undefined || s.enhancedStatus === row.status) &&
+        (row.text === undefined || row.text.test(s.response ?? '')),
+    }),
+  ),
   {
-    code: SmtpErrorCode.AuthDisabled,
+    code: SmtpErrorCode.ProxyFailed,
     action: 'admin',
-    message: 'The server has SMTP AUTH turned off for this mailbox or tenant (535 5.7.139).',
-    hint: 'In the Microsoft 365 admin centre open the user → Mail → Manage email apps and enable Authenticated SMTP (and check the tenant-wide SmtpClientAuthenticationDisabled setting).',
-    when: (s) => status(s, '5.7.139'),
+    message: 'The HTTP proxy did not open a tunnel to the SMTP server.',
+    hint: 'Check the proxy URL (SMTP_PROXY or the proxy option) and that the proxy allows CONNECT to the SMTP host and port (tinyproxy ConnectPort, squid SSL_ports); add proxy credentials to the URL if it asks for them (407).',
+    when: (s) => s.proxyFailure === true && !isTimeout(s),
   },
   {
     code: SmtpErrorCode.AuthNotPermitted,
@@ -175,7 +210,7 @@ const RULES: readonly Rule[] = [
     action: 'retry',
     message: 'The SMTP server did not answer in time.',
     hint: 'Try again later; if it keeps happening check that a firewall does not silently drop SMTP traffic and raise server.timeoutMs.',
-    when: (s) => has(s, 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'SOCKET_TIMEOUT', 'UPGRADE_TIMEOUT'),
+    when: isTimeout,
   },
   {
     code: SmtpErrorCode.RecipientsRejected,
@@ -183,6 +218,13 @@ const RULES: readonly Rule[] = [
     message: 'The server rejected every recipient of the message.',
     hint: 'Check the recipient addresses; the rejection reason of each is in details.rejected.',
     when: (s) => has(s, 'EENVELOPE') && s.command === 'RCPT TO' && (s.replyCode ?? 500) >= 500,
+  },
+  {
+    code: SmtpErrorCode.Transient,
+    action: 'retry',
+    message: 'The server is closing the session (421): it is busy, restarting, or ended an idle session.',
+    hint: 'Try again later; a send that had not started the message yet is already retried once on a fresh connection.',
+    when: (s) => s.replyCode === 421,
   },
   {
     code: SmtpErrorCode.Transient,
@@ -220,22 +262,29 @@ export function smtpFailureSignal(error: unknown): SmtpFailureSignal {
         ? Number(response.slice(0, 3))
         : undefined;
   const text = `${error instanceof Error ? error.message : String(error)} ${response ?? ''}`;
-  const errorCodes = [e.code, e.originalCode, (e.cause as Record<string, unknown> | undefined)?.code]
+  const timeoutType = typeof e.timeoutType === 'string' ? e.timeoutType : undefined;
+  const errorCodes = [
+    e.code,
+    e.originalCode,
+    (e.cause as Record<string, unknown> | undefined)?.code,
+    timeoutType,
+  ]
     .filter((c): c is string => typeof c === 'string')
     .concat(e.reason === 'CONNECT_TIMEOUT' ? ['CONNECT_TIMEOUT'] : []);
+  const proxyFailure =
+    e.code === 'EPROXY' || (error as { [PROXY_FAILURE]?: boolean } | undefined)?.[PROXY_FAILURE] === true;
   const enhancedStatus = ENHANCED.exec(response ?? '')?.[1];
   return {
     ...(replyCode !== undefined ? { replyCode } : {}),
     ...(enhancedStatus ? { enhancedStatus } : {}),
     ...(response !== undefined ? { response } : {}),
     ...(typeof e.command === 'string' ? { command: e.command } : {}),
+    ...(timeoutType ? { timeoutType } : {}),
+    ...(proxyFailure ? { proxyFailure } : {}),
     errorCodes,
     text,
   };
 }
-
-/** Attached by our own credential hooks so the original MailplugError survives nodemailer's wrapping. */
-export const ORIGINAL_ERROR = Symbol.for('mailplug.smtp.originalError');
 
 /**
  * Maps any error from sending or probing over SMTP to a MailplugError with a stable code, who must
@@ -259,7 +308,9 @@ export function classifySmtpError(error: unknown, context: SmtpClassificationCon
     ...(signal.response ? { response: signal.response } : {}),
     ...(signal.command ? { command: signal.command } : {}),
     ...(signal.errorCodes.length ? { errorCodes: signal.errorCodes } : {}),
+    ...(signal.timeoutType ? { timeout: signal.timeoutType } : {}),
     ...(context.host ? { host: context.host, port: context.port } : {}),
+    ...(context.proxy ? { proxy: context.proxy } : {}),
   };
   const rejected = (error as { rejectedErrors?: unknown } | undefined)?.rejectedErrors;
   if (Array.isArray(rejected)) details.rejected = rejected.map(recipientRejection);
@@ -281,6 +332,7 @@ export function classifySmtpError(error: unknown, context: SmtpClassificationCon
     hint: rule.hint,
     cause: error,
     details,
+    ...(rule.retryAfterMs !== undefined ? { retryAfterMs: rule.retryAfterMs } : {}),
   });
 }
 

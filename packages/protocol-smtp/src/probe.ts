@@ -17,7 +17,9 @@ import XOAuth2 from 'nodemailer/lib/xoauth2';
 import { classifySmtpError, type SmtpClassificationContext } from './classify.js';
 import { createProvisionCallback } from './credential-hook.js';
 import { toMailOptions } from './message.js';
+import { resolveSmtpProxy, type SmtpProxy, type SmtpProxyOptions } from './proxy.js';
 import { assertSmtpCredentialTransport, wireOptions } from './server-options.js';
+import { openSmtpSocket } from './smtp-transport.js';
 import { authenticateXOAuth2 } from './xoauth2-auth.js';
 
 const PROBE_TIMEOUT_MS = 20_000;
@@ -93,6 +95,7 @@ export async function probeSmtp(
   server: ServerSettings,
   credentials: CredentialSource,
   options: ProbeOptions = {},
+  settings: SmtpProxyOptions = {},
 ): Promise<DiagnosticReport> {
   const steps: DiagnosticStep[] = [];
   let failed = false;
@@ -101,6 +104,7 @@ export async function probeSmtp(
     host: server.host,
     port: server.port,
     ...(credentialKind ? { credentialKind } : {}),
+    ...(proxy ? { proxy: proxy.endpoint } : {}),
   });
   const emit = (step: DiagnosticStep) => {
     steps.push(step);
@@ -146,8 +150,10 @@ export async function probeSmtp(
   };
 
   let wire: ReturnType<typeof wireOptions>;
+  let proxy: SmtpProxy | undefined;
   try {
     wire = wireOptions(server);
+    proxy = resolveSmtpProxy(server, settings);
   } catch (error) {
     fail('dns', 'Resolve host', 0, error);
     return { ok: false, steps };
@@ -157,25 +163,25 @@ export async function probeSmtp(
   let connection: SMTPConnection | undefined;
 
   try {
-    const resolved = await run('dns', 'Resolve host', async () => {
-      if (net.isIP(server.host))
-        return { detail: `${server.host} is an IP address`, data: { addresses: [server.host] } };
-      const addresses = (await dns.lookup(server.host, { all: true })).map((a) => a.address);
-      return { detail: addresses.join(', '), data: { addresses } };
-    });
-    const address = (resolved?.data.addresses as string[] | undefined)?.[0] ?? server.host;
-
-    await run('tcp', 'Connect', async () => {
-      socket = await waitFor<net.Socket>((resolve, reject) => {
-        const s = net.connect({ host: address, port: server.port });
-        s.setTimeout(timeout, () =>
-          s.destroy(Object.assign(new Error('Connection timed out'), { code: 'ETIMEDOUT' })),
-        );
-        s.once('connect', () => resolve(s));
-        s.once('error', reject);
+    let address = server.host;
+    if (proxy) {
+      skip('dns', 'Resolve host', `Resolved by the proxy ${proxy.endpoint}`);
+    } else {
+      const resolved = await run('dns', 'Resolve host', async () => {
+        if (net.isIP(server.host))
+          return { detail: `${server.host} is an IP address`, data: { addresses: [server.host] } };
+        const addresses = (await dns.lookup(server.host, { all: true })).map((a) => a.address);
+        return { detail: addresses.join(', '), data: { addresses } };
       });
-      socket.setTimeout(0);
-      return { detail: `${address}:${server.port}`, data: { address, port: server.port } };
+      address = (resolved?.data.addresses as string[] | undefined)?.[0] ?? server.host;
+    }
+
+    await run('tcp', proxy ? `Connect through proxy ${proxy.endpoint}` : 'Connect', async () => {
+      socket = await openSmtpSocket({ ...server, host: address }, timeout, proxy);
+      return {
+        detail: `${address}:${server.port}${proxy ? ` via ${proxy.endpoint}` : ''}`,
+        data: { address, port: server.port, ...(proxy ? { proxy: proxy.endpoint } : {}) },
+      };
     });
 
     if (server.security === 'tls') {

@@ -1,22 +1,34 @@
-import net from 'node:net';
-import type {
-  ConnectOptions,
-  CredentialSource,
-  MailCredential,
-  OutgoingMessage,
-  SendConnection,
-  SendResult,
-  ServerSettings,
+import {
+  type ConnectOptions,
+  CoreErrorCode,
+  type CredentialSource,
+  isMailplugError,
+  type MailCredential,
+  MailplugError,
+  type OutgoingMessage,
+  type SendConnection,
+  type SendOptions,
+  type SendResult,
+  type ServerSettings,
 } from '@mailplug/core';
-import { MailplugError } from '@mailplug/core';
-import nodemailer from 'nodemailer';
-import { classifySmtpError, SmtpErrorCode } from './classify.js';
+import type { SendMailOptions } from 'nodemailer';
+import {
+  classifySmtpError,
+  ORIGINAL_ERROR,
+  type SmtpClassificationContext,
+  SmtpErrorCode,
+} from './classify.js';
 import { createProvisionCallback } from './credential-hook.js';
+import { smtpDeadlines } from './deadlines.js';
+import { DELIVERY_PROGRESS_OPTION, type DeliveryProgress, newDeliveryProgress } from './delivery-progress.js';
 import { toMailOptions, toSendResult } from './message.js';
+import { resolveSmtpProxy, type SmtpProxyOptions } from './proxy.js';
+import { createSendSlots } from './send-slots.js';
 import { assertSmtpCredentialTransport, wireOptions } from './server-options.js';
+import { checkReachable, createSmtpTransport } from './smtp-transport.js';
 import { authenticateXOAuth2 } from './xoauth2-auth.js';
 
-export interface SmtpConnectionLimits {
+export interface SmtpConnectionSettings extends SmtpProxyOptions {
   /**
    * How many `send()` calls may wait for a free connection before further calls are refused with
    * `SMTP_QUEUE_FULL` (action `retry`). Default 1000. Messages are handed to nodemailer only when a
@@ -26,42 +38,7 @@ export interface SmtpConnectionLimits {
 }
 
 const DEFAULT_MAX_QUEUED = 1000;
-
-/** A FIFO counting semaphore with a bounded wait list: the backpressure in front of the pool. */
-function createSlots(capacity: number, maxWaiting: number) {
-  let busy = 0;
-  const waiting: { resolve: () => void; reject: (e: unknown) => void }[] = [];
-  return {
-    get pending() {
-      return busy + waiting.length;
-    },
-    acquire(): Promise<void> {
-      if (busy < capacity) {
-        busy++;
-        return Promise.resolve();
-      }
-      if (waiting.length >= maxWaiting) {
-        return Promise.reject(
-          new MailplugError({
-            code: SmtpErrorCode.QueueFull,
-            action: 'retry',
-            message: `More than ${maxWaiting} messages are waiting for an SMTP connection.`,
-            hint: 'Await earlier send() calls before sending more, or raise maxQueuedMessages / pool.maxConnections.',
-          }),
-        );
-      }
-      return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
-    },
-    release() {
-      const next = waiting.shift();
-      if (next) next.resolve();
-      else busy--;
-    },
-    rejectWaiting(error: unknown) {
-      for (const w of waiting.splice(0)) w.reject(error);
-    },
-  };
-}
+const MAY_HAVE_BEEN_DELIVERED = ' The server may already have received the message.';
 
 function closedError(): MailplugError {
   return new MailplugError({
@@ -72,44 +49,74 @@ function closedError(): MailplugError {
   });
 }
 
-/**
- * nodemailer connects lazily, on the first send. A TCP connect here makes `connect()` fail fast for a
- * wrong host or port (classified: refused / not found / timeout) without spending a login.
- */
-async function checkReachable(server: ServerSettings, timeoutMs: number): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const socket = net.connect({ host: server.host, port: server.port });
-    socket.setTimeout(timeoutMs, () =>
-      socket.destroy(Object.assign(new Error('Connection timed out'), { code: 'ETIMEDOUT' })),
-    );
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve();
-    });
-    socket.once('error', (error) =>
-      reject(classifySmtpError(error, { host: server.host, port: server.port })),
-    );
+function cancelledError(reason: unknown, mayHaveBeenDelivered: boolean): MailplugError {
+  return new MailplugError({
+    code: CoreErrorCode.SendCancelled,
+    action: 'retry',
+    message: `The SMTP send was cancelled by the caller.${mayHaveBeenDelivered ? MAY_HAVE_BEEN_DELIVERED : ''}`,
+    hint: 'Send the message again when the host is ready.',
+    cause: reason,
+    details: { mayHaveBeenDelivered },
+  });
+}
+
+/** A copy of `error` with more details (MailplugError fields are read-only). */
+function withDetails(error: MailplugError, extra: Record<string, unknown>): MailplugError {
+  return new MailplugError({
+    code: error.code,
+    action: error.action,
+    message: error.message,
+    hint: error.hint,
+    cause: error.cause,
+    details: { ...error.details, ...extra },
+    ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+  });
+}
+
+/** The server sent no reply to the end of data: the connection failed or the deadline passed. */
+function deliveryUnconfirmed(cause: MailplugError): MailplugError {
+  return new MailplugError({
+    code: SmtpErrorCode.DeliveryUnconfirmed,
+    action: 'retry',
+    message: `The whole message was sent but the server's confirmation never arrived (${cause.code}).${MAY_HAVE_BEEN_DELIVERED}`,
+    hint: 'Check whether the message arrived (the recipient, or the mailbox’s Sent items) before sending it again; it is never re-sent automatically, so that nobody receives it twice.',
+    cause,
+    details: { ...cause.details, reason: cause.code, mayHaveBeenDelivered: true },
   });
 }
 
 /**
- * Opens an SMTP send connection: one nodemailer transport (pooled or single-send) whose
+ * A session that turned out to be unusable before the message started: the server closed an idle
+ * pooled connection, answered `421`, or reset the connection before the content was sent. Never a
+ * timeout (its deadline is spent), a refused connection or a reply about the message itself.
+ */
+function isStaleSession(error: MailplugError): boolean {
+  const replyCode = error.details?.replyCode;
+  if (replyCode === 421) return true;
+  return error.code === SmtpErrorCode.ConnectionLost && replyCode === undefined;
+}
+
+/**
+ * Opens an SMTP send connection: one nodemailer transport (pooled or one session per send) whose
  * credentials come from `credentials` on every login.
  */
 export async function connectSmtp(
   server: ServerSettings,
   credentials: CredentialSource,
   options: ConnectOptions = {},
-  limits: SmtpConnectionLimits = {},
+  settings: SmtpConnectionSettings = {},
 ): Promise<SendConnection> {
   const wire = wireOptions(server, options.clientName);
+  const deadlines = smtpDeadlines(server);
+  const proxy = resolveSmtpProxy(server, settings);
   // One silent call learns the credential kind and mailbox; the source caches, so this costs no extra token.
   const first: MailCredential = await credentials.getCredential({
     protocol: 'smtp',
     ...(options.signal ? { signal: options.signal } : {}),
   });
   assertSmtpCredentialTransport(server);
-  await checkReachable(server, wire.connectionTimeout ?? 30_000);
+  // nodemailer connects lazily, on the first send: fail fast for a wrong host, port or proxy.
+  await checkReachable(server, deadlines.connectMs, proxy);
 
   const refresh = { forceNextRefresh: false };
   const auth =
@@ -120,60 +127,107 @@ export async function connectSmtp(
           user: first.user,
           provisionCallback: createProvisionCallback(credentials, refresh),
         };
-
   // Our XOAUTH2 keeps long (Microsoft) tokens off the AUTH line; password logins stay nodemailer's.
   const login = first.kind === 'oauth2' ? { auth, customAuth: { XOAUTH2: authenticateXOAuth2 } } : { auth };
   const pool = options.pool === false || options.pool === undefined ? undefined : options.pool;
-  const capacity = pool ? (pool.maxConnections ?? 5) : 1;
-  const transport = pool
-    ? nodemailer.createTransport({
-        ...wire,
-        ...login,
-        pool: true,
-        maxConnections: capacity,
-        maxMessages: pool.maxMessagesPerConnection ?? 100,
-        ...(pool.rateLimitPerSecond ? { rateLimit: pool.rateLimitPerSecond, rateDelta: 1000 } : {}),
-      })
-    : nodemailer.createTransport({ ...wire, ...login });
-  // The pool reports idle-connection failures as events; sends report their own errors.
-  transport.on('error', () => undefined);
-
-  const slots = createSlots(capacity, limits.maxQueuedMessages ?? DEFAULT_MAX_QUEUED);
-  const context = { credentialKind: first.kind, host: server.host, port: server.port };
+  const transport = createSmtpTransport({ wire, login, pool, proxy });
+  const slots = createSendSlots(
+    pool ? (pool.maxConnections ?? 5) : 1,
+    settings.maxQueuedMessages ?? DEFAULT_MAX_QUEUED,
+  );
+  const context: SmtpClassificationContext = {
+    credentialKind: first.kind,
+    host: server.host,
+    port: server.port,
+    ...(proxy ? { proxy: proxy.endpoint } : {}),
+  };
   let closed = false;
   let drained: (() => void) | undefined;
 
-  const sendOnce = async (message: OutgoingMessage): Promise<SendResult> => {
-    try {
-      const info = await transport.sendMail({
-        ...toMailOptions(message, first.user),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      return toSendResult(info as Parameters<typeof toSendResult>[0]);
-    } catch (error) {
-      throw classifySmtpError(error, context);
-    }
+  const attempt = async (
+    message: OutgoingMessage,
+    signal: AbortSignal,
+    progress: DeliveryProgress,
+  ): Promise<SendResult> => {
+    const mail = {
+      ...toMailOptions(message, first.user),
+      signal,
+      [DELIVERY_PROGRESS_OPTION]: progress,
+    } as SendMailOptions;
+    return toSendResult((await transport.sendMail(mail)) as Parameters<typeof toSendResult>[0]);
   };
 
-  const send = async (message: OutgoingMessage): Promise<SendResult> => {
+  /** What a failed attempt means, given how far it got and which signal (if any) ended it. */
+  const explain = (
+    error: unknown,
+    progress: DeliveryProgress,
+    cancelled: AbortSignal | undefined,
+    deadline: AbortSignal,
+  ): MailplugError => {
+    if (cancelled?.aborted) return cancelledError(cancelled.reason, progress.contentEnded);
+    const passedThrough =
+      isMailplugError(error) || isMailplugError((error as { [ORIGINAL_ERROR]?: unknown })?.[ORIGINAL_ERROR]);
+    const classified = deadline.aborted
+      ? new MailplugError({
+          code: SmtpErrorCode.Timeout,
+          action: 'retry',
+          message: `Sending over SMTP did not finish within ${deadlines.sendMs} ms.`,
+          hint: 'Try again later; if it keeps happening check the network path to the server and raise server.timeoutMs (the whole send may take 3 × timeoutMs).',
+          cause: error,
+          details: {
+            timeout: 'SEND_DEADLINE',
+            deadlineMs: deadlines.sendMs,
+            host: server.host,
+            port: server.port,
+          },
+        })
+      : classifySmtpError(error, context);
+    if (passedThrough) return classified;
+    // A reply to the end of data means the server decided; no reply means nobody knows.
+    if (progress.contentEnded && classified.details?.replyCode === undefined)
+      return deliveryUnconfirmed(classified);
+    return withDetails(classified, { mayHaveBeenDelivered: false });
+  };
+
+  const send = async (message: OutgoingMessage, sendOptions: SendOptions = {}): Promise<SendResult> => {
     if (closed) throw closedError();
-    await slots.acquire();
+    const callerSignals = [options.signal, sendOptions.signal].filter(
+      (s): s is AbortSignal => s !== undefined,
+    );
+    const cancelled = callerSignals.length > 1 ? AbortSignal.any(callerSignals) : callerSignals[0];
+    if (cancelled?.aborted) throw cancelledError(cancelled.reason, false);
+    await slots.acquire(cancelled, () => cancelledError(cancelled?.reason, false));
+    // The whole send (a retry included) is bounded from the moment a connection is free.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), deadlines.sendMs);
+    const signal = cancelled ? AbortSignal.any([cancelled, deadline.signal]) : deadline.signal;
+    let reconnected = false;
+    let refreshed = false;
     try {
-      try {
-        return await sendOnce(message);
-      } catch (error) {
-        // 501 5.5.127: the token was about to expire. Refresh now and try exactly once more.
-        if (
-          error instanceof MailplugError &&
-          error.code === SmtpErrorCode.TokenExpiringSoon &&
-          first.kind === 'oauth2'
-        ) {
-          refresh.forceNextRefresh = true;
-          return await sendOnce(message);
+      for (;;) {
+        const progress = newDeliveryProgress();
+        try {
+          return await attempt(message, signal, progress);
+        } catch (error) {
+          const failure = explain(error, progress, cancelled, deadline.signal);
+          if (signal.aborted || progress.contentStarted) throw failure;
+          if (!reconnected && isStaleSession(failure)) {
+            // Nothing of the message reached the server: one more try on a fresh session
+            // (the pool already dropped the dead one; the login asks the source for a credential again).
+            reconnected = true;
+            continue;
+          }
+          if (!refreshed && failure.code === SmtpErrorCode.TokenExpiringSoon && first.kind === 'oauth2') {
+            // 501 5.5.127: the token was about to expire. Refresh now and try exactly once more.
+            refreshed = true;
+            refresh.forceNextRefresh = true;
+            continue;
+          }
+          throw failure;
         }
-        throw error;
       }
     } finally {
+      clearTimeout(timer);
       slots.release();
       if (closed && slots.pending === 0) drained?.();
     }

@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from 'node:tls';
 import { assertCredentialTransport, CoreErrorCode, MailplugError, type ServerSettings } from '@mailplug/core';
+import { smtpDeadlines } from './deadlines.js';
 
 /** The nodemailer connection options Mailplug controls (shared by transport, pool and probe). */
 export interface SmtpWireOptions {
@@ -11,18 +12,20 @@ export interface SmtpWireOptions {
   opportunisticTLS: false;
   name?: string;
   tls: ConnectionOptions;
-  connectionTimeout?: number;
-  greetingTimeout?: number;
-  socketTimeout?: number;
+  connectionTimeout: number;
+  greetingTimeout: number;
+  socketTimeout: number;
 }
 
 /**
  * Security modes map one to one: `starttls` → requireTLS (no plaintext fallback), `tls` → implicit
  * TLS, `none` → plaintext with STARTTLS ignored. Certificate validation stays on unless the account
- * explicitly turns it off for diagnostics.
+ * explicitly turns it off for diagnostics. The connect, greeting and inactivity timeouts are always
+ * set (see `smtpDeadlines`), never nodemailer's 10-minute socket default.
  */
 export function wireOptions(server: ServerSettings, clientName?: string): SmtpWireOptions {
   validateServer(server);
+  const deadlines = smtpDeadlines(server);
   const tls: ConnectionOptions = {
     rejectUnauthorized: server.tls?.rejectUnauthorized ?? true,
     minVersion: 'TLSv1.2',
@@ -40,13 +43,9 @@ export function wireOptions(server: ServerSettings, clientName?: string): SmtpWi
     opportunisticTLS: false,
     ...(clientName ? { name: clientName } : {}),
     tls,
-    ...(server.timeoutMs
-      ? {
-          connectionTimeout: server.timeoutMs,
-          greetingTimeout: server.timeoutMs,
-          socketTimeout: server.timeoutMs,
-        }
-      : {}),
+    connectionTimeout: deadlines.connectMs,
+    greetingTimeout: deadlines.greetingMs,
+    socketTimeout: deadlines.inactivityMs,
   };
 }
 

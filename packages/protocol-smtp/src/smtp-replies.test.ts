@@ -181,6 +181,18 @@ describe('classifySmtpError (pure)', () => {
         responseCode: 550,
         message: 'Message failed',
       },
+      'SMTP_SEND_AS_DENIED',
+      'admin',
+    ],
+    [
+      '550 5.7.1 on DATA',
+      {
+        code: 'EMESSAGE',
+        command: 'DATA',
+        response: '550 5.7.1 Message rejected as spam',
+        responseCode: 550,
+        message: 'Message failed',
+      },
       'SMTP_MESSAGE_REJECTED',
       'admin',
     ],

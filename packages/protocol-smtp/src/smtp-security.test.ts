@@ -1,5 +1,5 @@
 import { basicAuth } from '@mailplug/auth-basic';
-import { createMemorySecretStore } from '@mailplug/core';
+import { createMemorySecretStore, createMemoryTokenStore } from '@mailplug/core';
 import type { SmtpTestServer } from '@mailplug/testkit';
 import { describe, expect, it } from 'vitest';
 import { smtp } from './index.js';
@@ -118,16 +118,11 @@ describe('authentication', () => {
 
   it('works with the basic auth provider and a password from the secret store', async () => {
     server = await startServer({ users: { [USER]: PLANTED_PASSWORD } });
-    const session = basicAuth.create({
+    const session = basicAuth.createSession({
       accountId: 'acme',
       settings: { username: USER, password: { secretRef: 'acme-pw' } },
       secrets: createMemorySecretStore({ 'acme-pw': PLANTED_PASSWORD }),
-      tokenStore: {
-        get: async () => undefined,
-        set: async () => undefined,
-        delete: async () => undefined,
-        withLock: (_k, fn) => fn(),
-      },
+      tokenStore: createMemoryTokenStore(),
     });
     await sendOne(serverSettings(server), session);
     expect(server.messages).toHaveLength(1);
