@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { createEncryptedCodec } from '@mailplug/core';
 import { startEmulator } from '@mailplug/emulator';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addAccountArgs } from '../src/commands/demo-support.js';
-import { runCli, tempDir } from './helpers.js';
+import { appOnlyAccount, runCli, tempDir } from './helpers.js';
 
 const PLANTED = 'Planted-S3cret-4411-do-not-echo';
 let dir: { path: string; remove(): Promise<void> };
@@ -137,19 +136,7 @@ describe('the token key file', () => {
     // run holding a different or partial key would fail with TOKEN_STORE_KEY_INVALID/UNREADABLE.
     const emulator = await startEmulator();
     try {
-      const { settings, secrets } = emulator.settings['m365-app-only'];
-      const flags = { host: '127.0.0.1', port: String(emulator.ports.smtp), 'ca-file': emulator.caCertPath };
-      const args = addAccountArgs(
-        'notifications',
-        { ...flags, provider: 'm365-app-only', scope: 'system', from: String(settings.mailbox) },
-        {
-          ...{ tenant: String(settings.tenant), clientId: String(settings.clientId) },
-          ...{ mailbox: String(settings.mailbox), scope: String(settings.scope) },
-          ...{ authorityHost: emulator.urls.https, ca: emulator.caCertPath },
-        },
-        { clientSecret: 'TEST_DAEMON_SECRET' },
-      );
-      const env = { TEST_DAEMON_SECRET: secrets['emulator-m365-daemon-secret'] };
+      const { args, env } = appOnlyAccount(emulator, 'notifications');
       const added = await runCli(args, { configDir: dir.path, env });
       expect(added.code, added.stderr).toBe(0);
       expect(existsSync(file('token.key'))).toBe(false);

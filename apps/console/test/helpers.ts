@@ -4,6 +4,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Emulator } from '@mailplug/emulator';
+import { addAccountArgs } from '../src/commands/demo-support.js';
 
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 /** The `@mailplug/examples` workspace package (a dev dependency, so turbo builds it first). */
@@ -64,4 +66,21 @@ export async function tempDir(
 ): Promise<{ path: string; remove(): Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** `accounts add <id>` for the emulator's Microsoft 365 app-only service mailbox (system scope). */
+export function appOnlyAccount(emulator: Emulator, id: string): { args: string[]; env: NodeJS.ProcessEnv } {
+  const { settings, secrets } = emulator.settings['m365-app-only'];
+  const mailbox = String(settings.mailbox);
+  const server = { host: '127.0.0.1', port: String(emulator.ports.smtp), 'ca-file': emulator.caCertPath };
+  const args = addAccountArgs(
+    id,
+    { ...server, provider: 'm365-app-only', scope: 'system', from: mailbox },
+    {
+      ...{ tenant: String(settings.tenant), clientId: String(settings.clientId), mailbox },
+      ...{ scope: String(settings.scope), authorityHost: emulator.urls.https, ca: emulator.caCertPath },
+    },
+    { clientSecret: 'TEST_DAEMON_SECRET' },
+  );
+  return { args, env: { TEST_DAEMON_SECRET: secrets['emulator-m365-daemon-secret'] } };
 }
