@@ -1,4 +1,4 @@
-import type { ServerSettings } from '@mailplug/core';
+import type { OutgoingMessage, ServerSettings } from '@mailplug/core';
 import { describe, expect, it } from 'vitest';
 import { smtp, smtpDeadlines } from './index.js';
 import { type RawSmtpServer, rawSmtpServersPerTest, smtpSessions } from './test-raw-smtp.js';
@@ -12,7 +12,12 @@ function settings(peer: RawSmtpServer, timeoutMs: number): ServerSettings {
   return { host: peer.host, port: peer.port, security: 'none', allowInsecureAuth: true, timeoutMs };
 }
 
-async function sendThrough(peer: RawSmtpServer, timeoutMs: number, msg = message, signal?: AbortSignal) {
+async function sendThrough(
+  peer: RawSmtpServer,
+  timeoutMs: number,
+  msg: OutgoingMessage = message,
+  signal?: AbortSignal,
+) {
   const connection = await smtp.connect(settings(peer, timeoutMs), passwordSource(USER, PLANTED_PASSWORD));
   try {
     return await connection.send(msg, signal ? { signal } : {});
