@@ -184,7 +184,7 @@ describe('createTokenManager', () => {
       throw Object.assign(new Error('Service Unavailable'), { status: 503 });
     });
     const manager = h.make({
-      retry: { attempts: 7, baseDelayMs: 500, maxDelayMs: 5_000 },
+      retry: { attempts: 7, baseDelayMs: 500, maxDelayMs: 5_000, maxTotalMs: 120_000 },
       random: () => 0.999_999,
     });
     await manager.save(tokens(1, { expiresAt: T0 }));

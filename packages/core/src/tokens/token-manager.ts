@@ -65,9 +65,10 @@ export interface TokenManagerOptions {
    */
   retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number; maxTotalMs?: number };
   /**
-   * Deadline of one token request (ms). Default 30 000. A hung token endpoint becomes a classified
-   * TIMEOUT (`retry`) after this long; with `retry.maxTotalMs` (default 90 000) it bounds how long
-   * `getCredential` can take in total.
+   * Deadline of one token request (ms). Default 15 000. A hung token endpoint becomes a classified
+   * TIMEOUT (`retry`) after this long; `retry.maxTotalMs` (default 30 000) bounds how long a refresh
+   * with its retries can take, so a hung identity server ends a send with a classified error in at
+   * most 30 s by default.
    */
   requestTimeoutMs?: number;
   /** Fire `expiringSoon` when an expiry falls within this window. Default 14 days. */
@@ -105,9 +106,9 @@ interface PersistedReauth {
 }
 
 /** Default deadline of one token request. */
-export const DEFAULT_TOKEN_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_TOKEN_REQUEST_TIMEOUT_MS = 15_000;
 /** Default ceiling on a refresh including its retries. */
-export const DEFAULT_REFRESH_CEILING_MS = 90_000;
+export const DEFAULT_REFRESH_CEILING_MS = 30_000;
 
 /**
  * Shared per store and account, so two managers for one account in a process also share a refresh.
