@@ -7,6 +7,7 @@ import {
   type CredentialRequest,
   createRedactingLogger,
   createTokenSession,
+  expiryOnSessionClock,
   mailplugError,
   type OAuth2Credential,
   registerSecret,
@@ -19,7 +20,7 @@ import type { Credentials } from 'google-auth-library';
 import { classifyUserOAuthError } from './errors.js';
 import { parseGmailOAuthSettings } from './gmail-settings.js';
 import { createGmailSignIn, type GmailInteractiveSignIn } from './gmail-sign-in.js';
-import { createGoogleClients, expiresAtOnSessionClock } from './google-client.js';
+import { createGoogleClients } from './google-client.js';
 import { splitScopes } from './identity.js';
 
 /** A `gmail-oauth` session: the spec's AuthSession whose `interactive` also runs on loopback. */
@@ -77,7 +78,7 @@ export function createGmailOAuthSession(
       return {
         ...current,
         accessToken: response.access_token,
-        expiresAt: expiresAtOnSessionClock(response.expiry_date, now),
+        expiresAt: expiryOnSessionClock(response.expiry_date, now),
         refreshToken: rotated ?? current.refreshToken,
         scopes: response.scope ? splitScopes(response.scope) : current.scopes,
       };

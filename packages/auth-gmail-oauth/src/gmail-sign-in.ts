@@ -8,6 +8,7 @@ import {
   type BeginSignInRequest,
   CoreErrorCode,
   createAuthorizationCodeSignIns,
+  expiryOnSessionClock,
   type InteractiveSignIn,
   identityTokenExtra,
   type Logger,
@@ -23,7 +24,7 @@ import {
 import { CodeChallengeMethod } from 'google-auth-library';
 import { classifyCallbackError, classifyUserOAuthError, GmailErrorCode, scopeNotGranted } from './errors.js';
 import { type GmailOAuthSettings, isLoopbackUri } from './gmail-settings.js';
-import { expiresAtOnSessionClock, type GoogleClients } from './google-client.js';
+import type { GoogleClients } from './google-client.js';
 import { grantedScopes, identify } from './identity.js';
 import {
   GMAIL_MAIL_SCOPE,
@@ -157,7 +158,7 @@ export function createGmailSignIn(context: GmailSignInContext): GmailInteractive
     }
     await tokens.save({
       accessToken: response.access_token,
-      expiresAt: expiresAtOnSessionClock(response.expiry_date, now),
+      expiresAt: expiryOnSessionClock(response.expiry_date, now),
       refreshToken: response.refresh_token,
       scopes,
       user: identity.mailbox,

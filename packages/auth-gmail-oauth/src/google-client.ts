@@ -1,7 +1,6 @@
 /**
  * google-auth-library clients for one `gmail-oauth` account: the OAuth2Client pointed at the
- * configured endpoints (extra CA, expected issuers, gaxios retries off), and token expiry read on
- * the session clock.
+ * configured endpoints (extra CA, expected issuers, gaxios retries off).
  */
 import { type AuthSessionInit, resolveSecret } from '@mailplug/core';
 import { OAuth2Client } from 'google-auth-library';
@@ -47,13 +46,4 @@ export function createGoogleClients(
       return client;
     },
   };
-}
-
-/**
- * google-auth-library stamps `expiry_date` with the wall clock; re-base it on the session clock
- * (tests and hosts may pass their own `now`). No expiry given: one hour, Google's lifetime.
- */
-export function expiresAtOnSessionClock(expiryDate: number | null | undefined, now: () => number): number {
-  const lifetime = typeof expiryDate === 'number' ? expiryDate - Date.now() : 3_600_000;
-  return now() + Math.max(0, lifetime);
 }

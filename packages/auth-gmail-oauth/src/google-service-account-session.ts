@@ -5,6 +5,7 @@ import {
   assertProtocolServed,
   type CredentialRequest,
   createTokenSession,
+  expiryOnSessionClock,
   type OAuth2Credential,
   registerSecret,
   resolveSecret,
@@ -14,7 +15,6 @@ import {
 } from '@mailplug/core';
 import { JWT } from 'google-auth-library';
 import { classifyServiceAccountError } from './errors.js';
-import { expiresAtOnSessionClock } from './google-client.js';
 import { GMAIL_MAIL_SCOPE, GOOGLE_PROVIDER } from './provider-data.js';
 import { parseServiceAccountKey, type ServiceAccountKey } from './service-account-key.js';
 import { transporterOptionsFor, tuneTransporter } from './transport.js';
@@ -56,7 +56,7 @@ export function createServiceAccountSession(
     registerSecret(issued.access_token);
     return {
       accessToken: issued.access_token,
-      expiresAt: expiresAtOnSessionClock(issued.expiry_date, now),
+      expiresAt: expiryOnSessionClock(issued.expiry_date, now),
       scopes: [GMAIL_MAIL_SCOPE],
       user: mailbox,
       extra: { subject: key.clientEmail },

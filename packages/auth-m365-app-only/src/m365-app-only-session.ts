@@ -1,5 +1,5 @@
 /** One app-only account: client credentials (secret or certificate) for a service mailbox. */
-import { ConfidentialClientApplication } from '@azure/msal-node';
+import { type AuthenticationResult, ConfidentialClientApplication } from '@azure/msal-node';
 import {
   type AuthSession,
   type AuthSessionInit,
@@ -73,10 +73,19 @@ export function createM365AppOnlySession(
 
   /** The manager asks only when it wants a new token, so msal must not answer from its own cache. */
   async function acquire(): Promise<TokenSet> {
-    const result = await (await app.get()).acquireTokenByClientCredential({
-      scopes: [settings.scope],
-      skipCache: true,
-    });
+    let result: AuthenticationResult | null;
+    try {
+      result = await (await app.get()).acquireTokenByClientCredential({
+        scopes: [settings.scope],
+        skipCache: true,
+      });
+    } catch (error) {
+      // msal remembers a 429/5xx per application and keeps answering with it (for a minute when
+      // no Retry-After came); core's TokenManager already owns retry, backoff and Retry-After, so
+      // the next attempt starts on a fresh application instead of a replayed outage.
+      app.reset();
+      throw error;
+    }
     if (!result) {
       throw mailplugError(
         MicrosoftErrorCode.SignInFailed,
@@ -87,7 +96,7 @@ export function createM365AppOnlySession(
     }
     return {
       accessToken: result.accessToken,
-      expiresAt: accessTokenExpiresAt(result),
+      expiresAt: accessTokenExpiresAt(result, init.now),
       scopes: result.scopes.length > 0 ? [...result.scopes] : [settings.scope],
       user: settings.mailbox,
       extra: { tenantId: result.tenantId || settings.tenant },

@@ -66,7 +66,7 @@ describe('app-only settings', () => {
     ).toBe('scope');
   });
 
-  it("derives authority and cloud from the "Authentication token URL" hosts ask for and defaults the scope", () => {
+  it('derives authority and cloud from the "Authentication token URL" hosts ask for, and defaults the scope', () => {
     const global = parseM365AppOnlySettings({
       ...base,
       tokenUrl: `https://login.microsoftonline.com/${TENANT}/oauth2/v2.0/token`,

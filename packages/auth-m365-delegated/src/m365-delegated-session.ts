@@ -62,6 +62,7 @@ export function createM365DelegatedSession(
   options: M365DelegatedSessionOptions,
 ): M365DelegatedSession {
   const { accountId } = init;
+  const now = init.now ?? Date.now;
   const msal = createMsalSession(init, settings, options);
 
   const scopesFor = (protocols?: readonly ProtocolId[]) =>
@@ -91,7 +92,7 @@ export function createM365DelegatedSession(
     // tells whether Entra ID rotated it, and the manager reports `changed`/`rotated` from that.
     const rotated = before !== (await msal.cacheFingerprint(account.homeAccountId));
     const identity = identityFromResult(result, settings);
-    return { ...toTokenSet(result, xoauth2User(settings, identity), identity), rotated };
+    return { ...toTokenSet(result, xoauth2User(settings, identity), identity, now), rotated };
   }
 
   const session = createTokenSession(init, {
@@ -114,7 +115,7 @@ export function createM365DelegatedSession(
       throw error;
     }
     const user = xoauth2User(settings, identity);
-    await session.tokens.save(toTokenSet(result, user, identity));
+    await session.tokens.save(toTokenSet(result, user, identity, now));
     const signedIn = mailboxIdentity(identity, user);
     session.signedIn(signedIn);
     return signedIn;
@@ -173,7 +174,7 @@ export function createM365DelegatedSession(
     providerId,
     accountId,
     interactive,
-    deviceCode: createDeviceCodeSignIn({ msal, now: init.now ?? Date.now, scopesFor, finishSignIn }),
+    deviceCode: createDeviceCodeSignIn({ msal, now, scopesFor, finishSignIn }),
     sso: createSsoHandoff({
       settings,
       msal,

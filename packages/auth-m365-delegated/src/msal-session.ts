@@ -170,10 +170,15 @@ export function mailboxIdentity(identity: SignedInIdentity, mailbox: string): Ma
   };
 }
 
-export function toTokenSet(result: AuthenticationResult, user: string, identity: SignedInIdentity): TokenSet {
+export function toTokenSet(
+  result: AuthenticationResult,
+  user: string,
+  identity: SignedInIdentity,
+  now: () => number,
+): TokenSet {
   return {
     accessToken: result.accessToken,
-    expiresAt: accessTokenExpiresAt(result),
+    expiresAt: accessTokenExpiresAt(result, now),
     scopes: [...result.scopes],
     user,
     extra: {

@@ -55,7 +55,7 @@ describe('m365-delegated device code, errors and SSO hand-off', () => {
     session.dispose();
   });
 
-  it("refuses, and burns, a callback whose state another account's session started", async () => {
+  it("refuses a callback whose state another account's session started, without cancelling that sign-in", async () => {
     const store = createMemoryTokenStore();
     const a = createM365DelegatedSession(initFor(emulator, {}, store, 'state-a'));
     const b = createM365DelegatedSession(initFor(emulator, {}, store, 'state-b'));
@@ -63,6 +63,9 @@ describe('m365-delegated device code, errors and SSO hand-off', () => {
     const error = (await b.interactive.complete(params).catch((e: unknown) => e)) as MailplugError;
     expect([error.code, error.action]).toEqual(['SIGN_IN_STATE_INVALID', 'developer']);
     expect(error.hint).toMatch(/account that started it/);
+    await expect(b.checkAuthorization()).resolves.toMatchObject({ state: 'signInRequired' });
+    // The account that started it still completes (a stray callback cannot cancel a sign-in), once.
+    await expect(a.interactive.complete(params)).resolves.toMatchObject({ mailbox: 'alice@contoso.test' });
     const replay = (await a.interactive.complete(params).catch((e: unknown) => e)) as MailplugError;
     expect([replay.code, replay.action]).toEqual(['SIGN_IN_STATE_INVALID', 'user']);
     a.dispose();

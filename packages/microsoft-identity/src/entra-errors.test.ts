@@ -37,6 +37,13 @@ describe('classifyEntraError', () => {
     [54005, 'invalid_grant', MicrosoftErrorCode.CodeAlreadyRedeemed, 'retry', /Start the sign-in again/],
     [70011, 'invalid_scope', MicrosoftErrorCode.InvalidScope, 'developer', /Graph/],
     [50011, 'invalid_client', MicrosoftErrorCode.RedirectUriMismatch, 'admin', /redirect URI/],
+    [
+      65004,
+      'access_denied',
+      MicrosoftErrorCode.SignInDenied,
+      'user',
+      /accept the requested mail permissions/,
+    ],
   ];
   for (const [aadsts, oauth, code, action, hint] of cases) {
     it(`maps AADSTS${aadsts} to ${code}`, () => {
@@ -47,6 +54,14 @@ describe('classifyEntraError', () => {
       expect(e.details?.aadsts).toBe(`AADSTS${aadsts}`);
     });
   }
+
+  it('treats what Entra ID calls a transient error (AADSTS90033) as retry, never as configuration', () => {
+    const e = classifyEntraError(
+      server('invalid_request', 90033, { text: 'A transient error has occurred.' }),
+    );
+    expect(e.code).toBe(MicrosoftErrorCode.Transient);
+    expect(e.action).toBe('retry');
+  });
 
   it('reads the AADSTS number from InteractionRequiredAuthError too', () => {
     const e = classifyEntraError(

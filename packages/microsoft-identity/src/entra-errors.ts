@@ -82,7 +82,14 @@ export const ENTRA_ERROR_TABLE: readonly EntraErrorRule[] = Object.freeze([
     hint: "Enter the Directory (tenant) ID from the app registration's Overview page, or the tenant's verified domain.",
   },
   {
-    aadsts: [65001, 65004, 90094, 90008],
+    aadsts: [65004],
+    code: MicrosoftErrorCode.SignInDenied,
+    action: 'user',
+    message: 'The user declined to consent to the mail permissions.',
+    hint: 'Sign in again and accept the requested mail permissions (or ask an admin to grant consent for the organization).',
+  },
+  {
+    aadsts: [65001, 90094, 90008],
     code: MicrosoftErrorCode.ConsentRequired,
     action: 'admin',
     message: 'The application has not been granted the mail permissions it asks for.',
@@ -206,6 +213,8 @@ export interface EntraFailure {
   readonly network?: boolean;
 }
 
+/** AADSTS numbers Entra ID itself calls transient ("A transient error has occurred", retryable server errors). */
+const TRANSIENT_AADSTS = new Set([90033, 90006]);
 const AADSTS_IN_TEXT = /AADSTS(\d{4,7})/;
 const RETRY_AFTER_IN_TEXT = /Retry-After:\s*(\d+)/i;
 const NETWORK_CODES = new Set([
@@ -287,6 +296,7 @@ export function classifyEntraError(error: unknown): MailplugError {
   // Outages and throttling first: a 503 must never read as "bad secret".
   const transient =
     failure.network === true ||
+    (failure.aadsts !== undefined && TRANSIENT_AADSTS.has(failure.aadsts)) ||
     failure.status === 429 ||
     (failure.status !== undefined && failure.status >= 500) ||
     failure.oauthError === 'temporarily_unavailable' ||

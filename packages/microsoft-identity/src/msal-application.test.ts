@@ -23,7 +23,12 @@ describe('lazyClientApplication', () => {
 });
 
 describe('accessTokenExpiresAt', () => {
-  it("reads msal's expiresOn", () => {
-    expect(accessTokenExpiresAt({ expiresOn: new Date(1_700_000_000_000) })).toBe(1_700_000_000_000);
+  it("re-bases msal's wall-clock expiresOn on the session clock", () => {
+    const inAnHour = new Date(Date.now() + 3_600_000);
+    const sessionNow = () => 1_000;
+    const expiresAt = accessTokenExpiresAt({ expiresOn: inAnHour }, sessionNow);
+    expect(expiresAt).toBeGreaterThan(1_000 + 3_590_000);
+    expect(expiresAt).toBeLessThanOrEqual(1_000 + 3_600_000);
+    expect(accessTokenExpiresAt({ expiresOn: null }, sessionNow)).toBe(1_000 + 3_600_000);
   });
 });

@@ -1,5 +1,6 @@
 /** Small pieces of msal glue both Microsoft providers need around their client applications. */
 import type { AuthenticationResult } from '@azure/msal-node';
+import { expiryOnSessionClock } from '@mailplug/core';
 
 /** An msal client application built on first use; a failed build (a missing secret) is retried next time. */
 export interface LazyClientApplication<T> {
@@ -33,7 +34,13 @@ export function lazyClientApplication<T>(create: () => Promise<T>): LazyClientAp
   };
 }
 
-/** When an msal result's access token expires (epoch ms); an hour, Entra ID's default, if msal gave none. */
-export function accessTokenExpiresAt(result: Pick<AuthenticationResult, 'expiresOn'>): number {
-  return result.expiresOn ? result.expiresOn.getTime() : Date.now() + 3_600_000;
+/**
+ * When an msal result's access token expires (epoch ms) on the session's clock — msal stamps it
+ * with the wall clock; an hour, Entra ID's default, if msal gave none.
+ */
+export function accessTokenExpiresAt(
+  result: Pick<AuthenticationResult, 'expiresOn'>,
+  now: () => number = Date.now,
+): number {
+  return expiryOnSessionClock(result.expiresOn?.getTime(), now);
 }
