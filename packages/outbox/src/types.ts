@@ -121,7 +121,7 @@ export type OutboxEvent =
 export interface WorkerOptions {
   /** Messages in flight at once. Default 4. */
   readonly concurrency?: number;
-  /** Messages of one mailbox in flight at once in this worker. Default 2. */
+  /** Messages of one mailbox in flight at once in this worker. Default 1, which keeps each mailbox's messages in enqueue order. */
   readonly concurrencyPerMailbox?: number;
   /** How long a claimed message stays leased without renewal (ms). Default 30,000; renewed every third. */
   readonly leaseMs?: number;

@@ -47,7 +47,7 @@ export function startOutboxWorker(
 ): OutboxWorker & { wake(): void } {
   const id = options.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const concurrency = Math.max(1, options.concurrency ?? 4);
-  const perMailbox = Math.max(1, options.concurrencyPerMailbox ?? 2);
+  const perMailbox = Math.max(1, options.concurrencyPerMailbox ?? 1);
   const leaseMs = Math.max(100, options.leaseMs ?? 30_000);
   const { store, clock, logger, events } = ctx;
   const inFlight = new Map<

@@ -1,22 +1,12 @@
 /**
  * Real parts for outbox tests: an in-process smtp-server (PLAIN over loopback, replies scriptable
- * per message), the basic-auth provider and core's mailer with protocol-smtp.
+ * per message); the mailer side is in mailer-bed.ts.
  */
 import type { AddressInfo } from 'node:net';
-import { basicAuth } from '@mailplug/auth-basic';
-import {
-  createMailer,
-  createMemorySecretStore,
-  createMemoryTokenStore,
-  createRegistry,
-  type MailAccount,
-  type Mailer,
-  type Registry,
-} from '@mailplug/core';
-import { createSmtpProtocol } from '@mailplug/protocol-smtp';
 import { SMTPServer } from 'smtp-server';
+import { PASSWORD } from './mailer-bed.js';
 
-export const PASSWORD = 'correct-horse-battery-staple-7Q';
+export { createTestMailer, type MailerBed, PASSWORD, testAccount } from './mailer-bed.js';
 
 export interface ReceivedMessage {
   readonly messageId: string;
@@ -34,6 +24,8 @@ export interface ScriptedReply {
 export interface TestSmtpServer {
   readonly port: number;
   readonly received: ReceivedMessage[];
+  /** Calls `listener` with each message as the server reads its end of DATA (before answering 250). */
+  onMessage(listener: (message: ReceivedMessage) => void): () => void;
   /** AUTH attempts, accepted or not. */
   readonly authAttempts: number;
   /** Replies for the next messages' DATA, in order (the message is then not received). */
@@ -54,6 +46,7 @@ const smtpError = (reply: ScriptedReply) =>
 
 export async function startTestSmtpServer(): Promise<TestSmtpServer> {
   const received: ReceivedMessage[] = [];
+  const listeners = new Set<(message: ReceivedMessage) => void>();
   const dataReplies: ScriptedReply[] = [];
   const rejected = new Map<string, ScriptedReply>();
   let authReply: ScriptedReply | undefined;
@@ -81,21 +74,29 @@ export async function startTestSmtpServer(): Promise<TestSmtpServer> {
         const scripted = dataReplies.shift();
         if (scripted) return callback(smtpError(scripted));
         const raw = Buffer.concat(chunks).toString('utf8');
-        received.push({
+        const message: ReceivedMessage = {
           messageId: header(raw, 'Message-ID'),
           subject: header(raw, 'Subject'),
           to: session.envelope.rcptTo.map((r) => r.address),
           receivedAt: Date.now(),
-        });
+        };
+        received.push(message);
+        for (const listener of listeners) listener(message);
         callback();
       });
     },
   });
+  // A worker killed mid-session resets its connection; that is expected here, not a test failure.
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
   return {
     port,
     received,
+    onMessage(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     get authAttempts() {
       return authAttempts;
     },
@@ -113,46 +114,6 @@ export async function startTestSmtpServer(): Promise<TestSmtpServer> {
       }
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-export function testAccount(port: number, overrides: Partial<MailAccount> = {}): MailAccount {
-  return {
-    id: 'office',
-    protocol: 'smtp',
-    server: { host: '127.0.0.1', port, security: 'none', timeoutSeconds: 10 },
-    auth: { provider: 'basic', settings: { username: 'office@example.test', password: { secretRef: 'pw' } } },
-    identity: { fromAddress: 'office@example.test', displayName: 'Example Office' },
-    scope: { kind: 'organization' },
-    allowInsecureAuth: true,
-    ...overrides,
-  };
-}
-
-export interface MailerBed {
-  readonly registry: Registry;
-  readonly mailer: Mailer;
-  dispose(): Promise<void>;
-}
-
-/** A mailer with the basic provider and SMTP; `organizationSenders` may send from organization accounts. */
-export function createTestMailer(organizationSenders: readonly string[] = ['alice']): MailerBed {
-  const registry = createRegistry();
-  registry.register(basicAuth);
-  registry.register(createSmtpProtocol());
-  const mailer = createMailer({
-    registry,
-    secrets: createMemorySecretStore({ pw: PASSWORD }),
-    tokenStore: createMemoryTokenStore(),
-    permissions: { canSendOnBehalfOfOrganization: (user) => organizationSenders.includes(user) },
-  });
-  return {
-    registry,
-    mailer,
-    async dispose() {
-      await mailer.dispose();
-      await registry.dispose();
-    },
   };
 }
 
