@@ -13,6 +13,7 @@ export {
 } from './define-provider.js';
 export { assertExpectedMailbox } from './expected-mailbox.js';
 export { accountKeyPrefix, forgetAccount } from './forget-account.js';
+export { transientNetworkCodeOf } from './network-failure.js';
 export { assertProtocolServed, type ProtocolGuardOptions, protocolNotServed } from './protocol-guard.js';
 export {
   createProviderSettings,

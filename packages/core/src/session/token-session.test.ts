@@ -4,6 +4,7 @@ import { createMemorySecretStore } from '../secrets/index.js';
 import type { SessionChange } from '../spec/v1/auth-provider.js';
 import { createMemoryTokenStore } from '../tokens/memory-store.js';
 import type { TokenSet } from '../tokens/token-manager.js';
+import { transientNetworkCodeOf } from './network-failure.js';
 import { assertProtocolServed } from './protocol-guard.js';
 import { expiryOnSessionClock } from './token-expiry.js';
 import { identityFromTokenSet, identityTokenExtra } from './token-identity.js';
@@ -176,5 +177,21 @@ describe('expiryOnSessionClock', () => {
     expect(expiryOnSessionClock(Date.now() + 60_000, sessionNow)).toBeLessThanOrEqual(5_000 + 60_000);
     expect(expiryOnSessionClock(undefined, sessionNow)).toBe(5_000 + 3_600_000);
     expect(expiryOnSessionClock(Date.now() - 10, sessionNow)).toBe(5_000);
+  });
+});
+
+describe('transientNetworkCodeOf', () => {
+  it('finds a network code on the error or its causes, and nothing else', () => {
+    expect(transientNetworkCodeOf(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBe('ECONNRESET');
+    expect(
+      transientNetworkCodeOf(
+        new Error('outer', { cause: Object.assign(new Error('inner'), { code: 'UND_ERR_SOCKET' }) }),
+      ),
+    ).toBe('UND_ERR_SOCKET');
+    expect(transientNetworkCodeOf({ errorCode: 'ETIMEDOUT' })).toBe('ETIMEDOUT');
+    expect(
+      transientNetworkCodeOf(Object.assign(new Error('x'), { code: 'CERT_HAS_EXPIRED' })),
+    ).toBeUndefined();
+    expect(transientNetworkCodeOf('ECONNRESET')).toBeUndefined();
   });
 });
