@@ -169,6 +169,29 @@ function tooLarge(bytes: number): MailplugError {
   });
 }
 
+/** Every To/Cc/Bcc entry as the caller gave it (for a refusal that names them). */
+function givenRecipients(message: OutgoingMessage): string[] {
+  const list = (v: OutgoingMessage['to'] | undefined) =>
+    v === undefined ? [] : Array.isArray(v) ? v : [v as AddressInput];
+  return [...list(message.to), ...list(message.cc), ...list(message.bcc)].map((a) =>
+    typeof a === 'string' ? a : a.address,
+  );
+}
+
+function noRecipients(message: OutgoingMessage): MailplugError {
+  const given = givenRecipients(message);
+  return new MailplugError({
+    code: GraphErrorCode.RecipientsRejected,
+    action: 'user',
+    message: `The message has no usable recipient address${given.length > 0 ? ` (${given.join(', ')})` : ''}.`,
+    hint: 'Enter at least one full recipient address such as name@example.com in To, Cc or Bcc.',
+    details: {
+      rejected: given.map((address) => ({ address, message: 'Not an email address' })),
+      mayHaveBeenDelivered: false,
+    },
+  });
+}
+
 function cancelledBeforeSending(reason: unknown): MailplugError {
   return new MailplugError({
     code: CoreErrorCode.SendCancelled,
@@ -212,6 +235,7 @@ export async function connectGraph(
     try {
       let credential = await graphCredential(credentials, cancelled);
       const composed = await composeMessage(message, credential.user);
+      if (composed.recipients.length === 0) throw noRecipients(message);
       const body = composed.raw.toString('base64');
       if (body.length > GRAPH_MAX_REQUEST_BYTES) throw tooLarge(body.length);
       const slotKey = `${endpoint.transport.origin} ${credential.user}`;

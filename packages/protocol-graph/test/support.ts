@@ -4,12 +4,15 @@
  */
 import http from 'node:http';
 import { ConfidentialClientApplication, CryptoProvider } from '@azure/msal-node';
-import type {
-  CredentialRequest,
-  CredentialSource,
-  MailCredential,
-  OAuth2Credential,
-  ServerSettings,
+import {
+  type AuthProvider,
+  type CredentialRequest,
+  type CredentialSource,
+  Emitter,
+  type MailCredential,
+  type OAuth2Credential,
+  type ServerSettings,
+  type SessionChange,
 } from '@mailplug/core';
 import { DEFAULT_IDS, type Emulator, type EmulatorOptions, startEmulator } from '@mailplug/emulator';
 import { Agent, fetch } from 'undici';
@@ -136,13 +139,13 @@ export async function delegatedSource(
   });
 }
 
-/** A source whose first token is no longer valid (as after a revocation), then fresh ones. */
+/** A source whose cached token is no longer valid (as after a revocation) until a forced refresh. */
 export function staleFirstSource(inner: CredentialSource): RecordingSource {
-  let first = true;
+  let stale = true;
   return recording(async (request) => {
     const credential = (await inner.getCredential(request)) as OAuth2Credential;
-    if (!first || request.forceRefresh) return credential;
-    first = false;
+    if (request.forceRefresh) stale = false;
+    if (!stale) return credential;
     const [head, payload] = credential.accessToken.split('.');
     return { ...credential, accessToken: `${head}.${payload}.invalid-signature` };
   });
@@ -211,4 +214,45 @@ export async function startCountingForwarder(emulator: Emulator): Promise<{
 /** Graph requests the emulator received. */
 export function graphRequests(emulator: Emulator): number {
   return emulator.requests.filter((r) => r.path.startsWith('/graph/')).length;
+}
+
+/**
+ * A Microsoft app-only sign-in for `smtp` and `graph` as an account's provider: one client
+ * credential, one token per resource (Outlook for SMTP, Graph for sendMail) — what the Microsoft
+ * providers are to do once they hand out Graph tokens.
+ */
+export function testM365AppProvider(emulator: Emulator): AuthProvider {
+  return {
+    specificationVersion: 'v1',
+    id: 'test-m365-app',
+    label: 'Test Microsoft 365 app-only (SMTP + Graph)',
+    settingsSchema: { fields: [{ key: 'mailbox', label: 'Mailbox', type: 'email', required: true }] },
+    capabilities: {
+      interactive: false,
+      deviceCode: false,
+      appOnly: true,
+      protocols: ['smtp', 'graph'],
+      credentialKind: 'oauth2',
+    },
+    createSession(init) {
+      const mailbox = String(init.settings.mailbox);
+      const perResource = {
+        smtp: appOnlySource(emulator, { mailbox, scope: OUTLOOK_DEFAULT }),
+        graph: appOnlySource(emulator, { mailbox, scope: GRAPH_DEFAULT }),
+      };
+      const changes = new Emitter<SessionChange>();
+      return {
+        providerId: 'test-m365-app',
+        accountId: init.accountId,
+        getCredential(request) {
+          const source = request.protocol === 'graph' ? perResource.graph : perResource.smtp;
+          return source.getCredential(request);
+        },
+        checkAuthorization: async () => ({ state: 'authorized', grantedScopes: [], identity: { mailbox } }),
+        signOut: async () => ({ revocation: 'unsupported' }),
+        onDidChangeSession: changes.event,
+        dispose: () => changes.dispose(),
+      };
+    },
+  };
 }
