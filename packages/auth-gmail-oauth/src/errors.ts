@@ -3,7 +3,13 @@
  * and one sentence that names the fix. Kept in one place so the README's errors table and the
  * tests read from the same list.
  */
-import { CoreErrorCode, isMailplugError, type MailplugError, mailplugError } from '@mailplug/core';
+import {
+  CoreErrorCode,
+  isMailplugError,
+  type MailplugError,
+  mailplugError,
+  transientNetworkCodeOf,
+} from '@mailplug/core';
 import { GMAIL_MAIL_SCOPE, GOOGLE_PROVIDER } from './provider-data.js';
 
 /** Codes this package adds to core's table. They never change meaning once published. */
@@ -35,20 +41,6 @@ export const GmailErrorCode = {
 } as const;
 
 export type GmailErrorCode = (typeof GmailErrorCode)[keyof typeof GmailErrorCode];
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_SOCKET',
-  'ECONNABORTED',
-]);
 
 /** What gaxios puts on an error for an HTTP answer; every field optional because errors vary. */
 interface HttpishError {
@@ -111,20 +103,10 @@ function retryAfterMs(error: unknown): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
-function networkCodeOf(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current; depth++) {
-    const code = (current as HttpishError).code;
-    if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
-    current = (current as HttpishError).cause;
-  }
-  return undefined;
-}
-
 /** 429, 5xx and network failures: try again later, never "bad credentials". */
 export function transientOrUndefined(error: unknown, what: string): MailplugError | undefined {
   const { status } = oauthErrorOf(error);
-  const network = networkCodeOf(error);
+  const network = transientNetworkCodeOf(error);
   const fetchFailed = error instanceof TypeError && /fetch failed/i.test(error.message);
   if (status === 429 || status === 408 || (status !== undefined && status >= 500) || network || fetchFailed) {
     const after = retryAfterMs(error);

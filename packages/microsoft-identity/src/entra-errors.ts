@@ -3,7 +3,13 @@
  * numbers itself. Transient failures (network, 429, 5xx) are kept apart from credential failures
  * so that an outage is never reported as a bad secret.
  */
-import { type ErrorAction, isMailplugError, type MailplugError, mailplugError } from '@mailplug/core';
+import {
+  type ErrorAction,
+  isMailplugError,
+  type MailplugError,
+  mailplugError,
+  transientNetworkCodeOf,
+} from '@mailplug/core';
 
 /** Error codes this package raises (stable; documented in the README). */
 export const MicrosoftErrorCode = {
@@ -217,17 +223,6 @@ export interface EntraFailure {
 const TRANSIENT_AADSTS = new Set([90033, 90006]);
 const AADSTS_IN_TEXT = /AADSTS(\d{4,7})/;
 const RETRY_AFTER_IN_TEXT = /Retry-After:\s*(\d+)/i;
-const NETWORK_CODES = new Set([
-  'network_error',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
 /** Reads errorCode / errorNo / subError / status from an msal AuthError or ServerError (duck-typed). */
 export function readEntraFailure(error: unknown): EntraFailure {
   if (!error || typeof error !== 'object') return {};
@@ -249,10 +244,8 @@ export function readEntraFailure(error: unknown): EntraFailure {
   }
   const status = typeof e.status === 'number' ? e.status : undefined;
   const retry = RETRY_AFTER_IN_TEXT.exec(text);
-  const nodeCode = typeof e.code === 'string' ? e.code : undefined;
-  const network =
-    (errorCode !== undefined && NETWORK_CODES.has(errorCode)) ||
-    (nodeCode !== undefined && NETWORK_CODES.has(nodeCode));
+  // msal reports a failed request as errorCode "network_error", keeping the Node code on the error.
+  const network = errorCode === 'network_error' || transientNetworkCodeOf(error) !== undefined;
   return {
     ...(errorCode ? { oauthError: errorCode } : {}),
     ...(aadsts !== undefined ? { aadsts } : {}),
