@@ -1,6 +1,6 @@
 /** Command line of `node dist/run.js`: `--only smtp,tokens` `--quick` `--rounds 3` `--out file`. */
 
-export const FIGURE_IDS = ['smtp', 'tokens', 'cold-start', 'rss', 'receive'] as const;
+export const FIGURE_IDS = ['smtp', 'tokens', 'cold-start', 'rss', 'receive', 'hung-token'] as const;
 export type FigureId = (typeof FIGURE_IDS)[number];
 
 export interface BenchArgs {

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { type FigureId, parseArgs } from './args.js';
 import type { FigureResult } from './figure.js';
 import { coldStartFigure } from './figures/cold-start.js';
+import { hungTokenFigure } from './figures/hung-token.js';
 import { receiveFigure } from './figures/receive.js';
 import { rssFigure } from './figures/rss.js';
 import { smtpThroughputFigure } from './figures/smtp-throughput.js';
@@ -24,6 +25,7 @@ const figures: Record<FigureId, () => Promise<FigureResult>> = {
   'cold-start': () => coldStartFigure(options),
   rss: () => rssFigure(options),
   receive: () => receiveFigure(options),
+  'hung-token': () => hungTokenFigure(options),
 };
 
 const machine = {
