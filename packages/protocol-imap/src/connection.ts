@@ -46,6 +46,8 @@ export interface ImapConnectionContext {
   readonly mailbox: string;
   readonly mechanism: string;
   readonly trashMailbox?: string;
+  /** The largest message fetch() returns; imapflow's parser limits are sized from it. Default 25 MiB. */
+  readonly maxMessageBytes?: number;
 }
 
 interface ExistsEvent {
@@ -145,7 +147,9 @@ export function createImapConnection(client: ImapFlow, context: ImapConnectionCo
       }),
     async fetch(id: string, options?: FetchOptions) {
       const uid = uidOf(id);
-      const maxBytes = options?.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+      // A larger maxBytes than the connection's parser accepts would end the connection mid-literal.
+      const limit = context.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+      const maxBytes = Math.min(options?.maxBytes ?? limit, limit);
       return run('FETCH', async () => {
         // Oversized messages are refused before any of their bytes are downloaded.
         const size = await sizeOf(id, uid);
@@ -267,7 +271,7 @@ function messageTooLarge(id: string, size: number, maxBytes: number, understated
     understated
       ? `IMAP message ${id} is larger than the ${maxBytes} bytes allowed (the server listed ${size} bytes)`
       : `IMAP message ${id} is ${size} bytes, more than the ${maxBytes} bytes allowed`,
-    'Raise fetch maxBytes if such messages are expected, or remove the message from the mailbox.',
+    'Raise fetch maxBytes (up to maxMessageBytes of createImapProtocol, which caps it) if such messages are expected, or remove the message from the mailbox.',
     { details: { id, size, maxBytes } },
   );
 }

@@ -29,6 +29,8 @@ export const ImapErrorCode = {
   InvalidId: 'IMAP_INVALID_ID',
   CredentialUnsupported: 'IMAP_CREDENTIAL_UNSUPPORTED',
   CommandFailed: 'IMAP_COMMAND_FAILED',
+  ResponseTooLarge: 'IMAP_RESPONSE_TOO_LARGE',
+  ProxyFailed: 'IMAP_PROXY_FAILED',
   Failed: 'IMAP_FAILED',
 } as const;
 
@@ -73,6 +75,8 @@ const CONNECTION_LOST = new Set([
   'StateLogout',
 ]);
 const TIMEOUTS = new Set(['ETIMEDOUT', 'ETIMEOUT', 'CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'UPGRADE_TIMEOUT']);
+/** imapflow's parser limits (see `imapResponseLimits`). */
+const OVERSIZED = new Set(['LineTooLarge', 'LiteralTooLarge', 'ResponseTooLarge', 'TooManyTokens']);
 
 /** True for a TLS-layer failure (used by probe to name the failing stage). */
 export function isTlsFailure(error: unknown): boolean {
@@ -156,6 +160,30 @@ export function classifyImapError(error: unknown, context: ImapClassificationCon
       'admin',
       `IMAP server ${where} offers no sign-in method for this credential (${e.message})`,
       'Enable the matching IMAP authentication on the server (XOAUTH2/OAUTHBEARER for OAuth, PLAIN/LOGIN for passwords), or pick another auth provider.',
+    );
+  }
+  if (OVERSIZED.has(code)) {
+    return make(
+      ImapErrorCode.ResponseTooLarge,
+      'admin',
+      `IMAP server ${where} sent a response larger than this client accepts (${code}); the connection was closed`,
+      'Check that the host and port belong to the real IMAP server (a broken or hostile peer floods the client); if the mailbox holds larger messages, raise maxMessageBytes in createImapProtocol.',
+    );
+  }
+  if (e.message === 'Failed to setup proxy connection' || code === 'EPROXY') {
+    if (TIMEOUTS.has(code)) {
+      return make(
+        CoreErrorCode.Timeout,
+        'retry',
+        `The proxy did not open a tunnel to IMAP server ${where} in time`,
+        'Try again later, or raise the server timeout if the proxy is known to be slow.',
+      );
+    }
+    return make(
+      ImapErrorCode.ProxyFailed,
+      'admin',
+      `The proxy did not open a tunnel to IMAP server ${where}`,
+      'Check the proxy URL (the proxy option of createImapProtocol) and that the proxy allows CONNECT to the IMAP host and port; add proxy credentials to the URL if it asks for them (407).',
     );
   }
   if (e.tlsFailed && /STARTTLS/i.test(e.message ?? '')) {

@@ -76,18 +76,25 @@ export async function probeImap(
     return { ok: false, steps };
   };
 
-  let address = server.host;
-  try {
-    if (!net.isIP(server.host)) address = (await dns.lookup(server.host)).address;
-    push('dns', 'ok', { detail: address, data: { address } });
-  } catch (error) {
-    return fail('dns', error);
-  }
-  try {
-    await tcpReachable(address, server.port, Math.min(server.timeoutMs ?? DEFAULT_TIMEOUT_MS, 20_000));
-    push('tcp', 'ok', { detail: `${address}:${server.port}` });
-  } catch (error) {
-    return fail('tcp', error);
+  if (sessionOptions.proxy) {
+    // The proxy resolves the host and opens the TCP connection; both are part of the session below.
+    const via = `through the proxy ${proxyEndpoint(sessionOptions.proxy)}`;
+    push('dns', 'skipped', { detail: `Resolved ${via}` });
+    push('tcp', 'skipped', { detail: `Connected ${via}` });
+  } else {
+    let address = server.host;
+    try {
+      if (!net.isIP(server.host)) address = (await dns.lookup(server.host)).address;
+      push('dns', 'ok', { detail: address, data: { address } });
+    } catch (error) {
+      return fail('dns', error);
+    }
+    try {
+      await tcpReachable(address, server.port, Math.min(server.timeoutMs ?? DEFAULT_TIMEOUT_MS, 20_000));
+      push('tcp', 'ok', { detail: `${address}:${server.port}` });
+    } catch (error) {
+      return fail('tcp', error);
+    }
   }
   try {
     const connection = await openImapSession(server, credentials, {
@@ -126,4 +133,13 @@ function tcpReachable(host: string, port: number, timeoutMs: number): Promise<vo
     });
     socket.once('error', reject);
   });
+}
+
+/** `host:port` of a proxy URL, without credentials. */
+function proxyEndpoint(proxy: string): string {
+  try {
+    return new URL(proxy).host;
+  } catch {
+    return 'configured';
+  }
 }

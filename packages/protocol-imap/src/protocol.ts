@@ -4,6 +4,7 @@ import {
   type CredentialSource,
   emitDeprecationOnce,
   type ReceiveProtocol,
+  registerSecret,
   type ServerSettings,
 } from '@mailplug/core';
 import type { ImapConnection } from './connection.js';
@@ -27,6 +28,18 @@ export interface ImapProtocolOptions {
   readonly oauthMechanism?: OAuthMechanism;
   /** Do not emit the once-per-process DeprecationWarning (or set MAILPLUG_SILENCE_DEPRECATION=1). */
   readonly silenceDeprecation?: boolean;
+  /**
+   * The largest message `fetch()` returns (default 25 MiB, `DEFAULT_MAX_MESSAGE_BYTES`). It also
+   * bounds imapflow's line, literal and response limits (about 1 GB by default), so a hostile or
+   * broken server cannot make the client buffer more than about this much.
+   */
+  readonly maxMessageBytes?: number;
+  /**
+   * Connect through a proxy (imapflow's `proxy`: `http://`, `https://` CONNECT or `socks5://`
+   * URLs): one URL for every server, or a function that decides per server (per account).
+   * No environment variable is read. Default: direct.
+   */
+  readonly proxy?: string | ((server: ServerSettings) => string | undefined);
 }
 
 /** The IMAP ReceiveProtocol with the IMAP-specific connection type. */
@@ -59,6 +72,13 @@ export function createImapProtocol(options: ImapProtocolOptions = {}): ImapProto
     ...(options.mailbox ? { mailbox: options.mailbox } : {}),
     ...(options.trashMailbox ? { trashMailbox: options.trashMailbox } : {}),
     ...(options.oauthMechanism ? { oauthMechanism: options.oauthMechanism } : {}),
+    ...(options.maxMessageBytes !== undefined ? { maxMessageBytes: options.maxMessageBytes } : {}),
+  };
+  const proxyFor = (server: ServerSettings) => {
+    const proxy = typeof options.proxy === 'function' ? options.proxy(server) : options.proxy;
+    if (!proxy) return {};
+    registerProxyPassword(proxy);
+    return { proxy };
   };
   return {
     specificationVersion: 'v1',
@@ -75,13 +95,24 @@ export function createImapProtocol(options: ImapProtocolOptions = {}): ImapProto
       });
       return openImapSession(server, credentials, {
         ...sessionOptions,
+        ...proxyFor(server),
         ...(connectOptions?.clientName ? { clientName: connectOptions.clientName } : {}),
         ...(connectOptions?.signal ? { signal: connectOptions.signal } : {}),
       });
     },
     probe: (server, credentials, probeOptions) =>
-      probeImap(server, credentials, sessionOptions, probeOptions),
+      probeImap(server, credentials, { ...sessionOptions, ...proxyFor(server) }, probeOptions),
   };
+}
+
+/** A proxy password in the URL is a secret: core redacts it from every message and log. */
+function registerProxyPassword(proxy: string): void {
+  try {
+    const { password } = new URL(proxy);
+    if (password) registerSecret(decodeURIComponent(password));
+  } catch {
+    // imapflow reports a malformed proxy URL itself (classified as IMAP_PROXY_FAILED).
+  }
 }
 
 /**

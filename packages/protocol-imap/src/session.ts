@@ -1,4 +1,5 @@
 import {
+  CoreErrorCode,
   type CredentialRequest,
   type CredentialSource,
   type MailCredential,
@@ -6,8 +7,13 @@ import {
   type ServerSettings,
 } from '@mailplug/core';
 import { ImapFlow } from 'imapflow';
-import { assertImapCredentialTransport, imapFlowOptions } from './client-options.js';
-import { createImapConnection, type ImapConnection } from './connection.js';
+import {
+  assertImapCredentialTransport,
+  CONNECT_DEADLINE_FACTOR,
+  imapFlowOptions,
+  imapTimeout,
+} from './client-options.js';
+import { createImapConnection, DEFAULT_MAX_MESSAGE_BYTES, type ImapConnection } from './connection.js';
 import { classifyImapError, ImapErrorCode, imapError, isCredentialRefusal } from './errors.js';
 
 /** Which SASL mechanism carries an OAuth token. `auto`: OAUTHBEARER when offered, else XOAUTH2 (imapflow's order). */
@@ -22,6 +28,10 @@ export interface ImapSessionOptions {
   readonly clientName?: string;
   readonly signal?: AbortSignal;
   readonly onStage?: (stage: ImapStage, data?: Record<string, unknown>) => void;
+  /** The largest message a fetch may return (default 25 MiB); bounds imapflow's parser limits. */
+  readonly maxMessageBytes?: number;
+  /** Proxy URL for this server (imapflow's `proxy`: http://, https://, socks5://...). */
+  readonly proxy?: string;
 }
 
 /** The parts of ImapFlow's internals this package relies on (checked against imapflow 2.10). */
@@ -71,7 +81,10 @@ async function attempt(
   forceRefresh: boolean,
 ): Promise<ImapConnection> {
   const stage = options.onStage ?? (() => {});
-  const client = new ImapFlow(imapFlowOptions(server, options.clientName));
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const client = new ImapFlow(
+    imapFlowOptions(server, options.clientName, { maxMessageBytes, proxy: options.proxy }),
+  );
   // imapflow reports a dropped socket as an 'error' event as well; without a listener it would throw.
   client.on('error', () => {});
   const internals = client as unknown as ImapFlowInternals;
@@ -111,6 +124,14 @@ async function attempt(
 
   const abort = () => client.close();
   options.signal?.addEventListener('abort', abort, { once: true });
+  // imapflow bounds connect and greeting; a server that then never answers CAPABILITY, AUTHENTICATE
+  // or SELECT is cut off by this deadline on the whole connect.
+  const deadlineMs = CONNECT_DEADLINE_FACTOR * imapTimeout(server);
+  let timedOut = false;
+  const deadline = setTimeout(() => {
+    timedOut = true;
+    client.close();
+  }, deadlineMs);
   try {
     options.signal?.throwIfAborted();
     await client.connect();
@@ -134,10 +155,23 @@ async function attempt(
       server,
       mailbox: mailbox.path,
       mechanism,
+      maxMessageBytes,
       ...(options.trashMailbox ? { trashMailbox: options.trashMailbox } : {}),
     });
   } catch (error) {
     client.close();
+    if (timedOut) {
+      throw imapError(
+        CoreErrorCode.Timeout,
+        'retry',
+        `IMAP server ${server.host}:${server.port} did not complete sign-in within ${deadlineMs} ms`,
+        'Try again later; if it keeps happening check the server, or raise the server timeout (connect may take 3 × timeoutMs).',
+        {
+          cause: error,
+          details: { host: server.host, port: server.port, timeout: 'CONNECT_DEADLINE', deadlineMs },
+        },
+      );
+    }
     const context = {
       host: server.host,
       port: server.port,
@@ -147,6 +181,7 @@ async function attempt(
     if (credential?.kind === 'oauth2' && isCredentialRefusal(error)) throw new OAuthRefused(classified);
     throw classified;
   } finally {
+    clearTimeout(deadline);
     options.signal?.removeEventListener('abort', abort);
   }
 }
