@@ -49,7 +49,11 @@ it(`Redis: 3 worker processes, 2 killed repeatedly, ${MESSAGES} messages — all
   const accounts = crashAccounts(smtp.port);
   const bed = createTestMailer();
   const store = createRedisOutboxStore({ url: redis.url, prefix });
-  const outbox = createOutbox({ mailer: bed.mailer, store, accounts: new Map(accounts.map((a) => [a.id, a])) });
+  const outbox = createOutbox({
+    mailer: bed.mailer,
+    store,
+    accounts: new Map(accounts.map((a) => [a.id, a])),
+  });
   const ids = await enqueueCrashMessages(outbox, accounts, MESSAGES);
   const args = (['redis', redis.url, prefix, String(smtp.port), String(LEASE_MS)] as const).slice();
 

@@ -88,13 +88,18 @@ it(`revoked grant: ${HELD} messages held with the sign-in hint, none attempted u
   const session = await mailer.sessionFor(account);
   if (!session.interactive) throw new Error('gmail-oauth sessions sign in interactively');
   await session.interactive.complete(await authorize((await session.interactive.begin()).url));
-  const first = await outbox.enqueue({ account, message: { to: 'bob@contoso.test', subject: 'Reminder 0', text: 'x' } });
+  const first = await outbox.enqueue({
+    account,
+    message: { to: 'bob@contoso.test', subject: 'Reminder 0', text: 'x' },
+  });
   await eventually(async () => (await outbox.get(first.id))?.state === 'sent');
 
   // The user revokes the app's access at Google (revoking the access token ends the whole grant).
   const credential = await session.getCredential({ protocol: 'smtp' });
   if (credential.kind !== 'oauth2') throw new Error('expected an OAuth credential');
-  const revoke = await fetch(`${emulator.urls.http}/google/revoke?token=${credential.accessToken}`, { method: 'POST' });
+  const revoke = await fetch(`${emulator.urls.http}/google/revoke?token=${credential.accessToken}`, {
+    method: 'POST',
+  });
   expect(revoke.status).toBe(200);
 
   const ids: string[] = [];
@@ -121,7 +126,9 @@ it(`revoked grant: ${HELD} messages held with the sign-in hint, none attempted u
   // The user signs in again: the session's `added` releases the hold and all 50 go out, in order.
   await session.interactive.complete(await authorize((await session.interactive.begin()).url));
   await eventually(() => delivered().length === HELD + 1, 60_000);
-  expect(delivered().map((m) => m.subject)).toEqual(Array.from({ length: HELD + 1 }, (_, i) => `Reminder ${i}`));
+  expect(delivered().map((m) => m.subject)).toEqual(
+    Array.from({ length: HELD + 1 }, (_, i) => `Reminder ${i}`),
+  );
   expect(events.find((e) => e.type === 'released')).toMatchObject({ count: HELD, reason: 'signIn' });
   await eventually(async () => (await outbox.accountStatus(account.id)).counts.sent === HELD + 1);
 
