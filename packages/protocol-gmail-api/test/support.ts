@@ -1,0 +1,137 @@
+/**
+ * Test bed: the emulator and the real google-auth-library obtaining tokens from it — a user
+ * signing in with only `gmail.send`, or a Workspace service account with domain-wide delegation —
+ * as credential sources, the way a Google provider session hands them out.
+ */
+import type { CredentialRequest, CredentialSource, MailCredential, ServerSettings } from '@mailplug/core';
+import {
+  createEmulatorAgent,
+  DEFAULT_IDS,
+  type Emulator,
+  redirectGoogleRequests,
+  startEmulator,
+} from '@mailplug/emulator';
+import { JWT, OAuth2Client } from 'google-auth-library';
+import { Agent, fetch } from 'undici';
+
+export const ALICE = 'alice@contoso.test';
+export const BOB = 'bob@contoso.test';
+export const GMAIL_SEND = 'https://www.googleapis.com/auth/gmail.send';
+export const MAIL_GOOGLE = 'https://mail.google.com/';
+export const SENDER_SERVICE_ACCOUNT = 'notifier@emulator-project.iam.gserviceaccount.com';
+
+export async function startGmailEmulator(): Promise<Emulator> {
+  const emulator = await startEmulator({
+    identity: { autoApprove: 'first-user' },
+    mail: { tokenExpirySkewMs: 0 },
+  });
+  emulator.identity.addGoogleServiceAccount({
+    clientEmail: SENDER_SERVICE_ACCOUNT,
+    domainWideDelegation: [GMAIL_SEND],
+  });
+  return emulator;
+}
+
+/** The emulator's Gmail API over HTTPS on loopback, trusting its CA (the protocol needs `basePath: '/gmail-api'`). */
+export function gmailServer(emulator: Emulator, timeoutMs = 10_000): ServerSettings {
+  return {
+    host: '127.0.0.1',
+    port: emulator.ports.https,
+    security: 'tls',
+    timeoutMs,
+    tls: { ca: emulator.caCertPem },
+  };
+}
+
+export interface RecordingSource extends CredentialSource {
+  readonly requests: CredentialRequest[];
+}
+
+function recording(get: (request: CredentialRequest) => Promise<MailCredential>): RecordingSource {
+  const requests: CredentialRequest[] = [];
+  return {
+    requests,
+    getCredential(request) {
+      requests.push(request);
+      return get(request);
+    },
+  };
+}
+
+/** A user's sign-in with PKCE through google-auth-library's OAuth2Client, the emulator consenting. */
+export async function userSource(
+  emulator: Emulator,
+  scopes: string[] = [GMAIL_SEND],
+): Promise<RecordingSource> {
+  const redirectUri = 'http://127.0.0.1/callback';
+  const client = new OAuth2Client({
+    clientId: DEFAULT_IDS.googleClientId,
+    clientSecret: DEFAULT_IDS.googleClientSecret,
+    redirectUri,
+    endpoints: emulator.urls.googleEndpoints,
+    transporterOptions: { agent: createEmulatorAgent(emulator.caCertPem) },
+  });
+  const { codeVerifier, codeChallenge } = await client.generateCodeVerifierAsync();
+  const url = client.generateAuthUrl({
+    access_type: 'offline',
+    prompt: 'consent',
+    scope: scopes,
+    code_challenge: codeChallenge,
+    code_challenge_method: 'S256' as never,
+    login_hint: ALICE,
+  });
+  const dispatcher = new Agent({ connect: { ca: emulator.caCertPem } });
+  const answer = await fetch(url, { redirect: 'manual', dispatcher });
+  await answer.text();
+  await dispatcher.close();
+  const code = new URL(answer.headers.get('location') ?? 'http://x/').searchParams.get('code');
+  if (!code) throw new Error(`no authorization code (${answer.status})`);
+  const { tokens } = await client.getToken({ code, codeVerifier });
+  client.setCredentials(tokens);
+  return recording(async (request) => {
+    if (request.forceRefresh)
+      client.setCredentials({ ...client.credentials, access_token: null, expiry_date: 0 });
+    const { token } = await client.getAccessToken();
+    if (!token) throw new Error('no access token');
+    return {
+      kind: 'oauth2',
+      user: ALICE,
+      accessToken: token,
+      expiresAt: client.credentials.expiry_date ?? Date.now() + 3_600_000,
+      scopes: (client.credentials.scope ?? scopes.join(' ')).split(' ').filter(Boolean),
+    };
+  });
+}
+
+/** A Workspace service account acting as `subject` (domain-wide delegation), google-auth-library's JWT client. */
+export function serviceAccountSource(
+  emulator: Emulator,
+  subject: string,
+  scopes: string[] = [GMAIL_SEND],
+): RecordingSource {
+  const key = emulator.identity.serviceAccountKey(SENDER_SERVICE_ACCOUNT, emulator.urls.googleBase);
+  const jwt = new JWT({
+    email: key.client_email,
+    key: key.private_key,
+    scopes,
+    subject,
+    transporterOptions: { agent: createEmulatorAgent(emulator.caCertPem) },
+  });
+  redirectGoogleRequests(jwt, emulator.urls.googleBase);
+  return recording(async (request) => {
+    if (request.forceRefresh) jwt.credentials = {};
+    const { token } = await jwt.getAccessToken();
+    if (!token) throw new Error('no access token');
+    return {
+      kind: 'oauth2',
+      user: subject,
+      accessToken: token,
+      expiresAt: jwt.credentials.expiry_date ?? Date.now() + 3_600_000,
+      scopes,
+    };
+  });
+}
+
+export function gmailRequests(emulator: Emulator): number {
+  return emulator.requests.filter((r) => r.path.startsWith('/gmail-api/')).length;
+}
