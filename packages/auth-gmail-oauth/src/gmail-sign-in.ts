@@ -5,7 +5,9 @@
  */
 import {
   type AuthSessionInit,
+  assertExpectedMailbox,
   type BeginSignInRequest,
+  type CompleteSignInOptions,
   CoreErrorCode,
   createAuthorizationCodeSignIns,
   expiryOnSessionClock,
@@ -82,7 +84,10 @@ export function createGmailSignIn(context: GmailSignInContext): GmailInteractive
   }
 
   async function begin(request: BeginSignInRequest = {}): Promise<SignInStart> {
-    const start = await signIns.begin({ redirectUri: request.redirectUri ?? settings.redirectUri });
+    const start = await signIns.begin({
+      redirectUri: request.redirectUri ?? settings.redirectUri,
+      binding: request.binding,
+    });
     const client = await clients.oauthClient(start.redirectUri);
     const loginHint = request.loginHint ?? settings.loginHint ?? settings.mailbox;
     const url = client.generateAuthUrl({
@@ -123,9 +128,14 @@ export function createGmailSignIn(context: GmailSignInContext): GmailInteractive
     }
   }
 
-  async function complete(params: SignInCallbackParams): Promise<MailboxIdentity> {
-    const callback = await signIns.complete(params, ({ error, description }) =>
-      classifyCallbackError({ error, error_description: description }),
+  async function complete(
+    params: SignInCallbackParams,
+    options: CompleteSignInOptions = {},
+  ): Promise<MailboxIdentity> {
+    const callback = await signIns.complete(
+      params,
+      ({ error, description }) => classifyCallbackError({ error, error_description: description }),
+      { binding: options.binding },
     );
     const { client, response } = await exchangeCode(callback.code, callback);
     for (const secret of [response.access_token, response.refresh_token, response.id_token])
@@ -145,16 +155,21 @@ export function createGmailSignIn(context: GmailSignInContext): GmailInteractive
       endpoints: clients.endpoints,
       issuers: clients.issuers,
     });
-    if (settings.mailbox && identity.mailbox !== settings.mailbox.toLowerCase()) {
-      // Do not keep a grant for a mailbox nobody configured; give it back to Google.
+    try {
+      if (settings.mailbox && identity.mailbox !== settings.mailbox.toLowerCase()) {
+        throw mailplugError(
+          GmailErrorCode.WrongAccount,
+          'user',
+          `You signed in as ${identity.mailbox}, but this account is set up for ${settings.mailbox}.`,
+          `Sign in again and choose ${settings.mailbox} on Google's account chooser (or change the account's mailbox setting).`,
+          { details: { expected: settings.mailbox, actual: identity.mailbox } },
+        );
+      }
+      assertExpectedMailbox(identity, options);
+    } catch (refused) {
+      // Do not keep a grant for a mailbox this account is not for; give it back to Google.
       await client.revokeToken(response.refresh_token).catch(() => undefined);
-      throw mailplugError(
-        GmailErrorCode.WrongAccount,
-        'user',
-        `You signed in as ${identity.mailbox}, but this account is set up for ${settings.mailbox}.`,
-        `Sign in again and choose ${settings.mailbox} on Google's account chooser (or change the account's mailbox setting).`,
-        { details: { expected: settings.mailbox, actual: identity.mailbox } },
-      );
+      throw refused;
     }
     await tokens.save({
       accessToken: response.access_token,

@@ -144,6 +144,30 @@ describe('gmail-oauth failures', () => {
     }
   });
 
+  it('refuses a sign-in for another mailbox than the host expects, keeps nothing and gives the grant back', async () => {
+    const h = bind(bed);
+    const revokedBefore = bed.emulator.events.list({ kind: 'revoked', flavour: 'google' }).length;
+    const start = await h.session.interactive.begin({ binding: 'web-session-7' });
+    const error = await failure(
+      h.session.interactive.complete(await headlessAuthorize(start), {
+        binding: 'web-session-7',
+        expectedMailbox: 'Bob@Contoso.test',
+      }),
+    );
+    expect(error).toMatchObject({ code: 'MAILBOX_MISMATCH', action: 'user' });
+    expect(error.hint).toContain('Bob@Contoso.test');
+    expect(await h.store.get('acct:tokens')).toBeUndefined();
+    expect(h.changes.some((c) => c.type === 'added')).toBe(false);
+    expect(bed.emulator.events.list({ kind: 'revoked', flavour: 'google' }).length).toBe(revokedBefore + 1);
+    // The expected mailbox compares without case; `false` accepts any.
+    const again = await h.session.interactive.begin();
+    await expect(
+      h.session.interactive.complete(await headlessAuthorize(again), {
+        expectedMailbox: 'ALICE@contoso.test',
+      }),
+    ).resolves.toMatchObject({ mailbox: 'alice@contoso.test' });
+  });
+
   it('429 and 503 from the token endpoint are retried and never reported as bad credentials', async () => {
     const h = bind(bed);
     await signIn(h);

@@ -136,6 +136,20 @@ describe('interactive.complete', () => {
     });
   });
 
+  it('refuses a callback without the binding its sign-in began with, and keeps the state for the real one', async () => {
+    const { session } = makeSession();
+    const { state } = await session.interactive.begin({ binding: 'web-session-1' });
+    for (const options of [{ binding: 'web-session-2' }, {}]) {
+      await expect(session.interactive.complete({ state, code: 'x' }, options)).rejects.toMatchObject({
+        code: 'SIGN_IN_BINDING_MISMATCH',
+      });
+    }
+    // The browser session that began it gets past the state (here to the denial it carries).
+    await expect(
+      session.interactive.complete({ state, error: 'access_denied' }, { binding: 'web-session-1' }),
+    ).rejects.toMatchObject({ code: 'SIGN_IN_DENIED' });
+  });
+
   it('refuses an expired state', async () => {
     let clock = 1_000_000;
     const { session } = makeSession({}, { now: () => clock });

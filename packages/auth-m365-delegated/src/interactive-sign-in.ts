@@ -6,6 +6,7 @@ import type { AuthenticationResult } from '@azure/msal-node';
 import {
   type AuthSessionInit,
   type BeginSignInRequest,
+  type CompleteSignInOptions,
   createAuthorizationCodeSignIns,
   type InteractiveSignIn,
   type MailboxIdentity,
@@ -32,7 +33,11 @@ export interface InteractiveSignInContext {
   readonly msal: MsalSession;
   readonly signInTtlMs?: number;
   scopesFor(protocols?: readonly ProtocolId[]): string[];
-  finishSignIn(result: AuthenticationResult, expectedMailbox?: string): Promise<MailboxIdentity>;
+  finishSignIn(
+    result: AuthenticationResult,
+    expectedMailbox: string | undefined,
+    complete: CompleteSignInOptions,
+  ): Promise<MailboxIdentity>;
 }
 
 export function createInteractiveSignIn(context: InteractiveSignInContext): DelegatedInteractiveSignIn {
@@ -47,6 +52,7 @@ export function createInteractiveSignIn(context: InteractiveSignInContext): Dele
       const scopes = context.scopesFor(request.protocols);
       const start = await signIns.begin({
         redirectUri: request.redirectUri ?? settings.redirectUri,
+        binding: request.binding,
         data: { scopes, ...(extras.expectedMailbox ? { expectedMailbox: extras.expectedMailbox } : {}) },
       });
       const loginHint = request.loginHint ?? extras.expectedMailbox ?? settings.mailbox;
@@ -63,9 +69,12 @@ export function createInteractiveSignIn(context: InteractiveSignInContext): Dele
       return { url, state: start.state, redirectUri: start.redirectUri, expiresAt: start.expiresAt };
     },
 
-    async complete(params) {
-      const callback = await signIns.complete(params, ({ error, description }) =>
-        classifyEntraError({ errorCode: error, errorMessage: `${error}: ${description ?? ''}` }),
+    async complete(params, options = {}) {
+      const callback = await signIns.complete(
+        params,
+        ({ error, description }) =>
+          classifyEntraError({ errorCode: error, errorMessage: `${error}: ${description ?? ''}` }),
+        { binding: options.binding },
       );
       const { data } = callback;
       let result: AuthenticationResult;
@@ -80,7 +89,7 @@ export function createInteractiveSignIn(context: InteractiveSignInContext): Dele
         throw classifyEntraError(error);
       }
       const expected = typeof data.expectedMailbox === 'string' ? data.expectedMailbox : undefined;
-      return context.finishSignIn(result, expected);
+      return context.finishSignIn(result, expected, options);
     },
   };
 }

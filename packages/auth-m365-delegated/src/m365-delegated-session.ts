@@ -3,7 +3,9 @@ import type { AuthenticationResult } from '@azure/msal-node';
 import {
   type AuthSession,
   type AuthSessionInit,
+  assertExpectedMailbox,
   assertProtocolServed,
+  type CompleteSignInOptions,
   CoreErrorCode,
   type CredentialRequest,
   createTokenSession,
@@ -102,21 +104,27 @@ export function createM365DelegatedSession(
     ...(options.retry ? { retry: options.retry } : {}),
   });
 
+  /**
+   * Checks who signed in and keeps the sign-in. `expectedMailbox` comes from the SSO hand-off (the
+   * host user's address), `complete` from the host (core's expected-mailbox check, the From address).
+   */
   async function finishSignIn(
     result: AuthenticationResult,
     expectedMailbox?: string,
+    complete?: CompleteSignInOptions,
   ): Promise<MailboxIdentity> {
     let identity: SignedInIdentity;
+    let signedIn: MailboxIdentity;
     try {
       identity = identityFromResult(result, settings, expectedMailbox);
+      signedIn = mailboxIdentity(identity, xoauth2User(settings, identity));
+      assertExpectedMailbox(signedIn, complete);
     } catch (error) {
       // Never keep a refused account (personal, wrong mailbox) in the cache.
       if (result.account) await (await msal.app()).getTokenCache().removeAccount(result.account);
       throw error;
     }
-    const user = xoauth2User(settings, identity);
-    await session.tokens.save(toTokenSet(result, user, identity, now));
-    const signedIn = mailboxIdentity(identity, user);
+    await session.tokens.save(toTokenSet(result, signedIn.mailbox, identity, now));
     session.signedIn(signedIn);
     return signedIn;
   }

@@ -26,6 +26,8 @@ export interface ExistingAccountHandoff {
   readonly loginHint?: string;
   /** Where the consent redirect returns, when one is needed. */
   readonly redirectUri?: string;
+  /** The host's binding for the consent redirect (see `BeginSignInRequest.binding`). */
+  readonly binding?: string;
   readonly protocols?: readonly ProtocolId[];
 }
 
@@ -124,6 +126,7 @@ export function createSsoHandoff(deps: SsoDeps): M365SsoHandoff {
     const signIn = await deps.interactive.begin(
       {
         ...(handoff.redirectUri ? { redirectUri: handoff.redirectUri } : {}),
+        ...(handoff.binding ? { binding: handoff.binding } : {}),
         ...(expected ? { loginHint: expected } : {}),
         ...(handoff.protocols ? { protocols: handoff.protocols } : {}),
       },

@@ -108,6 +108,28 @@ describe('m365-delegated device code, errors and SSO hand-off', () => {
     session.dispose();
   });
 
+  it('refuses a sign-in for another mailbox than the host expects and keeps nothing; binds the callback to its browser session', async () => {
+    const store = createMemoryTokenStore();
+    const session = createM365DelegatedSession(initFor(emulator, {}, store, 'expect'));
+    const start = await session.interactive.begin({ binding: 'web-session-1' });
+    const params = await followAuthorize(start.url, emulator.caCertPem);
+    const foreign = await session.interactive
+      .complete(params, { binding: 'web-session-2' })
+      .catch((e: unknown) => e);
+    expect(isMailplugError(foreign) && foreign.code).toBe('SIGN_IN_BINDING_MISMATCH');
+    const error = await session.interactive
+      .complete(params, { binding: 'web-session-1', expectedMailbox: 'bob@contoso.test' })
+      .catch((e: unknown) => e);
+    expect(isMailplugError(error) && error.code).toBe('MAILBOX_MISMATCH');
+    expect(await store.get('expect:tokens')).toBeUndefined();
+    expect((await session.checkAuthorization()).state).toBe('signInRequired');
+    const again = await followAuthorize((await session.interactive.begin()).url, emulator.caCertPem);
+    await expect(
+      session.interactive.complete(again, { expectedMailbox: 'Alice@Contoso.test' }),
+    ).resolves.toMatchObject({ mailbox: 'alice@contoso.test' });
+    session.dispose();
+  });
+
   it('refuses a sign-in by someone other than the configured mailbox', async () => {
     const session = createM365DelegatedSession(
       initFor(emulator, { mailbox: 'bob@contoso.test' }, createMemoryTokenStore(), 'mm'),
