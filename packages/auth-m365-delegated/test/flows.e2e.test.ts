@@ -160,4 +160,28 @@ describe('m365-delegated device code, errors and SSO hand-off', () => {
     expect(isMailplugError(wrong) && wrong.code).toBe('M365_MAILBOX_MISMATCH');
     session.dispose();
   });
+  it("adopts a host's own msal cache entries for one user and signs in silently", async () => {
+    // The "host": an app that already signed alice in with the same app registration.
+    const hostStore = createMemoryTokenStore();
+    const host = createM365DelegatedSession(initFor(emulator, {}, hostStore, 'host-user'));
+    await host.interactive.complete(
+      await followAuthorize((await host.interactive.begin()).url, emulator.caCertPem),
+    );
+    const serializedCache = String(await hostStore.get('host-user:msal-cache'));
+    const { homeAccountId } = (
+      (await hostStore.get('host-user:tokens')) as { extra: { homeAccountId: string } }
+    ).extra;
+    host.dispose();
+
+    const store = createMemoryTokenStore();
+    const session = createM365DelegatedSession(initFor(emulator, {}, store, 'adopted'));
+    const result = await session.sso.adoptHostSession({
+      serializedCache,
+      homeAccountId,
+      loginHint: 'alice@contoso.test',
+    });
+    expect(result).toMatchObject({ status: 'signedIn', identity: { mailbox: 'alice@contoso.test' } });
+    expect((await sendOne(emulator, session, 'alice@contoso.test', 'adopted')).accepted).toHaveLength(1);
+    session.dispose();
+  });
 });
