@@ -1,0 +1,50 @@
+import { DEFAULT_OAUTH_IDS, type Emulator } from '@mailplug/emulator';
+import type { ProviderEnvironment } from '@mailplug/testkit';
+
+/**
+ * The emulator's generic OAuth 2.0 server as the identity provider the conformance suite signs in
+ * to: working settings, the consent page played as its first test user, and injected faults.
+ */
+export function oauthEmulatorEnvironment(emulator: () => Emulator): () => ProviderEnvironment {
+  return () => {
+    const running = emulator();
+    // Loopback HTTP; a real identity provider is reached over HTTPS.
+    const issuer = `${running.urls.http}/oauth`;
+    return {
+      settings: {
+        clientId: DEFAULT_OAUTH_IDS.clientId,
+        clientSecret: { secretRef: 'oauth-client-secret' },
+        redirectUri: 'http://127.0.0.1/callback',
+        issuer,
+      },
+      secrets: { 'oauth-client-secret': DEFAULT_OAUTH_IDS.clientSecret },
+      async consent(start, decision) {
+        const page = await fetch(start.url, { redirect: 'manual', signal: AbortSignal.timeout(10_000) });
+        const txn = /name="txn" value="([^"]+)"/.exec(await page.text())?.[1];
+        if (!txn) throw new Error(`The authorize page showed no consent form (HTTP ${page.status}).`);
+        const answer = await fetch(`${issuer}/authorize`, {
+          method: 'POST',
+          body: new URLSearchParams({ txn, user: running.users[0]?.email ?? '', decision }),
+          redirect: 'manual',
+          signal: AbortSignal.timeout(10_000),
+        });
+        const location = answer.headers.get('location');
+        if (!location) throw new Error(`The consent page answered ${answer.status} without a redirect.`);
+        return Object.fromEntries(new URL(location).searchParams);
+      },
+      failTokenRequests: (failure) =>
+        running.inject.oauth(
+          failure === 'revoked'
+            ? {
+                endpoint: 'token',
+                error: 'invalid_grant',
+                description: 'The grant was revoked.',
+                times: Infinity,
+              }
+            : { endpoint: 'token', status: 503, times: Infinity },
+        ),
+      failRevocation: () => running.inject.oauth({ endpoint: 'revoke', status: 503, times: Infinity }),
+      rotatesRefreshTokens: true,
+    };
+  };
+}
