@@ -33,7 +33,7 @@ it('writes the adapter template: manifest in package.json, provider file, index,
   expect(provider).toContain("readAdapterManifest(createRequire(import.meta.url)('../package.json'))");
   expect(provider).not.toMatch(/__[A-Z_]+__/);
   const test = readFileSync(join(result.directory, 'test/conformance.test.ts'), 'utf8');
-  expect(test.trim().split('\n').length).toBeLessThan(20);
+  expect(test.trim().split('\n').length).toBeLessThan(15);
 });
 
 it('refuses a directory that is not empty', async () => {

@@ -1,13 +1,29 @@
-import { DEFAULT_OAUTH_IDS, type Emulator } from '@mailplug/emulator';
-import type { ProviderEnvironment } from '@mailplug/testkit';
+import { DEFAULT_OAUTH_IDS, type Emulator, startEmulator } from '@mailplug/emulator';
+import { conformanceEmulatorOptions, type ProviderEnvironment } from '@mailplug/testkit';
+
+type Hook = (fn: () => unknown) => void;
 
 /**
  * The emulator's generic OAuth 2.0 server as the identity provider the conformance suite signs in
- * to: working settings, the consent page played as its first test user, and injected faults.
+ * to: working settings, the consent page played as its first test user, and injected faults. The
+ * emulator starts in `beforeAll` (nobody is approved automatically, so consent can be denied) and
+ * stops in `afterAll`.
  */
-export function oauthEmulatorEnvironment(emulator: () => Emulator): () => ProviderEnvironment {
+export function oauthEmulatorEnvironment(hooks: {
+  beforeAll: Hook;
+  afterAll: Hook;
+}): () => ProviderEnvironment {
+  let emulator: Emulator | undefined;
+  hooks.beforeAll(async () => {
+    emulator = await startEmulator(conformanceEmulatorOptions);
+  });
+  hooks.afterAll(() => emulator?.stop());
   return () => {
-    const running = emulator();
+    const running = emulator;
+    if (!running)
+      throw new Error(
+        'The emulator is not running: call oauthEmulatorEnvironment at the top of a test file.',
+      );
     // Loopback HTTP; a real identity provider is reached over HTTPS.
     const issuer = `${running.urls.http}/oauth`;
     return {
