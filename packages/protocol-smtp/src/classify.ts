@@ -286,6 +286,11 @@ export function smtpFailureSignal(error: unknown): SmtpFailureSignal {
   };
 }
 
+const ROUTE_CLOSED_CODES: ReadonlySet<string> = new Set([
+  SmtpErrorCode.AuthDisabled,
+  SmtpErrorCode.BasicAuthDisabled,
+]);
+
 /**
  * Maps any error from sending or probing over SMTP to a MailplugError with a stable code, who must
  * act, and a hint. MailplugErrors (e.g. from a CredentialSource) pass through unchanged.
@@ -311,6 +316,9 @@ export function classifySmtpError(error: unknown, context: SmtpClassificationCon
     ...(signal.timeoutType ? { timeout: signal.timeoutType } : {}),
     ...(context.host ? { host: context.host, port: context.port } : {}),
     ...(context.proxy ? { proxy: context.proxy } : {}),
+    // SMTP AUTH switched off for the tenant or mailbox, or basic auth retired: the route itself is
+    // closed, so core's mailer may deliver over the account's fallback route (Graph, Gmail API).
+    ...(rule && ROUTE_CLOSED_CODES.has(rule.code) ? { routeClosed: true } : {}),
   };
   const rejected = (error as { rejectedErrors?: unknown } | undefined)?.rejectedErrors;
   if (Array.isArray(rejected)) details.rejected = rejected.map(recipientRejection);

@@ -62,6 +62,23 @@ describe('classified SMTP replies (real server, scripted)', () => {
     expectNoSecret(error, PLANTED_PASSWORD);
   });
 
+  it.each([
+    [
+      '535',
+      535,
+      '5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox.',
+      true,
+    ],
+    ['550 5.7.30', 550, '5.7.30 Basic authentication is not supported for Client Submission.', true],
+    ['535 5.7.3', 535, '5.7.3 Authentication unsuccessful', false],
+    ['454 4.7.0', 454, '4.7.0 Temporary authentication failure', false],
+  ])('%s marks the route closed for the mailer fallback: %s', async (_name, code, text, closed) => {
+    await start();
+    server.script.nextAuth({ code, message: text });
+    const error = (await attempt().catch((e: unknown) => e)) as { details?: Record<string, unknown> };
+    expect(error.details?.routeClosed === true).toBe(closed);
+  });
+
   it('530 5.7.57 on MAIL FROM → SMTP_NOT_AUTHENTICATED (developer)', async () => {
     await start();
     server.script.nextMailFrom({ code: 530, message: '5.7.57 Client not authenticated to send mail.' });
