@@ -234,14 +234,16 @@ export async function connectGraph(
     let release: (() => void) | undefined;
     try {
       let credential = await graphCredential(credentials, cancelled);
-      const composed = await composeMessage(message, credential.user);
-      if (composed.recipients.length === 0) throw noRecipients(message);
-      const body = composed.raw.toString('base64');
-      if (body.length > GRAPH_MAX_REQUEST_BYTES) throw tooLarge(body.length);
+      // The message is built once a slot is free, so that many sends started at once build and
+      // post in a pipeline instead of all building first.
       const slotKey = `${endpoint.transport.origin} ${credential.user}`;
       release = await context.slots.acquire(slotKey, cancelled, () =>
         cancelledBeforeSending(cancelled?.reason),
       );
+      const composed = await composeMessage(message, credential.user);
+      if (composed.recipients.length === 0) throw noRecipients(message);
+      const body = composed.raw.toString('base64');
+      if (body.length > GRAPH_MAX_REQUEST_BYTES) throw tooLarge(body.length);
       const from = addressOf(message.from);
       for (let attempt = 1; ; attempt++) {
         const response = await endpoint.postSendMail(credential, body, cancelled);
