@@ -1,5 +1,5 @@
 /** Node and undici error codes that mean "the network hiccupped", never "the credentials are bad". */
-const TRANSIENT_NETWORK_CODES: ReadonlySet<string> = new Set([
+export const TRANSIENT_NETWORK_CODES: ReadonlySet<string> = new Set([
   'ETIMEDOUT',
   'ECONNRESET',
   'ECONNREFUSED',

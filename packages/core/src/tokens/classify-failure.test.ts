@@ -41,7 +41,12 @@ const cases: Array<[string, unknown, string, string]> = [
     'CONFIG_INVALID',
     'admin',
   ],
-  ['ENOTFOUND', Object.assign(new Error('getaddrinfo'), { code: 'ENOTFOUND' }), 'CONFIG_INVALID', 'admin'],
+  [
+    'ENOTFOUND (DNS down or name wrong: retried, never blamed on credentials)',
+    Object.assign(new Error('getaddrinfo'), { code: 'ENOTFOUND' }),
+    'TRANSIENT',
+    'retry',
+  ],
   [
     'TLS',
     Object.assign(new Error('self signed'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }),

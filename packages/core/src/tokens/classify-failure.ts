@@ -1,25 +1,6 @@
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
+import { TRANSIENT_NETWORK_CODES } from '../session/network-failure.js';
 import { isMailplugError, type MailplugError } from '../spec/v1/mailplug-error.js';
-
-/** Node/undici error codes that mean "the network hiccupped", never "the credentials are bad". */
-const TRANSIENT_NETWORK_CODES = new Set([
-  'ETIMEDOUT',
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'EAI_AGAIN',
-  'EPIPE',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ESOCKETTIMEDOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-]);
 
 /** TLS failures: a proxy intercepting traffic or a wrong CA bundle — an admin must fix the machine. */
 const TLS_CODES = /^(CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_TLS_CERT|ERR_SSL)/;
@@ -107,19 +88,21 @@ function matchSignal(facts: FailureFacts): SignalRow | undefined {
 }
 
 const RETRY_HINT =
-  'Mailplug retries automatically; if it keeps failing, check that this machine can reach the identity provider.';
+  'Mailplug retries automatically; if it keeps failing, check the identity provider host name and that this machine can reach it (DNS, proxy, firewall).';
 
 /**
  * The generic default for {@link TokenManagerOptions.classify}: maps anything a refresh can throw
  * (fetch/undici errors, gaxios, msal `ServerError`, plain OAuth error bodies) onto a MailplugError.
  *
- * - HTTP 408/429/5xx, network resets/timeouts, AbortError/TimeoutError, OAuth
- *   `temporarily_unavailable` → TRANSIENT (retry; `Retry-After` honoured). Never "bad credentials".
+ * - HTTP 408/429/5xx (whatever the body: JSON, text or a proxy's HTML), network resets, DNS
+ *   failures and timeouts, AbortError/TimeoutError, OAuth `temporarily_unavailable` → TRANSIENT
+ *   (retry; `Retry-After` honoured). Never "bad credentials".
+ * - Signals the OAuth error alone would misroute (tenant not found, Conditional Access, clock skew,
+ *   consent needed on refresh) → their own row in `SIGNALS`, with the concrete fix.
  * - OAuth `invalid_grant` (and `interaction_required`, `login_required`, `consent_required`) →
  *   REAUTH_REQUIRED (user).
- * - `invalid_client`, `unauthorized_client`, HTTP 401/403, TLS certificate failures and ENOTFOUND
- *   (a host name that does not exist is a configuration typo or DNS/proxy setup, and retrying
- *   cannot fix it; a temporary DNS failure is EAI_AGAIN) → CONFIG_INVALID (admin).
+ * - `invalid_client`, `unauthorized_client`, HTTP 401/403 and TLS certificate failures →
+ *   CONFIG_INVALID (admin).
  * - `invalid_scope` → CONFIG_INVALID (developer); `access_denied` → SIGN_IN_DENIED (user).
  * - anything else → TOKEN_REFRESH_FAILED (developer). A MailplugError is returned unchanged.
  *
@@ -196,15 +179,6 @@ export function classifyFailure(error: unknown): MailplugError {
       `The identity provider could not be reached or is temporarily unavailable (${what}).`,
       RETRY_HINT,
       { ...extra, ...(facts.retryAfterMs !== undefined ? { retryAfterMs: facts.retryAfterMs } : {}) },
-    );
-  }
-  if (facts.networkCode === 'ENOTFOUND') {
-    return mailplugError(
-      CoreErrorCode.ConfigInvalid,
-      'admin',
-      'The identity provider host name does not resolve (ENOTFOUND).',
-      "Check the authority/tenant host name in the account settings and this machine's DNS and proxy settings.",
-      extra,
     );
   }
   if (facts.networkCode && TLS_CODES.test(facts.networkCode)) {
