@@ -49,3 +49,17 @@ describe('isLoopbackHost', () => {
     ).toEqual(Array(5).fill(false));
   });
 });
+
+describe('text settings', () => {
+  const pem = { fields: [{ key: 'certificate', label: 'Certificate', type: 'string' as const }] };
+  it('accepts a pasted multi-line PEM that ends with a newline, refuses a single line with stray spaces', () => {
+    expect(
+      validateSettings(pem, {
+        certificate: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+      }),
+    ).toEqual([]);
+    expect(validateSettings(pem, { certificate: ' secret-value ' })[0]?.message).toMatch(
+      /leading or trailing spaces/,
+    );
+  });
+});

@@ -126,8 +126,8 @@ function checkField(field: SettingsField, value: unknown): Omit<ValidationIssue,
     default: {
       if (typeof value !== 'string')
         return { message: `${label} must be text.`, fix: `Enter the ${label.toLowerCase()} as text.` };
-      const trimmed = value.trim();
-      if (trimmed !== value) {
+      // Multi-line values (a pasted PEM key or certificate) may end with a newline.
+      if (!value.includes('\n') && value.trim() !== value) {
         return {
           message: `${label} has leading or trailing spaces.`,
           fix: 'Remove the spaces around the value (a common copy-paste slip).',
