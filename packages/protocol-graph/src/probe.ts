@@ -115,18 +115,19 @@ export async function probeGraph(
     options.onStep?.(step);
   };
 
-  let endpoint: GraphEndpoint | undefined;
-  let credential: OAuth2Credential | undefined;
+  const state: { endpoint?: GraphEndpoint; credential?: OAuth2Credential } = {};
   try {
     await run('credential', async () => {
-      endpoint = createGraphEndpoint(server, context.settings);
-      credential = await graphCredential(credentials, options.signal);
+      state.endpoint = createGraphEndpoint(server, context.settings);
+      const credential = await graphCredential(credentials, options.signal);
+      state.credential = credential;
       return {
         detail: `OAuth 2.0 token for ${credential.user}, expires ${new Date(credential.expiresAt).toISOString()}`,
         data: { mailbox: credential.user, expiresAt: credential.expiresAt },
       };
     });
     await run('token', async () => {
+      const { credential, endpoint } = state;
       if (!credential || !endpoint) return 'skipped';
       const facts = tokenFacts(credential);
       const cloud = endpoint.cloud;
@@ -167,6 +168,7 @@ export async function probeGraph(
       };
     });
     await run('auth', async () => {
+      const { credential, endpoint } = state;
       if (!credential || !endpoint) return 'skipped';
       const response = await endpoint.postSendMail(credential, NOT_A_MESSAGE, options.signal);
       const graphCode = readGraphError(response).code ?? '';
@@ -208,7 +210,7 @@ export async function probeGraph(
       }
     });
   } finally {
-    await (endpoint as GraphEndpoint | undefined)?.transport.close();
+    await state.endpoint?.transport.close();
   }
   return { ok: steps.every((s) => s.status !== 'failed'), steps };
 }
