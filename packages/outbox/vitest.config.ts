@@ -1,3 +1,5 @@
 import { mailplugVitestConfig } from '@mailplug/vitest-config';
 
-export default mailplugVitestConfig();
+// One file at a time: the crash tests run worker processes and must not compete with each other
+// for the two cores.
+export default mailplugVitestConfig({ test: { fileParallelism: false } });

@@ -55,6 +55,8 @@ export async function startTestSmtpServer(): Promise<TestSmtpServer> {
     authMethods: ['PLAIN', 'LOGIN'],
     disabledCommands: ['STARTTLS'],
     allowInsecureAuth: true,
+    // Loopback has no PTR record; a reverse lookup per connection would only slow every test down.
+    disableReverseLookup: true,
     logger: false,
     onAuth(auth, _session, callback) {
       authAttempts += 1;
