@@ -8,7 +8,7 @@ import {
   type Mailer,
   type Registry,
 } from '@mailplug/core';
-import type { Emulator } from '@mailplug/emulator';
+import { DEFAULT_TENANT_ID, type Emulator } from '@mailplug/emulator';
 import { createSmtpProtocol } from '@mailplug/protocol-smtp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGraphProtocol } from '../src/index.js';
@@ -119,6 +119,43 @@ describe('Graph in the mailer: probe and fallback routes', () => {
       }),
     ]);
     expect(emulator.mail.list(BOB).some((m) => m.subject === 'Graph closed, SMTP delivers')).toBe(true);
+  });
+
+  it('SMTP AUTH off for the tenant (535 5.7.139) → delivered through Graph, route "graph", with the event', async () => {
+    emulator.mailServers?.smtpAuth.setEnabled({ tenant: DEFAULT_TENANT_ID }, false);
+    const events: FallbackUsed[] = [];
+    const listener = mailer.onDidUseFallback((e) => events.push(e));
+    const result = await mailer.send({
+      account: account('smtp-first', 'smtp', 'graph'),
+      message: { to: BOB, subject: 'SMTP off, Graph delivers', text: 'x' },
+    });
+    listener.dispose();
+    expect(result.route).toBe('graph');
+    expect(events).toEqual([
+      expect.objectContaining({
+        accountId: 'smtp-first',
+        from: 'smtp',
+        to: 'graph',
+        reason: expect.objectContaining({ code: 'SMTP_AUTH_DISABLED' }),
+      }),
+    ]);
+    const raw = emulator.mail
+      .list(BOB)
+      .find((m) => m.subject === 'SMTP off, Graph delivers')
+      ?.raw.toString('utf8');
+    expect(raw).toContain('From: Alice Office <alice@contoso.test>');
+  });
+
+  it('"Test connection" with SMTP AUTH off says Graph delivers, with the step to turn SMTP on', async () => {
+    emulator.mailServers?.smtpAuth.setEnabled({ mailbox: ALICE }, false);
+    const report = await mailer.probe(account('smtp-first-probe', 'smtp', 'graph'));
+    expect(report.routes?.map((r) => [r.protocol, r.ok, r.closed])).toEqual([
+      ['smtp', false, true],
+      ['graph', true, false],
+    ]);
+    expect(report.ok).toBe(true);
+    expect(report.summary).toContain('sending through Microsoft Graph');
+    expect(report.summary).toContain('Authenticated SMTP');
   });
 
   it('a transient Graph failure never moves the message to the fallback', async () => {
