@@ -3,7 +3,7 @@
  * USER/PASS) and SMTP submission (XOAUTH2) with tokens from the real Gmail and Microsoft 365
  * providers, validated by Dovecot through the emulator's RFC 7662 introspection endpoint.
  */
-import type { AuthProvider, CredentialSource, OAuth2Credential } from '@mailplug/core';
+import type { AuthSession, CredentialSource, OAuth2Credential } from '@mailplug/core';
 import { createImapProtocol } from '@mailplug/protocol-imap';
 import { createPop3Protocol } from '@mailplug/protocol-pop3';
 import { createSmtpProtocol } from '@mailplug/protocol-smtp';
@@ -29,7 +29,7 @@ afterAll(async () => {
   await bed?.stop();
 });
 
-const providers: [string, () => AuthProvider][] = [
+const providers: [string, () => AuthSession][] = [
   ['Gmail (service account)', () => bed.gmail],
   ['Microsoft 365 (delegated)', () => bed.microsoft],
 ];

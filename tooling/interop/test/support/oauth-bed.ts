@@ -5,9 +5,9 @@
  */
 import { request } from 'node:https';
 import { createGoogleServiceAccount } from '@mailplug/auth-gmail-oauth';
-import { createM365DelegatedSession } from '@mailplug/auth-m365-delegated';
+import { createM365Delegated } from '@mailplug/auth-m365-delegated';
 import {
-  type AuthProvider,
+  type AuthSession,
   type CredentialSource,
   createMemorySecretStore,
   createMemoryTokenStore,
@@ -24,9 +24,9 @@ export interface OAuthBed {
   readonly emulator: Emulator;
   readonly dovecot: DovecotInstance;
   /** Gmail tokens (google-auth-library JWT, domain-wide delegation for the mailbox). */
-  readonly gmail: AuthProvider;
+  readonly gmail: AuthSession;
   /** Microsoft 365 delegated tokens (msal-node auth code + PKCE, signed in headlessly). */
-  readonly microsoft: AuthProvider;
+  readonly microsoft: AuthSession;
   server(service: 'imap' | 'imaps' | 'pop3' | 'pop3s' | 'submission'): ServerSettings;
   stop(): Promise<void>;
 }
@@ -44,7 +44,7 @@ export async function startOAuthBed(): Promise<OAuthBed> {
         usernameAttribute: 'username',
       },
     });
-    const gmail = createGoogleServiceAccount().create({
+    const gmail = createGoogleServiceAccount().createSession({
       accountId: 'interop-gmail',
       settings: {
         serviceAccountKey: { secretRef: 'sa-key' },
@@ -59,15 +59,15 @@ export async function startOAuthBed(): Promise<OAuthBed> {
       tokenStore: createMemoryTokenStore(),
     });
     const preset = emulator.settings['m365-delegated'];
-    const microsoft = createM365DelegatedSession({
+    const microsoft = createM365Delegated().createSession({
       accountId: 'interop-m365',
       settings: { ...preset.settings, redirectUri: 'http://127.0.0.1/callback' },
       secrets: createMemorySecretStore(preset.secrets),
       tokenStore: createMemoryTokenStore(),
     });
-    const start = await microsoft.beginSignIn?.();
-    if (!start || !microsoft.completeSignIn) throw new Error('m365-delegated offers no interactive sign-in');
-    await microsoft.completeSignIn(await followAuthorize(start.url, emulator.caCertPem));
+    if (!microsoft.interactive) throw new Error('m365-delegated offers no interactive sign-in');
+    const start = await microsoft.interactive.begin();
+    await microsoft.interactive.complete(await followAuthorize(start.url, emulator.caCertPem));
 
     const instance = dovecot;
     return {
