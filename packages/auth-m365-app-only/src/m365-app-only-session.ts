@@ -20,12 +20,14 @@ import {
   MICROSOFT_MAIL_PROTOCOLS,
   MicrosoftErrorCode,
   msalConfigurationFor,
+  msalTransportExtras,
+  type TokenTransportOptions,
 } from '@mailplug/microsoft-identity';
 import { explainSmtpFailure } from './diagnose.js';
 import type { M365AppOnlySettings } from './settings.js';
 
 /** What the provider factory passes on to each session. */
-export interface M365AppOnlySessionOptions extends TokenTuningOptions {
+export interface M365AppOnlySessionOptions extends TokenTuningOptions, TokenTransportOptions {
   /** Observes every request msal makes (never a body); throwing refuses it. */
   readonly onRequest?: (info: { readonly method: 'GET' | 'POST'; readonly url: string }) => void;
 }
@@ -67,7 +69,12 @@ export function createM365AppOnlySession(
         ? { clientSecret: await resolveSecret(init.secrets, settings.clientSecret, 'the client secret') }
         : {};
     return new ConfidentialClientApplication(
-      msalConfigurationFor(settings, { ...credentials, onRequest: options.onRequest, logger: init.logger }),
+      msalConfigurationFor(settings, {
+        ...credentials,
+        ...msalTransportExtras(options),
+        onRequest: options.onRequest,
+        logger: init.logger,
+      }),
     );
   });
 
@@ -107,7 +114,7 @@ export function createM365AppOnlySession(
     ? settings.secretExpiresAt
     : settings.certificateExpiresAt;
   const session = createTokenSession(init, {
-    classify: classifyEntraError,
+    classify: (error) => classifyEntraError(error, { flow: 'appOnly' }),
     knownExpiries: {
       ...(settings.secretExpiresAt !== undefined && settings.clientSecret
         ? { clientSecret: settings.secretExpiresAt }

@@ -190,7 +190,7 @@ describe('m365-app-only end to end (real msal-node against the emulator)', () =>
     ['53003', { aadsts: 53003 }, 'M365_CONDITIONAL_ACCESS', /Conditional Access/],
     ['70011', { aadsts: 70011 }, 'M365_INVALID_SCOPE', /Graph/],
     ['429', { status: 429, retryAfterSeconds: 3 }, 'TRANSIENT', /Retry-After/],
-    ['503', { status: 503 }, 'TRANSIENT', /not a credential problem/],
+    ['503', { status: 503 }, 'TRANSIENT', /Nothing is wrong with the credentials/],
   ];
   for (const [name, spec, code, hint] of injected) {
     it(`surfaces injected ${name} as ${code} with its hint`, async () => {

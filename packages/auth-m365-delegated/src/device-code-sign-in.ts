@@ -68,7 +68,7 @@ export function createDeviceCodeSignIn(context: DeviceCodeSignInContext): Device
       try {
         result = await Promise.race([flow, interrupted]);
       } catch (error) {
-        throw classifyEntraError(error);
+        throw classifyEntraError(error, { flow: 'delegated' });
       } finally {
         stop?.();
       }

@@ -73,7 +73,10 @@ export function createInteractiveSignIn(context: InteractiveSignInContext): Dele
       const callback = await signIns.complete(
         params,
         ({ error, description }) =>
-          classifyEntraError({ errorCode: error, errorMessage: `${error}: ${description ?? ''}` }),
+          classifyEntraError(
+            { errorCode: error, errorMessage: `${error}: ${description ?? ''}` },
+            { flow: 'delegated' },
+          ),
         { binding: options.binding },
       );
       const { data } = callback;
@@ -86,7 +89,7 @@ export function createInteractiveSignIn(context: InteractiveSignInContext): Dele
           codeVerifier: callback.codeVerifier,
         });
       } catch (error) {
-        throw classifyEntraError(error);
+        throw classifyEntraError(error, { flow: 'delegated' });
       }
       const expected = typeof data.expectedMailbox === 'string' ? data.expectedMailbox : undefined;
       return context.finishSignIn(result, expected, options);

@@ -99,7 +99,8 @@ export function createM365DelegatedSession(
 
   const session = createTokenSession(init, {
     refresh,
-    classify: classifyEntraError,
+    // A user's refresh: missing consent is fixed by that user signing in again (AADSTS65001).
+    classify: (error) => classifyEntraError(error, { flow: 'delegated' }),
     ...(options.earlyRefreshMs !== undefined ? { earlyRefreshMs: options.earlyRefreshMs } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
   });

@@ -27,12 +27,14 @@ import {
   MicrosoftErrorCode,
   mailboxFromClaims,
   msalConfigurationFor,
+  msalTransportExtras,
   refreshTokenFingerprint,
   sameMailbox,
+  type TokenTransportOptions,
 } from '@mailplug/microsoft-identity';
 import type { M365DelegatedSettings } from './settings.js';
 
-export interface MsalSessionOptions {
+export interface MsalSessionOptions extends TokenTransportOptions {
   /** Observes every request msal makes (never a body); throwing refuses it. */
   readonly onRequest?: (info: { readonly method: 'GET' | 'POST'; readonly url: string }) => void;
 }
@@ -51,6 +53,7 @@ export function createMsalSession(
     msalConfigurationFor(settings, {
       clientSecret,
       cachePlugin,
+      ...msalTransportExtras(options),
       onRequest: options.onRequest,
       logger: init.logger,
     });

@@ -111,7 +111,7 @@ export function createSsoHandoff(deps: SsoDeps): M365SsoHandoff {
         scopes: deps.scopesFor(handoff.protocols),
       });
     } catch (error) {
-      const classified = classifyEntraError(error);
+      const classified = classifyEntraError(error, { flow: 'delegated' });
       // Consent for the mail scopes missing, or the cached sign-in is stale: fall back to a redirect.
       if (classified.action === 'user' || classified.action === 'admin') return undefined;
       throw classified;

@@ -28,6 +28,7 @@ describe('classifyEntraError', () => {
     [7000222, 'invalid_client', MicrosoftErrorCode.ClientSecretExpired, 'admin', /new client secret/],
     [90002, 'invalid_request', MicrosoftErrorCode.TenantNotFound, 'admin', /tenant\) ID/],
     [65001, 'invalid_grant', MicrosoftErrorCode.ConsentRequired, 'admin', /Grant admin consent/],
+    [700024, 'invalid_client', MicrosoftErrorCode.ClockSkew, 'admin', /check the server clock/i],
     [50076, 'invalid_grant', MicrosoftErrorCode.MfaRequired, 'user', /sign in interactively/],
     [50079, 'invalid_grant', MicrosoftErrorCode.MfaRequired, 'user', /multi-factor/],
     [53003, 'invalid_grant', MicrosoftErrorCode.ConditionalAccess, 'admin', /Conditional Access/],
@@ -81,7 +82,14 @@ describe('classifyEntraError', () => {
 
   it('keeps 429 and 5xx apart from credential failures, with Retry-After', () => {
     const throttled = classifyEntraError(
-      new ServerError('temporarily_unavailable', '', 'HTTP 429 (Retry-After: 7)', undefined, undefined, 429),
+      new ServerError(
+        'temporarily_unavailable',
+        '',
+        'x (HTTP 429, Retry-After: 7)',
+        undefined,
+        undefined,
+        429,
+      ),
     );
     expect(throttled.code).toBe('TRANSIENT');
     expect(throttled.action).toBe('retry');
@@ -90,6 +98,39 @@ describe('classifyEntraError', () => {
       new ServerError('invalid_client', '', 'HTTP 503', undefined, undefined, 503),
     );
     expect(outage.code).toBe('TRANSIENT');
+  });
+
+  it("sees an outage through msal's throttle cache (no status, AADSTS numbers or nothing as the code)", () => {
+    // What ThrottlingUtils.preProcess throws inside the Retry-After window: the cached error_codes
+    // joined as the error code, the cached description, no errorNo and no HTTP status.
+    const replayed = classifyEntraError(
+      new ServerError('50196', 'c', 'AADSTS50196: loop detected. (HTTP 429, Retry-After: 5)'),
+    );
+    expect(replayed).toMatchObject({ code: 'TRANSIENT', action: 'retry', retryAfterMs: 5000 });
+    const empty = classifyEntraError(
+      new ServerError('', 'c', 'The token endpoint answered without an OAuth error (text/html). (HTTP 502)'),
+    );
+    expect(empty).toMatchObject({ code: 'TRANSIENT', action: 'retry', details: { httpStatus: 502 } });
+    expect(classifyEntraError(new ServerError('90055', 'c', 'AADSTS90055: throttled')).action).toBe('retry');
+  });
+
+  it("sends a consent error of a user's refresh to the user, and of an app to the admin", () => {
+    const consent = () => server('invalid_grant', 65001, { subError: 'consent_required' });
+    expect(classifyEntraError(consent(), { flow: 'delegated' })).toMatchObject({
+      code: MicrosoftErrorCode.ConsentRequired,
+      action: 'user',
+    });
+    expect(classifyEntraError(consent(), { flow: 'delegated' }).hint).toMatch(/sign in again/);
+    expect(classifyEntraError(consent(), { flow: 'appOnly' }).action).toBe('admin');
+  });
+
+  it("treats msal's token_parsing_error (a proxy's page instead of JSON) as transient", () => {
+    const e = classifyEntraError({
+      errorCode: 'token_parsing_error',
+      errorMessage: 'Failed to parse response',
+    });
+    expect(e).toMatchObject({ code: 'TRANSIENT', action: 'retry' });
+    expect(e.hint).toMatch(/proxy/);
   });
 
   it('treats network failures as transient', () => {

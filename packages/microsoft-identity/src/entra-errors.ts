@@ -32,6 +32,8 @@ export const MicrosoftErrorCode = {
   DeviceCodeExpired: 'M365_DEVICE_CODE_EXPIRED',
   SignInFailed: 'M365_SIGN_IN_FAILED',
   SignInCancelled: 'M365_SIGN_IN_CANCELLED',
+  /** AADSTS700024: the signed client assertion is outside its time window — the clock is skewed. */
+  ClockSkew: 'M365_CLOCK_SKEW',
   /** Core's shared codes, re-exported so a switch over this object is complete. */
   ReauthRequired: 'REAUTH_REQUIRED',
   SignInDenied: 'SIGN_IN_DENIED',
@@ -42,50 +44,75 @@ export type MicrosoftErrorCode = (typeof MicrosoftErrorCode)[keyof typeof Micros
 export interface EntraErrorRule {
   /** AADSTS numbers this row covers. */
   readonly aadsts?: readonly number[];
-  /** OAuth `error` values this row covers when no AADSTS row matched. */
+  /** OAuth `error` values (or msal error codes) this row covers when no AADSTS row matched. */
   readonly oauthErrors?: readonly string[];
   readonly code: MicrosoftErrorCode;
   readonly action: ErrorAction;
   readonly message: string;
   readonly hint: string;
+  /**
+   * Who acts, and how, when the failure comes from a user's delegated sign-in or its silent
+   * refresh rather than from an app's own client credentials: missing consent there is fixed by the
+   * user signing in again (the consent prompt comes with it), not by an admin alone.
+   */
+  readonly delegated?: { readonly action: ErrorAction; readonly hint: string };
 }
 
-/** The mapping, first match wins: AADSTS rows, then OAuth-error rows. */
+/** Where a Microsoft failure happened, when the same signal needs another person to act. */
+export interface EntraErrorContext {
+  /** `delegated`: a user's sign-in or its silent refresh; `appOnly`: client credentials. */
+  readonly flow?: 'delegated' | 'appOnly';
+}
+
+const APP_REGISTRATION =
+  'Microsoft Entra admin center → Identity → Applications → App registrations → (the app)';
+
+/**
+ * The mapping, first match wins: AADSTS rows, then OAuth-error rows. Rows with action `retry`
+ * are outages and throttling: the classifier adds `retryAfterMs` when the answer carried one.
+ */
 export const ENTRA_ERROR_TABLE: readonly EntraErrorRule[] = Object.freeze([
   {
     aadsts: [700016],
     code: MicrosoftErrorCode.AppNotFound,
     action: 'admin',
     message: 'Microsoft Entra ID does not know this application (client) id in this tenant.',
-    hint: "Copy the Application (client) ID from the app registration's Overview page into the client id setting — not an email address or the object id — and check the tenant.",
+    hint: `Copy the Application (client) ID from ${APP_REGISTRATION} → Overview into the client id setting — not an email address or the object id — and check that the tenant setting names the directory the app is registered in.`,
   },
   {
     aadsts: [7000215],
     code: MicrosoftErrorCode.ClientSecretInvalid,
     action: 'admin',
     message: 'Microsoft Entra ID rejected the client secret.',
-    hint: "Store the secret's Value (shown once when created under Certificates & secrets), not its Secret ID; create a new secret if the value was not copied.",
+    hint: `Store the secret's Value (shown once when created under ${APP_REGISTRATION} → Certificates & secrets), not its Secret ID; create a new secret there if the value was not copied.`,
   },
   {
     aadsts: [7000222],
     code: MicrosoftErrorCode.ClientSecretExpired,
     action: 'admin',
     message: 'The client secret has expired.',
-    hint: "Create a new client secret under the app registration's Certificates & secrets, store its Value, and update the expiry date setting.",
+    hint: `Create a new client secret under ${APP_REGISTRATION} → Certificates & secrets → New client secret, store its Value, and update the secret expiry date setting.`,
+  },
+  {
+    aadsts: [700024],
+    code: MicrosoftErrorCode.ClockSkew,
+    action: 'admin',
+    message: "The client assertion was not within its valid time range (this machine's clock is off).",
+    hint: 'Check the server clock: sync this machine with NTP (Linux: timedatectl set-ntp true; Windows: w32tm /resync) — Entra ID accepts a signed client assertion only within minutes of its own time; the certificate itself is fine.',
   },
   {
     aadsts: [700027, 700023, 50012],
     code: MicrosoftErrorCode.CertificateInvalid,
     action: 'admin',
     message: 'Microsoft Entra ID rejected the client certificate or assertion.',
-    hint: "Upload the certificate's public part to the app registration (Certificates & secrets) and check that the thumbprint and private key settings belong to that certificate.",
+    hint: `Upload the certificate's public part under ${APP_REGISTRATION} → Certificates & secrets → Certificates, and check that the thumbprint and private key settings belong to that certificate.`,
   },
   {
     aadsts: [90002, 90023],
     code: MicrosoftErrorCode.TenantNotFound,
     action: 'admin',
     message: 'The Microsoft 365 tenant was not found.',
-    hint: "Enter the Directory (tenant) ID from the app registration's Overview page, or the tenant's verified domain.",
+    hint: `Enter the Directory (tenant) ID from ${APP_REGISTRATION} → Overview, or the tenant's verified domain, and check that the cloud setting matches the tenant (global, US Government, China).`,
   },
   {
     aadsts: [65004],
@@ -96,10 +123,15 @@ export const ENTRA_ERROR_TABLE: readonly EntraErrorRule[] = Object.freeze([
   },
   {
     aadsts: [65001, 90094, 90008],
+    oauthErrors: ['consent_required'],
     code: MicrosoftErrorCode.ConsentRequired,
     action: 'admin',
     message: 'The application has not been granted the mail permissions it asks for.',
-    hint: 'In the app registration\'s API permissions, add the Office 365 Exchange Online permissions for the protocols used and click "Grant admin consent".',
+    hint: `In ${APP_REGISTRATION} → API permissions, add the Office 365 Exchange Online permissions for the protocols used and click "Grant admin consent for <tenant>".`,
+    delegated: {
+      action: 'user',
+      hint: `The mailbox user must sign in again to consent to the app's new or changed mail permissions; if users may not consent in this tenant, an admin first clicks "Grant admin consent" in ${APP_REGISTRATION} → API permissions.`,
+    },
   },
   {
     aadsts: [50076, 50079, 50074, 50158],
@@ -113,7 +145,7 @@ export const ENTRA_ERROR_TABLE: readonly EntraErrorRule[] = Object.freeze([
     code: MicrosoftErrorCode.ConditionalAccess,
     action: 'admin',
     message: 'A Conditional Access policy blocked the sign-in.',
-    hint: "Ask the Microsoft 365 admin to allow this application (or device / location) in the tenant's Conditional Access policies.",
+    hint: 'A Microsoft 365 admin must find the blocking policy under Microsoft Entra admin center → Identity → Monitoring & health → Sign-in logs (Conditional Access tab) and allow this application, device or location in Protection → Conditional Access → Policies; signing in again cannot fix it.',
   },
   {
     aadsts: [50126, 50034, 50053, 50055],
@@ -127,7 +159,7 @@ export const ENTRA_ERROR_TABLE: readonly EntraErrorRule[] = Object.freeze([
     code: MicrosoftErrorCode.ReauthRequired,
     action: 'user',
     message: 'The Microsoft 365 sign-in has expired or was revoked.',
-    hint: "The mailbox user must sign in again (refresh tokens end after inactivity, a password change or the tenant's sign-in frequency policy).",
+    hint: "The mailbox user must sign in again (refresh tokens end after 90 days unused, a password change or the tenant's sign-in frequency policy).",
   },
   {
     aadsts: [54005],
@@ -135,6 +167,13 @@ export const ENTRA_ERROR_TABLE: readonly EntraErrorRule[] = Object.freeze([
     action: 'retry',
     message: 'The authorization code was already used (two sign-ins raced).',
     hint: 'Start the sign-in again; each authorization code can be redeemed once.',
+  },
+  {
+    aadsts: [90033, 90006, 90055, 50196],
+    code: MicrosoftErrorCode.Transient,
+    action: 'retry',
+    message: 'Microsoft Entra ID is throttling or temporarily unavailable.',
+    hint: 'Nothing is wrong with the credentials: Mailplug retries after the time Microsoft asked for (Retry-After); if it persists, check https://status.cloud.microsoft and network access to login.microsoftonline.com.',
   },
   {
     aadsts: [70011, 28000, 28003],
@@ -148,21 +187,21 @@ export const ENTRA_ERROR_TABLE: readonly EntraErrorRule[] = Object.freeze([
     code: MicrosoftErrorCode.RedirectUriMismatch,
     action: 'admin',
     message: 'The redirect URI is not registered for this application.',
-    hint: 'Add the exact redirect URI shown in the settings to the app registration\'s Authentication page (platform "Web" for a confidential client, "Mobile and desktop" for loopback).',
+    hint: `Add the exact redirect URI shown in the settings under ${APP_REGISTRATION} → Authentication (platform "Web" for a confidential client, "Mobile and desktop applications" for loopback).`,
   },
   {
     aadsts: [7000218, 700025],
     code: MicrosoftErrorCode.ClientAuthFailed,
     action: 'admin',
     message: 'The application type does not match the credentials sent.',
-    hint: 'Either configure a client secret for a Web app registration, or enable "Allow public client flows" under Authentication for a public client without a secret.',
+    hint: `Either configure a client secret for a Web app registration, or turn on "Allow public client flows" under ${APP_REGISTRATION} → Authentication for a public client without a secret.`,
   },
   {
     oauthErrors: ['invalid_client', 'unauthorized_client'],
     code: MicrosoftErrorCode.ClientAuthFailed,
     action: 'admin',
     message: 'Microsoft Entra ID did not accept the application credentials.',
-    hint: 'Check the client id, the tenant and the client secret Value (or certificate) against the app registration.',
+    hint: `Check the client id, the tenant and the client secret Value (or certificate) against ${APP_REGISTRATION} → Overview and Certificates & secrets.`,
   },
   {
     oauthErrors: [
@@ -177,13 +216,6 @@ export const ENTRA_ERROR_TABLE: readonly EntraErrorRule[] = Object.freeze([
     action: 'user',
     message: 'The Microsoft 365 sign-in is no longer valid.',
     hint: 'The mailbox user must sign in again.',
-  },
-  {
-    oauthErrors: ['consent_required'],
-    code: MicrosoftErrorCode.ConsentRequired,
-    action: 'admin',
-    message: 'Consent for the mail permissions is missing.',
-    hint: 'Grant admin consent for the Office 365 Exchange Online permissions in the app registration, or let the user consent on the next sign-in.',
   },
   {
     oauthErrors: ['access_denied'],
@@ -206,6 +238,23 @@ export const ENTRA_ERROR_TABLE: readonly EntraErrorRule[] = Object.freeze([
     message: 'The device code expired before the sign-in was completed.',
     hint: 'Start the device code sign-in again and enter the code within its lifetime.',
   },
+  {
+    oauthErrors: ['temporarily_unavailable', 'server_error', 'network_error'],
+    code: MicrosoftErrorCode.Transient,
+    action: 'retry',
+    message: 'Microsoft Entra ID could not be reached or is temporarily unavailable.',
+    hint: 'Nothing is wrong with the credentials: Mailplug retries with backoff; if it persists, check network access (and the HTTP proxy) to the Entra ID sign-in host.',
+  },
+  {
+    // msal's own fetch client raises this when a proxy or front end answers with an HTML or text
+    // page instead of Entra ID's JSON — a 502/503 page in practice, never a credential problem.
+    oauthErrors: ['token_parsing_error'],
+    code: MicrosoftErrorCode.Transient,
+    action: 'retry',
+    message:
+      'Microsoft Entra ID (or a proxy in front of it) answered with a page instead of a token response.',
+    hint: 'Mailplug retries with backoff; if it persists, check the HTTP proxy or firewall between this machine and the Entra ID sign-in host — it is answering in place of Microsoft.',
+  },
 ]);
 
 /** The facts a Microsoft failure carries, whatever shape it arrived in (msal error, plain object). */
@@ -219,30 +268,41 @@ export interface EntraFailure {
   readonly network?: boolean;
 }
 
-/** AADSTS numbers Entra ID itself calls transient ("A transient error has occurred", retryable server errors). */
-const TRANSIENT_AADSTS = new Set([90033, 90006]);
 const AADSTS_IN_TEXT = /AADSTS(\d{4,7})/;
 const RETRY_AFTER_IN_TEXT = /Retry-After:\s*(\d+)/i;
+/** The `(HTTP 503, Retry-After: 5)` suffix Mailplug's msal network client adds to error descriptions. */
+const STATUS_IN_TEXT = /\(HTTP (\d{3})(?:[,)])/;
+/** msal's throttling cache answers with the cached `error_codes` joined by spaces as its error code. */
+const NUMERIC_CODES = /^\d+(?: \d+)*$/;
+
 /** Reads errorCode / errorNo / subError / status from an msal AuthError or ServerError (duck-typed). */
 export function readEntraFailure(error: unknown): EntraFailure {
   if (!error || typeof error !== 'object') return {};
   const e = error as Record<string, unknown>;
   const text = [e.errorMessage, e.message].filter((v) => typeof v === 'string').join(' ');
-  let errorCode = typeof e.errorCode === 'string' ? e.errorCode : undefined;
+  let errorCode = typeof e.errorCode === 'string' && e.errorCode ? e.errorCode : undefined;
   // msal's device-code poller reports server errors as post_request_failed with the OAuth error as text.
   if (errorCode === 'post_request_failed' && typeof e.errorMessage === 'string') {
     const inner = /\b([a-z]+(?:_[a-z]+)+)\b/.exec(e.errorMessage.replace('post_request_failed', ''));
     if (inner?.[1]) errorCode = inner[1];
   }
-  const errorNoRaw = e.errorNo;
   let aadsts: number | undefined;
+  // Within msal's throttle window (after a 429 or 5xx) the replayed ServerError has the AADSTS
+  // numbers as its error code, or an empty one, and no HTTP status.
+  if (errorCode && NUMERIC_CODES.test(errorCode)) {
+    aadsts = Number(errorCode.split(' ')[0]);
+    errorCode = undefined;
+  }
+  const errorNoRaw = e.errorNo;
   if (typeof errorNoRaw === 'number') aadsts = errorNoRaw;
   else if (typeof errorNoRaw === 'string' && /^\d+$/.test(errorNoRaw)) aadsts = Number(errorNoRaw);
-  else {
+  else if (aadsts === undefined) {
     const m = AADSTS_IN_TEXT.exec(text);
     if (m?.[1]) aadsts = Number(m[1]);
   }
-  const status = typeof e.status === 'number' ? e.status : undefined;
+  const statusInText = STATUS_IN_TEXT.exec(text)?.[1];
+  const status =
+    typeof e.status === 'number' ? e.status : statusInText !== undefined ? Number(statusInText) : undefined;
   const retry = RETRY_AFTER_IN_TEXT.exec(text);
   // msal reports a failed request as errorCode "network_error", keeping the Node code on the error.
   const network = errorCode === 'network_error' || transientNetworkCodeOf(error) !== undefined;
@@ -269,14 +329,28 @@ export function findEntraErrorRule(failure: EntraFailure): EntraErrorRule | unde
   return undefined;
 }
 
+/** An HTTP status or network failure that says "the service", never "the credentials". */
+function isOutage(failure: EntraFailure): boolean {
+  return (
+    failure.network === true ||
+    failure.status === 408 ||
+    failure.status === 429 ||
+    (failure.status !== undefined && failure.status >= 500)
+  );
+}
+
 /**
  * Maps any failure from msal (or the token endpoint) to a MailplugError with code, who acts and a
- * hint. MailplugErrors pass through unchanged.
+ * hint, from {@link ENTRA_ERROR_TABLE}. Outages come first: a network failure, 408, 429 or 5xx —
+ * including msal's replay of one inside its throttle window — is `TRANSIENT` (`retry`, with
+ * `retryAfterMs` when Microsoft sent Retry-After) unless the AADSTS number names a specific
+ * credential row. `context.flow` picks the row's `delegated` variant for a user's sign-in.
+ * MailplugErrors pass through unchanged.
  *
  * @example
- * try { await app.acquireTokenByClientCredential(req) } catch (e) { throw classifyEntraError(e) }
+ * try { await app.acquireTokenByClientCredential(req) } catch (e) { throw classifyEntraError(e, { flow: 'appOnly' }) }
  */
-export function classifyEntraError(error: unknown): MailplugError {
+export function classifyEntraError(error: unknown, context: EntraErrorContext = {}): MailplugError {
   if (isMailplugError(error)) return error;
   const failure = readEntraFailure(error);
   const details: Record<string, unknown> = {};
@@ -285,16 +359,11 @@ export function classifyEntraError(error: unknown): MailplugError {
   if (failure.subError) details.subError = failure.subError;
   if (failure.status !== undefined) details.httpStatus = failure.status;
   if (failure.correlationId) details.correlationId = failure.correlationId;
+  const retryAfter = failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {};
 
+  const byNumber = failure.aadsts !== undefined ? findEntraErrorRule({ aadsts: failure.aadsts }) : undefined;
   // Outages and throttling first: a 503 must never read as "bad secret".
-  const transient =
-    failure.network === true ||
-    (failure.aadsts !== undefined && TRANSIENT_AADSTS.has(failure.aadsts)) ||
-    failure.status === 429 ||
-    (failure.status !== undefined && failure.status >= 500) ||
-    failure.oauthError === 'temporarily_unavailable' ||
-    failure.oauthError === 'server_error';
-  if (transient && !(failure.aadsts !== undefined && findEntraErrorRule({ aadsts: failure.aadsts }))) {
+  if (isOutage(failure) && (!byNumber || byNumber.action === 'retry')) {
     const throttled = failure.status === 429;
     return mailplugError(
       MicrosoftErrorCode.Transient,
@@ -302,25 +371,23 @@ export function classifyEntraError(error: unknown): MailplugError {
       throttled
         ? 'Microsoft Entra ID is throttling token requests (HTTP 429).'
         : failure.network
-          ? 'Microsoft Entra ID could not be reached.'
+          ? 'Microsoft Entra ID could not be reached (network error or no answer in time).'
           : `Microsoft Entra ID is temporarily unavailable${failure.status ? ` (HTTP ${failure.status})` : ''}.`,
       throttled
-        ? 'Wait for the time Microsoft asked for (Retry-After) and try again; the credentials are not at fault.'
-        : 'Try again shortly; this is a network or service problem, not a credential problem.',
-      {
-        cause: error,
-        details,
-        ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),
-      },
+        ? 'Nothing is wrong with the credentials: wait for the time Microsoft asked for (Retry-After) — Mailplug retries then; if it persists, check https://status.cloud.microsoft.'
+        : 'Nothing is wrong with the credentials: Mailplug retries with backoff; if it persists, check network access (and the HTTP proxy) to the Entra ID sign-in host and https://status.cloud.microsoft.',
+      { cause: error, details, ...retryAfter },
     );
   }
 
   const rule = findEntraErrorRule(failure);
   if (rule) {
+    const variant = context.flow === 'delegated' && rule.delegated ? rule.delegated : rule;
     const prefix = failure.aadsts !== undefined ? `AADSTS${failure.aadsts}: ` : '';
-    return mailplugError(rule.code, rule.action, `${prefix}${rule.message}`, rule.hint, {
+    return mailplugError(rule.code, variant.action, `${prefix}${rule.message}`, variant.hint, {
       cause: error,
       details,
+      ...(variant.action === 'retry' ? retryAfter : {}),
     });
   }
   const described = error instanceof Error ? error.message : String(error);
@@ -328,7 +395,7 @@ export function classifyEntraError(error: unknown): MailplugError {
     MicrosoftErrorCode.SignInFailed,
     'admin',
     `Microsoft sign-in failed${failure.aadsts !== undefined ? ` (AADSTS${failure.aadsts})` : ''}: ${described.slice(0, 300)}`,
-    'Check the tenant, client id and secret settings against the app registration; the AADSTS code in the details names the cause.',
+    `Look up the AADSTS code in the details at https://login.microsoftonline.com/error and check the tenant, client id and secret against ${APP_REGISTRATION}.`,
     { cause: error, details },
   );
 }

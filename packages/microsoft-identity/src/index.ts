@@ -24,7 +24,13 @@ export {
   type MicrosoftProtocolPermission,
   scopesCoverProtocol,
 } from './clouds.js';
-export { classifyEntraError, MicrosoftErrorCode } from './entra-errors.js';
+export {
+  classifyEntraError,
+  ENTRA_ERROR_TABLE,
+  type EntraErrorContext,
+  type EntraErrorRule,
+  MicrosoftErrorCode,
+} from './entra-errors.js';
 export {
   hostAppSettings,
   type MicrosoftAppSettings,
@@ -40,7 +46,18 @@ export {
   lazyClientApplication,
 } from './msal-application.js';
 export { buildMsalConfiguration, type MsalConfigurationOptions } from './msal-config.js';
-export { createMsalNetworkClient, type MsalNetworkClientOptions } from './network-client.js';
+export {
+  createMsalNetworkClient,
+  DEFAULT_MSAL_REQUEST_TIMEOUT_MS,
+  type MsalNetworkClientOptions,
+} from './network-client.js';
+export {
+  bypassesProxy,
+  msalTransportExtras,
+  proxyFor,
+  type TokenProxyOptions,
+  type TokenTransportOptions,
+} from './proxy.js';
 export {
   type EntraIdentityClaims,
   isPersonalAccountTenant,

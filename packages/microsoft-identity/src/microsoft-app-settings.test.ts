@@ -62,7 +62,8 @@ describe('msalConfigurationFor', () => {
       clientId: CLIENT_ID,
       authority: `https://login.microsoftonline.us/${TENANT}`,
     });
-    expect(config.system?.networkClient).toBeUndefined();
+    // Always Mailplug's own network client: a deadline, proxy support and normalised failures.
+    expect(config.system?.networkClient).toBeDefined();
     expect(config.cache).toBeUndefined();
   });
 

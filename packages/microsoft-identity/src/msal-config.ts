@@ -9,8 +9,9 @@ import { LogLevel } from '@azure/msal-node';
 import { createRedactingLogger, type Logger } from '@mailplug/core';
 import { getMicrosoftCloud, type MicrosoftCloudId } from './clouds.js';
 import { createMsalNetworkClient } from './network-client.js';
+import type { TokenProxyOptions } from './proxy.js';
 
-export interface MsalConfigurationOptions {
+export interface MsalConfigurationOptions extends TokenProxyOptions {
   readonly clientId: string;
   /** Tenant GUID, verified domain, or `organizations` / `common` (delegated only). */
   readonly tenant: string;
@@ -27,8 +28,14 @@ export interface MsalConfigurationOptions {
     readonly x5c?: string;
   };
   readonly cachePlugin?: ICachePlugin;
-  /** A ready network client; otherwise one is built from `ca` (when given or an override is used). */
+  /**
+   * A ready network client; otherwise Mailplug's own (`createMsalNetworkClient`) is built from
+   * `ca`, `timeoutMs`, `proxy` / `noProxy` and `onRequest` — always, so every request has a
+   * deadline, honours `HTTPS_PROXY` / `NO_PROXY` and has its failures normalised.
+   */
   readonly networkClient?: INetworkModule;
+  /** Deadline of one request to Entra ID in ms (default 15 000). */
+  readonly timeoutMs?: number;
   /** Observes every request URL (tests assert loopback only). */
   readonly onRequest?: (info: { readonly method: 'GET' | 'POST'; readonly url: string }) => void;
   readonly logger?: Logger;
@@ -83,12 +90,13 @@ export function buildMsalConfiguration(options: MsalConfigurationOptions): Confi
   const override = options.authorityHost !== undefined;
   const networkClient =
     options.networkClient ??
-    (override || options.ca !== undefined || options.onRequest
-      ? createMsalNetworkClient({
-          ...(options.ca !== undefined ? { ca: options.ca } : {}),
-          ...(options.onRequest ? { onRequest: options.onRequest } : {}),
-        })
-      : undefined);
+    createMsalNetworkClient({
+      ...(options.ca !== undefined ? { ca: options.ca } : {}),
+      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
+      ...(options.noProxy !== undefined ? { noProxy: options.noProxy } : {}),
+    });
   const hostAndPort = new URL(authority).host;
   const logger = options.logger ? createRedactingLogger(options.logger) : undefined;
   return {
@@ -113,7 +121,7 @@ export function buildMsalConfiguration(options: MsalConfigurationOptions): Confi
     },
     ...(options.cachePlugin ? { cache: { cachePlugin: options.cachePlugin } } : {}),
     system: {
-      ...(networkClient ? { networkClient } : {}),
+      networkClient,
       loggerOptions: {
         piiLoggingEnabled: false,
         logLevel: LogLevel.Warning,

@@ -1,15 +1,24 @@
 /**
- * An msal `INetworkModule` on `node:https` so that private deployments and the emulator can pass a
- * CA certificate per application (msal's default client uses the global `fetch`, which only knows
- * the process-wide trust store). It also normalises failures: a 429 or 5xx with an HTML or empty
- * body becomes an OAuth error body carrying the HTTP status and Retry-After, so msal raises a
- * `ServerError` the classifier can tell apart from a credential failure.
+ * An msal `INetworkModule` on `node:https`, used for every msal application Mailplug builds:
+ * - a CA certificate per application (msal's default client uses the global `fetch`, which only
+ *   knows the process-wide trust store) for private deployments and the emulator;
+ * - a deadline on every request (msal's default client has none for token POSTs);
+ * - an HTTP CONNECT proxy from the options or `HTTPS_PROXY` / `NO_PROXY` (msal-node 7 has no
+ *   proxy setting of its own);
+ * - normalised failures: a 429 or 5xx with an HTML, text or empty body becomes an OAuth error body,
+ *   and every error description ends in `(HTTP <status>[, Retry-After: <s>])` — msal's throttling
+ *   cache replays only the description (no status), so the classifier still sees an outage there.
  */
 import { readFileSync } from 'node:fs';
+import type { Agent } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+import { createProxyAgent, proxyFor, type TokenProxyOptions } from './proxy.js';
 
-export interface MsalNetworkClientOptions {
+/** Default deadline of one request to Microsoft Entra ID. */
+export const DEFAULT_MSAL_REQUEST_TIMEOUT_MS = 15_000;
+
+export interface MsalNetworkClientOptions extends TokenProxyOptions {
   /** Extra trusted CA certificate(s): PEM text or a path to a PEM file. */
   readonly ca?: string | readonly string[];
   /**
@@ -17,7 +26,7 @@ export interface MsalNetworkClientOptions {
    * what msal sees) — e.g. a guard that allows only loopback hosts in tests and emulators.
    */
   readonly onRequest?: (info: { readonly method: 'GET' | 'POST'; readonly url: string }) => void;
-  /** Per-request timeout in milliseconds (default 30 000). */
+  /** Per-request deadline in milliseconds (default 15 000, core's token request deadline). */
   readonly timeoutMs?: number;
 }
 
@@ -37,7 +46,18 @@ function loadCaCertificates(ca: string | readonly string[] | undefined): string[
  */
 export function createMsalNetworkClient(options: MsalNetworkClientOptions = {}): INetworkModule {
   const ca = loadCaCertificates(options.ca);
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_MSAL_REQUEST_TIMEOUT_MS;
+  const proxyAgents = new Map<string, Agent>();
+  const agentFor = (url: string): Agent | undefined => {
+    const proxy = proxyFor(url, options);
+    if (!proxy) return undefined;
+    let agent = proxyAgents.get(proxy);
+    if (!agent) {
+      agent = createProxyAgent(proxy, ca);
+      proxyAgents.set(proxy, agent);
+    }
+    return agent;
+  };
 
   function send<T>(method: 'GET' | 'POST', url: string, init?: NetworkRequestOptions, timeout?: number) {
     return new Promise<NetworkResponse<T>>((resolve, reject) => {
@@ -46,30 +66,49 @@ export function createMsalNetworkClient(options: MsalNetworkClientOptions = {}):
       const body = method === 'POST' ? (init?.body ?? '') : undefined;
       const headers: Record<string, string> = { ...(init?.headers ?? {}) };
       if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
-      const req = httpsRequest(url, { method, headers, ...(ca ? { ca } : {}) }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          const responseHeaders: Record<string, string> = {};
-          for (const [k, v] of Object.entries(res.headers)) {
-            if (v !== undefined) responseHeaders[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-          }
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({
-            status,
-            headers: responseHeaders,
-            body: normaliseBody(text, status, responseHeaders) as T,
-          });
-        });
-      });
-      req.setTimeout(timeout ?? timeoutMs, () => {
+      const agent = agentFor(url);
+      // One deadline for the whole exchange (connect, proxy tunnel, TLS, answer), not an idle timer:
+      // a peer that drips bytes must not hold a send either.
+      const deadlineMs = Math.min(timeout ?? timeoutMs, timeoutMs);
+      const timer = setTimeout(() => {
         req.destroy(
-          Object.assign(new Error(`Request to ${new URL(url).origin} timed out`), { code: 'ETIMEDOUT' }),
+          Object.assign(
+            new Error(`Request to ${new URL(url).origin} got no answer within ${deadlineMs} ms`),
+            {
+              code: 'ETIMEDOUT',
+            },
+          ),
         );
-      });
-      req.on('error', (err) => reject(toNetworkError(err)));
+      }, deadlineMs);
+      timer.unref?.();
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        reject(toNetworkError(err));
+      };
+      const req = httpsRequest(
+        url,
+        { method, headers, ...(ca ? { ca } : {}), ...(agent ? { agent } : {}) },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', fail);
+          res.on('end', () => {
+            clearTimeout(timer);
+            const status = res.statusCode ?? 0;
+            const responseHeaders: Record<string, string> = {};
+            for (const [k, v] of Object.entries(res.headers)) {
+              if (v !== undefined) responseHeaders[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+            }
+            const text = Buffer.concat(chunks).toString('utf8');
+            resolve({
+              status,
+              headers: responseHeaders,
+              body: normaliseBody(text, status, responseHeaders) as T,
+            });
+          });
+        },
+      );
+      req.on('error', fail);
       if (body !== undefined) req.write(body);
       req.end();
     });
@@ -99,9 +138,13 @@ function normaliseBody(text: string, status: number, headers: Record<string, str
   if (body.status === undefined) body.status = status;
   const retryAfter = headers['retry-after'];
   const seconds = retryAfter !== undefined ? retryAfterSeconds(retryAfter) : undefined;
-  const described = typeof body.error_description === 'string' ? body.error_description : `HTTP ${status}`;
-  // The classifier reads Retry-After back from the message; msal's throttling cache keeps it too.
-  body.error_description = seconds !== undefined ? `${described} (Retry-After: ${seconds})` : described;
+  const described =
+    typeof body.error_description === 'string'
+      ? body.error_description
+      : `The token endpoint answered without an OAuth error (${headers['content-type']?.split(';')[0] ?? 'no body'}).`;
+  // The classifier reads status and Retry-After back from the description: msal's throttling
+  // cache replays a 429/5xx for its Retry-After (or 60 s) with only this text, no HTTP status.
+  body.error_description = `${described} (HTTP ${status}${seconds !== undefined ? `, Retry-After: ${seconds}` : ''})`;
   return body;
 }
 
