@@ -65,5 +65,11 @@ export function run(command: string, args: readonly string[], options: CommandOp
 
 /** npm as an outside user runs it: no audit, no funding notices, cached third-party packages first. */
 export function npm(args: readonly string[], options: CommandOptions): Promise<string> {
-  return run('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], options);
+  // Before the arguments: after `--` they would be handed to the command `npm create` runs.
+  const [command = 'install', ...rest] = args;
+  return run(
+    'npm',
+    [command, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...rest],
+    options,
+  );
 }
