@@ -5,6 +5,7 @@
  */
 import {
   CoreErrorCode,
+  type ErrorAction,
   isMailplugError,
   type MailplugError,
   mailplugError,
@@ -103,21 +104,46 @@ function retryAfterMs(error: unknown): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
-/** 429, 5xx and network failures: try again later, never "bad credentials". */
+/** An abort from a request deadline (gaxios `timeout`), anywhere in the cause chain. */
+function abortedByDeadline(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
+    const { name, type } = current as { name?: unknown; type?: unknown };
+    if (name === 'AbortError' || name === 'TimeoutError' || type === 'aborted') return true;
+    current =
+      (current as { cause?: unknown; error?: unknown }).cause ?? (current as { error?: unknown }).error;
+  }
+  return false;
+}
+
+/** 408, 429, 5xx, network failures and deadlines: try again later, never "bad credentials". */
 export function transientOrUndefined(error: unknown, what: string): MailplugError | undefined {
   const { status } = oauthErrorOf(error);
   const network = transientNetworkCodeOf(error);
   const fetchFailed = error instanceof TypeError && /fetch failed/i.test(error.message);
-  if (status === 429 || status === 408 || (status !== undefined && status >= 500) || network || fetchFailed) {
+  // gaxios' `timeout` aborts the request: the error (or its cause) is an AbortError / TimeoutError.
+  const timedOut = abortedByDeadline(error);
+  if (
+    status === 429 ||
+    status === 408 ||
+    (status !== undefined && status >= 500) ||
+    network ||
+    fetchFailed ||
+    timedOut
+  ) {
     const after = retryAfterMs(error);
     return mailplugError(
       CoreErrorCode.Transient,
       'retry',
-      `${what} failed for a temporary reason (${status !== undefined ? `HTTP ${status}` : (network ?? 'network error')}).`,
-      'Nothing is wrong with the account; Mailplug retries with backoff — check network access to Google if it persists.',
+      `${what} failed for a temporary reason (${status !== undefined ? `HTTP ${status}` : timedOut ? 'no answer in time' : (network ?? 'network error')}).`,
+      'Nothing is wrong with the account; Mailplug retries with backoff — if it persists, check network access (and the HTTP proxy) to Google and https://www.google.com/appsstatus.',
       {
         cause: error,
-        details: { ...(status !== undefined ? { status } : {}), ...(network ? { network } : {}) },
+        details: {
+          ...(status !== undefined ? { status } : {}),
+          ...(network ? { network } : {}),
+          ...(timedOut ? { timedOut: true } : {}),
+        },
         ...(after !== undefined ? { retryAfterMs: after } : {}),
       },
     );
@@ -125,23 +151,195 @@ export function transientOrUndefined(error: unknown, what: string): MailplugErro
   return undefined;
 }
 
-export function reauthRequired(cause: unknown, description?: string): MailplugError {
-  return mailplugError(
-    CoreErrorCode.ReauthRequired,
-    'user',
-    `Google no longer accepts the saved sign-in${description ? ` (${description})` : ''}.`,
-    'Sign in with Google again; if this recurs every 7 days, the OAuth consent screen is still in "Testing" — an admin should publish the app (set it to "In production") or make it Internal.',
-    { cause, details: { oauthError: 'invalid_grant' } },
+/** Which Google flow a failure came from; the same OAuth error can need another person to act. */
+export type GoogleErrorFlow = 'user' | 'serviceAccount' | 'callback';
+
+/** What a rule's message and hint may name: the account's own facts. */
+export interface GoogleErrorFacts {
+  readonly mailbox?: string;
+  readonly clientId?: string;
+  readonly clientEmail?: string;
+  /** The account's OAuth consent screen is in "Testing" (7-day refresh tokens). */
+  readonly testingMode?: boolean;
+}
+
+export interface GoogleErrorRule {
+  /** The flows this row applies to. */
+  readonly flows: readonly GoogleErrorFlow[];
+  /** OAuth `error` values (token endpoint JSON, or the redirect's `error` parameter). */
+  readonly oauthErrors: readonly string[];
+  /** Matches only when Google's `error_description` matches too. */
+  readonly description?: RegExp;
+  /** Matches only when the account's Testing-mode setting is as given. */
+  readonly testingMode?: boolean;
+  readonly code: string;
+  readonly action: ErrorAction;
+  /** `{mailbox}`, `{clientId}`, `{clientEmail}` are filled in from the account. */
+  readonly message: string;
+  readonly hint: string;
+}
+
+const CREDENTIALS_PAGE = 'Google Cloud console → APIs & Services → Credentials';
+const API_CONTROLS =
+  'Google Admin console → Security → Access and data control → API controls → Manage third-party app access';
+const PUBLISH_APP =
+  'Google Cloud console → APIs & Services → OAuth consent screen → Publish app (Audience → "In production")';
+
+/**
+ * Google failures → who acts and the fix, first match wins. Outages (408, 429, 5xx, network
+ * errors, no answer in time) are classified before this table and are always `retry`.
+ */
+export const GOOGLE_ERROR_TABLE: readonly GoogleErrorRule[] = Object.freeze([
+  {
+    flows: ['user'],
+    oauthErrors: ['invalid_grant'],
+    testingMode: true,
+    code: CoreErrorCode.ReauthRequired,
+    action: 'user',
+    message: 'Google ended the sign-in: the OAuth app is in "Testing", whose sign-ins last 7 days.',
+    hint: `Sign in with Google again now; to stop this weekly, an admin should publish the OAuth app (${PUBLISH_APP}) or make it Internal.`,
+  },
+  {
+    flows: ['user'],
+    oauthErrors: ['invalid_grant'],
+    code: CoreErrorCode.ReauthRequired,
+    action: 'user',
+    message:
+      'Google no longer accepts the saved sign-in (revoked, password changed, or unused for 6 months).',
+    hint: `Sign in with Google again; if this recurs every 7 days, the OAuth consent screen is still in "Testing" — an admin should publish the OAuth app (${PUBLISH_APP}) or make it Internal.`,
+  },
+  {
+    flows: ['user', 'callback'],
+    oauthErrors: ['invalid_client', 'unauthorized_client', 'deleted_client'],
+    code: GmailErrorCode.ClientInvalid,
+    action: 'admin',
+    message: 'Google rejected the OAuth client.',
+    hint: `Check the Client ID and Client secret against ${CREDENTIALS_PAGE} (copy the secret again if it was reset; create a new client if it was deleted).`,
+  },
+  {
+    flows: ['user', 'callback'],
+    oauthErrors: ['redirect_uri_mismatch'],
+    code: GmailErrorCode.RedirectUriMismatch,
+    action: 'admin',
+    message: 'The redirect URI is not registered on the Google OAuth client.',
+    hint: `Add the redirect URI the host shows to the OAuth client's "Authorized redirect URIs" in ${CREDENTIALS_PAGE}.`,
+  },
+  {
+    flows: ['user', 'callback'],
+    oauthErrors: ['invalid_scope'],
+    code: CoreErrorCode.ConfigInvalid,
+    action: 'developer',
+    message: 'Google refused the requested scopes.',
+    hint: 'Request only https://mail.google.com/ plus openid and email.',
+  },
+  {
+    flows: ['callback'],
+    oauthErrors: ['access_denied'],
+    code: CoreErrorCode.SignInDenied,
+    action: 'user',
+    message: 'Sign-in with Google was cancelled or permission was not given.',
+    hint: `Start the sign-in again and allow access, ticking "${GOOGLE_PROVIDER.mailScopeConsentText}".`,
+  },
+  {
+    flows: ['callback', 'user'],
+    oauthErrors: ['admin_policy_enforced'],
+    code: GmailErrorCode.BlockedByPolicy,
+    action: 'admin',
+    message: 'A Google Workspace policy blocks this app.',
+    hint: `A Google Workspace admin must allow this app under ${API_CONTROLS} (set it to Trusted, or allow the Gmail scope).`,
+  },
+  {
+    flows: ['callback', 'user'],
+    oauthErrors: ['org_internal'],
+    code: GmailErrorCode.BlockedByPolicy,
+    action: 'admin',
+    message: 'The OAuth app is Internal to another Google Workspace organization.',
+    hint: "Sign in with an account of the organization that owns the app, or an admin sets the app's audience to External (Google Cloud console → APIs & Services → OAuth consent screen → Audience).",
+  },
+  {
+    flows: ['callback'],
+    oauthErrors: ['disallowed_useragent'],
+    code: GmailErrorCode.BlockedByPolicy,
+    action: 'developer',
+    message: 'Google refuses sign-in inside an embedded web view.',
+    hint: "Open the sign-in URL in the system browser (or the loopback flow), not inside the host's embedded web view.",
+  },
+  {
+    flows: ['serviceAccount'],
+    oauthErrors: ['unauthorized_client', 'access_denied'],
+    code: GmailErrorCode.DelegationNotConfigured,
+    action: 'admin',
+    message:
+      'The service account may not act for {mailbox}: domain-wide delegation is not set up for the mail scope.',
+    hint: `In the Google Admin console go to Security → API controls → Domain-wide delegation → Add new, enter client ID {clientId} with scope ${GMAIL_MAIL_SCOPE}, then wait a few minutes.`,
+  },
+  {
+    flows: ['serviceAccount'],
+    oauthErrors: ['invalid_grant', 'invalid_client'],
+    description: /email|user|subject|sub\b/i,
+    code: GmailErrorCode.ServiceAccountRejected,
+    action: 'admin',
+    message: 'Google does not know the mailbox {mailbox} the service account acts for.',
+    hint: 'Check that {mailbox} is an existing user of the Workspace domain that granted the delegation (Google Admin console → Directory → Users).',
+  },
+  {
+    flows: ['serviceAccount'],
+    oauthErrors: ['invalid_grant', 'invalid_client'],
+    code: GmailErrorCode.ServiceAccountRejected,
+    action: 'admin',
+    message:
+      'Google rejected the service account {clientEmail} (its key was deleted or the account disabled).',
+    hint: 'Create a new JSON key for the service account (Google Cloud console → IAM & Admin → Service accounts → Keys → Add key) and store it in the secret store; check the account is enabled.',
+  },
+]);
+
+function fill(text: string, facts: GoogleErrorFacts): string {
+  return text
+    .replaceAll('{mailbox}', facts.mailbox ?? 'the mailbox')
+    .replaceAll('{clientId}', facts.clientId ?? '(the "client_id" of the key file)')
+    .replaceAll('{clientEmail}', facts.clientEmail ?? '')
+    .replace(/ {2,}/g, ' ');
+}
+
+/** The table row for an OAuth error in a flow, or undefined. */
+export function findGoogleErrorRule(
+  flow: GoogleErrorFlow,
+  oauthError: string | undefined,
+  description?: string,
+  facts: GoogleErrorFacts = {},
+): GoogleErrorRule | undefined {
+  if (!oauthError) return undefined;
+  return GOOGLE_ERROR_TABLE.find(
+    (rule) =>
+      rule.flows.includes(flow) &&
+      rule.oauthErrors.includes(oauthError) &&
+      (rule.description === undefined || (description !== undefined && rule.description.test(description))) &&
+      (rule.testingMode === undefined || rule.testingMode === (facts.testingMode === true)),
   );
 }
 
-export function clientInvalid(cause: unknown, description?: string): MailplugError {
+function fromRule(
+  rule: GoogleErrorRule,
+  facts: GoogleErrorFacts,
+  failure: { oauthError: string; description?: string | undefined; cause?: unknown },
+): MailplugError {
+  const said = failure.description
+    ? ` (${failure.oauthError}: ${failure.description})`
+    : ` (${failure.oauthError})`;
   return mailplugError(
-    GmailErrorCode.ClientInvalid,
-    'admin',
-    `Google rejected the OAuth client${description ? ` (${description})` : ''}.`,
-    'Check the Client ID and Client secret against Google Cloud console → APIs & Services → Credentials (copy the secret again if it was reset).',
-    { cause, details: { oauthError: 'invalid_client' } },
+    rule.code,
+    rule.action,
+    `${fill(rule.message, facts).replace(/\.$/, '')}${said}.`,
+    fill(rule.hint, facts),
+    {
+      ...(failure.cause !== undefined ? { cause: failure.cause } : {}),
+      details: {
+        oauthError: failure.oauthError,
+        ...(facts.clientId && rule.code === GmailErrorCode.DelegationNotConfigured
+          ? { clientId: facts.clientId }
+          : {}),
+      },
+    },
   );
 }
 
@@ -156,81 +354,37 @@ export function scopeNotGranted(granted: readonly string[]): MailplugError {
 }
 
 /**
- * Classifies a failure of the user OAuth client (code exchange, refresh, revoke). MailplugErrors
- * pass through unchanged.
+ * Classifies a failure of the user OAuth client (code exchange, refresh, revoke, userinfo).
+ * MailplugErrors pass through unchanged.
  */
-export function classifyUserOAuthError(error: unknown, what = 'The request to Google'): MailplugError {
+export function classifyUserOAuthError(
+  error: unknown,
+  what = 'The request to Google',
+  facts: GoogleErrorFacts = {},
+): MailplugError {
   if (isMailplugError(error)) return error;
-  const { error: oauthError, description, status } = oauthErrorOf(error);
-  switch (oauthError) {
-    case 'invalid_grant':
-      return reauthRequired(error, description);
-    case 'invalid_client':
-    case 'unauthorized_client':
-    case 'deleted_client':
-      return clientInvalid(error, description);
-    case 'redirect_uri_mismatch':
-      return mailplugError(
-        GmailErrorCode.RedirectUriMismatch,
-        'admin',
-        'The redirect URI is not registered on the Google OAuth client.',
-        'Add the redirect URI the host shows to the OAuth client\'s "Authorized redirect URIs" in Google Cloud console.',
-        { cause: error, details: { oauthError } },
-      );
-    case 'invalid_scope':
-      return mailplugError(
-        CoreErrorCode.ConfigInvalid,
-        'developer',
-        `Google refused the requested scopes${description ? ` (${description})` : ''}.`,
-        'Request only https://mail.google.com/ plus openid and email.',
-        { cause: error, details: { oauthError } },
-      );
-    default:
-      break;
-  }
   const transient = transientOrUndefined(error, what);
   if (transient) return transient;
+  const { error: oauthError, description, status } = oauthErrorOf(error);
+  const rule = findGoogleErrorRule('user', oauthError, description, facts);
+  if (rule && oauthError) return fromRule(rule, facts, { oauthError, description, cause: error });
   return mailplugError(
     GmailErrorCode.SignInFailed,
     'admin',
     `${what} failed${oauthError ? ` (${oauthError}${description ? `: ${description}` : ''})` : status ? ` (HTTP ${status})` : ''}.`,
-    'Check the Google OAuth client settings and the endpoint URLs; the cause has the details.',
+    `Check the Google OAuth client in ${CREDENTIALS_PAGE} and, with overridden endpoints, their URLs; the cause has the details.`,
     { cause: error, details: { ...(oauthError ? { oauthError } : {}), ...(status ? { status } : {}) } },
   );
 }
 
 /** Maps the `error` query parameter Google sends back to the redirect URI. */
-export function classifyCallbackError(params: {
-  error: string;
-  error_description?: string | undefined;
-}): MailplugError {
+export function classifyCallbackError(
+  params: { error: string; error_description?: string | undefined },
+  facts: GoogleErrorFacts = {},
+): MailplugError {
   const { error, error_description: description } = params;
-  if (error === 'access_denied') {
-    return mailplugError(
-      CoreErrorCode.SignInDenied,
-      'user',
-      'Sign-in with Google was cancelled or permission was not given.',
-      `Start the sign-in again and allow access, ticking "${GOOGLE_PROVIDER.mailScopeConsentText}".`,
-      { details: { oauthError: error } },
-    );
-  }
-  if (error === 'admin_policy_enforced' || error === 'org_internal' || error === 'disallowed_useragent') {
-    return mailplugError(
-      GmailErrorCode.BlockedByPolicy,
-      'admin',
-      `Google blocked the sign-in (${error}).`,
-      error === 'org_internal'
-        ? 'The OAuth consent screen is Internal: sign in with an account of the same Workspace organization, or make the app External.'
-        : 'A Google Workspace admin must allow this app under Admin console → Security → API controls → App access control.',
-      { details: { oauthError: error } },
-    );
-  }
-  if (error === 'redirect_uri_mismatch' || error === 'invalid_client' || error === 'unauthorized_client') {
-    return classifyUserOAuthError(
-      { response: { data: { error, error_description: description } } },
-      'Sign-in',
-    );
-  }
+  const rule = findGoogleErrorRule('callback', error, description, facts);
+  if (rule) return fromRule(rule, facts, { oauthError: error, description });
   return mailplugError(
     GmailErrorCode.SignInFailed,
     'user',
@@ -249,38 +403,16 @@ export function classifyServiceAccountError(
   context: { clientId?: string; clientEmail?: string; mailbox: string },
 ): MailplugError {
   if (isMailplugError(error)) return error;
-  const { error: oauthError, description } = oauthErrorOf(error);
-  if (oauthError === 'unauthorized_client' || oauthError === 'access_denied') {
-    return mailplugError(
-      GmailErrorCode.DelegationNotConfigured,
-      'admin',
-      `The service account may not act for ${context.mailbox}: domain-wide delegation is not set up for the mail scope.`,
-      `In the Google Admin console go to Security → API controls → Domain-wide delegation → Add new, enter client ID ${context.clientId ?? '(the "client_id" of the key file)'} with scope ${GMAIL_MAIL_SCOPE}, then wait a few minutes.`,
-      { cause: error, details: { oauthError, ...(context.clientId ? { clientId: context.clientId } : {}) } },
-    );
-  }
-  if (oauthError === 'invalid_grant' || oauthError === 'invalid_client') {
-    const unknownUser = description !== undefined && /email|user|subject|sub\b/i.test(description);
-    return mailplugError(
-      GmailErrorCode.ServiceAccountRejected,
-      'admin',
-      `Google rejected the service account ${context.clientEmail ?? ''} (${oauthError}${description ? `: ${description}` : ''}).`.replace(
-        '  ',
-        ' ',
-      ),
-      unknownUser
-        ? `Check that ${context.mailbox} is an existing user of the Workspace domain that granted the delegation.`
-        : 'Create a new JSON key for the service account in Google Cloud console (the key may have been deleted or the account disabled) and store it in the secret store.',
-      { cause: error, details: { oauthError } },
-    );
-  }
   const transient = transientOrUndefined(error, 'The service account token request');
   if (transient) return transient;
+  const { error: oauthError, description } = oauthErrorOf(error);
+  const rule = findGoogleErrorRule('serviceAccount', oauthError, description, context);
+  if (rule && oauthError) return fromRule(rule, context, { oauthError, description, cause: error });
   return mailplugError(
     GmailErrorCode.ServiceAccountRejected,
     'admin',
     `The service account token request failed${oauthError ? ` (${oauthError})` : ''}.`,
-    'Check the service account key and the token URL; the cause has the details.',
+    'Check the service account key (Google Cloud console → IAM & Admin → Service accounts) and the token URL; the cause has the details.',
     { cause: error, details: { ...(oauthError ? { oauthError } : {}) } },
   );
 }

@@ -8,6 +8,7 @@ import {
   createRedactingLogger,
   createTokenSession,
   expiryOnSessionClock,
+  GOOGLE_TESTING_MODE_REFRESH_TOKEN_LIFETIME_MS,
   mailplugError,
   type OAuth2Credential,
   registerSecret,
@@ -22,6 +23,7 @@ import { parseGmailOAuthSettings } from './gmail-settings.js';
 import { createGmailSignIn, type GmailInteractiveSignIn } from './gmail-sign-in.js';
 import { createGoogleClients } from './google-client.js';
 import { splitScopes } from './identity.js';
+import type { TokenTransportOptions } from './proxy.js';
 
 /** A `gmail-oauth` session: the spec's AuthSession whose `interactive` also runs on loopback. */
 export interface GmailOAuthSession extends AuthSession {
@@ -29,7 +31,7 @@ export interface GmailOAuthSession extends AuthSession {
 }
 
 /** What the provider factory passes on to each session. */
-export interface GmailOAuthSessionOptions extends TokenTuningOptions {
+export interface GmailOAuthSessionOptions extends TokenTuningOptions, TokenTransportOptions {
   /** How long a started sign-in stays valid. Default: core's (10 minutes). */
   readonly signInTtlMs?: number;
 }
@@ -41,7 +43,8 @@ export function createGmailOAuthSession(
   options: GmailOAuthSessionOptions,
 ): GmailOAuthSession {
   const settings = parseGmailOAuthSettings(values);
-  const clients = createGoogleClients(settings, init.secrets);
+  const clients = createGoogleClients(settings, init.secrets, options);
+  const facts = { testingMode: settings.testingMode };
   const now = init.now ?? Date.now;
   const logger = createRedactingLogger(init.logger);
   const { accountId } = init;
@@ -89,7 +92,7 @@ export function createGmailOAuthSession(
 
   const session = createTokenSession(init, {
     refresh,
-    classify: (error) => classifyUserOAuthError(error, 'Refreshing the Google access token'),
+    classify: (error) => classifyUserOAuthError(error, 'Refreshing the Google access token', facts),
     ...(options.earlyRefreshMs !== undefined ? { earlyRefreshMs: options.earlyRefreshMs } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
   });
@@ -123,7 +126,7 @@ export function createGmailOAuthSession(
       await client.revokeToken(stored.refreshToken ?? stored.accessToken);
       return { revocation: 'revoked' };
     } catch (error) {
-      const mapped = classifyUserOAuthError(error, 'Revoking the Google grant');
+      const mapped = classifyUserOAuthError(error, 'Revoking the Google grant', facts);
       logger.warn('Could not revoke the Google grant; forgetting the local tokens anyway.', {
         accountId,
         code: mapped.code,
@@ -148,9 +151,22 @@ export function createGmailOAuthSession(
     interactive,
     getCredential,
     // A live check, like "Check Authorization" in a host's settings: silently obtain a usable token.
-    checkAuthorization: () =>
-      session.checkAuthorization({ probe: () => getCredential({ protocol: 'smtp' }) }),
+    checkAuthorization: async () => {
+      const ends = settings.testingMode ? testingModeEnd(await session.tokens.load()) : undefined;
+      return session.checkAuthorization({
+        probe: () => getCredential({ protocol: 'smtp' }),
+        ...(ends !== undefined ? { authorizationExpiresAt: ends } : {}),
+      });
+    },
     signOut: () => session.signOut(revokeAtGoogle),
     dispose: () => session.dispose(),
   };
+}
+
+/** A Testing-mode app's sign-in ends 7 days after consent, whether or not it was used since. */
+function testingModeEnd(stored: TokenSet | undefined): number | undefined {
+  const signedInAt = stored?.extra?.signedInAt;
+  return typeof signedInAt === 'number'
+    ? signedInAt + GOOGLE_TESTING_MODE_REFRESH_TOKEN_LIFETIME_MS
+    : undefined;
 }

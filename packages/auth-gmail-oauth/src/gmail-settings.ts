@@ -12,6 +12,11 @@ export interface GmailOAuthSettings {
   readonly redirectUri?: string;
   readonly loginHint?: string;
   readonly sendOnly: boolean;
+  /**
+   * The OAuth consent screen is External and still in "Testing": Google ends every sign-in 7 days
+   * after it was given, so `checkAuthorization` reports that end (and keep-alive warns before it).
+   */
+  readonly testingMode: boolean;
   readonly authUrl?: string;
   readonly tokenUrl?: string;
   readonly revokeUrl?: string;
@@ -82,6 +87,7 @@ export function parseGmailOAuthSettings(values: SettingsValues): GmailOAuthSetti
     clientId: values.requiredText('clientId'),
     clientSecret: values.requiredSecret('clientSecret'),
     sendOnly: values.flag('sendOnly'),
+    testingMode: values.flag('testingMode'),
     ...optional('redirectUri'),
     ...optional('loginHint'),
     ...optional('mailbox'),

@@ -114,7 +114,9 @@ export function createGmailSignIn(context: GmailSignInContext): GmailInteractive
       });
       return { client, response };
     } catch (error) {
-      const mapped = classifyUserOAuthError(error, 'Exchanging the Google sign-in code');
+      const mapped = classifyUserOAuthError(error, 'Exchanging the Google sign-in code', {
+        testingMode: settings.testingMode,
+      });
       if (mapped.code === CoreErrorCode.ReauthRequired) {
         throw mailplugError(
           GmailErrorCode.CodeRejected,
@@ -134,7 +136,11 @@ export function createGmailSignIn(context: GmailSignInContext): GmailInteractive
   ): Promise<MailboxIdentity> {
     const callback = await signIns.complete(
       params,
-      ({ error, description }) => classifyCallbackError({ error, error_description: description }),
+      ({ error, description }) =>
+        classifyCallbackError(
+          { error, error_description: description },
+          { testingMode: settings.testingMode },
+        ),
       { binding: options.binding },
     );
     const { client, response } = await exchangeCode(callback.code, callback);
@@ -177,7 +183,8 @@ export function createGmailSignIn(context: GmailSignInContext): GmailInteractive
       refreshToken: response.refresh_token,
       scopes,
       user: identity.mailbox,
-      extra: identityTokenExtra(identity),
+      // When the consent was given: a Testing-mode app's sign-in ends 7 days later, used or not.
+      extra: { ...identityTokenExtra(identity), signedInAt: now() },
     });
     logger.info('Signed in with Google.', { accountId, mailbox: identity.mailbox });
     context.onSignedIn(identity);

@@ -6,6 +6,7 @@ import { type AuthSessionInit, resolveSecret } from '@mailplug/core';
 import { OAuth2Client } from 'google-auth-library';
 import { expectedIssuers, type GmailOAuthSettings } from './gmail-settings.js';
 import { type GoogleEndpoints, resolveEndpoints } from './provider-data.js';
+import type { TokenTransportOptions } from './proxy.js';
 import { transporterOptionsFor, tuneTransporter } from './transport.js';
 
 export interface GoogleClients {
@@ -19,17 +20,18 @@ export interface GoogleClients {
 export function createGoogleClients(
   settings: GmailOAuthSettings,
   secrets: AuthSessionInit['secrets'],
+  transport: TokenTransportOptions = {},
 ): GoogleClients {
   const endpoints = resolveEndpoints(settings);
   const issuers = expectedIssuers(settings);
-  const transporterOptions = transporterOptionsFor(settings.ca);
+  const transporterOptions = transporterOptionsFor(settings.ca, transport);
   return {
     endpoints,
     issuers,
     async oauthClient(redirectUri) {
       const clientSecret = await resolveSecret(secrets, settings.clientSecret, 'the Google client secret');
       const client = new OAuth2Client({
-        ...(transporterOptions ? { transporterOptions } : {}),
+        transporterOptions,
         clientId: settings.clientId,
         clientSecret,
         ...(redirectUri ? { redirectUri } : {}),

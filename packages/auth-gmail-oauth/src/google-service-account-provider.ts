@@ -6,9 +6,16 @@ import {
 } from '@mailplug/core';
 import { createServiceAccountSession } from './google-service-account-session.js';
 import { googleServiceAccountContribution } from './manifest.js';
+import type { TokenTransportOptions } from './proxy.js';
 
-/** `id`, `label`, `earlyRefreshMs`, `retry` — the same options, with the same meaning, as every provider's. */
-export interface GoogleServiceAccountOptions extends ProviderInstanceOptions, TokenTuningOptions {}
+/**
+ * `id`, `label`, `earlyRefreshMs`, `retry`, `requestTimeoutMs`, `proxy`, `noProxy` — the same
+ * options, with the same meaning, as every provider's.
+ */
+export interface GoogleServiceAccountOptions
+  extends ProviderInstanceOptions,
+    TokenTuningOptions,
+    TokenTransportOptions {}
 
 /**
  * Google Workspace service account with domain-wide delegation: the JWT bearer grant with

@@ -16,6 +16,7 @@ import {
 import { JWT } from 'google-auth-library';
 import { classifyServiceAccountError } from './errors.js';
 import { GMAIL_MAIL_SCOPE, GOOGLE_PROVIDER } from './provider-data.js';
+import type { TokenTransportOptions } from './proxy.js';
 import { parseServiceAccountKey, type ServiceAccountKey } from './service-account-key.js';
 import { transporterOptionsFor, tuneTransporter } from './transport.js';
 
@@ -23,7 +24,7 @@ export function createServiceAccountSession(
   providerId: string,
   values: SettingsValues,
   init: AuthSessionInit,
-  options: TokenTuningOptions,
+  options: TokenTuningOptions & TokenTransportOptions,
 ): AuthSession {
   const keyRef = values.requiredSecret('serviceAccountKey');
   const mailbox = values.requiredText('mailbox').toLowerCase();
@@ -35,7 +36,7 @@ export function createServiceAccountSession(
     tokenUrl && tokenUrl !== GOOGLE_PROVIDER.endpoints.tokenUrl
       ? new Map([[GOOGLE_PROVIDER.endpoints.tokenUrl, tokenUrl]])
       : undefined;
-  const transporterOptions = transporterOptionsFor(values.text('ca'));
+  const transporterOptions = transporterOptionsFor(values.text('ca'), options);
   let lastKey: ServiceAccountKey | undefined;
 
   async function refresh(): Promise<TokenSet> {
@@ -44,7 +45,7 @@ export function createServiceAccountSession(
     lastKey = key;
     // A new client per refresh: the JWT client caches tokens itself, and TokenManager owns caching.
     const jwt = new JWT({
-      ...(transporterOptions ? { transporterOptions } : {}),
+      transporterOptions,
       email: key.clientEmail,
       key: key.privateKey,
       scopes: [GMAIL_MAIL_SCOPE],

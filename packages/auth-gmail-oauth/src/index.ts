@@ -4,7 +4,12 @@
  * domain-wide delegation).
  */
 export { activate } from './activate.js';
-export { GmailErrorCode } from './errors.js';
+export {
+  GmailErrorCode,
+  GOOGLE_ERROR_TABLE,
+  type GoogleErrorFlow,
+  type GoogleErrorRule,
+} from './errors.js';
 export { createGmailOAuth, type GmailOAuthOptions, gmailOAuth } from './gmail-oauth-provider.js';
 export type { GmailOAuthSession } from './gmail-oauth-session.js';
 export type { GmailInteractiveSignIn, LoopbackSignInOptions } from './gmail-sign-in.js';
@@ -19,3 +24,4 @@ export {
   type GoogleEndpoints,
   type MailServerDefault,
 } from './provider-data.js';
+export type { TokenProxyOptions, TokenTransportOptions } from './proxy.js';

@@ -1,5 +1,7 @@
+import type { Agent as HttpAgent } from 'node:http';
 import { Agent } from 'node:https';
 import type { AuthClient, OAuth2ClientOptions } from 'google-auth-library';
+import { createProxyAgent, proxyFor, type TokenTransportOptions } from './proxy.js';
 
 type RequestInterceptor = Parameters<AuthClient['transporter']['interceptors']['request']['add']>[0];
 type PreparedRequest = Parameters<NonNullable<NonNullable<RequestInterceptor>['resolved']>>[0];
@@ -34,13 +36,34 @@ function stripQuery(url: string): string {
   return i === -1 ? url : url.slice(0, i);
 }
 
+/** Default deadline of one request to Google (core's token request deadline). */
+export const DEFAULT_GOOGLE_REQUEST_TIMEOUT_MS = 15_000;
+
 /**
- * Transporter options that trust an extra CA (PEM) for https identity endpoints — a private
- * deployment's own PKI, or the emulator's local CA — without touching process-wide settings
- * such as NODE_EXTRA_CA_CERTS. Plain http (loopback) requests keep the default agent.
+ * gaxios transporter options for every request a client makes (token, revocation, tokeninfo,
+ * userinfo, signing keys): a deadline (`timeout`), an HTTP CONNECT proxy from the options or
+ * `HTTPS_PROXY` / `NO_PROXY`, and an extra CA (PEM) for https endpoints — a private deployment's PKI
+ * or the emulator's — without touching process-wide settings such as NODE_EXTRA_CA_CERTS.
  */
-export function transporterOptionsFor(ca: string | undefined): OAuth2ClientOptions['transporterOptions'] {
-  if (!ca) return undefined;
-  const https = new Agent({ ca, keepAlive: false });
-  return { agent: ((url: URL) => (url.protocol === 'https:' ? https : undefined)) as unknown as Agent };
+export function transporterOptionsFor(
+  ca: string | undefined,
+  transport: TokenTransportOptions = {},
+): NonNullable<OAuth2ClientOptions['transporterOptions']> {
+  const https = ca ? new Agent({ ca, keepAlive: false }) : undefined;
+  const tunnels = new Map<string, HttpAgent>();
+  const agentFor = (url: URL): HttpAgent | undefined => {
+    const proxy = proxyFor(url, transport);
+    if (!proxy) return url.protocol === 'https:' ? https : undefined;
+    let tunnel = tunnels.get(proxy);
+    if (!tunnel) {
+      tunnel = createProxyAgent(proxy, ca ? [ca] : undefined);
+      tunnels.set(proxy, tunnel);
+    }
+    return tunnel;
+  };
+  return {
+    timeout: transport.requestTimeoutMs ?? DEFAULT_GOOGLE_REQUEST_TIMEOUT_MS,
+    // node-fetch (gaxios' fetch on Node) accepts a function choosing the agent per URL.
+    agent: agentFor as unknown as Agent,
+  };
 }

@@ -204,3 +204,30 @@ describe('parseServiceAccountKey', () => {
     );
   });
 });
+
+describe('GOOGLE_ERROR_TABLE', () => {
+  it('is one frozen table whose rows all name a fix', async () => {
+    const { GOOGLE_ERROR_TABLE } = await import('../src/errors.js');
+    expect(Object.isFrozen(GOOGLE_ERROR_TABLE)).toBe(true);
+    for (const row of GOOGLE_ERROR_TABLE) expect(row.hint.length).toBeGreaterThan(30);
+  });
+
+  it('names "publish the OAuth app" first for a Testing-mode app whose sign-in ended', () => {
+    const e = classifyUserOAuthError(
+      httpError(400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' }),
+      'Refreshing',
+      { testingMode: true },
+    );
+    expect(e).toMatchObject({ code: 'REAUTH_REQUIRED', action: 'user' });
+    expect(e.hint).toMatch(/publish the OAuth app/);
+    expect(e.message).toMatch(/Testing/);
+  });
+
+  it('treats a request that hit its deadline (gaxios timeout → AbortError) as transient', () => {
+    const aborted = Object.assign(new Error('The operation was aborted.'), {
+      error: Object.assign(new Error('The operation was aborted.'), { name: 'AbortError', type: 'aborted' }),
+    });
+    const e = classifyUserOAuthError(aborted);
+    expect(e).toMatchObject({ code: 'TRANSIENT', action: 'retry', details: { timedOut: true } });
+  });
+});
