@@ -5,7 +5,7 @@ import {
   registerSecret,
   type ServerSettings,
 } from '@mailplug/core';
-import { Agent, type Dispatcher, EnvHttpProxyAgent, fetch } from 'undici';
+import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
 
 /** Where HTTP requests go through a proxy; the same option names as the SMTP protocol's. */
 export interface HttpProxyOptions {
@@ -89,8 +89,10 @@ export function originFor(server: ServerSettings): string {
 }
 
 /**
- * Node's fetch (undici — the implementation Node bundles, taken from the `undici` package so the
- * dispatcher and fetch are one version) with the server's TLS trust and the proxy settings.
+ * HTTP through undici — the client under Node's own `fetch` — from the `undici` package, so the
+ * dispatcher (TLS trust, `EnvHttpProxyAgent`) and the client are one version. `request()` rather
+ * than `fetch()`: the same connection pool, proxy and AbortSignal handling without the WHATWG
+ * Request/Response and stream objects per call, which a send of one small body does not need.
  */
 export function createHttpTransport(server: ServerSettings, options: HttpProxyOptions = {}): HttpTransport {
   const origin = originFor(server);
@@ -119,15 +121,25 @@ export function createHttpTransport(server: ServerSettings, options: HttpProxyOp
   return {
     origin,
     async request(url, init) {
-      const response = await fetch(url, {
+      const response = await request(url, {
         method: init.method,
         headers: init.headers,
         ...(init.body !== undefined ? { body: init.body } : {}),
         signal: init.signal,
         dispatcher,
       });
-      const text = await response.text();
-      return { status: response.status, headers: response.headers, text };
+      const text = await response.body.text();
+      const headers = response.headers;
+      return {
+        status: response.statusCode,
+        headers: {
+          get(name) {
+            const value = headers[name.toLowerCase()];
+            return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+          },
+        },
+        text,
+      };
     },
     async close() {
       await dispatcher.close();

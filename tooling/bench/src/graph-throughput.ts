@@ -6,7 +6,9 @@
  * each message with nodemailer's MailComposer, post the base64 MIME with the same app-only Graph
  * token, and keep at most 4 requests in flight for the mailbox (Graph's per-mailbox limit): the
  * raw side with 4 workers, Mailplug through its per-mailbox cap with every send started at once.
- * Rounds alternate which side goes first; the median of the rounds is compared. Goal ≥ 0.95×.
+ * Each measured run is a fresh child process that warms up before timing (as the other figures);
+ * the emulator lives in the parent. Rounds alternate which side goes first; the medians of the
+ * rounds are compared. Goal ≥ 0.95×.
  * No assertion on wall-clock time: the figure is printed and written to results/graph-latest.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,6 +19,7 @@ import type { CredentialSource, ServerSettings } from '@mailplug/core';
 import { DEFAULT_IDS, type Emulator, startEmulator } from '@mailplug/emulator';
 import { createGraphProtocol } from '@mailplug/protocol-graph';
 import MailComposer from 'nodemailer/lib/mail-composer';
+import { runChild } from './child.js';
 import { fixed, median, ratio } from './stats.js';
 
 const CAP = 4;
@@ -86,19 +89,52 @@ async function mailplugRun(
   return elapsed;
 }
 
+interface SideRequest {
+  readonly side: 'mailplug' | 'raw';
+  readonly url: string;
+  readonly server: ServerSettings;
+  readonly token: string;
+  readonly count: number;
+  readonly warmUp: number;
+  readonly tag: string;
+}
+
+/** Child process: one side, warmed up, then timed. Replies msg/s. */
+async function runSide(request: SideRequest): Promise<number> {
+  const source: CredentialSource = {
+    getCredential: async () => ({
+      kind: 'oauth2',
+      user: FROM,
+      accessToken: request.token,
+      expiresAt: Date.now() + 3_600_000,
+      scopes: ['https://graph.microsoft.com/.default'],
+    }),
+  };
+  const run = (count: number, tag: string) =>
+    request.side === 'raw'
+      ? rawFetchRun(request.url, request.token, count, tag)
+      : mailplugRun(request.server, source, count, tag);
+  await run(request.warmUp, `warm-${request.tag}`);
+  const ms = await run(request.count, request.tag);
+  return (request.count / ms) * 1000;
+}
+
+function childMain(): void {
+  process.once('message', (request: SideRequest) => {
+    runSide(request).then(
+      (result) => process.send?.({ ok: true, result }, () => process.exit(0)),
+      (error: unknown) =>
+        process.send?.({ ok: false, error: error instanceof Error ? error.message : String(error) }, () =>
+          process.exit(1),
+        ),
+    );
+  });
+}
+
 async function main(): Promise<void> {
   const emulator = await startEmulator({ mail: false });
   try {
     const token = await graphToken(emulator);
-    const source: CredentialSource = {
-      getCredential: async () => ({
-        kind: 'oauth2',
-        user: FROM,
-        accessToken: token,
-        expiresAt: Date.now() + 3_600_000,
-        scopes: ['https://graph.microsoft.com/.default'],
-      }),
-    };
     // Plain http on loopback for both sides: the comparison is of the send path, not of TLS.
     const server: ServerSettings = {
       host: '127.0.0.1',
@@ -109,16 +145,15 @@ async function main(): Promise<void> {
     };
     const url = `${emulator.urls.http}/graph/v1.0/users/${encodeURIComponent(FROM)}/sendMail`;
     const delivered = () => emulator.mail.list(TO).length;
+    const entry = fileURLToPath(import.meta.url);
 
     process.stdout.write(
       `[graph] ${os.cpus().length} cores, Node ${process.version}, load ${os
         .loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}; ` +
-        `${messages} messages per side per round, ${rounds} round(s), cap ${CAP} in flight per mailbox\n`,
+        `${messages} messages per side per round after ${warmUp} warm-up, ${rounds} round(s), cap ${CAP} in flight per mailbox, each run a fresh process\n`,
     );
-    await rawFetchRun(url, token, warmUp, 'warm-raw');
-    await mailplugRun(server, source, warmUp, 'warm-mailplug');
 
     const rows: { round: number; order: string; mailplug: number; raw: number; ratio: number }[] = [];
     for (let round = 1; round <= rounds; round++) {
@@ -127,13 +162,18 @@ async function main(): Promise<void> {
       const rate: Record<'mailplug' | 'raw', number> = { mailplug: 0, raw: 0 };
       for (const side of sides) {
         const before = delivered();
-        const ms =
-          side === 'raw'
-            ? await rawFetchRun(url, token, messages, `raw-${round}`)
-            : await mailplugRun(server, source, messages, `mailplug-${round}`);
-        if (delivered() - before !== messages)
-          throw new Error(`PROBLEM: ${side} delivered ${delivered() - before} of ${messages}`);
-        rate[side] = (messages / ms) * 1000;
+        const request: SideRequest = {
+          side,
+          url,
+          server,
+          token,
+          count: messages,
+          warmUp,
+          tag: `${side}-${round}`,
+        };
+        rate[side] = await runChild<number>(entry, request, { args: ['--child'], timeoutMs: 300_000 });
+        if (delivered() - before !== messages + warmUp)
+          throw new Error(`PROBLEM: ${side} delivered ${delivered() - before} of ${messages + warmUp}`);
       }
       const row = {
         round,
@@ -176,7 +216,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exitCode = 1;
-});
+if (process.argv.includes('--child')) childMain();
+else
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  });
