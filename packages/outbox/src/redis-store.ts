@@ -88,6 +88,8 @@ export function createRedisOutboxStore(options: RedisOutboxStoreOptions = {}): O
     (options.url
       ? new Redis(options.url, { ...options.redisOptions })
       : new Redis(options.redisOptions ?? {}));
+  // Connection errors surface as failed commands (OUTBOX_STORE_UNAVAILABLE); ioredis reconnects.
+  if (owned) redis.on('error', () => undefined);
   const prefix = options.prefix ?? 'mailplug:outbox:';
   for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 0, lua });
   const commands = redis as unknown as Record<ScriptName, ScriptCaller>;

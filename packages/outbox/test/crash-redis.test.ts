@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 it(`Redis: 3 worker processes, 2 killed repeatedly, ${MESSAGES} messages — all delivered, none lost, duplicates explained`, async () => {
-  const seed = Number(process.env.OUTBOX_CRASH_SEED ?? Date.now() % 1_000_000);
+  const seed = Number(process.env.MAILPLUG_OUTBOX_CRASH_SEED ?? Date.now() % 1_000_000);
   const random = mulberry32(seed);
   const prefix = `crash:${randomUUID()}:`;
   const accounts = crashAccounts(smtp.port);

@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 it(`SQLite: ${KILLS}+ SIGKILLs while ${MESSAGES} messages flow — all delivered, none lost, duplicates explained`, async () => {
-  const seed = Number(process.env.OUTBOX_CRASH_SEED ?? Date.now() % 1_000_000);
+  const seed = Number(process.env.MAILPLUG_OUTBOX_CRASH_SEED ?? Date.now() % 1_000_000);
   const random = mulberry32(seed);
   const path = join(work, 'outbox.db');
   const accounts = crashAccounts(smtp.port);

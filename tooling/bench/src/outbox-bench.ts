@@ -155,8 +155,8 @@ const percentile = (values: readonly number[], p: number) => {
 };
 
 async function throughputFigure(): Promise<Record<string, unknown>> {
-  const count = quick ? 300 : 2_000;
-  const rounds = quick ? 1 : 5;
+  const count = quick ? 300 : 1_000;
+  const rounds = quick ? 1 : 3;
   const sink = await startSink();
   const bed = benchMailer();
   const accounts: MailAccount[] = Array.from({ length: MAILBOXES }, (_, i) => ({

@@ -222,7 +222,7 @@ export async function runSoak(options: SoakOptions): Promise<Record<string, unkn
   // The faults, on a schedule while messages are enqueued (20 every 100 ms).
   const script = emulator.mailServers?.script;
   const faults: string[] = [];
-  const tokenFaults: { hits: number; what: string }[] = [];
+  const tokenFaults: { readonly what: string; readonly handle: { readonly hits: number } }[] = [];
   const schedule: [number, () => Promise<void> | void][] = [
     [
       300,
@@ -239,7 +239,7 @@ export async function runSoak(options: SoakOptions): Promise<Record<string, unkn
       () =>
         void tokenFaults.push({
           what: 'token endpoint down (503)',
-          ...emulator.inject.google({ status: 503, times: 4 }),
+          handle: emulator.inject.google({ status: 503, times: 4 }),
         }),
     ],
     [
@@ -257,7 +257,7 @@ export async function runSoak(options: SoakOptions): Promise<Record<string, unkn
       () =>
         void tokenFaults.push({
           what: 'token endpoint slow (3 s)',
-          ...emulator.inject.google({ delayMs: 3_000, times: 2 }),
+          handle: emulator.inject.google({ delayMs: 3_000, times: 2 }),
         }),
     ],
     [
@@ -275,7 +275,7 @@ export async function runSoak(options: SoakOptions): Promise<Record<string, unkn
       () =>
         void tokenFaults.push({
           what: 'token endpoint throttling (429, Retry-After 1)',
-          ...emulator.inject.google({ status: 429, retryAfterSeconds: 1, times: 3 }),
+          handle: emulator.inject.google({ status: 429, retryAfterSeconds: 1, times: 3 }),
         }),
     ],
     [
@@ -381,7 +381,7 @@ export async function runSoak(options: SoakOptions): Promise<Record<string, unkn
     interrupted,
     proxyDrops: proxy.drops,
     scriptedRepliesLeft: script?.pending().length ?? 0,
-    tokenFaults: tokenFaults.map((f) => ({ what: f.what, hits: f.hits })),
+    tokenFaults: tokenFaults.map((f) => ({ what: f.what, hits: f.handle.hits })),
     faults,
   };
   log(
@@ -417,7 +417,7 @@ function reliabilityReport(
     .map(([code, n]) => `| failed-permanent: \`${code}\` | ${n} |`)
     .join('\n');
   const tokenFaults = (r.tokenFaults as { what: string; hits: number }[])
-    .map((f) => `- ${f.what}: ${f.hits} request(s) hit`)
+    .map((f) => `- ${f.what}: ${f.hits} token request(s) hit`)
     .join('\n');
   return `# Reliability: the outbox under faults
 
