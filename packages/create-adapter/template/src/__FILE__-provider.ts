@@ -103,7 +103,8 @@ function createSession(
     accessToken: String(body.access_token),
     expiresAt: now() + Number(body.expires_in ?? 3600) * 1000,
     refreshToken: typeof body.refresh_token === 'string' ? body.refresh_token : previous?.refreshToken,
-    scopes: typeof body.scope === 'string' ? body.scope.split(' ') : SCOPES,
+    // RFC 6749 separates scopes with spaces; some providers use commas.
+    scopes: typeof body.scope === 'string' ? body.scope.split(/[\s,]+/).filter(Boolean) : SCOPES,
     user,
     extra: previous?.extra ?? {},
   });

@@ -1,4 +1,4 @@
-import { DEFAULT_OAUTH_IDS, type Emulator, startEmulator } from '@mailplug/emulator';
+import { DEFAULT_OAUTH_IDS, type Emulator, type EmulatorOptions, startEmulator } from '@mailplug/emulator';
 import { conformanceEmulatorOptions, type ProviderEnvironment } from '@mailplug/testkit';
 
 type Hook = (fn: () => unknown) => void;
@@ -7,15 +7,15 @@ type Hook = (fn: () => unknown) => void;
  * The emulator's generic OAuth 2.0 server as the identity provider the conformance suite signs in
  * to: working settings, the consent page played as its first test user, and injected faults. The
  * emulator starts in `beforeAll` (nobody is approved automatically, so consent can be denied) and
- * stops in `afterAll`.
+ * stops in `afterAll`; `oauth` sets up its OAuth server, e.g. the quirks of your identity provider.
  */
-export function oauthEmulatorEnvironment(hooks: {
-  beforeAll: Hook;
-  afterAll: Hook;
-}): () => ProviderEnvironment {
+export function oauthEmulatorEnvironment(
+  hooks: { beforeAll: Hook; afterAll: Hook },
+  options: Pick<EmulatorOptions, 'oauth'> = {},
+): () => ProviderEnvironment {
   let emulator: Emulator | undefined;
   hooks.beforeAll(async () => {
-    emulator = await startEmulator(conformanceEmulatorOptions);
+    emulator = await startEmulator({ ...conformanceEmulatorOptions, ...options });
   });
   hooks.afterAll(() => emulator?.stop());
   return () => {
