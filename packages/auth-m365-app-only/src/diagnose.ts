@@ -9,6 +9,7 @@ import type { M365AppOnlySettings } from './settings.js';
 export const M365AppOnlyDiagnosisCode = {
   ExchangePermissionMissing: 'M365_EXCHANGE_PERMISSION_MISSING',
   SmtpAuthDisabled: 'M365_SMTP_AUTH_DISABLED',
+  SendAsMissing: 'M365_SEND_AS_MISSING',
 } as const;
 
 interface SmtpFacts {
@@ -61,6 +62,18 @@ export function exchangePermissionScript(
   ];
 }
 
+/** The PowerShell that lets the app's service principal send as a From address. */
+export function sendAsScript(
+  settings: Pick<M365AppOnlySettings, 'tenant' | 'servicePrincipalObjectId'>,
+  fromAddress: string,
+): string[] {
+  const objectId = settings.servicePrincipalObjectId ?? '<Enterprise application Object ID>';
+  return [
+    `Connect-ExchangeOnline -Organization ${settings.tenant}`,
+    `Add-RecipientPermission -Identity "${fromAddress}" -Trustee ${objectId} -AccessRights SendAs -Confirm:$false`,
+  ];
+}
+
 export function smtpAuthEnableScript(mailbox: string): string[] {
   return [`Set-CASMailbox -Identity "${mailbox}" -SmtpClientAuthenticationDisabled $false`];
 }
@@ -90,6 +103,22 @@ export function explainSmtpFailure(error: unknown, settings: M365AppOnlySettings
       `Exchange Online refused SMTP AUTH for ${settings.mailbox}: Authenticated SMTP is disabled for the tenant or the mailbox (535 5.7.139).`,
       `Enable Authenticated SMTP: Microsoft 365 admin center → Users → Active users → ${settings.mailbox} → Mail → Manage email apps → tick "Authenticated SMTP", or run \`${script[0]}\` (and check the tenant-wide setting).`,
       { cause, details: { smtpStatus: '5.7.139', mailbox: settings.mailbox, powershell: script } },
+    );
+  }
+  if (
+    code === 'SMTP_SEND_AS_DENIED' ||
+    facts.enhanced === '5.7.60' ||
+    /SendAsDenied|not allowed to send as/i.test(facts.text)
+  ) {
+    // Exchange's reply does not name the address; the host knows which From it used.
+    const from = '<From address>';
+    const script = sendAsScript(settings, from);
+    return mailplugError(
+      M365AppOnlyDiagnosisCode.SendAsMissing,
+      'admin',
+      `Exchange Online refused to let the app send as the message's From address: its service principal has no Send As permission on it (${facts.enhanced ?? 'SendAsDenied'}).`,
+      `Give the app Send As on the From address in Exchange Online PowerShell: \`${script[1]}\` (the Object ID is the Enterprise application's), or send from ${settings.mailbox} itself.`,
+      { cause, details: { smtpStatus: facts.enhanced ?? '5.2.0', powershell: script } },
     );
   }
   if (
