@@ -22,6 +22,11 @@ export interface OutgoingMessage {
   readonly html?: string;
   readonly attachments?: readonly Attachment[];
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * The Message-ID to send with (`<unique@domain>`), kept the same on every attempt of one message
+   * so a recipient who gets a duplicate sees the same id. Protocols generate one when absent.
+   */
+  readonly messageId?: string;
 }
 
 export interface RecipientRejection {
