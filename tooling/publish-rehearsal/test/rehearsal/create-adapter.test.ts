@@ -14,7 +14,16 @@ it('npm create @mailplug/adapter scaffolds a provider whose own npm test runs th
   const env = outsideEnv({ npm_config_userconfig: userconfig });
   const version = rehearsal.versions['@mailplug/create-adapter'];
   const created = await npm(
-    ['create', `@mailplug/adapter@${version}`, '--yes', '--', 'mailplug-acme-mail', '--label', 'Acme Mail'],
+    [
+      'create',
+      `@mailplug/adapter@${version}`,
+      '--yes',
+      `--cache=${join(parent, 'npx-cache')}`,
+      '--',
+      'mailplug-acme-mail',
+      '--label',
+      'Acme Mail',
+    ],
     { cwd: parent, env },
   );
   expect(created).toContain('Created mailplug-acme-mail (provider "acme-mail")');

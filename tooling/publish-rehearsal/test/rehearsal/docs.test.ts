@@ -1,7 +1,7 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, inject, it } from 'vitest';
-import { run } from '../support/commands.js';
+import { npm, outsideEnv, run } from '../support/commands.js';
 import { hostProject } from '../support/host-project.js';
 import { codeBlocks } from '../support/markdown.js';
 
@@ -50,4 +50,56 @@ it('docs/host-developers.md: every ts block, in order, compiles with strict tsc 
   expect(output).toMatch(/^sign-out: revoked$/m);
   expect(output).toMatch(/^app-only send via smtp$/m);
   expect(output).toMatch(/^user: SIGN_IN_REQUIRED — /m);
+});
+
+it('docs/provider-authors.md: its files, written into a package from npm create @mailplug/adapter, typecheck and pass', async () => {
+  const blocks = codeBlocks(new URL('provider-authors.md', docs));
+  const files = blocks.filter((b) => b.language === 'ts' && b.title);
+  expect(files.map((b) => b.title)).toEqual(['test/quirks.test.ts', 'test/host.test.ts']);
+  const parent = join(rehearsal.work, 'provider-guide');
+  mkdirSync(parent, { recursive: true });
+  const userconfig = join(parent, 'user.npmrc');
+  writeFileSync(userconfig, rehearsal.npmrc);
+  const env = outsideEnv({ npm_config_userconfig: userconfig });
+  const version = rehearsal.versions['@mailplug/create-adapter'];
+  await npm(
+    [
+      'create',
+      `@mailplug/adapter@${version}`,
+      '--yes',
+      `--cache=${join(parent, 'npx-cache')}`,
+      '--',
+      'mailplug-acme-mail',
+      '--label',
+      'Acme Mail',
+    ],
+    {
+      cwd: parent,
+      env,
+    },
+  );
+  const dir = join(parent, 'mailplug-acme-mail');
+  for (const block of files) writeFileSync(join(dir, block.title ?? ''), block.code);
+
+  // The guide's manifest is the one the scaffold writes.
+  const guide = blocks.find((b) => b.language === 'json' && b.code.includes('"mailplug"'));
+  const shown = JSON.parse(`{${guide?.code ?? ''}}`).mailplug.authProviders[0];
+  const written = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).mailplug.authProviders[0];
+  expect(shown.capabilities).toEqual(written.capabilities);
+  const shape = (f: { key: string; type: string; default?: unknown }) => [f.key, f.type, f.default];
+  expect(shown.settingsSchema.fields.map(shape)).toEqual(written.settingsSchema.fields.map(shape));
+
+  await npm(['install'], { cwd: dir, env });
+  await run('npm', ['run', 'typecheck'], { cwd: dir, env });
+  await run('npm', ['test', '--', '--reporter=json', '--outputFile=results.json'], { cwd: dir, env });
+  const report = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+  const byFile = Object.fromEntries(
+    report.testResults.map((f: { name: string; status: string }) => [f.name.slice(dir.length + 1), f.status]),
+  );
+  expect(byFile).toEqual({
+    'test/conformance.test.ts': 'passed',
+    'test/quirks.test.ts': 'passed',
+    'test/host.test.ts': 'passed',
+  });
+  expect(report.numFailedTests).toBe(0);
 });
