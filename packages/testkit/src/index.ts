@@ -21,5 +21,6 @@ export {
   type InspectableTokenStore,
 } from './suites/suite-stores.js';
 export * from './test-helpers.js';
+export * from './tinyproxy-test-server.js';
 export * from './token-store-suite.js';
 export * from './wire-tap.js';

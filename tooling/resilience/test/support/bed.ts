@@ -16,6 +16,7 @@ import {
   createRegistry,
   type MailAccount,
   type Mailer,
+  type SecretStore,
   type TokenStore,
 } from '@mailplug/core';
 import { DEFAULT_IDS, type Emulator, type EmulatorOptions, startEmulator } from '@mailplug/emulator';
@@ -72,6 +73,11 @@ export interface Bed {
   readonly emulator: Emulator;
   readonly mailer: Mailer;
   readonly tokenStore: TokenStore;
+  readonly secrets: SecretStore;
+  /** Settings of a `provider` account on the emulator. */
+  settingsFor(provider: ProviderId): Record<string, unknown>;
+  /** Signs a session in headlessly when it has an interactive sign-in (the emulator auto-approves). */
+  signIn(session: AuthSession): Promise<void>;
   /** A new account of this provider on the emulator's SMTP server (signed in where someone must). */
   account(provider: ProviderId, id: string, settings?: Record<string, unknown>): Promise<MailAccount>;
   session(account: MailAccount): Promise<AuthSession>;
@@ -143,18 +149,23 @@ export async function startBed(options: BedOptions = {}): Promise<Bed> {
       identity: { fromAddress: MAILBOX },
       scope: { kind: 'system' },
     };
-    const session = await mailer.sessionFor(mailAccount);
-    if (session.interactive) {
-      const start = await session.interactive.begin();
-      await session.interactive.complete(await followAuthorize(start.url, emulator.caCertPem));
-    }
+    await signIn(await mailer.sessionFor(mailAccount));
     return mailAccount;
+  }
+
+  async function signIn(session: AuthSession): Promise<void> {
+    if (!session.interactive) return;
+    const start = await session.interactive.begin();
+    await session.interactive.complete(await followAuthorize(start.url, emulator.caCertPem));
   }
 
   return {
     emulator,
     mailer,
     tokenStore,
+    secrets,
+    settingsFor,
+    signIn,
     account,
     session: (a) => mailer.sessionFor(a),
     async stop() {
