@@ -76,6 +76,8 @@ export interface Bed {
   readonly secrets: SecretStore;
   /** Settings of a `provider` account on the emulator. */
   settingsFor(provider: ProviderId): Record<string, unknown>;
+  /** Another mailer on the same registry, secrets and token store (a restarted host process). */
+  newMailer(): Mailer;
   /** Signs a session in headlessly when it has an interactive sign-in (the emulator auto-approves). */
   signIn(session: AuthSession): Promise<void>;
   /** A new account of this provider on the emulator's SMTP server (signed in where someone must). */
@@ -112,12 +114,18 @@ export async function startBed(options: BedOptions = {}): Promise<Bed> {
     ),
   });
   const tokenStore = createMemoryTokenStore();
-  const mailer = createMailer({
-    registry,
-    secrets,
-    tokenStore,
-    permissions: { canSendOnBehalfOfOrganization: () => true },
-  });
+  const mailers: Mailer[] = [];
+  const newMailer = () => {
+    const created = createMailer({
+      registry,
+      secrets,
+      tokenStore,
+      permissions: { canSendOnBehalfOfOrganization: () => true },
+    });
+    mailers.push(created);
+    return created;
+  };
+  const mailer = newMailer();
   const port = emulator.ports.smtp;
   if (port === undefined) throw new Error('the emulator started without mail servers');
   const server = { host: '127.0.0.1', port, security: 'starttls' as const, caFile: emulator.caCertPath };
@@ -165,11 +173,12 @@ export async function startBed(options: BedOptions = {}): Promise<Bed> {
     tokenStore,
     secrets,
     settingsFor,
+    newMailer,
     signIn,
     account,
     session: (a) => mailer.sessionFor(a),
     async stop() {
-      await mailer.dispose();
+      for (const m of mailers) await m.dispose();
       await emulator.stop();
     },
   };
