@@ -6,13 +6,11 @@ import {
   type AuthSessionInit,
   assertExpectedMailbox,
   assertProtocolServed,
-  CoreErrorCode,
   classifyFailure,
   createAuthorizationCodeSignIns,
   createTokenSession,
   defineAuthProvider,
   identityTokenExtra,
-  type MailboxIdentity,
   mailplugError,
   type ProviderInstanceOptions,
   readAdapterManifest,
@@ -27,8 +25,7 @@ import {
 const contribution = readAdapterManifest(createRequire(import.meta.url)('../package.json')).authProvider(
   '__PROVIDER_ID__',
 );
-
-/** Scopes to request: who signed in, a refresh token, and the mail scope of each protocol. */
+/** Scopes to request: who signed in (OpenID Connect), a refresh token, each protocol's mail scope. */
 const SCOPES = ['openid', 'email', 'offline_access', 'mail.send', 'mail.read'];
 /** Every request to the identity provider has a deadline. */
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -43,12 +40,8 @@ export interface __PASCAL__Options extends ProviderInstanceOptions, TokenTuningO
  * registry.register(create__PASCAL__({ earlyRefreshMs: 10 * 60_000 }));
  */
 export function create__PASCAL__(options: __PASCAL__Options = {}): AuthProvider {
-  return defineAuthProvider({
-    contribution,
-    id: options.id,
-    label: options.label,
-    createSession: (values, init, providerId) => createSession(values, init, providerId, options),
-  });
+  const { id, label, ...tuning } = options;
+  return defineAuthProvider({ contribution, id, label, createSession: (...a) => bindAccount(...a, tuning) });
 }
 
 /** The default instance, registered by `activate`. */
@@ -59,47 +52,38 @@ export function activate(context: ActivationContext): void {
   context.subscriptions.push(context.registerAuthProvider(__CAMEL__));
 }
 
-function createSession(
-  values: SettingsValues,
-  init: AuthSessionInit,
-  providerId: string,
-  options: __PASCAL__Options,
-): AuthSession {
+type Json = Record<string, unknown>;
+
+/** One account's session: sign-in, silent refresh, sign-out. */
+function bindAccount(values: SettingsValues, init: AuthSessionInit, id: string, tuning: TokenTuningOptions) {
   const { accountId } = init;
   const now = init.now ?? Date.now;
-  const issuer = values.requiredText('issuer');
-  const clientId = values.requiredText('clientId');
+  const [issuer, clientId] = [values.requiredText('issuer'), values.requiredText('clientId')];
+  const secretRef = values.requiredSecret('clientSecret');
   const served = contribution.capabilities.protocols;
 
-  /** POSTs a form to the identity provider; every failure becomes a classified MailplugError. */
-  async function post(path: string, form: Record<string, string>): Promise<Record<string, unknown>> {
+  /** POSTs a form with the client's credentials; every failure becomes a classified MailplugError. */
+  async function post(path: string, form: Record<string, string>): Promise<Json> {
     try {
-      const secret = await resolveSecret(
-        init.secrets,
-        values.requiredSecret('clientSecret'),
-        'the client secret',
-      );
-      const reply = await fetch(`${issuer}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: new URLSearchParams({ ...form, client_id: clientId, client_secret: secret }),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
+      const secret = await resolveSecret(init.secrets, secretRef, 'the client secret');
+      const body = new URLSearchParams({ ...form, client_id: clientId, client_secret: secret });
+      const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+      const reply = await fetch(`${issuer}${path}`, { method: 'POST', body, signal });
       const text = await reply.text();
-      const body = (text.startsWith('{') ? JSON.parse(text) : {}) as Record<string, unknown>;
-      if (reply.ok && body.error === undefined) return body;
-      // The shape core's classifyFailure reads: HTTP status and the OAuth `error`.
-      throw Object.assign(new Error(`${path} answered ${reply.status}`), {
+      const json = (text.startsWith('{') ? JSON.parse(text) : {}) as Json;
+      // Some providers answer errors with HTTP 200; classifyFailure reads `status` and `error`.
+      if (reply.ok && json.error === undefined) return json;
+      throw Object.assign(new Error(`${path}: HTTP ${reply.status}`), {
         status: reply.status,
-        error: body.error,
+        error: json.error,
       });
     } catch (failure) {
       throw classifyFailure(failure);
     }
   }
 
-  /** A token response on the session's clock; a response without a refresh token keeps the old one. */
-  const tokenSet = (body: Record<string, unknown>, user: string, previous?: TokenSet): TokenSet => ({
+  /** A token response on the session's clock; without a new refresh token the old one stays. */
+  const tokenSet = (body: Json, user: string, previous?: TokenSet): TokenSet => ({
     accessToken: String(body.access_token),
     expiresAt: now() + Number(body.expires_in ?? 3600) * 1000,
     refreshToken: typeof body.refresh_token === 'string' ? body.refresh_token : previous?.refreshToken,
@@ -110,28 +94,24 @@ function createSession(
   });
 
   const session = createTokenSession(init, {
-    ...options,
-    refresh: async (current) =>
-      tokenSet(
-        await post('/token', { grant_type: 'refresh_token', refresh_token: current?.refreshToken ?? '' }),
-        current?.user ?? '',
-        current,
-      ),
+    ...tuning,
+    refresh: async (current) => {
+      const form = { grant_type: 'refresh_token', refresh_token: current?.refreshToken ?? '' };
+      return tokenSet(await post('/token', form), current?.user ?? '', current);
+    },
   });
   const signIns = createAuthorizationCodeSignIns(init);
+  const probe = () => session.tokens.getCredential({ protocol: served[0] ?? 'smtp' });
 
   return {
-    providerId,
+    providerId: id,
     accountId,
     onDidChangeSession: session.onDidChangeSession,
     getCredential(request) {
       assertProtocolServed(request.protocol, { accountId, served });
       return session.tokens.getCredential(request);
     },
-    checkAuthorization: () =>
-      session.checkAuthorization({
-        probe: () => session.tokens.getCredential({ protocol: served[0] ?? 'smtp' }),
-      }),
+    checkAuthorization: () => session.checkAuthorization({ probe }),
     signOut: () =>
       session.signOut(async (stored) => {
         await post('/revoke', { token: stored.refreshToken ?? stored.accessToken });
@@ -142,29 +122,28 @@ function createSession(
         const redirectUri = request.redirectUri ?? values.text('redirectUri');
         const start = await signIns.begin({ redirectUri, binding: request.binding });
         const query = new URLSearchParams({
-          response_type: 'code',
-          client_id: clientId,
-          redirect_uri: start.redirectUri,
-          scope: SCOPES.join(' '),
-          state: start.state,
-          code_challenge: start.codeChallenge,
-          code_challenge_method: 'S256',
+          ...{
+            response_type: 'code',
+            client_id: clientId,
+            redirect_uri: start.redirectUri,
+            state: start.state,
+          },
+          ...{ scope: SCOPES.join(' '), code_challenge: start.codeChallenge, code_challenge_method: 'S256' },
           ...(request.loginHint ? { login_hint: request.loginHint } : {}),
         });
         return { url: `${issuer}/authorize?${query}`, ...start };
       },
-      async complete(params, completeOptions) {
-        const callback = await signIns.complete(params, classifyFailure, {
-          binding: completeOptions?.binding,
-        });
+      async complete(params, options) {
+        const callback = await signIns.complete(params, classifyFailure, options);
+        const { code, redirectUri: redirect_uri, codeVerifier: code_verifier } = callback;
         const body = await post('/token', {
           grant_type: 'authorization_code',
-          code: callback.code,
-          redirect_uri: callback.redirectUri,
-          code_verifier: callback.codeVerifier,
+          code,
+          redirect_uri,
+          code_verifier,
         });
-        const identity = identityOf(body, accountId);
-        assertExpectedMailbox(identity, completeOptions);
+        const identity = identityOf(body);
+        assertExpectedMailbox(identity, options);
         await session.tokens.save({
           ...tokenSet(body, identity.mailbox),
           extra: identityTokenExtra(identity),
@@ -174,27 +153,22 @@ function createSession(
       },
     },
     dispose: () => session.dispose(),
-  };
+  } satisfies AuthSession;
 }
 
-/** Who signed in, from the ID token the token endpoint returned directly (over TLS) to this client. */
-function identityOf(body: Record<string, unknown>, accountId: string): MailboxIdentity {
-  const payload = typeof body.id_token === 'string' ? (body.id_token.split('.')[1] ?? '') : '';
-  const claims = (payload ? JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) : {}) as Record<
-    string,
-    unknown
-  >;
+/** Who signed in: the ID token the token endpoint returned directly (over TLS) to this client. */
+function identityOf(body: Json) {
+  const [, payload = ''] = typeof body.id_token === 'string' ? body.id_token.split('.') : [];
+  const claims = (payload ? JSON.parse(Buffer.from(payload, 'base64url').toString()) : {}) as Json;
   if (typeof claims.email !== 'string') {
-    throw mailplugError(
-      CoreErrorCode.ConfigInvalid,
-      'developer',
-      `The sign-in of account "${accountId}" returned no ID token with an email address.`,
-      'Request the "openid" and "email" scopes, and enable them for the OAuth app at the identity provider.',
-    );
+    const fix =
+      'Request the "openid" and "email" scopes, and allow them for the app at the identity provider.';
+    throw mailplugError('CONFIG_INVALID', 'admin', 'The sign-in returned no email address.', fix);
   }
+  const subject = typeof claims.sub === 'string' ? { subject: claims.sub } : {};
   return {
     mailbox: claims.email,
-    ...(typeof claims.sub === 'string' ? { subject: claims.sub } : {}),
+    ...subject,
     ...(typeof claims.name === 'string' ? { displayName: claims.name } : {}),
   };
 }
