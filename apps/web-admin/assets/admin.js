@@ -66,14 +66,52 @@ function setupAccountForm() {
       field.hidden = value !== field.dataset.whenEquals;
     }
   }
+  // Fallback route: its server fields follow the chosen protocol's usual endpoint, and the
+  // account's own protocol is not offered as its fallback.
+  const fallback = $('#fallbackProtocol', form);
+  const fallbackServer = $('#fallback-server', form);
+  let lastFallback = fallback ? fallback.selectedOptions[0] : undefined;
+  function filterFallback() {
+    if (!fallback) return;
+    for (const option of $all('option', fallback)) {
+      const same = option.value !== '' && option.value === protocol.value;
+      option.hidden = same;
+      option.disabled = same;
+    }
+    if (fallback.selectedOptions[0]?.disabled) fallback.value = '';
+    showFallback();
+  }
+  function showFallback() {
+    if (!fallback) return;
+    const option = fallback.selectedOptions[0];
+    fallbackServer.hidden = !option || option.value === '';
+    const fields = [
+      ['#fallbackHost', 'host'],
+      ['#fallbackPort', 'port'],
+      ['#fallbackSecurity', 'security'],
+      ['#fallbackCaFile', 'caFile'],
+    ];
+    for (const [selector, key] of fields) {
+      const control = $(selector, form);
+      const previous = lastFallback?.dataset[key] || '';
+      // Only values still at the previous protocol's default follow the new one.
+      if (option?.value && (control.value === '' || control.value === previous)) {
+        control.value = option.dataset[key] || control.value;
+      }
+    }
+    lastFallback = option;
+  }
+  if (fallback) fallback.addEventListener('change', showFallback);
   provider.addEventListener('change', showProvider);
   protocol.addEventListener('change', () => {
     suggestPort();
     filterProviders();
+    filterFallback();
   });
   security.addEventListener('change', suggestPort);
   form.addEventListener('change', applyConditions);
   filterProviders();
+  filterFallback();
 }
 
 function setupCopyButtons() {
@@ -124,15 +162,33 @@ function stepItem(step) {
   return li;
 }
 
+function routeBlock(route) {
+  const block = document.createElement('div');
+  block.className = `route ${route.ok ? 'ok' : route.closed ? 'closed' : 'failed'}`;
+  block.dataset.route = route.protocol;
+  const title = document.createElement('h3');
+  const state = route.ok ? 'works' : route.closed ? 'switched off for this mailbox' : 'failed';
+  title.textContent = `${route.label} — ${state}`;
+  const steps = document.createElement('ol');
+  steps.className = 'checklist';
+  for (const step of route.steps) steps.appendChild(stepItem(step));
+  block.append(title, steps);
+  return block;
+}
+
 function setupTestConnection() {
   const form = $('#test-form');
   if (!form || !window.EventSource) return;
   const list = $('#checklist');
   const result = $('#test-result');
+  const routes = $('#routes');
+  const summary = $('#test-summary');
   const button = $('button', form);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     list.textContent = '';
+    routes.textContent = '';
+    summary.textContent = '';
     result.textContent = 'Testing…';
     result.className = 'test-result running';
     button.disabled = true;
@@ -145,10 +201,16 @@ function setupTestConnection() {
     };
     source.addEventListener('step', (e) => list.appendChild(stepItem(JSON.parse(e.data))));
     source.addEventListener('done', (e) => {
-      const ok = JSON.parse(e.data).ok;
+      const report = JSON.parse(e.data);
+      // An account with a fallback: every route's checklist, then which one delivers.
+      if (report.routes) {
+        list.textContent = '';
+        for (const r of report.routes) routes.appendChild(routeBlock(r));
+      }
+      summary.textContent = report.summary || '';
       finish(
-        ok ? 'Test connection passed.' : 'Test connection failed — see the failed step.',
-        ok ? 'ok' : 'failed',
+        report.ok ? 'Test connection passed.' : 'Test connection failed — see the failed step.',
+        report.ok ? 'ok' : 'failed',
       );
     });
     source.addEventListener('failed', (e) => {

@@ -9,14 +9,12 @@ export interface AdminUser {
 }
 
 /**
- * The host's mail server record: Mailplug's account (its `label` is the name admins give it)
- * plus what only the host keeps — a description, and whether a sign-in may be for another
- * mailbox than the account's From address (delegates, send-as).
+ * The host's mail server record: Mailplug's account (its `label` is the name admins give it, its
+ * `key` is created with it) plus what only the host keeps — a description.
  */
 export interface MailServerRecord {
   readonly account: MailAccount;
   readonly description?: string;
-  readonly allowOtherMailbox?: boolean;
 }
 
 export interface AdminConfig {

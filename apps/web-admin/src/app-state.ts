@@ -11,8 +11,8 @@ import {
 } from '@mailplug/core';
 import { findRecord, type MailServerRecord } from './admin-config.js';
 import type { WebAdminHost } from './host.js';
-import { recordIssues } from './pages/account-form.js';
-import { asMailplugError, type DeviceCodeRuns, type SignInBinding } from './sign-in.js';
+import { recordIssues, type ServerPreset } from './pages/account-form.js';
+import { asMailplugError, type DeviceCodeRuns, type PendingCallbacks } from './sign-in.js';
 
 /** Values a deployment pre-fills into new account forms (the demo fills in the emulator's). */
 export interface FormPresets {
@@ -30,11 +30,20 @@ export interface FormPresets {
   };
   /** Per provider id: non-secret settings to pre-fill. */
   readonly providerSettings?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** Per fallback protocol id: the server to pre-fill (defaults: the public Graph and Gmail API hosts). */
+  readonly fallbackServers?: Readonly<Record<string, ServerPreset>>;
 }
+
+/** The public endpoints of the HTTP send protocols, pre-filled when an admin picks a fallback. */
+export const DEFAULT_FALLBACK_SERVERS: Readonly<Record<string, ServerPreset>> = Object.freeze({
+  graph: { host: 'graph.microsoft.com', port: 443, security: 'tls' },
+  'gmail-api': { host: 'gmail.googleapis.com', port: 443, security: 'tls' },
+});
 
 export interface AppState {
   readonly host: WebAdminHost;
-  readonly binding: SignInBinding;
+  /** Which account each browser sign-in in progress belongs to (the callback URL is shared). */
+  readonly pendingCallbacks: PendingCallbacks;
   readonly deviceRuns: DeviceCodeRuns;
   /** Where browsers reach this app, e.g. https://admin.example.com. */
   readonly publicUrl: string;

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AdminUser } from './admin-config.js';
 import type { FormPresets } from './app-state.js';
+import { type ApiGateway, startApiGateway } from './demo-gateway.js';
 import { startWebAdmin, type WebAdmin, type WebAdminOptions } from './server.js';
 
 type EmulatorModule = typeof import('@mailplug/emulator');
@@ -72,6 +73,13 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       ...options.identity,
     },
   });
+  let gateway: ApiGateway;
+  try {
+    gateway = await startApiGateway(emulator);
+  } catch (error) {
+    await emulator.stop();
+    throw error;
+  }
   const dataDir = await mkdtemp(join(tmpdir(), 'mailplug-web-admin-demo-'));
   const ca = emulator.caCertPem.trimEnd();
   const google = `${emulator.urls.http}/google`;
@@ -89,6 +97,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       port: emulator.ports.pop3s ?? 995,
       security: 'tls',
       caFile: emulator.caCertPath,
+    },
+    // Graph and the Gmail API through the demo gateway (the emulator serves them under a prefix).
+    fallbackServers: {
+      graph: { host: '127.0.0.1', port: gateway.port, security: 'tls', caFile: gateway.caFile },
+      'gmail-api': { host: '127.0.0.1', port: gateway.port, security: 'tls', caFile: gateway.caFile },
     },
     providerSettings: {
       'gmail-oauth': {
@@ -131,6 +144,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       await app.host.config.update((c) => ({ ...c, users: [...c.users, ...users] }));
     }
   } catch (error) {
+    await gateway.close();
     await emulator.stop();
     await rm(dataDir, { recursive: true, force: true });
     throw error;
@@ -146,6 +160,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     },
     async stop() {
       await app.close();
+      await gateway.close();
       await emulator.stop();
       await rm(dataDir, { recursive: true, force: true });
     },

@@ -6,12 +6,21 @@ import {
   createEncryptedFileTokenStore,
   createMailer,
   createRegistry,
+  Emitter,
+  type FallbackUsed,
   type Logger,
   type Mailer,
+  type MailerPermissions,
   type Registry,
   type TokenStore,
 } from '@mailplug/core';
-import { type AdminConfig, type AdminConfigStore, createAdminConfigStore } from './admin-config.js';
+import { createOutbox, createSqliteOutboxStore, type Outbox, type OutboxStore } from '@mailplug/outbox';
+import {
+  type AdminConfig,
+  type AdminConfigStore,
+  createAdminConfigStore,
+  findRecord,
+} from './admin-config.js';
 import { type AdminSecretStore, createAdminSecretStore } from './secret-store.js';
 
 export const TOKEN_KEY_ENV = 'MAILPLUG_TOKEN_KEY';
@@ -19,15 +28,23 @@ export const TOKEN_KEY_ENV = 'MAILPLUG_TOKEN_KEY';
 /**
  * The composition root — the same shape as the console's: adapters come ONLY from the registry
  * (`discover` reads the `mailplug` manifests of this package's dependencies; no adapter package
- * is imported anywhere in `src`), plus the host's stores and one mailer.
+ * is imported anywhere in `src`), plus the host's stores, one mailer and the outbox every send
+ * goes through.
  */
 export interface WebAdminHost {
   readonly registry: Registry;
   readonly config: AdminConfigStore;
   readonly secrets: AdminSecretStore;
   readonly tokenStore: TokenStore;
-  /** The mailer for the current footer; a footer change gets a new one on the next call. */
+  /**
+   * The mailer. Core fixes a mailer's footer when it is created, so this is a stable front that
+   * sends through a mailer for the current footer (a footer change makes a new one).
+   */
   mailer(): Promise<Mailer>;
+  /** Durable delivery: enqueue here; a worker in this process delivers (see `server.ts`). */
+  readonly outbox: Outbox;
+  /** The route (protocol id) that delivered a message sent by this process, by its Message-ID. */
+  deliveredRoute(messageId: string): string | undefined;
   /** Call after the footer changed. */
   footerChanged(): void;
   dispose(): Promise<void>;
@@ -62,8 +79,14 @@ export async function createWebAdminHost(options: WebAdminHostOptions): Promise<
     tokenStore = createEncryptedFileTokenStore({ path: tokensPath, keyFile, env });
   }
 
+  // Read at send time, so an Allow/Deny change applies to the very next message.
+  const permissions: MailerPermissions = {
+    canSendOnBehalfOfOrganization: async (userId) =>
+      (await config.read()).users.find((u) => u.id === userId)?.sendOnBehalfOfOrganization === true,
+  };
   let current: { footer: string; mailer: Mailer } | undefined;
   const retired: Mailer[] = [];
+  const fallbackUsed = new Emitter<FallbackUsed>();
 
   async function mailerFor(snapshot: AdminConfig): Promise<Mailer> {
     const footerKey = JSON.stringify(snapshot.footer ?? null);
@@ -74,17 +97,62 @@ export async function createWebAdminHost(options: WebAdminHostOptions): Promise<
       registry,
       secrets,
       tokenStore,
-      // Read at send time, so an Allow/Deny change applies to the very next message.
-      permissions: {
-        canSendOnBehalfOfOrganization: async (userId) =>
-          (await config.read()).users.find((u) => u.id === userId)?.sendOnBehalfOfOrganization === true,
-      },
+      permissions,
       clientName: 'mailplug-web-admin',
       ...(snapshot.footer ? { footer: snapshot.footer } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
     });
+    mailer.onDidUseFallback((event) => fallbackUsed.fire(event));
     current = { footer: footerKey, mailer };
     return mailer;
+  }
+  const currentMailer = async () => mailerFor(await config.read());
+
+  // Which route delivered each message (the outbox keeps the server's reply, not the route).
+  const routes = new Map<string, string>();
+  const rememberRoute = (messageId: string, route: string) => {
+    routes.delete(messageId);
+    routes.set(messageId, route);
+    if (routes.size > 1_000) routes.delete(routes.keys().next().value as string);
+  };
+
+  const mailer: Mailer = {
+    async send(request) {
+      const result = await (await currentMailer()).send(request);
+      const headers = request.message.headers ?? {};
+      const messageId =
+        Object.entries(headers).find(([name]) => name.toLowerCase() === 'message-id')?.[1] ??
+        result.messageId;
+      rememberRoute(messageId, result.route ?? request.account.protocol);
+      return result;
+    },
+    preflight: async (request) => (await currentMailer()).preflight(request),
+    sessionFor: async (account, access) => (await currentMailer()).sessionFor(account, access),
+    forgetAccount: async (account) => {
+      // Every mailer of this process may hold a session or connection of the account.
+      for (const m of retired) await m.forgetAccount(account).catch(() => undefined);
+      await (await currentMailer()).forgetAccount(account);
+    },
+    probe: async (account, probeOptions) => (await currentMailer()).probe(account, probeOptions),
+    onDidUseFallback: fallbackUsed.event,
+    // Disposed with the host.
+    async dispose() {},
+  };
+
+  let outboxStore: OutboxStore;
+  let outbox: Outbox;
+  try {
+    outboxStore = createSqliteOutboxStore({ path: join(options.dataDir, 'outbox.db') });
+    outbox = createOutbox({
+      mailer,
+      store: outboxStore,
+      accounts: { get: async (id) => findRecord(await config.read(), id)?.account },
+      permissions,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+  } catch (error) {
+    await registry.dispose();
+    throw error;
   }
 
   return {
@@ -92,17 +160,22 @@ export async function createWebAdminHost(options: WebAdminHostOptions): Promise<
     config,
     secrets,
     tokenStore,
+    outbox,
     async mailer() {
-      return mailerFor(await config.read());
+      return mailer;
     },
+    deliveredRoute: (messageId) => routes.get(messageId),
     footerChanged() {
       if (current) retired.push(current.mailer);
       current = undefined;
     },
     async dispose() {
+      await outbox.dispose();
+      await outboxStore.close();
       const all = [...retired.splice(0), ...(current ? [current.mailer] : [])];
       current = undefined;
       for (const m of all) await m.dispose();
+      fallbackUsed.dispose();
       await registry.dispose();
     },
   };

@@ -6,9 +6,4 @@ export type { FormPresets } from './app-state.js';
 export { type Demo, type DemoOptions, demoBanner, startDemo } from './demo.js';
 export { createWebAdminHost, type WebAdminHost, type WebAdminHostOptions } from './host.js';
 export { startWebAdmin, type WebAdmin, type WebAdminOptions } from './server.js';
-export {
-  createSignInBinding,
-  enforceExpectedMailbox,
-  type SignInBinding,
-  WebAdminErrorCode,
-} from './sign-in.js';
+export { createPendingCallbacks, type PendingCallbacks, WebAdminErrorCode } from './sign-in.js';

@@ -12,9 +12,11 @@ import { createWebSessions, type WebSession, type WebSessions } from './http/web
 import { renderLogin, renderMessage } from './pages/login.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { adminRoutes } from './routes/admin-routes.js';
+import { connectionRoutes } from './routes/connection-routes.js';
 import { pageContext } from './routes/context.js';
+import { outboxRoutes } from './routes/outbox-routes.js';
 import { signInRoutes } from './routes/sign-in-routes.js';
-import { createDeviceCodeRuns, createSignInBinding } from './sign-in.js';
+import { createDeviceCodeRuns, createPendingCallbacks } from './sign-in.js';
 
 export interface WebAdminOptions {
   /** Where accounts, secrets and tokens are kept. */
@@ -125,14 +127,23 @@ export async function startWebAdmin(options: WebAdminOptions): Promise<WebAdmin>
   const sessions = createWebSessions({ adminToken, secureCookies: publicUrl.startsWith('https:') });
   const app: AppState = {
     host,
-    binding: createSignInBinding(),
+    pendingCallbacks: createPendingCallbacks(),
     deviceRuns: createDeviceCodeRuns(),
     publicUrl,
     redirectUri: `${publicUrl}/oauth/callback`,
     presets: options.presets ?? {},
     checkTimeoutMs: options.checkTimeoutMs ?? 15_000,
   };
-  const routes = [...authRoutes(sessions), ...accountRoutes(app), ...signInRoutes(app), ...adminRoutes(app)];
+  // The outbox's delivery worker runs in the app process; several app processes may share it.
+  const worker = host.outbox.startWorker({ concurrency: 4 });
+  const routes = [
+    ...authRoutes(sessions),
+    ...accountRoutes(app),
+    ...connectionRoutes(app),
+    ...signInRoutes(app),
+    ...outboxRoutes(app),
+    ...adminRoutes(app),
+  ];
   const assetsDir = join(appPackageDir(), 'assets');
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -207,6 +218,7 @@ export async function startWebAdmin(options: WebAdminOptions): Promise<WebAdmin>
       app.deviceRuns.dispose();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await worker.stop();
       await host.dispose();
     },
   };

@@ -1,16 +1,18 @@
 /**
  * Browser sign-in for a web host, the part host developers most often get wrong:
  *
- *  1. `begin` — the provider returns the identity platform URL and an opaque single-use `state`;
- *     the HOST remembers which of its own web sessions asked for that state, then answers 302.
- *  2. callback — the identity platform sends the browser back with `code` + `state`. Before
- *     anything is redeemed, the host checks that the SAME web session started that state. A
- *     callback carried by another browser (login CSRF: an attacker who finished a consent for
- *     their own mailbox and lures an admin to the callback URL) is refused, so nobody can attach
- *     their mailbox to an account an admin configures.
- *  3. `complete` — the provider redeems the code (PKCE, its own single-use state check).
- *  4. expected mailbox — the host compares who signed in with the account's From address and
- *     signs the grant out again on a mismatch, unless the account allows another mailbox.
+ *  1. `begin` — the provider returns the identity platform URL and an opaque single-use `state`.
+ *     The host passes its own web session id as `binding`; the provider keeps (a hash of) it with
+ *     the state. The host also remembers which ACCOUNT the state belongs to, because every account
+ *     shares one callback URL.
+ *  2. callback — the identity platform sends the browser back with `code` + `state`. The host
+ *     routes it to the account's session and calls `complete` with the SAME binding. A callback
+ *     carried by another browser (login CSRF: someone who finished a consent for their own mailbox
+ *     and lures an admin to the callback URL) is refused by the provider with
+ *     SIGN_IN_BINDING_MISMATCH before the code is redeemed — and without burning the real state.
+ *  3. expected mailbox — the mailer's session makes `complete` refuse a sign-in for another mailbox
+ *     than the account's From address (MAILBOX_MISMATCH) before anything is stored, unless the
+ *     account accepts any signed-in mailbox (`identity.acceptAnySignInMailbox`).
  */
 import type {
   AuthSession,
@@ -19,54 +21,44 @@ import type {
   MailplugError,
   SignInCallbackParams,
 } from '@mailplug/core';
-import { isMailplugError, mailplugError } from '@mailplug/core';
+import { assertExpectedMailbox, isMailplugError, mailplugError } from '@mailplug/core';
 import type { MailServerRecord } from './admin-config.js';
 
 export const WebAdminErrorCode = {
-  SignInSessionMismatch: 'SIGN_IN_SESSION_MISMATCH',
   SignInUnknown: 'SIGN_IN_UNKNOWN',
-  MailboxMismatch: 'SIGNED_IN_MAILBOX_MISMATCH',
   NoBrowserSignIn: 'NO_BROWSER_SIGN_IN',
 } as const;
 
-interface PendingBrowserSignIn {
-  readonly webSessionId: string;
-  readonly accountId: string;
-  readonly expiresAt: number;
-}
-
-export type TakeResult =
-  | { readonly status: 'ok'; readonly accountId: string }
-  | { readonly status: 'unknown' }
-  | { readonly status: 'otherSession'; readonly accountId: string };
-
 /**
- * Which web session started which sign-in. In memory here; a host running several instances
+ * Which account each sign-in in progress belongs to: routing only — whether the callback may
+ * complete it is the provider's binding check. In memory here; a host running several instances
  * keeps it where it keeps its web sessions (the callback may land on another instance).
  */
-export interface SignInBinding {
-  remember(state: string, webSessionId: string, accountId: string, expiresAt: number): void;
-  /** Forgets the state whatever the outcome: a refused callback cannot be retried by anyone. */
-  take(state: string | undefined, webSessionId: string): TakeResult;
+export interface PendingCallbacks {
+  remember(state: string, accountId: string, expiresAt: number): void;
+  /** The account the state was started for, or undefined when unknown or expired. */
+  accountFor(state: string | undefined): string | undefined;
+  forget(state: string): void;
 }
 
-export function createSignInBinding(now: () => number = Date.now): SignInBinding {
-  const pending = new Map<string, PendingBrowserSignIn>();
+export function createPendingCallbacks(now: () => number = Date.now): PendingCallbacks {
+  const pending = new Map<string, { readonly accountId: string; readonly expiresAt: number }>();
   return {
-    remember(state, webSessionId, accountId, expiresAt) {
+    remember(state, accountId, expiresAt) {
       for (const [key, p] of pending) if (p.expiresAt <= now()) pending.delete(key);
-      pending.set(state, { webSessionId, accountId, expiresAt });
+      pending.set(state, { accountId, expiresAt });
     },
-    take(state, webSessionId) {
+    accountFor(state) {
       const entry = state ? pending.get(state) : undefined;
-      if (!state || !entry || entry.expiresAt <= now()) {
-        if (state) pending.delete(state);
-        return { status: 'unknown' };
+      if (!state || !entry) return undefined;
+      if (entry.expiresAt <= now()) {
+        pending.delete(state);
+        return undefined;
       }
+      return entry.accountId;
+    },
+    forget(state) {
       pending.delete(state);
-      return entry.webSessionId === webSessionId
-        ? { status: 'ok', accountId: entry.accountId }
-        : { status: 'otherSession', accountId: entry.accountId };
     },
   };
 }
@@ -80,15 +72,6 @@ export function noBrowserSignIn(label: string): MailplugError {
   );
 }
 
-export function sessionMismatchError(): MailplugError {
-  return mailplugError(
-    WebAdminErrorCode.SignInSessionMismatch,
-    'user',
-    'This sign-in was started in another browser session, so it was refused and nothing was changed.',
-    'Start the sign-in again from the account page in this browser. If you did not start one, someone may have tried to attach their mailbox to this account.',
-  );
-}
-
 export function unknownSignInError(): MailplugError {
   return mailplugError(
     WebAdminErrorCode.SignInUnknown,
@@ -98,31 +81,23 @@ export function unknownSignInError(): MailplugError {
   );
 }
 
-/** The mailbox the account expects a sign-in for, unless it allows another one. */
-export function expectedMailbox(record: MailServerRecord): string | undefined {
-  if (record.allowOtherMailbox) return undefined;
-  return record.account.identity?.fromAddress;
-}
-
 /**
- * After `complete`: a sign-in for another mailbox than the account sends from is refused, and
- * the grant it produced is signed out again so no token for that mailbox stays behind.
+ * Device-code sign-in has no `complete` for core to guard, so the host checks the mailbox itself
+ * with core's rule and error (MAILBOX_MISMATCH), and signs the grant out again on a mismatch.
  */
 export async function enforceExpectedMailbox(
   record: MailServerRecord,
   session: AuthSession,
   identity: MailboxIdentity,
 ): Promise<void> {
-  const expected = expectedMailbox(record);
-  if (!expected || identity.mailbox.toLowerCase() === expected.toLowerCase()) return;
-  await session.signOut().catch(() => undefined);
-  throw mailplugError(
-    WebAdminErrorCode.MailboxMismatch,
-    'user',
-    `You signed in as ${identity.mailbox}, but the account "${record.account.label ?? record.account.id}" sends as ${expected}; the sign-in was refused and signed out.`,
-    `Sign in again as ${expected}, or edit the account (From address, or allow a different signed-in mailbox for delegates).`,
-    { details: { expected, actual: identity.mailbox } },
-  );
+  const identitySettings = record.account.identity;
+  if (!identitySettings || identitySettings.acceptAnySignInMailbox) return;
+  try {
+    assertExpectedMailbox(identity, { expectedMailbox: identitySettings.fromAddress });
+  } catch (error) {
+    await session.signOut().catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Turns anything thrown into a MailplugError a page can show (never the raw cause). */

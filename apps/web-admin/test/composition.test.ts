@@ -35,6 +35,8 @@ describe('composition', () => {
           'm365-delegated',
           'm365-app-only',
           'smtp',
+          'graph',
+          'gmail-api',
           'imap',
           'pop3',
         ]),

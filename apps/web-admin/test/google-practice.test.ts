@@ -105,6 +105,9 @@ describe('practice account with Google sign-in', () => {
     await page.waitForURL(/\/accounts\/gmail-/);
     accountUrl = page.url();
     expect(await flashText(page)).toContain('Saved "Gmail"');
+    // The account key is created with the account (its tokens live under it).
+    const saved = (await demo.app.host.config.read()).accounts.find((r) => r.account.label === 'Gmail');
+    expect(saved?.account.key).toMatch(/^[A-Za-z0-9_-]{16,}$/);
     expect(await page.locator('[data-state]').first().getAttribute('data-state')).toBe('signInRequired');
 
     // The secret is never rendered back, only that one is stored.
@@ -163,6 +166,7 @@ describe('practice account with Google sign-in', () => {
     await page.selectOption('#test-as', 'alice');
     await page.click('#send-test');
     expect(await flashText(page)).toContain(`Test email sent to ${BOB}`);
+    expect(await flashText(page)).toContain('Delivered via SMTP');
     const mail = received(demo, BOB);
     expect(mail.map((m) => m.subject)).toContain('Test email from Setup → Email (Gmail)');
     expect(mail.at(-1)?.raw).toContain('This email address is not monitored.');
@@ -202,16 +206,22 @@ describe('practice account with Google sign-in', () => {
       await consent(attacker.page, BOB);
       await expect.poll(() => stolen).toBeDefined();
 
+      // Core's binding check: the state was started by the attacker's web session, not this one.
       const response = await admin.page.goto(stolen ?? '');
       expect(response?.status()).toBe(403);
       const text = await flashText(admin.page);
-      expect(text).toContain('started in another browser session');
-      expect(text).toContain('SIGN_IN_SESSION_MISMATCH');
+      expect(text).toContain('not started from this browser session');
+      expect(text).toContain('SIGN_IN_BINDING_MISMATCH');
       await checkScreen(admin.page, 'sign-in-refused');
-      // Still alice; the attacker's code was never redeemed, and replaying it is refused as unknown.
+      // Still alice, and the attacker's code was never redeemed. The refusal did not burn the
+      // state (a stray callback cannot cancel a real sign-in): a replay is refused the same way.
       await admin.page.goto(accountUrl);
       expect(await textOf(admin.page.locator('#auth-mailbox'))).toContain(ALICE);
-      expect((await admin.page.goto(stolen ?? ''))?.status()).toBe(400);
+      expect((await admin.page.goto(stolen ?? ''))?.status()).toBe(403);
+      expect(await flashText(admin.page)).toContain('SIGN_IN_BINDING_MISMATCH');
+      // A state no sign-in of this app started is refused before any provider sees it.
+      const bogus = await admin.page.goto(`${demo.app.url}/oauth/callback?state=made-up&code=x`);
+      expect(bogus?.status()).toBe(400);
       expect(await flashText(admin.page)).toContain('SIGN_IN_UNKNOWN');
       expect(demo.emulator.events.list({ kind: 'grant', user: BOB })).toEqual([]);
     } finally {
@@ -250,6 +260,61 @@ describe('practice account with Google sign-in', () => {
     );
     expect(await textOf(page.locator('tr[data-account] .scope-organization'))).toBe('Organization');
     await checkScreen(page, 'accounts-list');
+  });
+
+  it('holds test emails while the account needs a new sign-in; the sign-in releases and delivers them', async () => {
+    const { page } = admin;
+    const before = received(demo, BOB).length;
+    const sendTest = async () => {
+      await page.goto(accountUrl);
+      await page.fill('#test-to', BOB);
+      await page.selectOption('#test-as', 'alice');
+      await page.click('#send-test');
+      return flashText(page);
+    };
+    const held = await sendTest();
+    expect(held).toContain('held in the outbox: sign in again to release it');
+    expect(held).toContain('REAUTH_REQUIRED');
+    expect(held).toMatch(/What to do: .*sign in/i);
+    expect(await textOf(page.locator('#account-outbox'))).toContain('1 message waits for a new sign-in');
+    expect(await sendTest()).toContain('held in the outbox');
+
+    await page.goto(`${demo.app.url}/outbox`);
+    const heldRows = page.locator('#outbox-held tr[data-message]');
+    expect(await heldRows.count()).toBe(2);
+    expect(await textOf(heldRows.first())).toMatch(/What to do: .*sign in/i);
+    expect(await textOf(heldRows.first())).toContain('Sign in again to release');
+    const summary = page.locator('table.outbox-accounts tr', { hasText: 'Gmail' });
+    expect(await textOf(summary.locator('[data-count="held"]'))).toBe('2');
+    expect(await textOf(summary)).toContain('Held since');
+    expect(await textOf(summary)).toContain('Oldest held message');
+    await checkScreen(page, 'outbox-held');
+
+    // Cancel the second one (a CSRF-protected POST).
+    await heldRows.nth(1).locator('button', { hasText: 'Cancel' }).click();
+    expect(await flashText(page)).toContain('cancelled');
+    expect(await page.locator('#outbox-cancelled tr[data-message]').count()).toBe(1);
+
+    // Signing in again releases the held one, and the worker delivers it.
+    await page.goto(accountUrl);
+    await page.click('#sign-in');
+    await consent(page, ALICE);
+    await page.waitForURL(accountUrl);
+    expect(await flashText(page)).toContain(`Signed in as ${ALICE}`);
+    await expect.poll(() => received(demo, BOB).length, { timeout: 30_000 }).toBe(before + 1);
+    await page.goto(`${demo.app.url}/outbox`);
+    expect(await page.locator('#outbox-held').count()).toBe(0);
+    const sent = page.locator('#outbox-sent tr[data-message]').last();
+    expect(await textOf(sent)).toContain('Test email from Setup → Email (Gmail)');
+    expect(await textOf(sent)).toContain('via SMTP');
+
+    // Retry sends the cancelled one.
+    await page.locator('#outbox-cancelled button', { hasText: 'Retry' }).click();
+    expect(await flashText(page)).toContain('queued again');
+    await expect.poll(() => received(demo, BOB).length, { timeout: 30_000 }).toBe(before + 2);
+    await page.goto(`${demo.app.url}/outbox`);
+    expect(await page.locator('#outbox-cancelled').count()).toBe(0);
+    await checkScreen(page, 'outbox');
   });
 
   it("switches the account's sign-in method between Standard, Google and Office 365", async () => {

@@ -30,6 +30,9 @@ let admin: TestBrowser;
 
 beforeAll(async () => {
   demo = await startDemo({
+    // Access tokens shorter than the early-refresh window: every check asks the token endpoint,
+    // so an outage there shows at once.
+    identity: { lifetimes: { accessToken: 240 } },
     users: [
       { id: 'alice', name: 'Alice Example', sendOnBehalfOfOrganization: true },
       { id: 'bob', name: 'Bob Example', sendOnBehalfOfOrganization: true },
@@ -120,23 +123,44 @@ describe('Microsoft 365', () => {
       .screenshot({ path: join(RESULTS_DIR, 'test-connection-checklist.png') });
   });
 
-  it('refuses a sign-in whose mailbox does not match the account, and keeps no token', async () => {
+  it('refuses a sign-in whose mailbox does not match the account, unless it accepts any mailbox', async () => {
     const url = await addDelegated('Microsoft Outlook (Bob)', 'bob', BOB, demo.testSecrets.microsoftWeb);
     const { page } = admin;
     await page.click('#sign-in');
     await consent(page, ALICE);
     await page.waitForURL(url);
+    // Core's check (the mailer's session defaults expectedMailbox to the From address).
     const text = await flashText(page);
     expect(text).toContain(
-      `You signed in as ${ALICE}, but the account "Microsoft Outlook (Bob)" sends as ${BOB}`,
+      `The sign-in was for ${ALICE}, but this account sends as ${BOB}; nothing was saved.`,
     );
     expect(text).toContain(`Sign in again as ${BOB}`);
-    expect(text).toContain('SIGNED_IN_MAILBOX_MISMATCH');
+    expect(text).toContain('MAILBOX_MISMATCH');
     expect(await page.locator('#authorization [data-state]').getAttribute('data-state')).toBe(
       'signInRequired',
     );
     await checkScreen(page, 'mailbox-mismatch');
-    // The right mailbox is accepted.
+
+    // A shared mailbox or alias: the account accepts any signed-in mailbox.
+    await page.goto(`${url}/edit`);
+    await page.check('#acceptAnySignInMailbox');
+    await page.click('form.account-form button[type=submit]');
+    await page.waitForURL(url);
+    const record = (await demo.app.host.config.read()).accounts.find(
+      (r) => r.account.label === 'Microsoft Outlook (Bob)',
+    );
+    expect(record?.account.identity?.acceptAnySignInMailbox).toBe(true);
+    await page.click('#sign-in');
+    await consent(page, ALICE);
+    await page.waitForURL(url);
+    expect(await flashText(page)).toContain(`Signed in as ${ALICE}`);
+
+    // Back to the default; the right mailbox is accepted.
+    await page.goto(`${url}/edit`);
+    expect(await page.locator('#acceptAnySignInMailbox').isChecked()).toBe(true);
+    await page.uncheck('#acceptAnySignInMailbox');
+    await page.click('form.account-form button[type=submit]');
+    await page.waitForURL(url);
     await page.click('#sign-in');
     await consent(page, BOB);
     await page.waitForURL(url);
@@ -207,5 +231,28 @@ describe('Microsoft 365', () => {
       'Expiring soon',
     );
     await checkScreen(page, 'accounts-list-microsoft');
+  });
+
+  // Last in this file: msal remembers a 5xx from the token endpoint for a while.
+  it('shows "Temporarily unavailable — try again later" while the token endpoint answers 503', async () => {
+    const { page } = admin;
+    const outage = demo.emulator.inject.microsoft({
+      endpoint: 'token',
+      status: 503,
+      body: 'text',
+      times: Number.POSITIVE_INFINITY,
+    });
+    try {
+      await page.goto(`${demo.app.url}/accounts`);
+      for (const name of ['System email', 'Microsoft Outlook (Alice)']) {
+        const badge = page.locator('tr', { hasText: name }).locator('[data-state]');
+        expect(await badge.getAttribute('data-state')).toBe('temporarilyUnavailable');
+        expect(await textOf(badge)).toBe('Temporarily unavailable — try again later');
+      }
+      expect(outage.hits).toBeGreaterThan(0);
+      await checkScreen(page, 'accounts-temporarily-unavailable');
+    } finally {
+      outage.remove();
+    }
   });
 });

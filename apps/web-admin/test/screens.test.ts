@@ -65,6 +65,37 @@ describe('admin surface', () => {
     expect(users).not.toContain('mallory');
   });
 
+  it('offers the fallback routes the registry lists, pre-filled, with the issue next to the field', async () => {
+    const { page } = admin;
+    await page.goto(`${demo.app.url}/accounts/new`);
+    const offered = await page
+      .locator('#fallbackProtocol option:not([disabled])')
+      .evaluateAll((options) => options.map((o) => o.textContent));
+    expect(offered).toEqual(['None', 'Microsoft Graph (sendMail)', 'Gmail API (messages.send)']);
+    expect(await page.locator('#fallback-server').isHidden()).toBe(true);
+    await fillServer(page, {
+      name: 'Office (password, Graph fallback)',
+      fromAddress: ALICE,
+      scope: 'user:alice',
+      provider: 'basic',
+    });
+    await page.selectOption('#fallbackProtocol', 'graph');
+    expect(await page.locator('#fallback-server').isVisible()).toBe(true);
+    // The demo's stand-in for graph.microsoft.com.
+    expect(await page.locator('#fallbackHost').inputValue()).toBe('127.0.0.1');
+    expect(Number(await page.locator('#fallbackPort').inputValue())).toBeGreaterThan(0);
+    expect(await page.locator('#fallbackSecurity').inputValue()).toBe('tls');
+    await page.fill(settingField('basic', 'username'), ALICE);
+    await page.fill(settingField('basic', 'password'), 'alice-password');
+    await page.click('form.account-form button[type=submit]');
+    // Core validates the fallback as the account it becomes: a password cannot sign in to Graph.
+    const issue = page.locator('#fallbackProtocol-issue');
+    await expect.poll(() => textOf(issue)).toContain('cannot sign in to Microsoft Graph (sendMail)');
+    expect(await textOf(issue)).toContain('Choose a sign-in method that supports graph');
+    expect(await page.locator('#fallbackProtocol').inputValue()).toBe('graph');
+    await checkScreen(page, 'account-form-fallback');
+  });
+
   it('adds a deprecated POP3 incoming account, marked with the recommendation, and tests it', async () => {
     const { page } = admin;
     await page.goto(`${demo.app.url}/incoming`);

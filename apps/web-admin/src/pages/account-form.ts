@@ -36,7 +36,14 @@ export interface AccountFormValues {
   /** `organization`, `system` or `user:<id>`. */
   readonly scope: string;
   readonly provider: string;
-  readonly allowOtherMailbox: boolean;
+  /** `identity.acceptAnySignInMailbox`: a sign-in may be for another mailbox (shared mailbox, alias). */
+  readonly acceptAnySignInMailbox: boolean;
+  /** The fallback route's protocol id, or '' for none. */
+  readonly fallbackProtocol: string;
+  readonly fallbackHost: string;
+  readonly fallbackPort: string;
+  readonly fallbackSecurity: string;
+  readonly fallbackCaFile: string;
   /** Per provider id: that provider's current setting values. */
   readonly providerValues: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
@@ -53,6 +60,15 @@ export interface AccountFormView {
   readonly protocols: readonly ProtocolListing[];
   readonly users: readonly AdminUser[];
   readonly redirectUri: string;
+  /** Pre-filled server per fallback protocol id (host, port, security). */
+  readonly fallbackServers: Readonly<Record<string, ServerPreset>>;
+}
+
+export interface ServerPreset {
+  readonly host: string;
+  readonly port: number;
+  readonly security: Security;
+  readonly caFile?: string;
 }
 
 const SECURITY: readonly [Security, string][] = [
@@ -77,7 +93,12 @@ export function valuesFromRecord(record: MailServerRecord): AccountFormValues {
     displayName: account.identity?.displayName ?? '',
     scope: account.scope.kind === 'user' ? `user:${account.scope.owner}` : account.scope.kind,
     provider: account.auth.provider,
-    allowOtherMailbox: record.allowOtherMailbox === true,
+    acceptAnySignInMailbox: account.identity?.acceptAnySignInMailbox === true,
+    fallbackProtocol: account.fallback?.protocol ?? '',
+    fallbackHost: account.fallback?.server.host ?? '',
+    fallbackPort: account.fallback ? String(account.fallback.server.port) : '',
+    fallbackSecurity: account.fallback?.server.security ?? 'tls',
+    fallbackCaFile: account.fallback?.server.caFile ?? '',
     providerValues: { [account.auth.provider]: account.auth.settings },
   };
 }
@@ -129,6 +150,46 @@ function select(
 ${when(help, () => html`<p class="help" id="${id}-help">${help}</p>`)}
 ${when(issue, () => html`<p class="issue" id="${id}-issue">${issue ? issueText(issue) : ''}</p>`)}
 </div>`;
+}
+
+/**
+ * A second send route used only when the first is switched off for the mailbox (SMTP AUTH off,
+ * basic authentication retired). Offered when the registry lists another send protocol, e.g.
+ * Microsoft Graph or the Gmail API.
+ */
+function fallbackFieldset(view: AccountFormView, sendProtocols: readonly ProtocolListing[]): Html {
+  if (sendProtocols.length < 2) return html``;
+  const { values, issues } = view;
+  const options: (readonly [string, string, Html?])[] = [
+    ['', 'None'],
+    ...sendProtocols.map((p) => {
+      const preset = view.fallbackServers[p.id];
+      const port = preset?.port ?? p.defaultPorts.tls;
+      return [
+        p.id,
+        p.label,
+        html` data-host="${preset?.host ?? ''}" data-port="${port ?? ''}" data-security="${preset?.security ?? 'tls'}" data-ca-file="${preset?.caFile ?? ''}"`,
+      ] as const;
+    }),
+  ];
+  const none = values.fallbackProtocol === '';
+  return html`<fieldset id="fallback"><legend>Fallback route</legend>
+${select(
+  'fallbackProtocol',
+  'fallbackProtocol',
+  'Fallback',
+  options,
+  values.fallbackProtocol,
+  fieldIssue(issues, 'fallback.protocol', 'fallback.auth'),
+  'Used only when the first route is switched off for this mailbox (SMTP AUTH off, basic authentication retired) — never for a temporary failure. The sign-in method must support it.',
+)}
+<div id="fallback-server"${none ? html` hidden` : ''}>
+${input({ id: 'fallbackHost', name: 'fallbackHost', label: 'Fallback host', value: values.fallbackHost, help: 'e.g. graph.microsoft.com or gmail.googleapis.com.', issue: fieldIssue(issues, 'fallback.server.host') })}
+${select('fallbackSecurity', 'fallbackSecurity', 'Fallback connection security', SECURITY, values.fallbackSecurity || 'tls', fieldIssue(issues, 'fallback.server.security'))}
+${input({ id: 'fallbackPort', name: 'fallbackPort', label: 'Fallback port', type: 'number', value: values.fallbackPort, issue: fieldIssue(issues, 'fallback.server.port'), extra: html` min="1" max="65535"` })}
+${input({ id: 'fallbackCaFile', name: 'fallbackCaFile', label: 'Fallback extra CA certificate file (PEM path)', value: values.fallbackCaFile, help: 'Only for a gateway or proxy whose certificate is not publicly trusted.', issue: fieldIssue(issues, 'fallback.server.caFile') })}
+</div>
+</fieldset>`;
 }
 
 export function renderAccountForm(ctx: PageContext, view: AccountFormView, title: string): Html {
@@ -183,8 +244,9 @@ ${when(
   () => html`<fieldset><legend>Sender</legend>
 ${input({ id: 'fromAddress', name: 'fromAddress', label: 'From address', type: 'email', value: values.fromAddress, required: true, help: 'The mailbox mail is sent from; a sign-in must be for this mailbox.', issue: fieldIssue(issues, 'identity.fromAddress') })}
 ${input({ id: 'displayName', name: 'displayName', label: 'Display name', value: values.displayName, help: 'The name recipients see, e.g. the practice name.', issue: fieldIssue(issues, 'identity.displayName') })}
-<div class="field check"><label for="allowOtherMailbox">Allow a sign-in as another mailbox (delegate or send-as)</label><input type="checkbox" id="allowOtherMailbox" name="allowOtherMailbox" value="true"${values.allowOtherMailbox ? html` checked` : ''} aria-describedby="allowOtherMailbox-help"><p class="help" id="allowOtherMailbox-help">Off by default: a sign-in as anyone but the From address is refused and signed out again.</p></div>
-</fieldset>`,
+<div class="field check"><label for="acceptAnySignInMailbox">Accept a sign-in as another mailbox (shared mailbox or alias)</label><input type="checkbox" id="acceptAnySignInMailbox" name="acceptAnySignInMailbox" value="true"${values.acceptAnySignInMailbox ? html` checked` : ''} aria-describedby="acceptAnySignInMailbox-help"><p class="help" id="acceptAnySignInMailbox-help">Off by default: a sign-in as anyone but the From address is refused before anything is stored. Turn it on for a shared mailbox or an alias the signed-in user sends as.</p></div>
+</fieldset>
+${fallbackFieldset(view, protocols)}`,
 )}
 <fieldset><legend>Who uses it</legend>
 ${select('scope', 'scope', view.direction === 'send' ? 'Send email for' : 'Receive email for', scopes, values.scope, fieldIssue(issues, 'scope'))}
@@ -237,6 +299,8 @@ export function parseAccountForm(
     readonly direction: 'send' | 'receive';
     readonly providers: readonly AuthProviderListing[];
     readonly existing?: MailServerRecord;
+    /** The account key: the existing record's, or `createAccountKey()` for a new account. */
+    readonly key?: string;
     readonly secretName: (accountId: string, key: string) => string;
   },
 ): ParsedAccountForm {
@@ -257,8 +321,23 @@ export function parseAccountForm(
   const number = (name: string) => (text(name).trim() === '' ? Number.NaN : Number(text(name)));
   const timeout = text('timeoutSeconds').trim() === '' ? undefined : number('timeoutSeconds');
   const fromAddress = text('fromAddress').trim();
+  const acceptAnySignInMailbox = form.get('acceptAnySignInMailbox') === 'true';
+  const fallbackProtocol = options.direction === 'send' ? text('fallbackProtocol') : '';
+  const fallback: MailAccount['fallback'] = fallbackProtocol
+    ? {
+        protocol: fallbackProtocol,
+        server: {
+          host: text('fallbackHost').trim(),
+          port: number('fallbackPort'),
+          security: (text('fallbackSecurity') || 'tls') as Security,
+          ...(timeout !== undefined ? { timeoutSeconds: timeout } : {}),
+          ...(text('fallbackCaFile').trim() ? { caFile: text('fallbackCaFile').trim() } : {}),
+        },
+      }
+    : undefined;
   const account: MailAccount = {
     id: options.id,
+    ...(options.key ? { key: options.key } : {}),
     label: text('name').trim(),
     protocol: text('protocol'),
     server: {
@@ -274,16 +353,17 @@ export function parseAccountForm(
           identity: {
             fromAddress,
             ...(text('displayName').trim() ? { displayName: text('displayName').trim() } : {}),
+            ...(acceptAnySignInMailbox ? { acceptAnySignInMailbox: true } : {}),
           },
         }
       : {}),
     scope,
+    ...(fallback ? { fallback } : {}),
     ...(form.get('allowInsecureAuth') === 'true' ? { allowInsecureAuth: true } : {}),
   };
   const record: MailServerRecord = {
     account,
     ...(text('description').trim() ? { description: text('description').trim() } : {}),
-    ...(form.get('allowOtherMailbox') === 'true' ? { allowOtherMailbox: true } : {}),
   };
   const values: AccountFormValues = {
     name: text('name'),
@@ -299,7 +379,12 @@ export function parseAccountForm(
     displayName: text('displayName'),
     scope: scopeValue,
     provider: providerId,
-    allowOtherMailbox: form.get('allowOtherMailbox') === 'true',
+    acceptAnySignInMailbox,
+    fallbackProtocol,
+    fallbackHost: text('fallbackHost'),
+    fallbackPort: text('fallbackPort'),
+    fallbackSecurity: text('fallbackSecurity'),
+    fallbackCaFile: text('fallbackCaFile'),
     providerValues: { [providerId]: withoutSecrets(listing, parsed.settings) },
   };
   return { values, record, newSecrets: parsed.newSecrets };

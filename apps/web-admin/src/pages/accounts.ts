@@ -1,4 +1,5 @@
 import type { AuthorizationStatus, AuthProviderListing, ProtocolListing } from '@mailplug/core';
+import type { AccountStatus } from '@mailplug/outbox';
 import type { AdminUser, MailServerRecord } from '../admin-config.js';
 import { type Html, html, when } from '../html.js';
 import type { DeviceCodeRun } from '../sign-in.js';
@@ -62,6 +63,21 @@ export interface AccountDetailView {
   readonly row: AccountRow;
   readonly users: readonly AdminUser[];
   readonly deviceRun?: DeviceCodeRun;
+  /** The account's mail in the outbox (send accounts). */
+  readonly outbox?: AccountStatus;
+  /** Label of the fallback route's protocol, from the registry. */
+  readonly fallbackLabel?: string;
+}
+
+function outboxPanel(status: AccountStatus | undefined): Html {
+  if (!status) return html``;
+  const { counts } = status;
+  const waiting = counts.queued + counts.sending + counts.deferred;
+  return html`<p id="account-outbox" data-held="${counts.held}">${
+    status.hold
+      ? html`<strong class="badge state-bad">Mail held</strong> ${counts.held} message${counts.held === 1 ? '' : 's'} wait${counts.held === 1 ? 's' : ''} for a new sign-in: sign in again to release ${counts.held === 1 ? 'it' : 'them'}.`
+      : html`Outbox: ${waiting} waiting, ${counts.failed} failed, ${counts.sent} sent.`
+  } <a href="/outbox">Open the Outbox</a></p>`;
 }
 
 function authorizationPanel(status: AuthorizationStatus): Html {
@@ -111,6 +127,7 @@ ${when(record.description, () => html`<p>${record.description}</p>`)}
 <dt>Port</dt><dd>${account.server.port}</dd>
 <dt>Connection security</dt><dd>${account.server.security.toUpperCase()}</dd>
 <dt>Timeout</dt><dd>${account.server.timeoutSeconds ?? 120} s</dd>
+${when(account.fallback, () => html`<dt>Fallback route</dt><dd id="fallback-route">${view.fallbackLabel ?? account.fallback?.protocol} · ${account.fallback?.server.host}:${account.fallback?.server.port} <span class="muted">(used only when ${protocol?.label ?? account.protocol} is switched off for the mailbox)</span></dd>`)}
 <dt>Authentication method</dt><dd>${provider?.label ?? account.auth.provider}</dd>
 ${when(account.identity, () => html`<dt>From</dt><dd>${account.identity?.displayName ? `${account.identity.displayName} <${account.identity.fromAddress}>` : account.identity?.fromAddress}</dd>`)}
 </dl>
@@ -133,11 +150,14 @@ ${deviceCodePanel(ctx, id, view.deviceRun)}
 <section aria-labelledby="test-h"><h2 id="test-h">Test connection</h2>
 <form method="post" action="/accounts/${id}/test" id="test-form" data-events="/accounts/${id}/test/events">${csrfField(ctx)}<button type="submit" id="test-connection">Test connection</button></form>
 <ol class="checklist" id="checklist" aria-live="polite"></ol>
+<div id="routes"></div>
 <p class="test-result" id="test-result" role="status"></p>
+<p class="test-summary" id="test-summary"></p>
 </section>
 ${when(
   send,
   () => html`<section aria-labelledby="send-h"><h2 id="send-h">Send test email</h2>
+${outboxPanel(view.outbox)}
 <form method="post" action="/accounts/${id}/send-test" class="inline-form">${csrfField(ctx)}
 <div class="field"><label for="test-to">To</label><input id="test-to" name="to" type="email" required autocomplete="email"></div>
 ${when(

@@ -13,6 +13,7 @@ export interface PageContext {
 
 const NAV: readonly [string, string][] = [
   ['/accounts', 'Mail accounts'],
+  ['/outbox', 'Outbox'],
   ['/incoming', 'Incoming mail'],
   ['/users', 'Users & permissions'],
   ['/footer', 'Footer'],
@@ -94,7 +95,8 @@ export function stateLabel(status: AuthorizationStatus, now = Date.now()): { lab
     case 'reauthRequired':
       return { label: 'Re-authorization required', css: 'bad' };
     case 'temporarilyUnavailable':
-      return { label: 'Temporarily unavailable', css: 'warn' };
+      // An outage at the identity platform or the network, never a configuration problem.
+      return { label: 'Temporarily unavailable — try again later', css: 'warn' };
     default:
       return { label: 'Misconfigured', css: 'bad' };
   }

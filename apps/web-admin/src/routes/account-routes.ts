@@ -1,9 +1,9 @@
-import type { DiagnosticStep, OutgoingMessage } from '@mailplug/core';
-import { isSecretRef } from '@mailplug/core';
+import { createAccountKey, isSecretRef } from '@mailplug/core';
 import type { MailServerRecord } from '../admin-config.js';
 import {
   ADMIN,
   type AppState,
+  DEFAULT_FALLBACK_SERVERS,
   directionOf,
   newAccountId,
   protocols,
@@ -67,7 +67,12 @@ function newValues(app: AppState, direction: 'send' | 'receive'): AccountFormVal
     displayName: '',
     scope: 'organization',
     provider: first?.id ?? '',
-    allowOtherMailbox: false,
+    acceptAnySignInMailbox: false,
+    fallbackProtocol: '',
+    fallbackHost: '',
+    fallbackPort: '',
+    fallbackSecurity: 'tls',
+    fallbackCaFile: '',
     providerValues: Object.fromEntries(
       list.map((p) => [p.id, { ...defaultsOf(p), ...(app.presets.providerSettings?.[p.id] ?? {}) }]),
     ),
@@ -115,6 +120,7 @@ async function showForm(
         protocols: protocols(app),
         users,
         redirectUri: app.redirectUri,
+        fallbackServers: { ...DEFAULT_FALLBACK_SERVERS, ...app.presets.fallbackServers },
       },
       title,
     ),
@@ -123,7 +129,15 @@ async function showForm(
 
 async function create(app: AppState, ctx: RequestContext, direction: 'send' | 'receive'): Promise<void> {
   const id = await newAccountId(app, ctx.form.get('name') ?? '');
-  const parsed = parseAccountForm(ctx.form, { id, direction, providers: providers(app), secretName });
+  // The account key is created once, with the account: its tokens live under it, so a later
+  // account that reuses the id never finds them.
+  const parsed = parseAccountForm(ctx.form, {
+    id,
+    key: createAccountKey(),
+    direction,
+    providers: providers(app),
+    secretName,
+  });
   const issues = await saveRecord(app, parsed.record, parsed.newSecrets, undefined);
   if (issues.length) {
     // Keep the other providers' pre-filled values so switching the method still shows them.
@@ -138,7 +152,11 @@ async function create(app: AppState, ctx: RequestContext, direction: 'send' | 'r
   redirect(ctx.res, `/accounts/${id}`);
 }
 
-async function withRecord(app: AppState, ctx: RequestContext, then: (r: MailServerRecord) => Promise<void>) {
+export async function withRecord(
+  app: AppState,
+  ctx: RequestContext,
+  then: (r: MailServerRecord) => Promise<void>,
+) {
   const record = await requireRecord(app, ctx.params.id ?? '');
   if (!record) {
     return sendHtml(
@@ -148,19 +166,6 @@ async function withRecord(app: AppState, ctx: RequestContext, then: (r: MailServ
     );
   }
   return then(record);
-}
-
-function stepJson(step: DiagnosticStep) {
-  return {
-    id: step.id,
-    label: step.label,
-    status: step.status,
-    durationMs: Math.round(step.durationMs),
-    ...(step.detail ? { detail: step.detail } : {}),
-    ...(step.error
-      ? { error: { code: step.error.code, message: step.error.message, hint: step.error.hint } }
-      : {}),
-  };
 }
 
 export function accountRoutes(app: AppState): Route[] {
@@ -201,10 +206,21 @@ export function accountRoutes(app: AppState): Route[] {
           ...(protocol ? { protocol } : {}),
         };
         const users = (await app.host.config.read()).users;
+        const send = directionOf(app, record) === 'send';
+        const outbox = send ? await app.host.outbox.accountStatus(record.account.id) : undefined;
+        const fallbackLabel = record.account.fallback
+          ? app.host.registry.describeProtocol(record.account.fallback.protocol)?.label
+          : undefined;
         sendHtml(
           ctx.res,
           200,
-          renderAccountDetail(pageContext(ctx), { row, users, ...(deviceRun ? { deviceRun } : {}) }),
+          renderAccountDetail(pageContext(ctx), {
+            row,
+            users,
+            ...(outbox ? { outbox } : {}),
+            ...(fallbackLabel ? { fallbackLabel } : {}),
+            ...(deviceRun ? { deviceRun } : {}),
+          }),
         );
       }),
     ),
@@ -222,6 +238,7 @@ export function accountRoutes(app: AppState): Route[] {
         const direction = directionOf(app, previous);
         const parsed = parseAccountForm(ctx.form, {
           id: previous.account.id,
+          ...(previous.account.key ? { key: previous.account.key } : {}),
           direction,
           providers: providers(app),
           existing: previous,
@@ -304,123 +321,6 @@ export function accountRoutes(app: AppState): Route[] {
         redirect(ctx.res, `/accounts/${previous.account.id}`);
       }),
     ),
-    route('POST', '/accounts/:id/check', (ctx) =>
-      withRecord(app, ctx, async (record) => {
-        const status = await statusOf(app, record);
-        addFlash(
-          ctx.session,
-          status.state === 'authorized'
-            ? {
-                kind: 'ok',
-                title: `Authorized${status.identity ? ` as ${status.identity.mailbox}` : ''}.`,
-                ...(status.grantedScopes.length ? { text: `Scopes: ${status.grantedScopes.join(' ')}` } : {}),
-              }
-            : {
-                kind: 'error',
-                title: `Not authorized: ${status.state === 'signInRequired' ? 'sign-in required' : status.state}.`,
-                ...(status.error
-                  ? { text: status.error.message, hint: status.error.hint, code: status.error.code }
-                  : {}),
-              },
-        );
-        redirect(ctx.res, `/accounts/${record.account.id}#authorization`);
-      }),
-    ),
-    // Without JavaScript the form posts here and waits for the whole run.
-    route('POST', '/accounts/:id/test', (ctx) =>
-      withRecord(app, ctx, async (record) => {
-        try {
-          const report = await (await app.host.mailer()).probe(record.account, { access: ADMIN });
-          const failed = report.steps.find((s) => s.status === 'failed');
-          addFlash(
-            ctx.session,
-            report.ok
-              ? {
-                  kind: 'ok',
-                  title: 'Test connection passed.',
-                  text: report.steps.map((s) => `✓ ${s.label}`).join(' · '),
-                }
-              : {
-                  kind: 'error',
-                  title: `Test connection failed at "${failed?.label}".`,
-                  ...(failed?.error
-                    ? { text: failed.error.message, hint: failed.error.hint, code: failed.error.code }
-                    : {}),
-                },
-          );
-        } catch (error) {
-          const e = asMailplugError(error);
-          addFlash(ctx.session, {
-            kind: 'error',
-            title: 'Test connection could not run.',
-            text: e.message,
-            hint: e.hint,
-            code: e.code,
-          });
-        }
-        redirect(ctx.res, `/accounts/${record.account.id}`);
-      }),
-    ),
-    // The live checklist: one server-sent event per probe step as it finishes.
-    route('GET', '/accounts/:id/test/events', (ctx) =>
-      withRecord(app, ctx, async (record) => {
-        const { res } = ctx;
-        res.writeHead(200, {
-          'Content-Type': 'text/event-stream; charset=utf-8',
-          'Cache-Control': 'no-store',
-          Connection: 'keep-alive',
-        });
-        const send = (event: string, data: unknown) =>
-          res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-        const abort = new AbortController();
-        ctx.req.on('close', () => abort.abort());
-        try {
-          const report = await (await app.host.mailer()).probe(record.account, {
-            access: ADMIN,
-            onStep: (step) => send('step', stepJson(step)),
-            signal: abort.signal,
-          });
-          send('done', { ok: report.ok });
-        } catch (error) {
-          const e = asMailplugError(error);
-          send('failed', { code: e.code, message: e.message, hint: e.hint });
-        }
-        res.end();
-      }),
-    ),
-    route('POST', '/accounts/:id/send-test', (ctx) =>
-      withRecord(app, ctx, async (record) => {
-        const to = (ctx.form.get('to') ?? '').trim();
-        const actingUser = ctx.form.get('actingUser') ?? undefined;
-        const message: OutgoingMessage = {
-          to,
-          subject: `Test email from Setup → Email (${record.account.label ?? record.account.id})`,
-          text: `This is a test email sent from the "${record.account.label ?? record.account.id}" mail account to check that sending works.`,
-        };
-        try {
-          const result = await (await app.host.mailer()).send({
-            account: record.account,
-            ...(actingUser ? { actingUser } : {}),
-            message,
-          });
-          addFlash(ctx.session, {
-            kind: 'ok',
-            title: `Test email sent to ${to}.`,
-            text: `Check that it arrived. Message id: ${result.messageId}`,
-          });
-        } catch (error) {
-          const e = asMailplugError(error);
-          addFlash(ctx.session, {
-            kind: 'error',
-            title: 'The test email was not sent.',
-            text: e.message,
-            hint: e.hint,
-            code: e.code,
-          });
-        }
-        redirect(ctx.res, `/accounts/${record.account.id}`);
-      }),
-    ),
     route('POST', '/accounts/:id/delete', (ctx) =>
       withRecord(app, ctx, async (record) => {
         const { id } = record.account;
@@ -433,6 +333,13 @@ export function accountRoutes(app: AppState): Route[] {
           warning = asMailplugError(error).message;
         }
         await (await app.host.mailer()).forgetAccount(record.account);
+        // Mail still waiting for this account would fail later with "account removed".
+        const waiting = await app.host.outbox.list({
+          accountId: id,
+          states: ['queued', 'deferred', 'held'],
+          limit: 10_000,
+        });
+        for (const m of waiting) await app.host.outbox.cancel(m.id).catch(() => undefined);
         for (const value of Object.values(record.account.auth.settings)) {
           if (isSecretRef(value) && value.secretRef.startsWith(`${id}.`))
             await app.host.secrets.delete(value.secretRef);

@@ -1,5 +1,6 @@
 import {
   checkFooter,
+  createAccountKey,
   exportAccount,
   isMailplugError,
   type MailAccount,
@@ -105,7 +106,9 @@ export function adminRoutes(app: AppState): Route[] {
       const accounts = current.accounts.map((record) => {
         const { account, dropped } = exportAccount(record.account, { registry: app.host.registry });
         leftOut.push(...dropped.map((d) => ({ ...d, path: `${record.account.id}: ${d.path}` })));
-        return { ...record, account };
+        // The account key names this installation's token namespace; an import creates its own.
+        const { key: _key, ...portable } = account;
+        return { ...record, account: portable };
       });
       const file: ExportFile = {
         format: EXPORT_FORMAT,
@@ -125,13 +128,25 @@ export function adminRoutes(app: AppState): Route[] {
       if (!file || issues.length) {
         return sendHtml(ctx.res, 422, renderTransfer(pageContext(ctx), issues, text));
       }
+      // An imported account replaces the one with its id: the old one's tokens go with it.
+      const replaced = (await config.read()).accounts.filter((r) =>
+        file.accounts.some((i) => i.account.id === r.account.id),
+      );
+      const mailer = await app.host.mailer();
+      for (const r of replaced) await mailer.forgetAccount(r.account);
       await config.update((c): AdminConfig => {
         const ids = new Set(file.accounts.map((r) => r.account.id));
         const users = new Map(c.users.map((u) => [u.id, u]));
         for (const u of file.users) users.set(u.id, u);
+        // Imported accounts are new here: a fresh key, so they never meet tokens stored under an
+        // account that had the same id before.
+        const imported = file.accounts.map((r) => ({
+          ...r,
+          account: { ...r.account, key: createAccountKey() },
+        }));
         return {
           ...c,
-          accounts: [...c.accounts.filter((r) => !ids.has(r.account.id)), ...file.accounts],
+          accounts: [...c.accounts.filter((r) => !ids.has(r.account.id)), ...imported],
           users: [...users.values()],
           ...(file.footer ? { footer: file.footer } : {}),
         };

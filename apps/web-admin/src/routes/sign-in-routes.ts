@@ -1,24 +1,18 @@
 /**
  * The routes a host developer copies: registry → session → begin (302) → callback → complete,
- * with the sign-in bound to the admin's web session and the expected mailbox enforced.
+ * with the sign-in bound to the admin's web session (core's `binding`) and the expected mailbox
+ * enforced by the mailer's session.
  */
+import { CoreErrorCode, type MailplugError } from '@mailplug/core';
 import { findRecord } from '../admin-config.js';
 import { ADMIN, type AppState, requireRecord } from '../app-state.js';
 import { addFlash, type RequestContext, type Route, redirect, route, sendHtml } from '../http/router.js';
 import { constantTimeEquals } from '../http/web-sessions.js';
 import { renderMessage } from '../pages/login.js';
-import {
-  asMailplugError,
-  callbackParams,
-  enforceExpectedMailbox,
-  expectedMailbox,
-  noBrowserSignIn,
-  sessionMismatchError,
-  unknownSignInError,
-} from '../sign-in.js';
+import { asMailplugError, callbackParams, noBrowserSignIn, unknownSignInError } from '../sign-in.js';
 import { pageContext } from './context.js';
 
-function refuse(ctx: RequestContext, status: number, error: ReturnType<typeof sessionMismatchError>) {
+function refuse(ctx: RequestContext, status: number, error: MailplugError) {
   const page = renderMessage(
     {
       ...pageContext(ctx),
@@ -52,13 +46,17 @@ export function signInRoutes(app: AppState): Route[] {
         const session = await (await app.host.mailer()).sessionFor(record.account, ADMIN);
         const listing = app.host.registry.describeAuthProvider(record.account.auth.provider);
         if (!session.interactive) throw noBrowserSignIn(listing?.label ?? record.account.auth.provider);
-        const hint = expectedMailbox(record);
+        const identity = record.account.identity;
+        const hint = identity && !identity.acceptAnySignInMailbox ? identity.fromAddress : undefined;
         const start = await session.interactive.begin({
           redirectUri: app.redirectUri,
           ...(hint ? { loginHint: hint } : {}),
-          protocols: [record.account.protocol],
+          protocols: routeProtocols(record),
+          // The provider keeps (a hash of) this web session's id with the state; `complete` must
+          // present the same value, so a callback carried by another browser is refused.
+          binding: ctx.session.id,
         });
-        app.binding.remember(start.state, ctx.session.id, record.account.id, start.expiresAt);
+        app.pendingCallbacks.remember(start.state, record.account.id, start.expiresAt);
         redirect(ctx.res, start.url, 302);
       } catch (error) {
         const e = asMailplugError(error);
@@ -74,24 +72,29 @@ export function signInRoutes(app: AppState): Route[] {
     }),
     route('GET', '/oauth/callback', async (ctx) => {
       const params = callbackParams(ctx.url);
-      const taken = app.binding.take(params.state, ctx.session.id);
-      if (taken.status === 'unknown') return refuse(ctx, 400, unknownSignInError());
-      // Login CSRF: the state exists, but another browser session started it. Do not redeem the code.
-      if (taken.status === 'otherSession') return refuse(ctx, 403, sessionMismatchError());
-      const record = findRecord(await app.host.config.read(), taken.accountId);
-      if (!record) return refuse(ctx, 400, unknownSignInError());
+      const accountId = app.pendingCallbacks.accountFor(params.state);
+      const record = accountId ? findRecord(await app.host.config.read(), accountId) : undefined;
+      if (!record || !params.state) return refuse(ctx, 400, unknownSignInError());
       try {
         const session = await (await app.host.mailer()).sessionFor(record.account, ADMIN);
         if (!session.interactive) throw noBrowserSignIn(record.account.auth.provider);
-        const identity = await session.interactive.complete(params);
-        await enforceExpectedMailbox(record, session, identity);
+        // The mailer's session also checks the signed-in mailbox against the From address.
+        const identity = await session.interactive.complete(params, { binding: ctx.session.id });
+        app.pendingCallbacks.forget(params.state);
+        // Mail held while the account needed a sign-in goes out now (also after a restart, when
+        // this process's outbox has not watched the account's session yet).
+        const released = await app.host.outbox.release(record.account.id);
         addFlash(ctx.session, {
           kind: 'ok',
           title: `Signed in as ${identity.mailbox}.`,
-          text: 'The account is authorized; use Test connection and Send test email to check it.',
+          text: `The account is authorized; use Test connection and Send test email to check it.${released ? ` ${released} held message${released === 1 ? ' was' : 's were'} released from the outbox.` : ''}`,
         });
       } catch (error) {
         const e = asMailplugError(error);
+        // Login CSRF: another browser session started this sign-in. Nothing was redeemed, and the
+        // state stays valid for the browser that started it.
+        if (e.code === CoreErrorCode.SignInBindingMismatch) return refuse(ctx, 403, e);
+        app.pendingCallbacks.forget(params.state);
         addFlash(ctx.session, {
           kind: 'error',
           title: 'The sign-in did not complete.',
@@ -187,4 +190,10 @@ export function signInRoutes(app: AppState): Route[] {
       redirect(ctx.res, `/accounts/${record.account.id}`);
     }),
   ];
+}
+
+/** Every protocol the account sends over (its fallback route too), so the sign-in grants them all. */
+function routeProtocols(record: { account: { protocol: string; fallback?: { protocol: string } } }) {
+  const { protocol, fallback } = record.account;
+  return fallback ? [protocol, fallback.protocol] : [protocol];
 }
