@@ -231,3 +231,23 @@ describe('GOOGLE_ERROR_TABLE', () => {
     expect(e).toMatchObject({ code: 'TRANSIENT', action: 'retry', details: { timedOut: true } });
   });
 });
+
+describe('the README errors table', () => {
+  it('lists every row of GOOGLE_ERROR_TABLE with its signal, action and hint', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { GOOGLE_ERROR_TABLE } = await import('../src/errors.js');
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    for (const row of GOOGLE_ERROR_TABLE) {
+      const line = readme
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith(
+              `| ${row.flows.join(', ')} | ${row.oauthErrors.map((e) => `\`${e}\``).join(', ')}`,
+            ) && l.includes(row.hint),
+        );
+      expect(line, `${row.flows} ${row.oauthErrors}`).toBeDefined();
+      expect(line).toContain(`\`${row.code}\` | ${row.action} |`);
+    }
+  });
+});

@@ -177,3 +177,21 @@ describe('classifyEntraError', () => {
     expect(new Set(numbers).size).toBe(numbers.length);
   });
 });
+
+describe('the README errors table', () => {
+  it('lists every row of ENTRA_ERROR_TABLE with its signal, action and hint', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    for (const row of ENTRA_ERROR_TABLE) {
+      const signals = [
+        ...(row.aadsts ?? []).map((n) => `AADSTS${n}`),
+        ...(row.oauthErrors ?? []).map((e) => `\`${e}\``),
+      ];
+      const line = readme.split('\n').find((l) => l.startsWith(`| ${signals.join(', ')} |`));
+      expect(line, signals.join(', ')).toBeDefined();
+      expect(line).toContain(`\`${row.code}\` | ${row.action}`);
+      expect(line).toContain(row.hint);
+      if (row.delegated) expect(line).toContain(row.delegated.hint);
+    }
+  });
+});
