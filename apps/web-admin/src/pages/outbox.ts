@@ -106,7 +106,7 @@ function messageTable(
   caption: string,
   list: readonly OutboxMessageStatus[],
 ): Html {
-  return html`<table class="outbox" data-state="${state}"><caption>${caption}</caption>
+  return html`<table class="outbox" data-state="${state}"><caption class="visually-hidden">${caption}</caption>
 <thead><tr><th scope="col">Subject</th><th scope="col">Account</th><th scope="col">Recipients</th><th scope="col">Queued at</th><th scope="col">Attempts</th><th scope="col">Details</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
 <tbody>${list.map(
     (m) => html`<tr data-message="${m.id}" data-state="${m.state}">
@@ -116,7 +116,7 @@ function messageTable(
 <td>${formatDateTime(m.enqueuedAt)}</td>
 <td>${m.attempts}</td>
 <td class="details">${details(view, m)}</td>
-<td class="actions">${actions(ctx, m)}</td>
+<td class="message-actions">${actions(ctx, m)}</td>
 </tr>`,
   )}</tbody></table>`;
 }
@@ -124,7 +124,7 @@ function messageTable(
 function accountSummary(ctx: PageContext, view: OutboxView): Html {
   const rows = view.accounts.filter(({ status }) => Object.values(status.counts).some((count) => count > 0));
   if (rows.length === 0) return html`<p class="empty">No mail has gone through the outbox yet.</p>`;
-  return html`<table class="outbox-accounts"><caption>Messages per account</caption>
+  return html`<table class="outbox-accounts"><caption class="visually-hidden">Messages per account</caption>
 <thead><tr><th scope="col">Account</th>${COUNTED.map((s) => html`<th scope="col">${s[0]?.toUpperCase()}${s.slice(1)}</th>`)}<th scope="col">Status</th></tr></thead>
 <tbody>${rows.map(({ record, status }) => {
     const id = record.account.id;
@@ -145,7 +145,7 @@ ${when(status.oldestHeld, () => html`<p class="muted">Oldest held message: queue
 export function renderOutbox(ctx: PageContext, view: OutboxView): Html {
   const sections = SECTIONS.filter(([state]) => (view.messages[state]?.length ?? 0) > 0);
   const body = html`<p>Every email goes through the outbox: it is stored first, then delivered by a worker that retries temporary failures, holds an account's mail while it needs a new sign-in, and keeps to each mailbox's sending limits.</p>
-<section aria-labelledby="outbox-accounts-h"><h2 id="outbox-accounts-h">Accounts</h2>
+<section aria-labelledby="outbox-accounts-h"><h2 id="outbox-accounts-h">Messages per account</h2>
 ${accountSummary(ctx, view)}
 </section>
 ${sections.map(

@@ -3,7 +3,7 @@
  * with the sign-in bound to the admin's web session (core's `binding`) and the expected mailbox
  * enforced by the mailer's session.
  */
-import { CoreErrorCode, type MailplugError } from '@mailplug/core';
+import { CoreErrorCode, type MailAccount, type MailplugError } from '@mailplug/core';
 import { findRecord } from '../admin-config.js';
 import { ADMIN, type AppState, requireRecord } from '../app-state.js';
 import { addFlash, type RequestContext, type Route, redirect, route, sendHtml } from '../http/router.js';
@@ -46,8 +46,7 @@ export function signInRoutes(app: AppState): Route[] {
         const session = await (await app.host.mailer()).sessionFor(record.account, ADMIN);
         const listing = app.host.registry.describeAuthProvider(record.account.auth.provider);
         if (!session.interactive) throw noBrowserSignIn(listing?.label ?? record.account.auth.provider);
-        const identity = record.account.identity;
-        const hint = identity && !identity.acceptAnySignInMailbox ? identity.fromAddress : undefined;
+        const hint = expectedMailboxOf(record.account) || undefined;
         const start = await session.interactive.begin({
           redirectUri: app.redirectUri,
           ...(hint ? { loginHint: hint } : {}),
@@ -78,8 +77,14 @@ export function signInRoutes(app: AppState): Route[] {
       try {
         const session = await (await app.host.mailer()).sessionFor(record.account, ADMIN);
         if (!session.interactive) throw noBrowserSignIn(record.account.auth.provider);
-        // The mailer's session also checks the signed-in mailbox against the From address.
-        const identity = await session.interactive.complete(params, { binding: ctx.session.id });
+        // The signed-in mailbox must be the From address (MAILBOX_MISMATCH before anything is
+        // stored) unless the account accepts any mailbox. The mailer's session defaults to that,
+        // but it keeps the identity it was bound with until the sign-in settings change, so the
+        // record as saved now is passed explicitly.
+        const identity = await session.interactive.complete(params, {
+          binding: ctx.session.id,
+          expectedMailbox: expectedMailboxOf(record.account),
+        });
         app.pendingCallbacks.forget(params.state);
         // Mail held while the account needed a sign-in goes out now (also after a restart, when
         // this process's outbox has not watched the account's session yet).
@@ -190,6 +195,12 @@ export function signInRoutes(app: AppState): Route[] {
       redirect(ctx.res, `/accounts/${record.account.id}`);
     }),
   ];
+}
+
+/** The From address a sign-in must be for, or `false` when the account accepts any mailbox. */
+function expectedMailboxOf(account: MailAccount): string | false {
+  const identity = account.identity;
+  return identity && !identity.acceptAnySignInMailbox ? identity.fromAddress : false;
 }
 
 /** Every protocol the account sends over (its fallback route too), so the sign-in grants them all. */
