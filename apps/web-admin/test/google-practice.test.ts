@@ -4,6 +4,7 @@
  * Authorization, the live Test connection checklist, a test email read back from the mail store;
  * then denied consent, a revoked grant, a login-CSRF attempt and a user denied "send on behalf".
  */
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Demo, startDemo } from '../src/demo.js';
 import {
@@ -13,6 +14,7 @@ import {
   flashText,
   logIn,
   openBrowser,
+  RESULTS_DIR,
   received,
   settingField,
   type TestBrowser,
@@ -289,6 +291,7 @@ describe('practice account with Google sign-in', () => {
     expect(await textOf(summary)).toContain('Held since');
     expect(await textOf(summary)).toContain('Oldest held message');
     await checkScreen(page, 'outbox-held');
+    await page.screenshot({ path: join(RESULTS_DIR, 'outbox-held-viewport.png') });
 
     // Cancel the second one (a CSRF-protected POST).
     await heldRows.nth(1).locator('button', { hasText: 'Cancel' }).click();
