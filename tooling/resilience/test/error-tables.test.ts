@@ -198,6 +198,35 @@ describe('SMTP replies the provider READMEs list, through mailer.send', () => {
       hint: /Add-RecipientPermission/,
     },
     {
+      name: 'Gmail 534 5.7.14 (sign in via a web browser)',
+      provider: 'gmail-oauth',
+      stage: 'auth',
+      reply:
+        '534 5.7.14 Please log in via your web browser and then try again. Learn more at https://support.google.com/mail/?p=WebLoginRequired',
+      code: 'SMTP_WEB_SIGN_IN_REQUIRED',
+      action: 'user',
+      hint: /accounts\.google\.com/,
+    },
+    {
+      name: 'Gmail 534 5.7.9 (application-specific password required)',
+      provider: 'gmail-oauth',
+      stage: 'auth',
+      reply:
+        '534 5.7.9 Application-specific password required. Learn more at https://support.google.com/mail/?p=InvalidSecondFactor',
+      code: 'SMTP_APP_PASSWORD_REQUIRED',
+      action: 'user',
+      hint: /Sign in with Google \(OAuth\)/,
+    },
+    {
+      name: '535 5.7.139 basic authentication is disabled (delegated)',
+      provider: 'm365-delegated',
+      stage: 'auth',
+      reply: '535 5.7.139 Authentication unsuccessful, basic authentication is disabled.',
+      code: 'SMTP_BASIC_AUTH_DISABLED',
+      action: 'admin',
+      hint: /OAuth/,
+    },
+    {
       name: '550 5.7.60 no Send As for a signed-in user',
       provider: 'm365-delegated',
       stage: 'mail',
