@@ -5,7 +5,6 @@ export const OutboxErrorCode = {
   StoreUnavailable: 'OUTBOX_STORE_UNAVAILABLE',
   AccountUnknown: 'OUTBOX_ACCOUNT_UNKNOWN',
   MessageInvalid: 'OUTBOX_MESSAGE_INVALID',
-  PermissionsMissing: 'OUTBOX_PERMISSIONS_MISSING',
   MessageUnknown: 'OUTBOX_MESSAGE_UNKNOWN',
   MessageBusy: 'OUTBOX_MESSAGE_BUSY',
   AlreadySent: 'OUTBOX_ALREADY_SENT',

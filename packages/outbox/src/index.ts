@@ -4,6 +4,7 @@
  */
 export type { QuotaPolicy, RetryPolicy } from './delivery-policy.js';
 export { OutboxErrorCode } from './errors.js';
+export { DEFAULT_KEEP_ALIVE_INTERVAL_MS, type OutboxKeepAliveOptions } from './keep-alive.js';
 export { createOutbox } from './outbox.js';
 export {
   type AccountHold,

@@ -38,6 +38,12 @@ export function checkMessage(message: OutgoingMessage): void {
   if (typeof message.subject !== 'string') {
     throw invalid('the subject is not text', 'Set message.subject to a string (it may be empty).');
   }
+  if (message.messageId !== undefined && typeof message.messageId !== 'string') {
+    throw invalid(
+      'its messageId is not text',
+      'Set message.messageId to a string such as <unique-part@your-domain>.',
+    );
+  }
   for (const [name, value] of Object.entries(message.headers ?? {})) {
     if (typeof value !== 'string' || /[\r\n]/.test(value)) {
       throw invalid(
@@ -50,32 +56,52 @@ export function checkMessage(message: OutgoingMessage): void {
 
 const MESSAGE_ID = /^<[^<>\s@]+@[^<>\s@]+>$/;
 
+function normalizeMessageId(value: string, source: string): string {
+  const trimmed = value.trim();
+  const messageId = trimmed.startsWith('<') ? trimmed : `<${trimmed}>`;
+  if (!MESSAGE_ID.test(messageId)) {
+    throw invalid(
+      `its ${source} "${trimmed}" is not of the form <local@domain>`,
+      'Leave the Message-ID out (the outbox assigns one) or set message.messageId to <unique-part@your-domain>.',
+    );
+  }
+  return messageId;
+}
+
 /**
- * The message's Message-ID: the one the host set in `headers` (kept as is), or a new
- * `<uuid@sender-domain>`. Sent unchanged by every attempt, so a recipient who gets a message
- * twice (see the README's delivery guarantee) sees the same Message-ID both times.
+ * The message's Message-ID: the host's `message.messageId` (core's field, stable across
+ * attempts), else a `Message-ID` the host set in `headers`, else a new `<uuid@sender-domain>`.
+ * Every attempt sends it unchanged, so a recipient who gets a message twice (see the README's
+ * delivery guarantee) sees the same Message-ID both times.
+ *
+ * The stored message carries it twice: as `messageId` (the contract) and as the `Message-ID`
+ * header, because protocol-smtp does not yet hand `messageId` to nodemailer — the header is what
+ * reaches the wire there today.
  */
 export function assignMessageId(
   message: OutgoingMessage,
   account: MailAccount,
 ): { message: OutgoingMessage; messageId: string } {
   const headers = { ...(message.headers ?? {}) };
-  const existingName = Object.keys(headers).find((name) => name.toLowerCase() === 'message-id');
-  if (existingName !== undefined) {
-    const value = (headers[existingName] ?? '').trim();
-    const messageId = value.startsWith('<') ? value : `<${value}>`;
-    if (!MESSAGE_ID.test(messageId)) {
+  const headerName = Object.keys(headers).find((name) => name.toLowerCase() === 'message-id');
+  const fromHeader = headerName !== undefined ? headers[headerName] : undefined;
+  if (headerName !== undefined) delete headers[headerName];
+  let messageId: string;
+  if (message.messageId !== undefined) {
+    messageId = normalizeMessageId(message.messageId, 'messageId');
+    if (fromHeader !== undefined && normalizeMessageId(fromHeader, 'Message-ID header') !== messageId) {
       throw invalid(
-        `its Message-ID header "${value}" is not of the form <local@domain>`,
-        'Remove the Message-ID header (the outbox assigns one) or set it to <unique-part@your-domain>.',
+        `its messageId "${messageId}" and its Message-ID header "${fromHeader.trim()}" differ`,
+        'Set the Message-ID once, as message.messageId, and remove the Message-ID header.',
       );
     }
-    delete headers[existingName];
-    return { message: { ...message, headers: { ...headers, 'Message-ID': messageId } }, messageId };
+  } else if (fromHeader !== undefined) {
+    messageId = normalizeMessageId(fromHeader, 'Message-ID header');
+  } else {
+    const domain = account.identity?.fromAddress.split('@')[1]?.toLowerCase() || 'mailplug.invalid';
+    messageId = `<${randomUUID()}@${domain}>`;
   }
-  const domain = account.identity?.fromAddress.split('@')[1]?.toLowerCase() || 'mailplug.invalid';
-  const messageId = `<${randomUUID()}@${domain}>`;
-  return { message: { ...message, headers: { ...headers, 'Message-ID': messageId } }, messageId };
+  return { message: { ...message, messageId, headers: { ...headers, 'Message-ID': messageId } }, messageId };
 }
 
 interface StoredAttachment {

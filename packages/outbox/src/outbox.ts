@@ -4,12 +4,14 @@ import {
   createRedactingLogger,
   type Disposable,
   Emitter,
+  type KeepAliveReport,
   type MailAccount,
 } from '@mailplug/core';
 import { alreadySent, messageBusy, messageUnknown } from './errors.js';
+import { createKeepAliveRunner } from './keep-alive.js';
 import { assignMessageId, checkMessage, encodeMessage, recipientCount } from './message-codec.js';
 import type { HostActionResult, OutboxRecord } from './outbox-store.js';
-import { accountUnknown, checkSendPermission } from './preflight.js';
+import { accountUnknown } from './preflight.js';
 import { defaultSendingLimits } from './sending-limits.js';
 import type { Outbox, OutboxEvent, OutboxMessageStatus, OutboxOptions, OutboxWorker } from './types.js';
 import { startOutboxWorker } from './worker.js';
@@ -43,7 +45,7 @@ function toStatus(record: OutboxRecord): OutboxMessageStatus {
  *   mailer,
  *   store: createSqliteOutboxStore({ path: 'data/mailplug-outbox.db' }),
  *   accounts: { get: (id) => accountsRepo.find(id) },
- *   permissions,
+ *   keepAlive: { tokenStore, accounts: () => accountsRepo.all() },
  * });
  * outbox.startWorker({ concurrency: 4 });
  * const { id } = await outbox.enqueue({ account, actingUser: user.id, message: { to: 'client@example.com', subject: 'Invoice', text: 'Attached.' } });
@@ -53,6 +55,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
   const clock = options.clock ?? Date.now;
   const logger = createRedactingLogger(options.logger);
   const events = new Emitter<OutboxEvent>();
+  const keepAliveReports = new Emitter<KeepAliveReport>();
+  const keepAlive = options.keepAlive
+    ? createKeepAliveRunner(options.keepAlive, { mailer, clock, logger, reports: keepAliveReports })
+    : undefined;
   const workers = new Set<OutboxWorker & { wake(): void }>();
   const watched = new Map<string, { session: unknown; subscription: Disposable }>();
   let disposed = false;
@@ -101,12 +107,13 @@ export function createOutbox(options: OutboxOptions): Outbox {
     onDidChange: events.event,
 
     async enqueue({ account, actingUser, message, idempotencyKey }) {
-      // Validates the account against the registry and binds its session (no network).
-      // A personal account needs its owner here (the mailer refuses anyone else).
-      await watch(account, account.scope?.kind === 'user' && actingUser ? { actingUser } : undefined);
-      await checkSendPermission(account, actingUser, options.permissions);
+      // The mailer's own checks (account valid, acting user allowed), as send applies them later.
+      await mailer.preflight({ account, ...(actingUser !== undefined ? { actingUser } : {}) });
       checkMessage(message);
       if (!(await accounts.get(account.id))) throw accountUnknown(account.id, 'enqueue');
+      // Binds the session (no network) so a sign-in releases a hold; a personal account's owner
+      // passed preflight above.
+      await watch(account, account.scope.kind === 'user' && actingUser ? { actingUser } : undefined);
       const assigned = assignMessageId(message, account);
       const id = randomUUID();
       const added = await store.add({
@@ -174,20 +181,27 @@ export function createOutbox(options: OutboxOptions): Outbox {
         workerOptions,
       );
       workers.add(worker);
+      keepAlive?.start();
       return {
         id: worker.id,
         async stop() {
           workers.delete(worker);
           await worker.stop();
+          if (workers.size === 0) await keepAlive?.stop();
         },
       };
     },
+
+    keepAliveReport: () => keepAlive?.latest(),
+    onDidKeepAlive: keepAliveReports.event,
 
     async dispose() {
       if (disposed) return;
       disposed = true;
       await Promise.all([...workers].map((w) => w.stop()));
       workers.clear();
+      await keepAlive?.stop();
+      keepAliveReports.dispose();
       for (const { subscription } of watched.values()) subscription.dispose();
       watched.clear();
       events.dispose();

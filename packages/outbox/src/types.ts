@@ -1,6 +1,7 @@
 import type {
   Disposable,
   Event,
+  KeepAliveReport,
   Logger,
   MailAccount,
   Mailer,
@@ -9,6 +10,7 @@ import type {
   OutgoingMessage,
 } from '@mailplug/core';
 import type { QuotaPolicy, RetryPolicy } from './delivery-policy.js';
+import type { OutboxKeepAliveOptions } from './keep-alive.js';
 import type {
   AccountStatus,
   AttemptRecord,
@@ -29,8 +31,17 @@ export interface OutboxOptions {
   readonly mailer: Mailer;
   readonly store: OutboxStore;
   readonly accounts: AccountDirectory;
-  /** The same permissions the mailer has; needed to queue mail from organization accounts. */
+  /**
+   * @deprecated Ignored: `enqueue` asks `mailer.preflight`, so the mailer's own permissions decide
+   * who may queue mail from an account. Leave it out.
+   */
   readonly permissions?: MailerPermissions;
+  /**
+   * Runs core's keep-alive scheduler inside the workers: it starts with the first worker (one run
+   * at once, then every `intervalMs`, default 6 hours) and stops with the last. Leave it out in
+   * processes that run no worker, or when the host runs `createKeepAlive` itself.
+   */
+  readonly keepAlive?: OutboxKeepAliveOptions;
   /**
    * Per-mailbox sending limits. Receives the provider defaults ({@link defaultSendingLimits}) and
    * returns the limits to apply; return `{}` for none.
@@ -139,8 +150,9 @@ export interface OutboxWorker {
 
 export interface Outbox extends Disposable {
   /**
-   * Validates the account, checks the acting user's permission and the message, assigns the
-   * Message-ID and stores the message durably; only then resolves. A refused message is never
+   * Runs the mailer's send checks (`mailer.preflight`: the account is valid, the acting user may
+   * send from it), checks the message, assigns the Message-ID and stores the message durably;
+   * only then resolves. A refused message is never
    * stored: the call throws the MailplugError.
    */
   enqueue(request: EnqueueRequest): Promise<EnqueueResult>;
@@ -153,9 +165,17 @@ export interface Outbox extends Disposable {
   /** Releases the account's hold (without waiting for a sign-in). Returns how many messages were released. */
   release(accountId: string): Promise<number>;
   cancel(id: string): Promise<void>;
-  /** Starts a delivery loop in this process. Several workers, here or elsewhere, may share a store. */
+  /**
+   * Starts a delivery loop in this process. Several workers, here or elsewhere, may share a store.
+   * The first worker also starts the keep-alive scheduler (`keepAlive` option); the last one to
+   * stop stops it.
+   */
   startWorker(options?: WorkerOptions): OutboxWorker;
   readonly onDidChange: Event<OutboxEvent>;
-  /** Stops this outbox's workers and session subscriptions (the store stays open: close it yourself). */
+  /** The latest keep-alive run's report (which accounts were kept alive, which failed and why). */
+  keepAliveReport(): KeepAliveReport | undefined;
+  /** Fired after each keep-alive run in this process. */
+  readonly onDidKeepAlive: Event<KeepAliveReport>;
+  /** Stops this outbox's workers, its keep-alive scheduler and session subscriptions (the store stays open: close it yourself). */
   dispose(): Promise<void>;
 }

@@ -10,13 +10,12 @@ import {
   createMemorySecretStore,
   createMemoryTokenStore,
   createRegistry,
-  type MailAccount,
-  type SignInCallbackParams,
 } from '@mailplug/core';
 import { type Emulator, startEmulator } from '@mailplug/emulator';
 import { createSmtpProtocol } from '@mailplug/protocol-smtp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createOutbox, createSqliteOutboxStore, type OutboxEvent } from '../src/index.js';
+import { authorize as authorizeAt, gmailAccount } from './emulator-gmail.js';
 import { eventually } from './harness.js';
 
 const HELD = 50;
@@ -30,41 +29,7 @@ beforeAll(async () => {
 });
 afterAll(() => emulator?.stop());
 
-/** The "browser": follow the authorize URL once (auto-approve) and read the redirect's query. */
-async function authorize(url: string): Promise<SignInCallbackParams> {
-  const res = await fetch(url.replace(emulator.urls.googleBase, `${emulator.urls.http}/google`), {
-    redirect: 'manual',
-  });
-  const location = res.headers.get('location');
-  if (!location) throw new Error(`authorize answered ${res.status}`);
-  return Object.fromEntries(new URL(location).searchParams);
-}
-
-function gmailAccount(): MailAccount {
-  const ready = emulator.settings['gmail-oauth'];
-  const smtp = ready.servers?.smtp;
-  if (!smtp) throw new Error('emulator started without mail servers');
-  // The emulator's Google endpoints over its loopback http listener (no CA needed for them).
-  const googleBase = emulator.urls.googleBase;
-  const settings = Object.fromEntries(
-    Object.entries({ ...ready.settings, redirectUri: 'http://127.0.0.1/callback' })
-      .filter(([key]) => key !== 'ca' && key !== 'mailbox')
-      .map(([key, value]) => [
-        key,
-        typeof value === 'string' && value.startsWith(googleBase)
-          ? `${emulator.urls.http}/google${value.slice(googleBase.length)}`
-          : value,
-      ]),
-  );
-  return {
-    id: 'gmail-office',
-    protocol: 'smtp',
-    server: { host: smtp.host, port: smtp.port, security: smtp.security, caFile: emulator.caCertPath },
-    auth: { provider: 'gmail-oauth', settings },
-    identity: { fromAddress: 'alice@contoso.test' },
-    scope: { kind: 'system' },
-  };
-}
+const authorize = (url: string) => authorizeAt(emulator, url);
 
 it(`revoked grant: ${HELD} messages held with the sign-in hint, none attempted until sign-in, then all delivered in order`, async () => {
   const registry = createRegistry();
@@ -76,7 +41,7 @@ it(`revoked grant: ${HELD} messages held with the sign-in hint, none attempted u
     tokenStore: createMemoryTokenStore(),
     permissions: { canSendOnBehalfOfOrganization: () => false },
   });
-  const account = gmailAccount();
+  const account = gmailAccount(emulator);
   const store = createSqliteOutboxStore({ path: ':memory:' });
   const outbox = createOutbox({ mailer, store, accounts: new Map([[account.id, account]]) });
   const events: OutboxEvent[] = [];

@@ -2,7 +2,13 @@
  * The outbox end to end on real parts: core's mailer, protocol-smtp (nodemailer) and the basic
  * provider against an in-process smtp-server, with the SQLite store.
  */
-import { isMailplugError, type MailAccount, type MailplugError } from '@mailplug/core';
+import {
+  createMemoryTokenStore,
+  isMailplugError,
+  type KeepAliveReport,
+  type MailAccount,
+  type MailplugError,
+} from '@mailplug/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createOutbox,
@@ -39,7 +45,6 @@ function open(extra: Partial<OutboxOptions> = {}): Outbox {
     mailer: bed.mailer,
     store,
     accounts,
-    permissions: { canSendOnBehalfOfOrganization: (u) => u === 'alice' },
     retry: FAST_RETRY,
     ...extra,
   });
@@ -101,6 +106,33 @@ describe('enqueue', () => {
     expect(events.map((e) => e.type)).toEqual(['queued', 'sent']);
   });
 
+  it("keeps the host's message.messageId on every attempt and records it as the message's Message-ID", async () => {
+    smtp.replyToNextData({ code: 451, message: '4.3.0 Try again later' });
+    const queued = await outbox.enqueue({
+      account,
+      actingUser: 'alice',
+      message: { ...message('Stable'), messageId: '<invoice-1042@clinic.example>' },
+    });
+    expect(queued.messageId).toBe('<invoice-1042@clinic.example>');
+    work();
+    await eventually(async () => (await outbox.get(queued.id))?.state === 'sent');
+    expect((await outbox.get(queued.id))?.history.map((h) => h.outcome)).toEqual(['deferred', 'sent']);
+    expect(smtp.received.map((m) => m.messageId)).toEqual(['<invoice-1042@clinic.example>']);
+    const conflicting = await refusal(
+      outbox.enqueue({
+        account,
+        actingUser: 'alice',
+        message: { ...message('x'), messageId: '<a@x.example>', headers: { 'Message-ID': '<b@x.example>' } },
+      }),
+    );
+    expect(conflicting.code).toBe('OUTBOX_MESSAGE_INVALID');
+    expect(conflicting.hint).toMatch(/once, as message\.messageId/);
+    const malformed = await refusal(
+      outbox.enqueue({ account, actingUser: 'alice', message: { ...message('x'), messageId: 'no-domain' } }),
+    );
+    expect(malformed.message).toMatch(/not of the form <local@domain>/);
+  });
+
   it('keeps a Message-ID the host set', async () => {
     const queued = await outbox.enqueue({
       account,
@@ -138,10 +170,23 @@ describe('enqueue', () => {
     expect(events).toEqual([]);
   });
 
-  it('an organization account needs the permissions option', async () => {
-    open({ permissions: undefined });
-    const error = await refusal(outbox.enqueue({ account, actingUser: 'alice', message: message('x') }));
-    expect(error).toMatchObject({ code: 'OUTBOX_PERMISSIONS_MISSING', action: 'developer' });
+  it("the mailer's permissions decide who may queue (mailer.preflight), not a copy in the outbox", async () => {
+    // The deprecated outbox option would let mallory in; the mailer (only alice) does not.
+    open({ permissions: { canSendOnBehalfOfOrganization: () => true } });
+    const denied = await refusal(outbox.enqueue({ account, actingUser: 'mallory', message: message('x') }));
+    expect(denied).toMatchObject({ code: 'SEND_PERMISSION_DENIED', action: 'admin' });
+    expect(denied.hint).toMatch(/send on behalf of organization/);
+    const nobody = await refusal(outbox.enqueue({ account, message: message('x') }));
+    expect(nobody).toMatchObject({ code: 'SEND_PERMISSION_DENIED', action: 'developer' });
+    expect(nobody.hint).toMatch(/actingUser/);
+    const system = { ...account, id: 'system', scope: { kind: 'system' as const } };
+    open();
+    expect((await refusal(outbox.enqueue({ account: system, message: message('x') }))).code).toBe(
+      'OUTBOX_ACCOUNT_UNKNOWN',
+    ); // past preflight: a system account needs no user
+    expect(await store.list()).toEqual([]);
+    await outbox.enqueue({ account, actingUser: 'alice', message: message('Allowed') });
+    expect(await store.list()).toHaveLength(1);
   });
 
   it('the same idempotency key yields one message and one delivery', async () => {
@@ -339,5 +384,83 @@ describe('worker', () => {
     await smtp.waitFor(1);
     await worker.stop();
     expect((await outbox.get(queued.id))?.state).toBe('sent');
+  });
+});
+
+describe('keep-alive in the worker', () => {
+  const DAY = 24 * 60 * 60_000;
+
+  it('runs when the worker starts and on every interval, on the outbox clock; its report reaches the host; it stops with the last worker', async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const tokenStore = createMemoryTokenStore();
+    // A personal account: the scheduler must act as an admin operation to get its session.
+    const personal = testAccount(smtp.port, { id: 'alice-own', scope: { kind: 'user', owner: 'alice' } });
+    open({
+      clock: () => now,
+      keepAlive: {
+        tokenStore,
+        accounts: () => [account, personal],
+        intervalMs: 30,
+        // basic has no refresh token; give it a window so the test needs no identity platform.
+        inactivityWindows: { basic: 90 * DAY },
+      },
+    });
+    const reports: KeepAliveReport[] = [];
+    outbox.onDidKeepAlive((report) => reports.push(report));
+    const outcomes = () => reports.at(-1)?.accounts.map((a) => `${a.accountId}:${a.outcome}`);
+    expect(outbox.keepAliveReport()).toBeUndefined();
+
+    const first = work();
+    const second = work(); // one scheduler per outbox, however many workers
+    await eventually(() => reports.length > 0);
+    expect(reports[0]?.at).toBe(now);
+    expect(outcomes()).toEqual(['office:keptAlive', 'alice-own:keptAlive']);
+    expect(await tokenStore.get('office:keepalive')).toBe(now);
+
+    now += 29 * DAY; // under a third of 90 days since the refresh
+    await eventually(() => reports.at(-1)?.at === now);
+    expect(outcomes()).toEqual(['office:notDue', 'alice-own:notDue']);
+    now += 2 * DAY;
+    await eventually(() => reports.at(-1)?.at === now);
+    expect(outcomes()).toEqual(['office:keptAlive', 'alice-own:keptAlive']);
+    expect(outbox.keepAliveReport()).toBe(reports.at(-1));
+
+    await first.stop();
+    now += DAY;
+    await eventually(() => reports.at(-1)?.at === now); // the second worker still runs it
+    await second.stop();
+    const count = reports.length;
+    now += 100 * DAY;
+    await new Promise((r) => setTimeout(r, 200)); // several intervals: nothing runs any more
+    expect(reports).toHaveLength(count);
+    expect(await tokenStore.get('office:keepalive')).toBeLessThan(now);
+  });
+
+  it('a failing account is reported with its code and hint; the others are still kept alive', async () => {
+    const tokenStore = createMemoryTokenStore();
+    const orphan = testAccount(smtp.port, {
+      id: 'orphan',
+      auth: { provider: 'not-installed', settings: {} },
+    });
+    open({
+      keepAlive: {
+        tokenStore,
+        accounts: () => [orphan, account],
+        inactivityWindows: { basic: DAY, 'not-installed': DAY },
+      },
+    });
+    work();
+    await eventually(() => outbox.keepAliveReport() !== undefined);
+    const [failed, kept] = outbox.keepAliveReport()?.accounts ?? [];
+    expect(failed).toMatchObject({ accountId: 'orphan', outcome: 'failed' });
+    expect(failed?.error?.hint).toBeTruthy();
+    expect(kept).toMatchObject({ accountId: 'office', outcome: 'keptAlive' });
+  });
+
+  it('without the keepAlive option a worker runs no keep-alive', async () => {
+    work();
+    const queued = await outbox.enqueue({ account, actingUser: 'alice', message: message('Plain') });
+    await eventually(async () => (await outbox.get(queued.id))?.state === 'sent');
+    expect(outbox.keepAliveReport()).toBeUndefined();
   });
 });
