@@ -1,9 +1,10 @@
+import { processWide } from '../spec/v1/process-wide.js';
+
 /**
  * Once-per-process deprecation warnings for the deprecated receive protocols (POP3, IMAP).
  * The set of warned codes lives on `globalThis` so that the ESM and CJS builds of core, loaded
  * side by side, still warn only once.
  */
-const WARNED = Symbol.for('mailplug.deprecationsWarned');
 
 /** Environment variable a host sets to `1` to silence every Mailplug deprecation warning. */
 export const SILENCE_DEPRECATION_ENV = 'MAILPLUG_SILENCE_DEPRECATION';
@@ -17,9 +18,7 @@ export interface DeprecationWarningOptions {
 }
 
 function warnedCodes(): Set<string> {
-  const holder = globalThis as { [WARNED]?: Set<string> };
-  holder[WARNED] ??= new Set<string>();
-  return holder[WARNED];
+  return processWide('deprecationsWarned.v1', () => new Set<string>());
 }
 
 /**

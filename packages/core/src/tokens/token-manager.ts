@@ -3,6 +3,7 @@ import type { SessionChange } from '../spec/v1/auth-provider.js';
 import type { CredentialRequest, OAuth2Credential } from '../spec/v1/credential.js';
 import { type Disposable, Emitter, type Event } from '../spec/v1/disposable.js';
 import { isMailplugError, type MailplugError } from '../spec/v1/mailplug-error.js';
+import { processWide } from '../spec/v1/process-wide.js';
 import { registerSecret } from '../spec/v1/redact.js';
 import type { Logger, StoredValue, TokenStore } from '../spec/v1/stores.js';
 import { createRedactingLogger } from '../util/logger.js';
@@ -115,11 +116,10 @@ export const DEFAULT_REFRESH_CEILING_MS = 30_000;
  * Kept on `globalThis` under a registered symbol so that two copies of core in one process (a
  * CommonJS host and an ESM adapter) still share it.
  */
-const INFLIGHT_KEY = Symbol.for('@mailplug/core.inflightRefreshes.v1');
-const inflightByStore: WeakMap<TokenStore, Map<string, Promise<TokenSet>>> = ((
-  globalThis as Record<symbol, unknown>
-)[INFLIGHT_KEY] as WeakMap<TokenStore, Map<string, Promise<TokenSet>>> | undefined) ??
-((globalThis as Record<symbol, unknown>)[INFLIGHT_KEY] = new WeakMap());
+const inflightByStore = processWide(
+  'inflightRefreshes.v1',
+  () => new WeakMap<TokenStore, Map<string, Promise<TokenSet>>>(),
+);
 
 /**
  * Silent credentials for one account: cached access token until `earlyRefreshMs` before expiry,

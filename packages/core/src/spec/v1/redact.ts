@@ -1,3 +1,5 @@
+import { processWide } from './process-wide.js';
+
 /**
  * Redaction is built into every error and log line. Two layers:
  * 1. values the library knows are secret (every secret read from a SecretStore, every token the
@@ -25,14 +27,11 @@ interface RedactionState {
   /** The raw secrets, for decoding checks of base64 blobs that embed them (SASL PLAIN, Basic). */
   readonly raw: Set<string>;
 }
-const STATE_KEY = Symbol.for('@mailplug/core.redaction.v1');
-const state: RedactionState =
-  ((globalThis as Record<symbol, unknown>)[STATE_KEY] as RedactionState | undefined) ??
-  (((globalThis as Record<symbol, unknown>)[STATE_KEY] = {
-    known: new Set<string>(),
-    shortKnown: new Set<string>(),
-    raw: new Set<string>(),
-  } satisfies RedactionState) as RedactionState);
+const state: RedactionState = processWide('redaction.v1', () => ({
+  known: new Set<string>(),
+  shortKnown: new Set<string>(),
+  raw: new Set<string>(),
+}));
 
 function remember(set: Set<string>, value: string): void {
   // Refresh recency so long-lived secrets are not evicted.
