@@ -1,5 +1,5 @@
 // `pnpm test:fuzz`: every workspace's fast-check properties (`*.fuzz.test.ts`) with a random seed and
-// more runs (MAILPLUG_FUZZ=1). `pnpm test` runs the same properties with fixed seeds, so it never
+// more runs (MAILPLUG_FUZZ=1). `pnpm test` runs the same properties with a fixed seed per property, so it never
 // depends on luck. One seed is used for the whole run and printed; replay a failure with
 // `MAILPLUG_FUZZ_SEED=<seed> pnpm test:fuzz`, then add its counterexample to the property's examples.
 import { spawnSync } from 'node:child_process';

@@ -11,7 +11,7 @@ import {
   parseStatusLine,
   parseUidlListing,
 } from '../src/index.js';
-import { propertyRun } from './fuzz-seeds.js';
+import { propertyRun } from './fuzz-runs.js';
 
 const MAX_LINE = 64;
 const MAX_BODY = 512;

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createLineDecoder, createMultilineCollector } from '../src/index.js';
 import { createMultilineBody, createReplyBuffer } from '../src/reply-buffer.js';
-import { propertyRun } from './fuzz-seeds.js';
+import { propertyRun } from './fuzz-runs.js';
 
 const MAX_LINE = 64;
 const MAX_BODY = 512;

@@ -7,7 +7,7 @@ export interface MailFooter {
   readonly html?: string;
 }
 
-/** Limits from the seeds' admin guides: long footers get mail flagged and truncated by clients. */
+/** Limits from the host applications' admin guides: long footers get mail flagged and truncated by clients. */
 export const FOOTER_LIMITS = { text: 500, html: 2000 } as const;
 
 /** Throws FOOTER_TOO_LONG (admin) when a footer exceeds its limit; the hint names limit and length. */

@@ -19,7 +19,7 @@ export interface ServerSettings {
   readonly host: string;
   readonly port: number;
   readonly security: Security;
-  /** Connection, greeting and socket timeout in milliseconds (the seeds use 120 s). */
+  /** Connection, greeting and socket timeout in milliseconds (host admin guides use 120 s). */
   readonly timeoutMs?: number;
   readonly tls?: TlsOptions;
   /**
