@@ -119,8 +119,10 @@ export async function createWebAdminHost(options: WebAdminHostOptions): Promise<
   const mailer: Mailer = {
     async send(request) {
       const result = await (await currentMailer()).send(request);
+      // The outbox assigns the Message-ID before the first attempt; key the route by it.
       const headers = request.message.headers ?? {};
       const messageId =
+        request.message.messageId ??
         Object.entries(headers).find(([name]) => name.toLowerCase() === 'message-id')?.[1] ??
         result.messageId;
       rememberRoute(messageId, result.route ?? request.account.protocol);
