@@ -55,7 +55,11 @@ it('docs/host-developers.md: every ts block, in order, compiles with strict tsc 
 it('docs/provider-authors.md: its files, written into a package from npm create @mailplug/adapter, typecheck and pass', async () => {
   const blocks = codeBlocks(new URL('provider-authors.md', docs));
   const files = blocks.filter((b) => b.language === 'ts' && b.title);
-  expect(files.map((b) => b.title)).toEqual(['test/quirks.test.ts', 'test/host.test.ts']);
+  expect(files.map((b) => b.title)).toEqual([
+    'test/quirks.test.ts',
+    'test/token-lifetime.test.ts',
+    'test/host.test.ts',
+  ]);
   const parent = join(rehearsal.work, 'provider-guide');
   mkdirSync(parent, { recursive: true });
   const userconfig = join(parent, 'user.npmrc');
@@ -99,6 +103,7 @@ it('docs/provider-authors.md: its files, written into a package from npm create 
   expect(byFile).toEqual({
     'test/conformance.test.ts': 'passed',
     'test/quirks.test.ts': 'passed',
+    'test/token-lifetime.test.ts': 'passed',
     'test/host.test.ts': 'passed',
   });
   expect(report.numFailedTests).toBe(0);

@@ -38,9 +38,10 @@ export async function copyWorkspace(dest: string, root = workspaceRoot): Promise
       env: process.env,
     },
   );
-  for (const { folder } of publicPackages(root)) {
+  for (const { name, folder } of publicPackages(root)) {
     const dist = join(root, 'packages', folder, 'dist');
-    if (!existsSync(dist)) throw new Error(`packages/${folder} is not built: run pnpm build first.`);
+    // Packages this one lists as devDependencies are built first by turbo; a newer one is built here.
+    if (!existsSync(dist)) await run('pnpm', ['--filter', name, 'build'], { cwd: root, env: process.env });
     cpSync(dist, join(dest, 'packages', folder, 'dist'), { recursive: true });
   }
 }
