@@ -41,10 +41,13 @@ export const TOKEN_GRANT: Record<ProviderId, { platform: 'google' | 'microsoft';
   'm365-app-only': { platform: 'microsoft', grant: 'client_credentials' },
 };
 
-/** Short deadlines through the providers' uniform options, so a black hole ends fast. */
+/**
+ * Short deadlines through the providers' uniform options, so a black hole ends fast — yet long
+ * enough that a loaded CI machine answering a 429 slowly is not mistaken for a hung endpoint.
+ */
 export const DEADLINES = {
-  requestTimeoutMs: 400,
-  retry: { attempts: 2, baseDelayMs: 20, maxDelayMs: 200, maxTotalMs: 3_000 },
+  requestTimeoutMs: 1_500,
+  retry: { attempts: 2, baseDelayMs: 20, maxDelayMs: 200, maxTotalMs: 5_000 },
 } as const;
 
 /** The same options, with the same meaning, for every provider factory. */
