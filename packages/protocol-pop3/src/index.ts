@@ -4,18 +4,6 @@
  */
 export { Pop3ErrorCode } from './errors.js';
 export {
-  type Capabilities,
-  createLineDecoder,
-  createMultilineCollector,
-  DEFAULT_LIMITS,
-  type Pop3Limits,
-  parseCapabilities,
-  parseSizeListing,
-  parseStatusLine,
-  parseUidlListing,
-  type StatusLine,
-} from './parser.js';
-export {
   activate,
   createPop3Protocol,
   POP3_DEPRECATION,
@@ -23,5 +11,5 @@ export {
   type Pop3Protocol,
   type Pop3ProtocolOptions,
   pop3,
-} from './protocol.js';
+} from './pop3-protocol.js';
 export { DEFAULT_MAX_MESSAGE_BYTES, type PasswordMechanism, type Pop3Connection } from './session.js';

@@ -2,15 +2,15 @@ import net from 'node:net';
 import { isMailplugError } from '@mailplug/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { createPop3Protocol } from '../src/index.js';
 import {
   createLineDecoder,
   createMultilineCollector,
-  createPop3Protocol,
   parseCapabilities,
   parseSizeListing,
   parseStatusLine,
   parseUidlListing,
-} from '../src/index.js';
+} from '../src/parser.js';
 import { propertyRun } from './fuzz-runs.js';
 
 const MAX_LINE = 64;

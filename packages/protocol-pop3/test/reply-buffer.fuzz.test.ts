@@ -1,7 +1,7 @@
 import { isMailplugError } from '@mailplug/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createLineDecoder, createMultilineCollector } from '../src/index.js';
+import { createLineDecoder, createMultilineCollector } from '../src/parser.js';
 import { createMultilineBody, createReplyBuffer } from '../src/reply-buffer.js';
 import { propertyRun } from './fuzz-runs.js';
 
