@@ -19,6 +19,11 @@ export interface CommandContext {
   print(text: string): void;
   /** Progress for long steps, on stderr so stdout stays parseable. */
   progress(text: string): void;
+  /**
+   * A one-line status display on stderr: redrawn in place on a terminal, written as a new line
+   * (only when it changed) otherwise. `undefined` clears it, before other output.
+   */
+  status(text: string | undefined): void;
   /** The command's result: JSON with `--json`, otherwise ignored (the command printed it). */
   emit(value: unknown): void;
 }

@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
 import { createEncryptedFileTokenStore, type Registry, type TokenStore } from '@mailplug/core';
+import { createSqliteOutboxStore, type Outbox } from '@mailplug/outbox';
 import { type ConfigStore, type ConsoleConfig, createConfigStore } from './config-store.js';
 import { assertPrivateDirectory, assertPrivateFile } from './file-permissions.js';
 import { ensureKeyFile } from './key-file.js';
@@ -22,6 +25,14 @@ export interface ConsoleHost {
   tokenStore(): Promise<TokenStore>;
   /** A mailer with the footer and user permissions of `config` (default: as stored now). */
   mailer(config?: ConsoleConfig): Promise<HostMailer>;
+  /**
+   * The outbox in `outbox.db` (created on first use, mode 0600). Its mailer reads who may send
+   * from `config.json` at each delivery, so a long-running worker follows `users allow/deny`; the
+   * footer is the one stored when the outbox was opened.
+   */
+  outbox(): Promise<Outbox>;
+  /** Whether the outbox file exists (commands that only tidy it up do not create it). */
+  hasOutbox(): boolean;
   dispose(): Promise<void>;
 }
 
@@ -49,6 +60,15 @@ export function createConsoleHost(options: ConsoleHostOptions): ConsoleHost {
       await assertPrivateFile(files.tokenKey);
       return createEncryptedFileTokenStore({ path: files.tokens, keyFile: files.tokenKey, env });
     },
+    async openOutboxStore() {
+      await guard();
+      // Queued messages are private: the file is created 0600 before SQLite opens it (its -wal
+      // and -shm files take the same mode).
+      await mkdir(options.configDir, { recursive: true, mode: 0o700 });
+      await (await open(files.outbox, 'a', 0o600)).close();
+      await assertPrivateFile(files.outbox);
+      return createSqliteOutboxStore({ path: files.outbox });
+    },
   });
   return {
     configDir: options.configDir,
@@ -65,6 +85,16 @@ export function createConsoleHost(options: ConsoleHostOptions): ConsoleHost {
         canSendOnBehalfOfOrganization: (userId) => allowed.has(userId),
       });
     },
+    async outbox() {
+      const current = await config.read();
+      const mailer = await mailplug.mailer({
+        footer: current.footer,
+        canSendOnBehalfOfOrganization: async (userId) =>
+          (await config.read()).users.some((u) => u.id === userId && u.sendOnBehalfOfOrganization),
+      });
+      return mailplug.outbox(mailer, async () => (await config.read()).accounts);
+    },
+    hasOutbox: () => existsSync(files.outbox),
     dispose: mailplug.dispose,
   };
 }

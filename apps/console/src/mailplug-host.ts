@@ -1,11 +1,12 @@
 /**
- * The Mailplug composition root of the sample host — registry, stores, mailer. Copy this file into
- * a host application unchanged; the rest of the console is command-line plumbing (arguments, the
- * config file, the secret file, the key file).
+ * The Mailplug composition root of the sample host — registry, stores, mailer, outbox. Copy this
+ * file into a host application unchanged; the rest of the console is command-line plumbing
+ * (arguments, the config file, the secret file, the key file).
  */
 
 import type { AccountAccess, MailAccount, Mailer, MailerPermissions, TokenStore } from '@mailplug/core';
 import * as mailplug from '@mailplug/core';
+import { createOutbox, type Outbox, type OutboxStore } from '@mailplug/outbox';
 
 export interface MailplugHostOptions {
   /** The directory whose package.json lists the adapter packages (read without importing them). */
@@ -14,6 +15,8 @@ export interface MailplugHostOptions {
   readonly secrets: mailplug.SecretStore;
   /** Opens the token store on first use (OAuth tokens, encrypted at rest). */
   readonly openTokenStore: () => Promise<TokenStore>;
+  /** Opens the outbox store on first use (SQLite beside the token store). */
+  readonly openOutboxStore: () => Promise<OutboxStore>;
   /** Sent in SMTP EHLO / IMAP ID. */
   readonly clientName: string;
 }
@@ -32,7 +35,9 @@ export interface MailplugHost {
   readonly registry: mailplug.Registry;
   tokenStore(): Promise<TokenStore>;
   mailer(policy: MailerPolicy): Promise<HostMailer>;
-  /** Disposes every mailer (connections, sessions), then the registry. */
+  /** The send path: a durable outbox delivering through `mailer`; its workers keep idle OAuth accounts alive. */
+  outbox(mailer: Mailer, accounts: () => Promise<readonly MailAccount[]>): Promise<Outbox>;
+  /** Disposes every outbox (workers), every mailer (connections, sessions), the outbox store, then the registry. */
   dispose(): Promise<void>;
 }
 
@@ -42,7 +47,10 @@ export function createMailplugHost(options: MailplugHostOptions): MailplugHost {
   registry.discover({ from: options.adaptersFrom });
   let tokens: Promise<TokenStore> | undefined;
   const openTokens = () => (tokens ??= options.openTokenStore());
+  let outboxStore: Promise<OutboxStore> | undefined;
+  const openOutboxStore = () => (outboxStore ??= options.openOutboxStore());
   const mailers: Mailer[] = [];
+  const outboxes: Outbox[] = [];
   async function mailer({ footer, canSendOnBehalfOfOrganization }: MailerPolicy): Promise<HostMailer> {
     const tokenStore = await openTokens();
     const permissions = { canSendOnBehalfOfOrganization };
@@ -70,9 +78,27 @@ export function createMailplugHost(options: MailplugHostOptions): MailplugHost {
     }
     return { ...core, receive, forget };
   }
+  async function outbox(sender: Mailer, accounts: () => Promise<readonly MailAccount[]>): Promise<Outbox> {
+    const store = await openOutboxStore();
+    const tokenStore = await openTokens();
+    // Accounts are looked up when a message is delivered, so an edited account applies to queued mail.
+    const directory = { get: async (id: string) => (await accounts()).find((a) => a.id === id) };
+    const created = createOutbox({
+      mailer: sender,
+      store,
+      accounts: directory,
+      keepAlive: { tokenStore, accounts },
+    });
+    outboxes.push(created);
+    return created;
+  }
   async function dispose(): Promise<void> {
+    for (const o of outboxes.splice(0)) await o.dispose();
     for (const m of mailers.splice(0)) await m.dispose();
+    const store = outboxStore;
+    outboxStore = undefined;
+    await (await store?.catch(() => undefined))?.close();
     await registry.dispose();
   }
-  return { registry, tokenStore: openTokens, mailer, dispose };
+  return { registry, tokenStore: openTokens, mailer, outbox, dispose };
 }

@@ -153,16 +153,15 @@ export async function testConnection(
 }
 
 /**
- * Sends through core's mailer, which enforces the account scope. The console adds one check
- * first: an acting user it has never heard of is refused with a hint to add them.
+ * Core's mailer enforces the account scope (at send, and at enqueue through `mailer.preflight`).
+ * The console adds one check first: an acting user it has never heard of is refused with a hint
+ * to add them.
  */
-export async function sendMessage(
-  mailer: Mailer,
+export function checkKnownUser(
   config: ConsoleConfig,
   account: MailAccount,
   actingUser: string | undefined,
-  message: OutgoingMessage,
-): Promise<SendResult> {
+): void {
   if (account.scope.kind === 'organization' && actingUser && !config.users.some((u) => u.id === actingUser)) {
     throw mailplugError(
       CoreErrorCode.PermissionDenied,
@@ -172,6 +171,17 @@ export async function sendMessage(
       { details: { accountId: account.id, actingUser } },
     );
   }
+}
+
+/** Sends now through core's mailer (after `checkKnownUser`). */
+export async function sendMessage(
+  mailer: Mailer,
+  config: ConsoleConfig,
+  account: MailAccount,
+  actingUser: string | undefined,
+  message: OutgoingMessage,
+): Promise<SendResult> {
+  checkKnownUser(config, account, actingUser);
   return mailer.send({ account, ...(actingUser ? { actingUser } : {}), message });
 }
 

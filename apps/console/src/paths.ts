@@ -26,6 +26,8 @@ export function consoleFiles(configDir: string) {
     secrets: join(configDir, 'secrets.json'),
     tokens: join(configDir, 'tokens.bin'),
     tokenKey: join(configDir, 'token.key'),
+    /** The outbox (SQLite, WAL): queued messages and their attempt history, beside the token store. */
+    outbox: join(configDir, 'outbox.db'),
   };
 }
 

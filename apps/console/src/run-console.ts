@@ -4,15 +4,19 @@ import { accountCommands } from './commands/accounts.js';
 import { adminCommands } from './commands/admin.js';
 import { createDemoCommand } from './commands/demo.js';
 import { mailCommands } from './commands/mail.js';
+import { outboxCommands } from './commands/outbox.js';
+import { workerCommand } from './commands/worker.js';
 import { type ConsoleHost, createConsoleHost } from './console-host.js';
 import { ExitCode, exitCodeFor, UsageError } from './exit-codes.js';
 import { type ConsoleIo, errorJson, formatError } from './output.js';
 import { resolveConfigDir } from './paths.js';
-import { sanitizingWriter, toJsonText } from './terminal-text.js';
+import { sanitizingWriter, stripControls, toJsonText } from './terminal-text.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...accountCommands,
   ...mailCommands,
+  ...outboxCommands,
+  workerCommand,
   ...adminCommands,
   createDemoCommand(runConsole),
 ];
@@ -127,6 +131,9 @@ export async function runConsole(argv: readonly string[], rawIo: ConsoleIo): Pro
   );
   let host: ConsoleHost | undefined;
   let emitted = false;
+  // Only the status line may move the cursor: its text is sanitized, the redraw is ours.
+  const terminal = (rawIo.stderr as { isTTY?: boolean }).isTTY === true;
+  let statusShown = '';
   const ctx: CommandContext = {
     io,
     json,
@@ -143,6 +150,14 @@ export async function runConsole(argv: readonly string[], rawIo: ConsoleIo): Pro
     progress: (text) => {
       io.stderr.write(`${text}\n`);
     },
+    status: (text) => {
+      const line = text === undefined ? '' : stripControls(text).replace(/\n/g, ' ');
+      // Off a terminal the status is a log line: nothing to clear, and no repeats.
+      if (line === statusShown || (!terminal && !line)) return;
+      if (terminal) rawIo.stderr.write(`\r\x1b[2K${line}`);
+      else io.stderr.write(`${line}\n`);
+      statusShown = line;
+    },
     emit: (value) => {
       if (json && !emitted) {
         emitted = true;
@@ -153,6 +168,7 @@ export async function runConsole(argv: readonly string[], rawIo: ConsoleIo): Pro
   try {
     return (await command.run(ctx)) ?? ExitCode.Ok;
   } catch (error) {
+    ctx.status(undefined);
     const code = exitCodeFor(error);
     if (json && !emitted) io.stdout.write(toJsonText(errorJson(error)));
     io.stderr.write(`${formatError(error)}\n`);

@@ -22,12 +22,23 @@ it('demo runs every part end to end, exits 0 and prints what the servers receive
     '4. Microsoft 365 app-only',
     '5a. Receive over POP3',
     '5b. Receive over IMAP',
+    '6. Outbox',
   ]) {
     expect(result.stdout).toContain(part);
   }
   expect(result.stdout).toContain('Subject: Demo 1: password account');
   expect(result.stdout).toContain('| Hello from the Mailplug console (basic auth).');
   expect(result.stdout).toMatch(/Demo 4: Microsoft 365 app-only/);
+  // The outbox part prints each state of the queued reminder: queued → held (sign-in) → sent.
+  const outbox = result.stdout.slice(result.stdout.indexOf('6. Outbox'));
+  const id = /Queued (\S+) \(queued\)/.exec(outbox)?.[1] ?? 'missing';
+  const states = [...outbox.matchAll(new RegExp(`${id}\\s+gmail-reminders\\s+(\\w+)`, 'g'))].map((m) => m[1]);
+  expect(states).toEqual(['queued', 'held']);
+  expect(outbox).toContain('! gmail-reminders: holding its messages — SIGN_IN_REQUIRED');
+  expect(outbox).toContain('Released 1 held message');
+  expect(outbox).toContain(`✓ ${id}: sent`);
+  expect(outbox).toMatch(/held\s+SIGN_IN_REQUIRED[^\n]*\n\s+\S+\s+sent/);
+  expect(outbox).toContain('Subject: Demo 6: queued until sign-in');
   expect(result.stdout).toMatch(/✓ \d+ passed, 0 failed, 0 skipped/);
   expect(existsSync(join(home.path, 'xdg', 'mailplug'))).toBe(false);
   expect(existsSync(join(home.path, '.config', 'mailplug'))).toBe(false);

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -41,24 +41,42 @@ export function runNode(
   args: readonly string[],
   options: RunOptions = {},
 ): Promise<CliResult> {
+  return startNode(script, args, options).result;
+}
+
+export interface RunningCli {
+  readonly child: ChildProcessWithoutNullStreams;
+  /** Everything written so far. */
+  output(): { stdout: string; stderr: string };
+  /** Resolves when the process has exited (`signal` set when a signal ended it). */
+  readonly result: Promise<CliResult & { signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `node dist/cli.js ...` and returns at once (for long-running commands such as `worker`). */
+export function startCli(args: readonly string[], options: RunOptions = {}): RunningCli {
+  return startNode(CLI, args, options);
+}
+
+function startNode(script: string, args: readonly string[], options: RunOptions): RunningCli {
   const env: NodeJS.ProcessEnv = { ...process.env, MAILPLUG_SILENCE_DEPRECATION: '1', ...options.env };
   delete env.MAILPLUG_TOKEN_KEY;
   if (options.configDir) env.MAILPLUG_CONFIG_DIR = options.configDir;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString('utf8');
-      options.onStdout?.(stdout);
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString('utf8');
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(options.stdin ?? '');
+  const child = spawn(process.execPath, [script, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString('utf8');
+    options.onStdout?.(stdout);
   });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString('utf8');
+  });
+  const result = new Promise<CliResult & { signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code: code ?? -1, signal, stdout, stderr }));
+  });
+  child.stdin.end(options.stdin ?? '');
+  return { child, output: () => ({ stdout, stderr }), result };
 }
 
 export async function tempDir(

@@ -47,6 +47,8 @@ export interface DemoRunner {
   header(title: string): void;
   /** Runs one console command as a step; true when it exited as expected and its output checked out. */
   step(name: string, argv: readonly string[], options?: StepOptions): Promise<boolean>;
+  /** Shows what the emulator's SMTP server received for `subject` (a step of its own). */
+  received(subject: string): void;
   /** Records a whole part as skipped. */
   skip(title: string, reason: string): void;
   /** Sends one message from `account` (as `actingUser`, if any) and shows what the server received. */
@@ -138,6 +140,7 @@ export function createDemoRunner(options: DemoRunnerOptions): DemoRunner {
   return {
     header,
     step,
+    received,
     skip(title, reason) {
       header(title);
       say(`  ${SKIP} skipped: ${reason}`);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { CommandContext, CommandSpec } from '../command.js';
 import { createConsoleHost } from '../console-host.js';
 import { ExitCode } from '../exit-codes.js';
+import { gmailAccountArgs, runOutboxPart } from './demo-outbox.js';
 import { createDemoRunner, type Emulator, type RunConsole } from './demo-runner.js';
 import { addAccountArgs } from './demo-support.js';
 
@@ -65,7 +66,7 @@ async function runDemo(ctx: CommandContext, runConsole: RunConsole): Promise<num
   const hasProvider = (id: string) => registry.describeAuthProvider(id) !== undefined;
   const hasProtocol = (id: string) => registry.describeProtocol(id) !== undefined;
 
-  const { header, step, skip, sendAndShow, summarise } = createDemoRunner({
+  const runner = createDemoRunner({
     runConsole,
     say,
     parentIo,
@@ -75,6 +76,7 @@ async function runDemo(ctx: CommandContext, runConsole: RunConsole): Promise<num
     sender: SENDER,
     recipient: RECIPIENT,
   });
+  const { header, step, skip, sendAndShow, summarise } = runner;
   const smtpServer = { host: '127.0.0.1', port: smtpPort, security: 'starttls', 'ca-file': ca };
   const m365Host = { authorityHost: emulator.urls.https, ca };
 
@@ -130,22 +132,11 @@ async function runDemo(ctx: CommandContext, runConsole: RunConsole): Promise<num
       skip('2. Gmail (OAuth 2.0)', '@mailplug/auth-gmail-oauth is not installed');
     } else {
       header('2. Gmail (OAuth 2.0): sign in → Check Authorization → Test connection → send');
-      const google = `${emulator.urls.http}/google`;
-      const gmail = addAccountArgs(
+      const gmail = gmailAccountArgs(
+        emulator,
         'gmail',
-        { ...smtpServer, provider: 'gmail-oauth', from: SENDER, scope: 'user', owner: 'alice' },
-        {
-          clientId: String(emulator.settings['gmail-oauth'].settings.clientId),
-          redirectUri: 'http://127.0.0.1/callback',
-          mailbox: SENDER,
-          authUrl: `${google}/o/oauth2/v2/auth`,
-          tokenUrl: `${google}/token`,
-          revokeUrl: `${google}/revoke`,
-          tokenInfoUrl: `${google}/tokeninfo`,
-          userInfoUrl: `${google}/v1/userinfo`,
-          certsUrl: `${google}/oauth2/v3/certs`,
-        },
-        { clientSecret: 'DEMO_GOOGLE_CLIENT_SECRET' },
+        { from: SENDER, scope: 'user', owner: 'alice' },
+        'DEMO_GOOGLE_CLIENT_SECRET',
       );
       await step('Add the Gmail account (client secret from an env variable)', gmail);
       const signInTitle = browser
@@ -264,6 +255,19 @@ async function runDemo(ctx: CommandContext, runConsole: RunConsole): Promise<num
           output.includes('Demo 1: password account')
             ? undefined
             : 'the message sent in part 1 is not listed',
+      });
+    }
+
+    if (!hasProvider('gmail-oauth') || !hasProtocol('smtp')) {
+      skip('6. Outbox', '@mailplug/auth-gmail-oauth or protocol-smtp is not installed');
+    } else {
+      header('6. Outbox: a reminder waits while the account needs a sign-in, then goes out');
+      await runOutboxPart(runner, {
+        emulator,
+        sender: SENDER,
+        recipient: RECIPIENT,
+        browser,
+        secretEnv: 'DEMO_GOOGLE_CLIENT_SECRET',
       });
     }
   } finally {

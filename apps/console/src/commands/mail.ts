@@ -6,6 +6,7 @@ import { ExitCode, UsageError } from '../exit-codes.js';
 import {
   ADMIN,
   checkAuthorization,
+  checkKnownUser,
   listMessages,
   messageBody,
   renderAuthorization,
@@ -14,6 +15,7 @@ import {
   signIn,
   testConnection,
 } from '../operations.js';
+import { renderHold } from '../outbox-view.js';
 import { FAIL, formatTable, OK } from '../output.js';
 import { renderSignOut, signOutAccount } from '../sign-out.js';
 import { oneLine } from '../terminal-text.js';
@@ -97,7 +99,14 @@ const signInCommand: CommandSpec = {
     ctx.print(
       `${OK} Signed in as ${oneLine(identity.mailbox)}${identity.displayName ? ` (${oneLine(identity.displayName)})` : ''}.`,
     );
-    ctx.emit({ ok: true, accountId: account.id, identity });
+    // A worker in another process cannot see this sign-in: release the account's hold in the
+    // shared outbox file, so its held messages are due again.
+    const released = host.hasOutbox() ? await (await host.outbox()).release(account.id) : 0;
+    if (released > 0)
+      ctx.print(
+        `${OK} Released ${released} held message${released === 1 ? '' : 's'}; a running worker ("mailplug-console worker") sends them.`,
+      );
+    ctx.emit({ ok: true, accountId: account.id, identity, released });
     return undefined;
   },
 };
@@ -160,7 +169,8 @@ const test: CommandSpec = {
 
 const send: CommandSpec = {
   name: 'send',
-  summary: 'Send a message; --as names the host user (checked against the account scope and permissions).',
+  summary:
+    'Send a message now, or --queue it in the outbox; --as names the host user (checked against the account scope and permissions).',
   args: '<account>',
   options: {
     to: { type: 'string', multiple: true },
@@ -169,6 +179,7 @@ const send: CommandSpec = {
     text: { type: 'string' },
     html: { type: 'string' },
     as: { type: 'string' },
+    queue: { type: 'boolean' },
   },
   optionHelp: [
     ['--to <address>', 'recipient (repeatable)'],
@@ -176,9 +187,11 @@ const send: CommandSpec = {
     ['--subject <text>', 'subject line'],
     ['--text <body> / --html <body>', 'body (at least one); the configured footer is appended'],
     ['--as <user>', 'the host user sending (needed for organization and personal accounts)'],
+    ['--queue', 'store it in the outbox (checked first); "mailplug-console worker" delivers it'],
   ],
   examples: [
     'mailplug-console send office --as alice --to client@example.com --subject "Invoice" --text "Attached."',
+    'mailplug-console send office --as alice --to client@example.com --subject "Reminder" --text "Tomorrow 9:00." --queue',
   ],
   async run(ctx) {
     const { host, config, account } = await accountFrom(ctx);
@@ -196,14 +209,34 @@ const send: CommandSpec = {
       );
     }
     const cc = listOption(ctx.values, 'cc');
-    ctx.progress(`Sending from ${account.id}…`);
-    const result = await sendMessage(await host.mailer(config), config, account, as, {
+    const message = {
       to,
       ...(cc.length ? { cc } : {}),
       subject,
       ...(text !== undefined ? { text } : {}),
       ...(html !== undefined ? { html } : {}),
-    });
+    };
+    if (ctx.values.queue === true) {
+      checkKnownUser(config, account, as);
+      const outbox = await host.outbox();
+      const queued = await outbox.enqueue({ account, ...(as ? { actingUser: as } : {}), message });
+      const state = (await outbox.get(queued.id))?.state ?? 'queued';
+      ctx.print(`${OK} Queued ${queued.id} (${state}) — Message-ID ${oneLine(queued.messageId)}`);
+      if (state === 'held')
+        for (const line of renderHold(await outbox.accountStatus(account.id))) ctx.print(line);
+      else ctx.print('  "mailplug-console worker" delivers it.');
+      ctx.emit({
+        ok: true,
+        accountId: account.id,
+        queued: true,
+        id: queued.id,
+        messageId: queued.messageId,
+        state,
+      });
+      return ExitCode.Ok;
+    }
+    ctx.progress(`Sending from ${account.id}…`);
+    const result = await sendMessage(await host.mailer(config), config, account, as, message);
     ctx.print(
       `${OK} Sent ${oneLine(result.messageId)} — accepted: ${oneLine(result.accepted.join(', ')) || '(none)'}`,
     );
