@@ -206,3 +206,16 @@ describe('sign-in mailbox', () => {
     });
   });
 });
+
+describe('rebinding', () => {
+  it('a changed From address rebinds the session, so the sign-in check uses the new address', async () => {
+    const m = makeMailer();
+    const account = personal('jo', createAccountKey());
+    await m.sessionFor(account, { actingUser: 'jo' });
+    const moved = { ...account, identity: { fromAddress: 'jo.new@example.com' } };
+    const session = await m.sessionFor(moved, { actingUser: 'jo' });
+    await expect(session.interactive?.complete({ mailbox: 'jo.new@example.com' })).resolves.toEqual({
+      mailbox: 'jo.new@example.com',
+    });
+  });
+});

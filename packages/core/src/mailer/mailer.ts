@@ -155,7 +155,14 @@ export function createMailer(options: MailerOptions): Mailer {
   }
 
   const authFingerprint = (account: MailAccount) =>
-    JSON.stringify([accountNamespace(account), account.auth.provider, account.auth.settings]);
+    JSON.stringify([
+      accountNamespace(account),
+      account.auth.provider,
+      account.auth.settings,
+      // The session's sign-in guard checks against the identity it was bound with.
+      account.identity?.fromAddress,
+      account.identity?.acceptAnySignInMailbox === true,
+    ]);
 
   function checkAccess(account: MailAccount, access: AccountAccess | undefined): void {
     if (account.scope.kind !== 'user') return;
