@@ -1,6 +1,5 @@
-import { type ErrorAction, MailplugError, type RecipientRejection } from '@mailplug/core';
-import type { HttpResponse } from './http-transport.js';
-import { retryAfterMs } from './http-transport.js';
+import type { MailplugError, RecipientRejection } from '@mailplug/core';
+import { answerErrors, type HttpResponse, retryAfterMs } from '@mailplug/http-send';
 
 /** Error codes this package raises (documented in the README; never change meaning). */
 export const GmailApiErrorCode = {
@@ -93,21 +92,7 @@ export function classifyGmailResponse(response: HttpResponse, ctx: GmailRequestC
     mailbox: ctx.mailbox,
   };
   const wait = retryAfterMs(response.headers.get('retry-after')) ?? retryAfterFromMessage(googleMessage);
-  const make = (
-    code: GmailApiErrorCode,
-    action: ErrorAction,
-    message: string,
-    hint: string,
-    extra: Record<string, unknown> = {},
-  ) =>
-    new MailplugError({
-      code,
-      action,
-      message,
-      hint,
-      details: { ...details, ...extra },
-      ...(wait !== undefined && action === 'retry' ? { retryAfterMs: wait } : {}),
-    });
+  const make = answerErrors<GmailApiErrorCode>(details, wait);
 
   if (status === 429 || RATE_REASONS.has(reason)) {
     return make(

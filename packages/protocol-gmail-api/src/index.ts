@@ -4,6 +4,7 @@
  * for large messages up to 35 MB, Google API errors classified with the fix, and a probe.
  */
 
+export type { HttpProxyOptions } from '@mailplug/http-send';
 export {
   activate,
   createGmailApiProtocol,
@@ -16,4 +17,3 @@ export {
   type GmailConnectionSettings,
 } from './gmail-connection.js';
 export { GMAIL_API_SEND_SCOPES, GMAIL_SEND_SCOPE, GmailApiErrorCode } from './gmail-errors.js';
-export type { HttpProxyOptions } from './http-transport.js';

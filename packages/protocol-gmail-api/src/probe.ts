@@ -1,21 +1,18 @@
-import { performance } from 'node:perf_hooks';
 import {
   type CredentialSource,
   type DiagnosticReport,
-  type DiagnosticStep,
-  type DiagnosticStepId,
-  isMailplugError,
   MailplugError,
   type OAuth2Credential,
   type ProbeOptions,
   type ServerSettings,
 } from '@mailplug/core';
+import { createProbeSteps, credentialOutcome, oauthCredential, sendTestMessage } from '@mailplug/http-send';
 import {
   connectGmailApi,
   createGmailEndpoint,
+  GMAIL_API,
   type GmailConnectionSettings,
   type GmailEndpoint,
-  gmailCredential,
 } from './gmail-connection.js';
 import {
   classifyGmailResponse,
@@ -25,28 +22,12 @@ import {
   readGoogleError,
 } from './gmail-errors.js';
 
-interface StepOutcome {
-  readonly detail?: string;
-  readonly data?: Record<string, unknown>;
-}
-
 const LABELS: Record<string, string> = {
   credential: 'Access token',
   scopes: 'Token scopes',
   auth: 'Gmail accepts the token for the mailbox',
   send: 'Send test message',
 };
-
-function toError(error: unknown): MailplugError {
-  if (isMailplugError(error)) return error;
-  return new MailplugError({
-    code: GmailApiErrorCode.Failed,
-    action: 'retry',
-    message: `The probe failed: ${error instanceof Error ? error.message : String(error)}`,
-    hint: 'Run "Test connection" again; if it repeats, report it with this message.',
-    cause: error,
-  });
-}
 
 /**
  * "Test connection" for the Gmail API. Proves: a token is handed out for `gmail-api`; its scopes
@@ -61,58 +42,14 @@ export async function probeGmailApi(
   options: ProbeOptions,
   settings: GmailConnectionSettings,
 ): Promise<DiagnosticReport> {
-  const steps: DiagnosticStep[] = [];
-  let failed = false;
-  const run = async (id: DiagnosticStepId, body: () => Promise<StepOutcome | 'skipped'>) => {
-    const label = LABELS[id] ?? id;
-    if (failed) {
-      const step: DiagnosticStep = { id, label, status: 'skipped', durationMs: 0 };
-      steps.push(step);
-      options.onStep?.(step);
-      return;
-    }
-    const started = performance.now();
-    let step: DiagnosticStep;
-    try {
-      const outcome = await body();
-      const durationMs = Math.round(performance.now() - started);
-      step =
-        outcome === 'skipped'
-          ? { id, label, status: 'skipped', durationMs }
-          : {
-              id,
-              label,
-              status: 'ok',
-              durationMs,
-              ...(outcome.detail ? { detail: outcome.detail } : {}),
-              ...(outcome.data ? { data: outcome.data } : {}),
-            };
-    } catch (error) {
-      failed = true;
-      const classified = toError(error);
-      step = {
-        id,
-        label,
-        status: 'failed',
-        durationMs: Math.round(performance.now() - started),
-        detail: classified.message,
-        error: classified.toJSON(),
-      };
-    }
-    steps.push(step);
-    options.onStep?.(step);
-  };
+  const { run, report } = createProbeSteps(GMAIL_API, LABELS, options);
 
   const state: { endpoint?: GmailEndpoint; credential?: OAuth2Credential } = {};
   try {
     await run('credential', async () => {
       state.endpoint = createGmailEndpoint(server, settings);
-      const credential = await gmailCredential(credentials, options.signal);
-      state.credential = credential;
-      return {
-        detail: `OAuth 2.0 token for ${credential.user}, expires ${new Date(credential.expiresAt).toISOString()}`,
-        data: { mailbox: credential.user, expiresAt: credential.expiresAt },
-      };
+      state.credential = await oauthCredential(credentials, GMAIL_API, options.signal);
+      return credentialOutcome(state.credential);
     });
     await run('scopes', async () => {
       const { credential } = state;
@@ -162,29 +99,15 @@ export async function probeGmailApi(
       }
       throw classifyGmailResponse(response, { mailbox: credential.user, scopes: credential.scopes });
     });
-    await run('send', async () => {
-      if (!options.testMessage) return 'skipped';
-      const connection = await connectGmailApi(
-        server,
-        credentials,
-        options.signal ? { signal: options.signal } : {},
-        settings,
-      );
-      try {
-        const result = await connection.send(
-          options.testMessage,
-          options.signal ? { signal: options.signal } : {},
-        );
-        return {
-          detail: `Accepted for ${result.accepted.join(', ')} — ${result.response ?? ''}`.trim(),
-          data: { messageId: result.messageId, accepted: result.accepted },
-        };
-      } finally {
-        await connection.close();
-      }
-    });
+    await run('send', () =>
+      sendTestMessage(
+        () =>
+          connectGmailApi(server, credentials, options.signal ? { signal: options.signal } : {}, settings),
+        options,
+      ),
+    );
   } finally {
     await state.endpoint?.transport.close();
   }
-  return { ok: steps.every((s) => s.status !== 'failed'), steps };
+  return report();
 }

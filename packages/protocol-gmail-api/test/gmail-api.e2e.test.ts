@@ -1,11 +1,7 @@
-import {
-  type CredentialSource,
-  isMailplugError,
-  type MailplugError,
-  type OAuth2Credential,
-} from '@mailplug/core';
+import type { CredentialSource, OAuth2Credential } from '@mailplug/core';
 import type { Emulator } from '@mailplug/emulator';
 import { createSmtpProtocol } from '@mailplug/protocol-smtp';
+import { emulatorApiServer, mailplugRejection } from '@mailplug/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGmailApiProtocol, GMAIL_SIMPLE_SEND_MAX_BYTES } from '../src/index.js';
 import {
@@ -13,21 +9,11 @@ import {
   BOB,
   GMAIL_SEND,
   gmailRequests,
-  gmailServer,
   MAIL_GOOGLE,
   serviceAccountSource,
   startGmailEmulator,
   userSource,
 } from './support.js';
-
-async function failure(promise: Promise<unknown>): Promise<MailplugError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isMailplugError(error)) throw new Error(`expected a MailplugError, got ${String(error)}`);
-  return error;
-}
 
 describe('Gmail API messages.send against the emulator (real google-auth-library tokens)', () => {
   let emulator: Emulator;
@@ -49,7 +35,7 @@ describe('Gmail API messages.send against the emulator (real google-auth-library
     message: Record<string, unknown> = {},
     timeoutMs?: number,
   ) {
-    const connection = await gmailApi.connect(gmailServer(emulator, timeoutMs), source);
+    const connection = await gmailApi.connect(emulatorApiServer(emulator, timeoutMs), source);
     try {
       return await connection.send({ to: BOB, subject: 'x', text: 'x', ...message } as never);
     } finally {
@@ -153,7 +139,7 @@ describe('Gmail API messages.send against the emulator (real google-auth-library
   it('a message over 35 MB: MESSAGE_TOO_LARGE naming the limit, no request made', async () => {
     const source = await userSource(emulator);
     const before = gmailRequests(emulator);
-    const error = await failure(
+    const error = await mailplugRejection(
       sendWith(source, {
         attachments: [{ filename: 'huge.bin', content: new Uint8Array(27 * 1024 * 1024) }],
       }),
@@ -165,7 +151,7 @@ describe('Gmail API messages.send against the emulator (real google-auth-library
 
   it('a token without a send scope: insufficientPermissions → admin, names gmail.send, route closed', async () => {
     const source = await userSource(emulator, ['openid', 'email']);
-    const error = await failure(sendWith(source));
+    const error = await mailplugRejection(sendWith(source));
     expect(error).toMatchObject({ code: 'GMAIL_API_SCOPE_MISSING', action: 'admin' });
     expect(error.hint).toContain(GMAIL_SEND);
     expect(error.details).toMatchObject({
@@ -177,7 +163,7 @@ describe('Gmail API messages.send against the emulator (real google-auth-library
 
   it('Gmail switched off for the user: failedPrecondition → admin with the Admin console step, route closed', async () => {
     emulator.gmail.setMailServiceEnabled(ALICE, false);
-    const error = await failure(sendWith(await userSource(emulator)));
+    const error = await mailplugRejection(sendWith(await userSource(emulator)));
     expect(error).toMatchObject({ code: 'GMAIL_API_MAIL_SERVICE_DISABLED', action: 'admin' });
     expect(error.hint).toContain('Google Admin console');
     expect(error.details?.routeClosed).toBe(true);
@@ -190,7 +176,7 @@ describe('Gmail API messages.send against the emulator (real google-auth-library
         return { ...((await inner.getCredential(request)) as OAuth2Credential), user: BOB };
       },
     };
-    const error = await failure(sendWith(asBob, { to: ALICE }));
+    const error = await mailplugRejection(sendWith(asBob, { to: ALICE }));
     expect(error).toMatchObject({ code: 'GMAIL_API_DELEGATION_DENIED', action: 'admin' });
   });
 
@@ -199,13 +185,15 @@ describe('Gmail API messages.send against the emulator (real google-auth-library
     [{ gmailError: 'userRateLimitExceeded' as const, retryAfterSeconds: 3 }, 'userRateLimitExceeded', 3000],
   ])('rate limits (%o) → retry with retryAfterMs', async (fault, reason, wait) => {
     emulator.inject.google({ endpoint: 'messages.send', ...fault });
-    const error = await failure(sendWith(await userSource(emulator)));
+    const error = await mailplugRejection(sendWith(await userSource(emulator)));
     expect(error).toMatchObject({ code: 'GMAIL_API_RATE_LIMITED', action: 'retry', retryAfterMs: wait });
     expect(error.details).toMatchObject({ reason, mayHaveBeenDelivered: false });
   });
 
   it('an invalid recipient header → user', async () => {
-    const error = await failure(sendWith(await userSource(emulator), { to: [BOB, 'carol@contoso..test'] }));
+    const error = await mailplugRejection(
+      sendWith(await userSource(emulator), { to: [BOB, 'carol@contoso..test'] }),
+    );
     expect(error).toMatchObject({ code: 'GMAIL_API_RECIPIENTS_REJECTED', action: 'user' });
     expect(error.details?.googleMessage).toBe('Invalid To header');
   });
@@ -216,20 +204,20 @@ describe('Gmail API messages.send against the emulator (real google-auth-library
       gmailError: 'invalidArgument',
       message: 'Invalid From header',
     });
-    const error = await failure(sendWith(await userSource(emulator)));
+    const error = await mailplugRejection(sendWith(await userSource(emulator)));
     expect(error).toMatchObject({ code: 'GMAIL_API_INVALID_MESSAGE', action: 'developer' });
   });
 
   it('a 503 text page → retry, not delivered; a black hole → deadline', async () => {
     const source = await userSource(emulator);
     emulator.inject.google({ endpoint: 'messages.send', status: 503, body: 'text' });
-    expect(await failure(sendWith(source))).toMatchObject({
+    expect(await mailplugRejection(sendWith(source))).toMatchObject({
       code: 'GMAIL_API_UNAVAILABLE',
       action: 'retry',
       details: { status: 503, mayHaveBeenDelivered: false },
     });
     emulator.inject.google({ endpoint: 'messages.send', blackHole: true });
-    expect(await failure(sendWith(source, {}, 800))).toMatchObject({
+    expect(await mailplugRejection(sendWith(source, {}, 800))).toMatchObject({
       code: 'GMAIL_API_TIMEOUT',
       action: 'retry',
       details: { deadlineMs: 800, mayHaveBeenDelivered: true },
@@ -255,7 +243,7 @@ describe('Gmail API messages.send against the emulator (real google-auth-library
 
   it('"Test connection" proves the token and the mailbox without sending; names a missing scope before any request', async () => {
     const before = emulator.mail.all().length;
-    const report = await gmailApi.probe(gmailServer(emulator), await userSource(emulator));
+    const report = await gmailApi.probe(emulatorApiServer(emulator), await userSource(emulator));
     expect(report.steps.map((s) => [s.id, s.status])).toEqual([
       ['credential', 'ok'],
       ['scopes', 'ok'],
@@ -266,7 +254,7 @@ describe('Gmail API messages.send against the emulator (real google-auth-library
 
     const requestsBefore = gmailRequests(emulator);
     const noScope = await gmailApi.probe(
-      gmailServer(emulator),
+      emulatorApiServer(emulator),
       await userSource(emulator, ['openid', 'email']),
     );
     expect(noScope.steps.find((s) => s.id === 'scopes')).toMatchObject({
@@ -278,12 +266,12 @@ describe('Gmail API messages.send against the emulator (real google-auth-library
 
   it('"Test connection" with Gmail off for the user fails the auth step (route closed); with a test message it sends', async () => {
     emulator.gmail.setMailServiceEnabled(ALICE, false);
-    const off = await gmailApi.probe(gmailServer(emulator), await userSource(emulator));
+    const off = await gmailApi.probe(emulatorApiServer(emulator), await userSource(emulator));
     const auth = off.steps.find((s) => s.id === 'auth');
     expect(auth).toMatchObject({ status: 'failed', error: { code: 'GMAIL_API_MAIL_SERVICE_DISABLED' } });
     expect(auth?.error?.details?.routeClosed).toBe(true);
     emulator.gmail.setMailServiceEnabled(ALICE, true);
-    const sent = await gmailApi.probe(gmailServer(emulator), await userSource(emulator), {
+    const sent = await gmailApi.probe(emulatorApiServer(emulator), await userSource(emulator), {
       testMessage: { to: BOB, subject: 'Gmail probe message', text: 'x' },
     });
     expect(sent.ok).toBe(true);
@@ -294,7 +282,7 @@ describe('Gmail API messages.send against the emulator (real google-auth-library
     const source: CredentialSource = {
       getCredential: async () => ({ kind: 'password', user: ALICE, password: 'app-password-never-shown' }),
     };
-    expect(await failure(gmailApi.connect(gmailServer(emulator), source))).toMatchObject({
+    expect(await mailplugRejection(gmailApi.connect(emulatorApiServer(emulator), source))).toMatchObject({
       code: 'GMAIL_API_CREDENTIAL_UNSUPPORTED',
       action: 'admin',
     });

@@ -1,9 +1,3 @@
-/**
- * Test bed: the emulator and the real google-auth-library obtaining tokens from it — a user
- * signing in with only `gmail.send`, or a Workspace service account with domain-wide delegation —
- * as credential sources, the way a Google provider session hands them out.
- */
-import type { CredentialRequest, CredentialSource, MailCredential, ServerSettings } from '@mailplug/core';
 import {
   createEmulatorAgent,
   DEFAULT_IDS,
@@ -11,6 +5,7 @@ import {
   redirectGoogleRequests,
   startEmulator,
 } from '@mailplug/emulator';
+import { type RecordingCredentialSource, recordingCredentials } from '@mailplug/testkit';
 import { JWT, OAuth2Client } from 'google-auth-library';
 import { Agent, fetch } from 'undici';
 
@@ -32,37 +27,11 @@ export async function startGmailEmulator(): Promise<Emulator> {
   return emulator;
 }
 
-/** The emulator's Gmail API over HTTPS on loopback, trusting its CA (the protocol needs `basePath: '/gmail-api'`). */
-export function gmailServer(emulator: Emulator, timeoutMs = 10_000): ServerSettings {
-  return {
-    host: '127.0.0.1',
-    port: emulator.ports.https,
-    security: 'tls',
-    timeoutMs,
-    tls: { ca: emulator.caCertPem },
-  };
-}
-
-export interface RecordingSource extends CredentialSource {
-  readonly requests: CredentialRequest[];
-}
-
-function recording(get: (request: CredentialRequest) => Promise<MailCredential>): RecordingSource {
-  const requests: CredentialRequest[] = [];
-  return {
-    requests,
-    getCredential(request) {
-      requests.push(request);
-      return get(request);
-    },
-  };
-}
-
 /** A user's sign-in with PKCE through google-auth-library's OAuth2Client, the emulator consenting. */
 export async function userSource(
   emulator: Emulator,
   scopes: string[] = [GMAIL_SEND],
-): Promise<RecordingSource> {
+): Promise<RecordingCredentialSource> {
   const redirectUri = 'http://127.0.0.1/callback';
   const client = new OAuth2Client({
     clientId: DEFAULT_IDS.googleClientId,
@@ -88,7 +57,7 @@ export async function userSource(
   if (!code) throw new Error(`no authorization code (${answer.status})`);
   const { tokens } = await client.getToken({ code, codeVerifier });
   client.setCredentials(tokens);
-  return recording(async (request) => {
+  return recordingCredentials(async (request) => {
     if (request.forceRefresh)
       client.setCredentials({ ...client.credentials, access_token: null, expiry_date: 0 });
     const { token } = await client.getAccessToken();
@@ -108,7 +77,7 @@ export function serviceAccountSource(
   emulator: Emulator,
   subject: string,
   scopes: string[] = [GMAIL_SEND],
-): RecordingSource {
+): RecordingCredentialSource {
   const key = emulator.identity.serviceAccountKey(SENDER_SERVICE_ACCOUNT, emulator.urls.googleBase);
   const jwt = new JWT({
     email: key.client_email,
@@ -118,7 +87,7 @@ export function serviceAccountSource(
     transporterOptions: { agent: createEmulatorAgent(emulator.caCertPem) },
   });
   redirectGoogleRequests(jwt, emulator.urls.googleBase);
-  return recording(async (request) => {
+  return recordingCredentials(async (request) => {
     if (request.forceRefresh) jwt.credentials = {};
     const { token } = await jwt.getAccessToken();
     if (!token) throw new Error('no access token');

@@ -1,7 +1,6 @@
-import { type ErrorAction, MailplugError, type RecipientRejection } from '@mailplug/core';
+import type { ErrorAction, MailplugError, RecipientRejection } from '@mailplug/core';
+import { answerErrors, type HttpResponse, retryAfterMs } from '@mailplug/http-send';
 import { type GraphCloud, graphScopes } from './graph-clouds.js';
-import type { HttpResponse } from './http-transport.js';
-import { retryAfterMs } from './http-transport.js';
 import { isGraphAudience, type TokenFacts } from './token-facts.js';
 
 /** Error codes this package raises (documented in the README; never change meaning). */
@@ -155,21 +154,7 @@ export function classifyGraphResponse(response: HttpResponse, ctx: GraphRequestC
     mailbox: ctx.mailbox,
   };
   const wait = retryAfterMs(response.headers.get('retry-after'));
-  const make = (
-    code: GraphErrorCode,
-    action: ErrorAction,
-    message: string,
-    hint: string,
-    extra: Record<string, unknown> = {},
-  ) =>
-    new MailplugError({
-      code,
-      action,
-      message,
-      hint,
-      details: { ...details, ...extra },
-      ...(wait !== undefined && action === 'retry' ? { retryAfterMs: wait } : {}),
-    });
+  const make = answerErrors<GraphErrorCode>(details, wait);
 
   const status = response.status;
   if (status === 429 || graphCode === 'ApplicationThrottled' || graphCode === 'TooManyRequests') {

@@ -4,6 +4,7 @@
  * national clouds as data, Graph errors classified with the fix, and a "Test connection" probe.
  */
 
+export type { HttpProxyOptions } from '@mailplug/http-send';
 export {
   GRAPH_CLOUDS,
   type GraphCloud,
@@ -20,4 +21,3 @@ export {
   type GraphProtocolOptions,
   graph,
 } from './graph-protocol.js';
-export type { HttpProxyOptions } from './http-transport.js';

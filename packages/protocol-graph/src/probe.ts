@@ -1,31 +1,23 @@
-import { performance } from 'node:perf_hooks';
 import {
   type CredentialSource,
   type DiagnosticReport,
-  type DiagnosticStep,
-  type DiagnosticStepId,
-  isMailplugError,
   MailplugError,
   type OAuth2Credential,
   type ProbeOptions,
   type ServerSettings,
 } from '@mailplug/core';
+import { createProbeSteps, credentialOutcome, oauthCredential, sendTestMessage } from '@mailplug/http-send';
 import { graphScopes } from './graph-clouds.js';
 import {
   connectGraph,
   createGraphEndpoint,
+  GRAPH_API,
   type GraphConnectionContext,
   type GraphEndpoint,
-  graphCredential,
   requestContext,
 } from './graph-connection.js';
 import { classifyGraphResponse, GraphErrorCode, readGraphError } from './graph-errors.js';
 import { isGraphAudience, tokenFacts } from './token-facts.js';
-
-interface StepOutcome {
-  readonly detail?: string;
-  readonly data?: Record<string, unknown>;
-}
 
 const LABELS: Record<string, string> = {
   credential: 'Access token',
@@ -48,17 +40,6 @@ const BODY_REFUSALS = new Set([
   'RequestBodyRead',
 ]);
 
-function toError(error: unknown): MailplugError {
-  if (isMailplugError(error)) return error;
-  return new MailplugError({
-    code: GraphErrorCode.Failed,
-    action: 'retry',
-    message: `The probe failed: ${error instanceof Error ? error.message : String(error)}`,
-    hint: 'Run "Test connection" again; if it repeats, report it with this message.',
-    cause: error,
-  });
-}
-
 /**
  * "Test connection" for Microsoft Graph sendMail. Proves, step by step: a token is handed out for
  * the `graph` protocol; it is for Graph and carries Mail.Send (read from the token, no request);
@@ -73,58 +54,14 @@ export async function probeGraph(
   options: ProbeOptions,
   context: GraphConnectionContext,
 ): Promise<DiagnosticReport> {
-  const steps: DiagnosticStep[] = [];
-  let failed = false;
-  const run = async (id: DiagnosticStepId, body: () => Promise<StepOutcome | 'skipped'>) => {
-    const label = LABELS[id] ?? id;
-    if (failed) {
-      const step: DiagnosticStep = { id, label, status: 'skipped', durationMs: 0 };
-      steps.push(step);
-      options.onStep?.(step);
-      return;
-    }
-    const started = performance.now();
-    let step: DiagnosticStep;
-    try {
-      const outcome = await body();
-      const durationMs = Math.round(performance.now() - started);
-      step =
-        outcome === 'skipped'
-          ? { id, label, status: 'skipped', durationMs }
-          : {
-              id,
-              label,
-              status: 'ok',
-              durationMs,
-              ...(outcome.detail ? { detail: outcome.detail } : {}),
-              ...(outcome.data ? { data: outcome.data } : {}),
-            };
-    } catch (error) {
-      failed = true;
-      const classified = toError(error);
-      step = {
-        id,
-        label,
-        status: 'failed',
-        durationMs: Math.round(performance.now() - started),
-        detail: classified.message,
-        error: classified.toJSON(),
-      };
-    }
-    steps.push(step);
-    options.onStep?.(step);
-  };
+  const { run, report } = createProbeSteps(GRAPH_API, LABELS, options);
 
   const state: { endpoint?: GraphEndpoint; credential?: OAuth2Credential } = {};
   try {
     await run('credential', async () => {
       state.endpoint = createGraphEndpoint(server, context.settings);
-      const credential = await graphCredential(credentials, options.signal);
-      state.credential = credential;
-      return {
-        detail: `OAuth 2.0 token for ${credential.user}, expires ${new Date(credential.expiresAt).toISOString()}`,
-        data: { mailbox: credential.user, expiresAt: credential.expiresAt },
-      };
+      state.credential = await oauthCredential(credentials, GRAPH_API, options.signal);
+      return credentialOutcome(state.credential);
     });
     await run('token', async () => {
       const { credential, endpoint } = state;
@@ -188,29 +125,14 @@ export async function probeGraph(
       }
       throw classifyGraphResponse(response, requestContext(credential, endpoint.cloud));
     });
-    await run('send', async () => {
-      if (!options.testMessage) return 'skipped';
-      const connection = await connectGraph(
-        server,
-        credentials,
-        options.signal ? { signal: options.signal } : {},
-        context,
-      );
-      try {
-        const result = await connection.send(
-          options.testMessage,
-          options.signal ? { signal: options.signal } : {},
-        );
-        return {
-          detail: `Accepted for ${result.accepted.join(', ')} — ${result.response ?? ''}`.trim(),
-          data: { messageId: result.messageId, accepted: result.accepted },
-        };
-      } finally {
-        await connection.close();
-      }
-    });
+    await run('send', () =>
+      sendTestMessage(
+        () => connectGraph(server, credentials, options.signal ? { signal: options.signal } : {}, context),
+        options,
+      ),
+    );
   } finally {
     await state.endpoint?.transport.close();
   }
-  return { ok: steps.every((s) => s.status !== 'failed'), steps };
+  return report();
 }

@@ -1,10 +1,6 @@
-import {
-  type CredentialSource,
-  isMailplugError,
-  type MailplugError,
-  type OAuth2Credential,
-} from '@mailplug/core';
+import type { CredentialSource, OAuth2Credential } from '@mailplug/core';
 import type { Emulator } from '@mailplug/emulator';
+import { emulatorApiServer, mailplugRejection } from '@mailplug/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGraphProtocol } from '../src/index.js';
 import {
@@ -12,7 +8,6 @@ import {
   appOnlySource,
   BOB,
   graphRequests,
-  graphServer,
   OUTLOOK_DEFAULT,
   staleFirstSource,
   startGraphEmulator,
@@ -20,15 +15,6 @@ import {
 
 const RESTRICTED_APP = '5a1e7c00-0000-4000-8000-0000000000b1';
 const NO_MAIL_SEND_APP = '5a1e7c00-0000-4000-8000-0000000000b2';
-
-async function failure(promise: Promise<unknown>): Promise<MailplugError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isMailplugError(error)) throw new Error(`expected a MailplugError, got ${String(error)}`);
-  return error;
-}
 
 describe('Graph errors, classified with the fix', () => {
   let emulator: Emulator;
@@ -60,7 +46,7 @@ describe('Graph errors, classified with the fix', () => {
     message = { to: BOB, subject: 'x', text: 'x' },
     timeoutMs?: number,
   ) {
-    const connection = await graph.connect(graphServer(emulator, timeoutMs), source);
+    const connection = await graph.connect(emulatorApiServer(emulator, timeoutMs), source);
     try {
       return await connection.send(message);
     } finally {
@@ -71,7 +57,7 @@ describe('Graph errors, classified with the fix', () => {
   it('an Outlook (Exchange) token: developer, names the Graph scope, not retried, token not shown', async () => {
     const source = appOnlySource(emulator, { scope: OUTLOOK_DEFAULT });
     const token = ((await source.getCredential({ protocol: 'graph' })) as OAuth2Credential).accessToken;
-    const error = await failure(sendWith(source));
+    const error = await mailplugRejection(sendWith(source));
     expect(error).toMatchObject({ code: 'GRAPH_TOKEN_WRONG_AUDIENCE', action: 'developer' });
     expect(error.hint).toContain('https://graph.microsoft.com/.default');
     expect(error.message).toContain('https://outlook.office365.com');
@@ -80,7 +66,7 @@ describe('Graph errors, classified with the fix', () => {
   });
 
   it('an app without the Mail.Send application permission: admin, API permissions + admin consent', async () => {
-    const error = await failure(
+    const error = await mailplugRejection(
       sendWith(appOnlySource(emulator, { clientId: NO_MAIL_SEND_APP, clientSecret: 'no-mail-send-secret' })),
     );
     expect(error).toMatchObject({ code: 'GRAPH_ACCESS_DENIED', action: 'admin' });
@@ -94,7 +80,7 @@ describe('Graph errors, classified with the fix', () => {
       clientSecret: 'restricted-secret',
       mailbox: BOB,
     });
-    const error = await failure(sendWith(source, { to: ALICE, subject: 'x', text: 'x' }));
+    const error = await mailplugRejection(sendWith(source, { to: ALICE, subject: 'x', text: 'x' }));
     expect(error).toMatchObject({ code: 'GRAPH_ACCESS_DENIED', action: 'admin' });
     expect(error.hint).toContain('Test-ApplicationAccessPolicy');
     expect(error.hint).toContain('New-ApplicationAccessPolicy');
@@ -103,7 +89,9 @@ describe('Graph errors, classified with the fix', () => {
 
   it('a From the app may not send as: ErrorSendAsDenied, admin with the Send As step', async () => {
     const source = appOnlySource(emulator, { clientId: RESTRICTED_APP, clientSecret: 'restricted-secret' });
-    const error = await failure(sendWith(source, { from: BOB, to: ALICE, subject: 'x', text: 'x' } as never));
+    const error = await mailplugRejection(
+      sendWith(source, { from: BOB, to: ALICE, subject: 'x', text: 'x' } as never),
+    );
     expect(error).toMatchObject({ code: 'GRAPH_SEND_AS_DENIED', action: 'admin' });
     expect(error.message).toContain(BOB);
     expect(error.hint).toContain(BOB);
@@ -112,7 +100,7 @@ describe('Graph errors, classified with the fix', () => {
   it('a mailbox not enabled for the REST API: admin, and the route is marked closed for a fallback', async () => {
     emulator.graph.setRestApiEnabled(ALICE, false);
     try {
-      const error = await failure(sendWith(appOnlySource(emulator)));
+      const error = await mailplugRejection(sendWith(appOnlySource(emulator)));
       expect(error).toMatchObject({ code: 'GRAPH_MAILBOX_NOT_ENABLED', action: 'admin' });
       expect(error.details?.routeClosed).toBe(true);
       expect(error.hint).toContain('Exchange Online license');
@@ -122,7 +110,7 @@ describe('Graph errors, classified with the fix', () => {
   });
 
   it('an invalid recipient: every refused address in details.rejected', async () => {
-    const error = await failure(
+    const error = await mailplugRejection(
       sendWith(appOnlySource(emulator), {
         to: [BOB, 'carol@contoso..test'],
         subject: 'x',
@@ -135,7 +123,7 @@ describe('Graph errors, classified with the fix', () => {
 
   it('no usable recipient at all: refused before any request', async () => {
     const before = graphRequests(emulator);
-    const error = await failure(
+    const error = await mailplugRejection(
       sendWith(appOnlySource(emulator), { to: 'not-an-address', subject: 'x', text: 'x' }),
     );
     expect(error).toMatchObject({ code: 'GRAPH_RECIPIENTS_REJECTED', action: 'user' });
@@ -145,7 +133,7 @@ describe('Graph errors, classified with the fix', () => {
 
   it('429 with Retry-After: retry, retryAfterMs from the header, nothing delivered', async () => {
     emulator.inject.microsoft({ endpoint: 'sendMail', status: 429, retryAfterSeconds: 5 });
-    const error = await failure(sendWith(appOnlySource(emulator)));
+    const error = await mailplugRejection(sendWith(appOnlySource(emulator)));
     expect(error).toMatchObject({ code: 'GRAPH_THROTTLED', action: 'retry', retryAfterMs: 5000 });
     expect(error.details).toMatchObject({
       status: 429,
@@ -156,7 +144,7 @@ describe('Graph errors, classified with the fix', () => {
 
   it('429 without Retry-After: retry with no retryAfterMs (the caller backs off)', async () => {
     emulator.inject.microsoft({ endpoint: 'sendMail', status: 429 });
-    const error = await failure(sendWith(appOnlySource(emulator)));
+    const error = await mailplugRejection(sendWith(appOnlySource(emulator)));
     expect(error).toMatchObject({ code: 'GRAPH_THROTTLED', action: 'retry' });
     expect(error.retryAfterMs).toBeUndefined();
   });
@@ -166,31 +154,31 @@ describe('Graph errors, classified with the fix', () => {
     [{ status: 502 as const, body: 'html' as const }, 502],
   ])('a proxy or gateway answering %o: retry, not delivered', async (fault, status) => {
     emulator.inject.microsoft({ endpoint: 'sendMail', ...fault });
-    const error = await failure(sendWith(appOnlySource(emulator)));
+    const error = await mailplugRejection(sendWith(appOnlySource(emulator)));
     expect(error).toMatchObject({ code: 'GRAPH_UNAVAILABLE', action: 'retry' });
     expect(error.details).toMatchObject({ status, mayHaveBeenDelivered: false });
   });
 
   it('a reset connection: retry', async () => {
     emulator.inject.microsoft({ endpoint: 'sendMail', reset: true });
-    const error = await failure(sendWith(appOnlySource(emulator)));
+    const error = await mailplugRejection(sendWith(appOnlySource(emulator)));
     expect(error).toMatchObject({ code: 'GRAPH_CONNECTION_FAILED', action: 'retry' });
   });
 
   it('a black hole: the deadline from the server timeout ends the request', async () => {
     emulator.inject.microsoft({ endpoint: 'sendMail', blackHole: true });
-    const error = await failure(sendWith(appOnlySource(emulator), undefined, 800));
+    const error = await mailplugRejection(sendWith(appOnlySource(emulator), undefined, 800));
     expect(error).toMatchObject({ code: 'GRAPH_TIMEOUT', action: 'retry' });
     expect(error.details).toMatchObject({ deadlineMs: 800, mayHaveBeenDelivered: true });
   });
 
   it("the caller's signal ends a hanging request: SEND_CANCELLED", async () => {
     emulator.inject.microsoft({ endpoint: 'sendMail', blackHole: true });
-    const connection = await graph.connect(graphServer(emulator), appOnlySource(emulator));
+    const connection = await graph.connect(emulatorApiServer(emulator), appOnlySource(emulator));
     const controller = new AbortController();
     const pending = connection.send({ to: BOB, subject: 'x', text: 'x' }, { signal: controller.signal });
     setTimeout(() => controller.abort(new Error('host shutting down')), 100);
-    const error = await failure(pending);
+    const error = await mailplugRejection(pending);
     connection.dispose();
     expect(error).toMatchObject({ code: 'SEND_CANCELLED', action: 'retry' });
   });
@@ -198,7 +186,7 @@ describe('Graph errors, classified with the fix', () => {
   it('a message over the 4 MB request limit: MESSAGE_TOO_LARGE naming the limit, no request made', async () => {
     const before = graphRequests(emulator);
     const big = new Uint8Array(3.2 * 1024 * 1024).fill(65);
-    const error = await failure(
+    const error = await mailplugRejection(
       sendWith(appOnlySource(emulator), {
         to: BOB,
         subject: 'big',
@@ -230,7 +218,7 @@ describe('Graph errors, classified with the fix', () => {
         };
       },
     };
-    const error = await failure(sendWith(broken));
+    const error = await mailplugRejection(sendWith(broken));
     expect(error).toMatchObject({ code: 'GRAPH_TOKEN_REJECTED', action: 'admin' });
   });
 
@@ -238,12 +226,12 @@ describe('Graph errors, classified with the fix', () => {
     const source: CredentialSource = {
       getCredential: async () => ({ kind: 'password', user: ALICE, password: 'pw-never-shown' }),
     };
-    const error = await failure(graph.connect(graphServer(emulator), source));
+    const error = await mailplugRejection(graph.connect(emulatorApiServer(emulator), source));
     expect(error).toMatchObject({ code: 'GRAPH_CREDENTIAL_UNSUPPORTED', action: 'admin' });
   });
 
   it('no token over plain http except to loopback with allowInsecureAuth', async () => {
-    const error = await failure(
+    const error = await mailplugRejection(
       graph.connect(
         { host: 'graph.example.net', port: 80, security: 'none', allowInsecureAuth: true },
         appOnlySource(emulator),

@@ -10,13 +10,13 @@ import {
 } from '@mailplug/core';
 import { DEFAULT_TENANT_ID, type Emulator } from '@mailplug/emulator';
 import { createSmtpProtocol } from '@mailplug/protocol-smtp';
+import { emulatorApiServer } from '@mailplug/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGraphProtocol } from '../src/index.js';
 import {
   ALICE,
   appOnlySource,
   BOB,
-  graphServer,
   OUTLOOK_DEFAULT,
   startGraphEmulator,
   testM365AppProvider,
@@ -189,7 +189,7 @@ describe('Graph in the mailer: probe and fallback routes', () => {
   });
 
   it('"Test connection" with a test message sends it', async () => {
-    const report = await graph.probe(graphServer(emulator), appOnlySource(emulator), {
+    const report = await graph.probe(emulatorApiServer(emulator), appOnlySource(emulator), {
       testMessage: { to: BOB, subject: 'Probe test message', text: 'x' },
     });
     expect(report.steps.at(-1)).toMatchObject({ id: 'send', status: 'ok' });
@@ -198,7 +198,7 @@ describe('Graph in the mailer: probe and fallback routes', () => {
 
   it('"Test connection" names an Outlook token as the wrong audience before any request', async () => {
     const report = await graph.probe(
-      graphServer(emulator),
+      emulatorApiServer(emulator),
       appOnlySource(emulator, { scope: OUTLOOK_DEFAULT }),
     );
     expect(report.ok).toBe(false);
@@ -212,7 +212,7 @@ describe('Graph in the mailer: probe and fallback routes', () => {
 
   it('"Test connection" with Graph closed for the mailbox fails the auth step, marked route-closed', async () => {
     emulator.graph.setRestApiEnabled(ALICE, false);
-    const report = await graph.probe(graphServer(emulator), appOnlySource(emulator));
+    const report = await graph.probe(emulatorApiServer(emulator), appOnlySource(emulator));
     const auth = report.steps.find((s) => s.id === 'auth');
     expect(auth).toMatchObject({ status: 'failed', error: { code: 'GRAPH_MAILBOX_NOT_ENABLED' } });
     expect(auth?.error?.details?.routeClosed).toBe(true);

@@ -1,17 +1,17 @@
 import type { Emulator } from '@mailplug/emulator';
+import { emulatorApiServer, startTinyproxyTestServer, type TinyproxyTestServer } from '@mailplug/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGraphProtocol, GRAPH_CLOUDS, graphCloudForHost } from '../src/index.js';
-import { appOnlySource, BOB, graphServer, startGraphEmulator } from './support.js';
-import { startTinyproxy, type Tinyproxy } from './tinyproxy.js';
+import { appOnlySource, BOB, startGraphEmulator } from './support.js';
 
 describe('Graph through a real HTTP proxy (tinyproxy) and per national cloud', () => {
   let emulator: Emulator;
-  let proxy: Tinyproxy;
+  let proxy: TinyproxyTestServer;
   const saved = { HTTPS_PROXY: process.env.HTTPS_PROXY, NO_PROXY: process.env.NO_PROXY };
 
   beforeAll(async () => {
     emulator = await startGraphEmulator();
-    proxy = await startTinyproxy();
+    proxy = await startTinyproxyTestServer();
   });
   afterEach(() => {
     for (const [name, value] of Object.entries(saved)) {
@@ -26,7 +26,7 @@ describe('Graph through a real HTTP proxy (tinyproxy) and per national cloud', (
 
   const target = () => `127.0.0.1:${emulator.ports.https}`;
   const sendOnce = async (graph: ReturnType<typeof createGraphProtocol>, subject: string) => {
-    const connection = await graph.connect(graphServer(emulator), appOnlySource(emulator));
+    const connection = await graph.connect(emulatorApiServer(emulator), appOnlySource(emulator));
     try {
       return await connection.send({ to: BOB, subject, text: 'x' });
     } finally {
@@ -35,9 +35,9 @@ describe('Graph through a real HTTP proxy (tinyproxy) and per national cloud', (
   };
 
   it('the proxy option tunnels the HTTPS request (CONNECT) and the message is delivered', async () => {
-    const before = (await proxy.connects()).length;
+    const before = (await proxy.connectRequests()).length;
     await sendOnce(createGraphProtocol({ basePath: '/graph', proxy: proxy.url }), 'via proxy option');
-    const connects = (await proxy.connects()).slice(before);
+    const connects = (await proxy.connectRequests()).slice(before);
     expect(connects).toContain(target());
     expect(emulator.mail.list(BOB).some((m) => m.subject === 'via proxy option')).toBe(true);
   });
@@ -45,22 +45,22 @@ describe('Graph through a real HTTP proxy (tinyproxy) and per national cloud', (
   it('HTTPS_PROXY from the environment is used; NO_PROXY exempts the host', async () => {
     process.env.HTTPS_PROXY = proxy.url;
     delete process.env.NO_PROXY;
-    const before = (await proxy.connects()).length;
+    const before = (await proxy.connectRequests()).length;
     await sendOnce(createGraphProtocol({ basePath: '/graph' }), 'via HTTPS_PROXY');
-    expect((await proxy.connects()).slice(before)).toContain(target());
+    expect((await proxy.connectRequests()).slice(before)).toContain(target());
 
     process.env.NO_PROXY = '127.0.0.1';
-    const direct = (await proxy.connects()).length;
+    const direct = (await proxy.connectRequests()).length;
     await sendOnce(createGraphProtocol({ basePath: '/graph' }), 'NO_PROXY direct');
-    expect((await proxy.connects()).length).toBe(direct);
+    expect((await proxy.connectRequests()).length).toBe(direct);
     expect(emulator.mail.list(BOB).some((m) => m.subject === 'NO_PROXY direct')).toBe(true);
   });
 
   it('proxy: false ignores HTTPS_PROXY', async () => {
     process.env.HTTPS_PROXY = proxy.url;
-    const before = (await proxy.connects()).length;
+    const before = (await proxy.connectRequests()).length;
     await sendOnce(createGraphProtocol({ basePath: '/graph', proxy: false }), 'no proxy');
-    expect((await proxy.connects()).length).toBe(before);
+    expect((await proxy.connectRequests()).length).toBe(before);
   });
 
   it('the account host selects the cloud: graph.microsoft.us tokens and scopes are checked against GCC High', async () => {

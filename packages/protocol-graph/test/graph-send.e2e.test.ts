@@ -1,6 +1,7 @@
 import type { OutgoingMessage } from '@mailplug/core';
 import type { Emulator } from '@mailplug/emulator';
 import { createSmtpProtocol } from '@mailplug/protocol-smtp';
+import { emulatorApiServer } from '@mailplug/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGraphProtocol } from '../src/index.js';
 import {
@@ -9,7 +10,6 @@ import {
   BOB,
   delegatedSource,
   GRAPH_MAIL_SEND,
-  graphServer,
   OUTLOOK_DEFAULT,
   startGraphEmulator,
 } from './support.js';
@@ -29,7 +29,7 @@ describe('Graph sendMail against the emulator (real msal-node tokens)', () => {
   });
 
   it('sends app-only as the mailbox: delivered to To, Cc and Bcc, Bcc hidden, copy in Sent', async () => {
-    const connection = await graph.connect(graphServer(emulator), appOnlySource(emulator));
+    const connection = await graph.connect(emulatorApiServer(emulator), appOnlySource(emulator));
     const result = await connection.send({
       from: { address: ALICE, name: 'Alice Office' },
       to: BOB,
@@ -55,7 +55,7 @@ describe('Graph sendMail against the emulator (real msal-node tokens)', () => {
   });
 
   it('keeps a caller-provided Message-ID', async () => {
-    const connection = await graph.connect(graphServer(emulator), appOnlySource(emulator));
+    const connection = await graph.connect(emulatorApiServer(emulator), appOnlySource(emulator));
     const result = await connection.send({
       to: BOB,
       subject: 'Own id',
@@ -89,7 +89,7 @@ describe('Graph sendMail against the emulator (real msal-node tokens)', () => {
       smtpServer,
       appOnlySource(emulator, { scope: OUTLOOK_DEFAULT }),
     );
-    const viaGraph = await graph.connect(graphServer(emulator), appOnlySource(emulator));
+    const viaGraph = await graph.connect(emulatorApiServer(emulator), appOnlySource(emulator));
     await viaSmtp.send({
       ...message,
       headers: { ...message.headers, 'Message-ID': '<same-1@contoso.test>' },
@@ -120,7 +120,7 @@ describe('Graph sendMail against the emulator (real msal-node tokens)', () => {
   });
 
   it('sends delegated with Mail.Send as the signed-in user', async () => {
-    const connection = await graph.connect(graphServer(emulator), await delegatedSource(emulator));
+    const connection = await graph.connect(emulatorApiServer(emulator), await delegatedSource(emulator));
     const result = await connection.send({ to: BOB, subject: 'Delegated via Graph', text: 'hi' });
     await connection.close();
     expect(result.accepted).toEqual([BOB]);
@@ -133,7 +133,7 @@ describe('Graph sendMail against the emulator (real msal-node tokens)', () => {
 
   it('a delegated user without Mail.Send.Shared cannot send from another mailbox: admin, names Mail.Send.Shared', async () => {
     const source = await delegatedSource(emulator, { scopes: [GRAPH_MAIL_SEND], mailbox: BOB });
-    const connection = await graph.connect(graphServer(emulator), source);
+    const connection = await graph.connect(emulatorApiServer(emulator), source);
     const error = await connection.send({ to: CAROL, subject: 'as bob', text: 'x' }).catch((e: unknown) => e);
     await connection.close();
     expect(error).toMatchObject({ code: 'GRAPH_ACCESS_DENIED', action: 'admin' });

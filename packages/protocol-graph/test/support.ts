@@ -6,15 +6,13 @@ import http from 'node:http';
 import { ConfidentialClientApplication, CryptoProvider } from '@azure/msal-node';
 import {
   type AuthProvider,
-  type CredentialRequest,
   type CredentialSource,
   Emitter,
-  type MailCredential,
   type OAuth2Credential,
-  type ServerSettings,
   type SessionChange,
 } from '@mailplug/core';
 import { DEFAULT_IDS, type Emulator, type EmulatorOptions, startEmulator } from '@mailplug/emulator';
+import { type RecordingCredentialSource, recordingCredentials } from '@mailplug/testkit';
 import { Agent, fetch } from 'undici';
 
 export const ALICE = 'alice@contoso.test';
@@ -30,38 +28,11 @@ export async function startGraphEmulator(mail: EmulatorOptions['mail'] = {}): Pr
   });
 }
 
-/** The emulator's Graph over HTTPS on loopback, trusting its CA (the protocol needs `basePath: '/graph'`). */
-export function graphServer(emulator: Emulator, timeoutMs = 10_000): ServerSettings {
-  return {
-    host: '127.0.0.1',
-    port: emulator.ports.https,
-    security: 'tls',
-    timeoutMs,
-    tls: { ca: emulator.caCertPem },
-  };
-}
-
-/** A credential source that records every request (protocol, forceRefresh). */
-export interface RecordingSource extends CredentialSource {
-  readonly requests: CredentialRequest[];
-}
-
-function recording(get: (request: CredentialRequest) => Promise<MailCredential>): RecordingSource {
-  const requests: CredentialRequest[] = [];
-  return {
-    requests,
-    getCredential(request) {
-      requests.push(request);
-      return get(request);
-    },
-  };
-}
-
 /** App-only (client credentials) tokens from the real msal-node, as an app-only provider session does. */
 export function appOnlySource(
   emulator: Emulator,
   options: { mailbox?: string; scope?: string; clientId?: string; clientSecret?: string } = {},
-): RecordingSource {
+): RecordingCredentialSource {
   const app = new ConfidentialClientApplication({
     auth: {
       clientId: options.clientId ?? DEFAULT_IDS.daemonClientId,
@@ -73,7 +44,7 @@ export function appOnlySource(
     system: { networkClient: emulator.msalNetworkClient },
   });
   const scope = options.scope ?? GRAPH_DEFAULT;
-  return recording(async (request) => {
+  return recordingCredentials(async (request) => {
     const result = await app.acquireTokenByClientCredential({
       scopes: [scope],
       ...(request.forceRefresh ? { skipCache: true } : {}),
@@ -93,7 +64,7 @@ export function appOnlySource(
 export async function delegatedSource(
   emulator: Emulator,
   options: { scopes?: string[]; mailbox?: string } = {},
-): Promise<RecordingSource> {
+): Promise<RecordingCredentialSource> {
   const app = new ConfidentialClientApplication({
     auth: {
       clientId: DEFAULT_IDS.webAppClientId,
@@ -123,7 +94,7 @@ export async function delegatedSource(
   const signedIn = await app.acquireTokenByCode({ code, scopes, redirectUri, codeVerifier: verifier });
   const account = signedIn.account;
   if (!account) throw new Error('no account');
-  return recording(async (request) => {
+  return recordingCredentials(async (request) => {
     const result = await app.acquireTokenSilent({
       account,
       scopes,
@@ -140,9 +111,9 @@ export async function delegatedSource(
 }
 
 /** A source whose cached token is no longer valid (as after a revocation) until a forced refresh. */
-export function staleFirstSource(inner: CredentialSource): RecordingSource {
+export function staleFirstSource(inner: CredentialSource): RecordingCredentialSource {
   let stale = true;
-  return recording(async (request) => {
+  return recordingCredentials(async (request) => {
     const credential = (await inner.getCredential(request)) as OAuth2Credential;
     if (request.forceRefresh) stale = false;
     if (!stale) return credential;

@@ -11,12 +11,12 @@ import type {
   ProbeOptions,
   ServerSettings,
 } from '@mailplug/core';
+import { toMailOptions } from '@mailplug/mime';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import XOAuth2 from 'nodemailer/lib/xoauth2';
 import { classifySmtpError, type SmtpClassificationContext } from './classify.js';
 import { createProvisionCallback } from './credential-hook.js';
-import { toMailOptions } from './message.js';
 import { resolveSmtpProxy, type SmtpProxy, type SmtpProxyOptions } from './proxy.js';
 import { assertSmtpCredentialTransport, wireOptions } from './server-options.js';
 import { openSmtpSocket } from './smtp-transport.js';

@@ -11,6 +11,7 @@ import {
   type SendResult,
   type ServerSettings,
 } from '@mailplug/core';
+import { toMailOptions } from '@mailplug/mime';
 import type { SendMailOptions } from 'nodemailer';
 import {
   classifySmtpError,
@@ -21,8 +22,8 @@ import {
 import { createProvisionCallback } from './credential-hook.js';
 import { smtpDeadlines } from './deadlines.js';
 import { DELIVERY_PROGRESS_OPTION, type DeliveryProgress, newDeliveryProgress } from './delivery-progress.js';
-import { toMailOptions, toSendResult } from './message.js';
 import { resolveSmtpProxy, type SmtpProxyOptions } from './proxy.js';
+import { toSendResult } from './send-result.js';
 import { createSendSlots } from './send-slots.js';
 import { assertSmtpCredentialTransport, wireOptions } from './server-options.js';
 import { checkReachable, createSmtpTransport } from './smtp-transport.js';

@@ -1,8 +1,9 @@
 import type { OutgoingMessage, ServerSettings } from '@mailplug/core';
+import { passwordCredentials } from '@mailplug/testkit';
 import { describe, expect, it } from 'vitest';
 import { smtp, smtpDeadlines } from './index.js';
 import { type RawSmtpServer, rawSmtpServersPerTest, smtpSessions } from './test-raw-smtp.js';
-import { message, PLANTED_PASSWORD, passwordSource } from './test-support.js';
+import { message, PLANTED_PASSWORD } from './test-support.js';
 
 // Hung peers on loopback: each test asserts the classified error a deadline produces, never how long it took.
 const USER = 'ann@example.test';
@@ -18,7 +19,10 @@ async function sendThrough(
   msg: OutgoingMessage = message,
   signal?: AbortSignal,
 ) {
-  const connection = await smtp.connect(settings(peer, timeoutMs), passwordSource(USER, PLANTED_PASSWORD));
+  const connection = await smtp.connect(
+    settings(peer, timeoutMs),
+    passwordCredentials(USER, PLANTED_PASSWORD),
+  );
   try {
     return await connection.send(msg, signal ? { signal } : {});
   } finally {

@@ -1,7 +1,7 @@
 import { type SmtpTestServer, startSmtpTestServer } from '@mailplug/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSmtpProtocol, smtp } from './index.js';
-import { countingTokenSource, message, serverSettings } from './test-support.js';
+import { countingTokenSource, message } from './test-support.js';
 
 const USER = 'ann@example.test';
 let server: SmtpTestServer;
@@ -13,7 +13,7 @@ describe('pooled sending', () => {
   it('delivers 40 messages over 4 pooled connections with one token request', async () => {
     const { source, state } = countingTokenSource(USER);
     server = await startSmtpTestServer({ validateToken: (_u, t) => t === 'planted-token-1-a8f3e1' });
-    const connection = await smtp.connect(serverSettings(server), source, {
+    const connection = await smtp.connect(server.settings, source, {
       pool: { maxConnections: 4, maxMessagesPerConnection: 5 },
     });
     const results = await Promise.all(
@@ -37,7 +37,7 @@ describe('pooled sending', () => {
     const { source } = countingTokenSource(USER);
     server = await startSmtpTestServer({ validateToken: () => true });
     const protocol = createSmtpProtocol({ maxQueuedMessages: 2 });
-    const connection = await protocol.connect(serverSettings(server), source, {
+    const connection = await protocol.connect(server.settings, source, {
       pool: { maxConnections: 1 },
     });
     const sends = Array.from({ length: 4 }, (_, i) =>
@@ -54,7 +54,7 @@ describe('pooled sending', () => {
   it('close() waits for queued sends; send() after close is a developer error', async () => {
     const { source } = countingTokenSource(USER);
     server = await startSmtpTestServer({ validateToken: () => true });
-    const connection = await smtp.connect(serverSettings(server), source, {
+    const connection = await smtp.connect(server.settings, source, {
       pool: { maxConnections: 2, rateLimitPerSecond: 100 },
     });
     const pending = Array.from({ length: 6 }, () => connection.send(message));
@@ -70,7 +70,7 @@ describe('pooled sending', () => {
   it('single (unpooled) sends each authenticate and still reuse the cached token', async () => {
     const { source, state } = countingTokenSource(USER);
     server = await startSmtpTestServer({ validateToken: () => true });
-    const connection = await smtp.connect(serverSettings(server), source);
+    const connection = await smtp.connect(server.settings, source);
     for (let i = 0; i < 3; i++) await connection.send(message);
     connection.dispose();
     // One SMTP session per send (plus connect()'s reachability check, which never speaks SMTP).

@@ -1,25 +1,22 @@
 import type { DiagnosticStep } from '@mailplug/core';
-import { type SmtpTestServer, startSmtpTestServer } from '@mailplug/testkit';
-import { describe, expect, it } from 'vitest';
-import { smtp } from './index.js';
-import { smtpServersPerTest, USER } from './test-servers.js';
 import {
-  countingTokenSource,
-  expectNoSecret,
-  message,
-  PLANTED_PASSWORD,
-  passwordSource,
-  serverSettings,
-} from './test-support.js';
+  passwordCredentials,
+  type SmtpTestServer,
+  smtpTestServersClosedBy,
+  startSmtpTestServer,
+} from '@mailplug/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { smtp } from './index.js';
+import { countingTokenSource, expectNoSecret, message, PLANTED_PASSWORD, USER } from './test-support.js';
 
 let server: SmtpTestServer | undefined;
-const startServer = smtpServersPerTest();
+const startServer = smtpTestServersClosedBy(afterEach);
 
 describe('probe', () => {
   it('starttls: every step ok, live, with certificate and capabilities, and a test message', async () => {
     server = await startServer({ users: { [USER]: PLANTED_PASSWORD } });
     const live: string[] = [];
-    const report = await smtp.probe(serverSettings(server), passwordSource(USER, PLANTED_PASSWORD), {
+    const report = await smtp.probe(server.settings, passwordCredentials(USER, PLANTED_PASSWORD), {
       onStep: (s) => live.push(s.id),
       testMessage: message,
     });
@@ -52,7 +49,7 @@ describe('probe', () => {
   it('tls: reports the implicit TLS handshake and authenticates with XOAUTH2', async () => {
     const { source } = countingTokenSource(USER);
     server = await startServer({ security: 'tls', validateToken: () => true });
-    const report = await smtp.probe(serverSettings(server), source);
+    const report = await smtp.probe(server.settings, source);
     expect(report.ok).toBe(true);
     expect(report.steps.map((s) => s.id)).toEqual([
       'dns',
@@ -74,7 +71,7 @@ describe('probe', () => {
     await closed.close();
     const report = await smtp.probe(
       { host: '127.0.0.1', port, security: 'starttls' },
-      passwordSource(USER, PLANTED_PASSWORD),
+      passwordCredentials(USER, PLANTED_PASSWORD),
     );
     expect(report.ok).toBe(false);
     const tcp = report.steps.find((s) => s.id === 'tcp');
@@ -94,7 +91,7 @@ describe('probe', () => {
 
   it('wrong password: auth fails with SMTP_BAD_CREDENTIALS; the password is nowhere in the report', async () => {
     server = await startServer({ users: { [USER]: 'the-real-one' } });
-    const report = await smtp.probe(serverSettings(server), passwordSource(USER, PLANTED_PASSWORD), {
+    const report = await smtp.probe(server.settings, passwordCredentials(USER, PLANTED_PASSWORD), {
       testMessage: message,
     });
     expect(report.ok).toBe(false);
@@ -109,8 +106,8 @@ describe('probe', () => {
   it('starttls against a server without STARTTLS fails at the starttls step', async () => {
     server = await startServer({ security: 'none' });
     const report = await smtp.probe(
-      serverSettings(server, { security: 'starttls' }),
-      passwordSource(USER, PLANTED_PASSWORD),
+      { ...server.settings, security: 'starttls' },
+      passwordCredentials(USER, PLANTED_PASSWORD),
     );
     expect(report.steps.find((s) => s.id === 'greeting')?.status).toBe('ok');
     expect(report.steps.find((s) => s.id === 'starttls')).toMatchObject({
@@ -122,7 +119,7 @@ describe('probe', () => {
 
   it('none without allowInsecureAuth: auth step fails with INSECURE_AUTH_REFUSED before sending credentials', async () => {
     server = await startServer({ security: 'none', users: { [USER]: PLANTED_PASSWORD } });
-    const report = await smtp.probe(serverSettings(server), passwordSource(USER, PLANTED_PASSWORD));
+    const report = await smtp.probe(server.settings, passwordCredentials(USER, PLANTED_PASSWORD));
     expect(report.steps.find((s) => s.id === 'tls')?.status).toBe('skipped');
     expect(report.steps.find((s) => s.id === 'auth')).toMatchObject({
       status: 'failed',
@@ -134,8 +131,8 @@ describe('probe', () => {
   it('an untrusted certificate fails the tls step with the CA hint', async () => {
     server = await startServer({ security: 'tls' });
     const report = await smtp.probe(
-      serverSettings(server, { tls: {} }),
-      passwordSource(USER, PLANTED_PASSWORD),
+      { ...server.settings, tls: {} },
+      passwordCredentials(USER, PLANTED_PASSWORD),
     );
     expect(report.steps.find((s) => s.id === 'tls')).toMatchObject({
       status: 'failed',
@@ -156,7 +153,7 @@ describe('probe', () => {
         });
       },
     };
-    const report = await smtp.probe(serverSettings(server), failing);
+    const report = await smtp.probe(server.settings, failing);
     expect(report.steps.find((s) => s.id === 'credential')).toMatchObject({
       status: 'failed',
       error: { code: 'REAUTH_REQUIRED' },

@@ -1,13 +1,17 @@
-import type { SmtpScriptedReply, SmtpTestServer } from '@mailplug/testkit';
-import { describe, expect, it } from 'vitest';
+import {
+  passwordCredentials,
+  type SmtpScriptedReply,
+  type SmtpTestServer,
+  smtpTestServersClosedBy,
+} from '@mailplug/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
 import { smtp } from './index.js';
 import { rawSmtpServersPerTest } from './test-raw-smtp.js';
-import { smtpServersPerTest, USER } from './test-servers.js';
-import { expectNoSecret, message, PLANTED_PASSWORD, passwordSource, serverSettings } from './test-support.js';
+import { expectNoSecret, message, PLANTED_PASSWORD, USER } from './test-support.js';
 
 // Each Gmail / Exchange Online reply is answered by a real smtp-server at the step where the
 // provider sends it, and must reach the host classified for the right person with the right fix.
-const startServer = smtpServersPerTest();
+const startServer = smtpTestServersClosedBy(afterEach);
 const startPeer = rawSmtpServersPerTest();
 
 type Step = 'auth' | 'mailFrom' | 'data';
@@ -147,7 +151,7 @@ function script(server: SmtpTestServer, step: Step, reply: SmtpScriptedReply) {
 }
 
 async function sendOnce(server: SmtpTestServer) {
-  const connection = await smtp.connect(serverSettings(server), passwordSource(USER, PLANTED_PASSWORD));
+  const connection = await smtp.connect(server.settings, passwordCredentials(USER, PLANTED_PASSWORD));
   try {
     return await connection.send(message);
   } finally {
@@ -191,7 +195,7 @@ describe('Gmail and Exchange Online replies, answered by a real smtp-server', ()
     });
     const connection = await smtp.connect(
       { host: peer.host, port: peer.port, security: 'none', allowInsecureAuth: true, timeoutMs: 5000 },
-      passwordSource(USER, PLANTED_PASSWORD),
+      passwordCredentials(USER, PLANTED_PASSWORD),
     );
     const error = await connection.send(message).catch((e: unknown) => e);
     connection.dispose();

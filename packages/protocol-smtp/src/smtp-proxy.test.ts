@@ -1,25 +1,30 @@
-import type { SmtpTestServer } from '@mailplug/testkit';
+import {
+  passwordCredentials,
+  type SmtpTestServer,
+  smtpTestServersClosedBy,
+  startTinyproxyTestServer,
+  type TinyproxyOptions,
+  type TinyproxyTestServer,
+} from '@mailplug/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSmtpProtocol, smtp } from './index.js';
 import { bypassesProxy, resolveSmtpProxy } from './proxy.js';
-import { smtpServersPerTest, USER } from './test-servers.js';
-import { expectNoSecret, message, PLANTED_PASSWORD, passwordSource, serverSettings } from './test-support.js';
-import { startTinyproxy, type Tinyproxy, type TinyproxyOptions } from './test-tinyproxy.js';
+import { expectNoSecret, message, PLANTED_PASSWORD, USER } from './test-support.js';
 
-const startServer = smtpServersPerTest();
-const proxies: Tinyproxy[] = [];
+const startServer = smtpTestServersClosedBy(afterEach);
+const proxies: TinyproxyTestServer[] = [];
 afterEach(async () => {
   await Promise.all(proxies.splice(0).map((p) => p.stop()));
 });
 
-async function proxy(options?: TinyproxyOptions): Promise<Tinyproxy> {
-  const started = await startTinyproxy(options);
+async function proxy(options?: TinyproxyOptions): Promise<TinyproxyTestServer> {
+  const started = await startTinyproxyTestServer(options);
   proxies.push(started);
   return started;
 }
 
 async function sendVia(protocol: typeof smtp, server: SmtpTestServer) {
-  const connection = await protocol.connect(serverSettings(server), passwordSource(USER, PLANTED_PASSWORD));
+  const connection = await protocol.connect(server.settings, passwordCredentials(USER, PLANTED_PASSWORD));
   try {
     return await connection.send(message);
   } finally {
@@ -111,8 +116,8 @@ describe('SMTP through a real HTTP CONNECT proxy (tinyproxy)', () => {
     const tinyproxy = await proxy();
     const server = await startServer({ users: { [USER]: PLANTED_PASSWORD } });
     const report = await createSmtpProtocol({ proxy: tinyproxy.url }).probe(
-      serverSettings(server),
-      passwordSource(USER, PLANTED_PASSWORD),
+      server.settings,
+      passwordCredentials(USER, PLANTED_PASSWORD),
     );
     expect(report.ok).toBe(true);
     expect(report.steps.find((s) => s.id === 'dns')).toMatchObject({ status: 'skipped' });

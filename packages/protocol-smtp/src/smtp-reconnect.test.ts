@@ -1,9 +1,10 @@
 import type { Socket } from 'node:net';
 import type { ServerSettings } from '@mailplug/core';
+import { passwordCredentials } from '@mailplug/testkit';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { smtp } from './index.js';
-import { countingTokenSource, PLANTED_PASSWORD, passwordSource } from './test-support.js';
+import { countingTokenSource, PLANTED_PASSWORD } from './test-support.js';
 
 // The real smtp-server, told to close idle sessions, answer 421, reset before accepting MAIL FROM,
 // or drop the connection right after the end of DATA. Each test counts the copies delivered.
@@ -125,7 +126,7 @@ const mail = (subject: string) => ({ to: 'bob@example.test', subject, text: `Bod
 describe('reconnect once when the session turned out to be closed', () => {
   it('the server closed the idle pooled connection (socketTimeout): the next send goes out once', async () => {
     const server = await startServer({}, { socketTimeout: 300 });
-    const connection = await smtp.connect(settings(server), passwordSource(USER, PLANTED_PASSWORD), {
+    const connection = await smtp.connect(settings(server), passwordCredentials(USER, PLANTED_PASSWORD), {
       pool: { maxConnections: 1 },
     });
     await connection.send(mail('first'));
@@ -160,7 +161,7 @@ describe('reconnect once when the session turned out to be closed', () => {
           ? Object.assign(new Error('4.4.2 Connection idle too long, closing'), { responseCode: 421 })
           : undefined,
     });
-    const connection = await smtp.connect(settings(server), passwordSource(USER, PLANTED_PASSWORD), {
+    const connection = await smtp.connect(settings(server), passwordCredentials(USER, PLANTED_PASSWORD), {
       pool: { maxConnections: 1 },
     });
     await connection.send(mail('first'));
@@ -172,7 +173,7 @@ describe('reconnect once when the session turned out to be closed', () => {
 
   it('reconnects only once: a second refusal is the classified error', async () => {
     const server = await startServer({ onMailFrom: () => 'drop' });
-    const connection = await smtp.connect(settings(server), passwordSource(USER, PLANTED_PASSWORD));
+    const connection = await smtp.connect(settings(server), passwordCredentials(USER, PLANTED_PASSWORD));
     const error = await connection.send(mail('never')).catch((e: unknown) => e);
     connection.dispose();
     expect(error).toMatchObject({
@@ -193,7 +194,7 @@ describe('never after the end of DATA', () => {
     '%s: the server drops the connection after the final "." → no retry, one copy, "may have been delivered"',
     async (_name, pool) => {
       const server = await startServer({ dropAfterData: true });
-      const connection = await smtp.connect(settings(server), passwordSource(USER, PLANTED_PASSWORD), {
+      const connection = await smtp.connect(settings(server), passwordCredentials(USER, PLANTED_PASSWORD), {
         pool,
       });
       const error = await connection.send(mail('once')).catch((e: unknown) => e);

@@ -1,19 +1,12 @@
-import type { SmtpTestServer } from '@mailplug/testkit';
-import { describe, expect, it } from 'vitest';
+import type { CredentialSource } from '@mailplug/core';
+import { passwordCredentials, type SmtpTestServer, smtpTestServersClosedBy } from '@mailplug/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
 import { classifySmtpError, smtp } from './index.js';
-import { smtpServersPerTest, USER } from './test-servers.js';
-import {
-  countingTokenSource,
-  expectNoSecret,
-  message,
-  PLANTED_PASSWORD,
-  passwordSource,
-  serverSettings,
-} from './test-support.js';
+import { countingTokenSource, expectNoSecret, message, PLANTED_PASSWORD, USER } from './test-support.js';
 
 const GOOD_TOKEN = 'planted-token-good-77ee';
 let server: SmtpTestServer;
-const startServer = smtpServersPerTest();
+const startServer = smtpTestServersClosedBy(afterEach);
 
 async function start() {
   server = await startServer({
@@ -24,10 +17,10 @@ async function start() {
 }
 
 async function attempt(
-  source = passwordSource(USER, PLANTED_PASSWORD),
+  source: CredentialSource = passwordCredentials(USER, PLANTED_PASSWORD),
   msg: Parameters<Awaited<ReturnType<typeof smtp.connect>>['send']>[0] = message,
 ) {
-  const connection = await smtp.connect(serverSettings(server), source);
+  const connection = await smtp.connect(server.settings, source);
   try {
     return await connection.send(msg);
   } finally {
@@ -147,7 +140,7 @@ describe('classified SMTP replies (real server, scripted)', () => {
     const error = await smtp
       .connect(
         { host: '127.0.0.1', port, security: 'starttls', timeoutMs: 5000 },
-        passwordSource(USER, PLANTED_PASSWORD),
+        passwordCredentials(USER, PLANTED_PASSWORD),
       )
       .then((c) => c.send(message))
       .catch((e: unknown) => e);

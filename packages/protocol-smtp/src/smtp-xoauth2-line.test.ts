@@ -5,17 +5,11 @@
  * refuses lines over 512 octets with `500 5.5.2 Line too long`.
  */
 import type { ServerSettings } from '@mailplug/core';
-import { type SmtpTestServer, startSmtpTestServer } from '@mailplug/testkit';
+import { passwordCredentials, type SmtpTestServer, startSmtpTestServer } from '@mailplug/testkit';
 import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { smtp } from './index.js';
-import {
-  countingTokenSource,
-  expectNoSecret,
-  message,
-  PLANTED_PASSWORD,
-  passwordSource,
-} from './test-support.js';
+import { countingTokenSource, expectNoSecret, message, PLANTED_PASSWORD } from './test-support.js';
 import { type SmtpWireTap, startSmtpWireTap } from './test-wire-tap.js';
 import { fitsOnAuthLine, SMTP_COMMAND_LINE_LIMIT } from './xoauth2-auth.js';
 
@@ -176,7 +170,7 @@ describe('XOAUTH2 and the SMTP line limit (RFC 4954 §4)', () => {
       authMethods: ['XOAUTH2', 'PLAIN'],
       users: { [USER]: PLANTED_PASSWORD },
     });
-    const source = passwordSource(USER, PLANTED_PASSWORD);
+    const source = passwordCredentials(USER, PLANTED_PASSWORD);
     await sendOne(settings, source);
     const report = await smtp.probe(settings, source);
 

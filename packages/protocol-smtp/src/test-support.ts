@@ -1,6 +1,8 @@
 // Test helpers shared by this package's tests (not part of the published entry).
-import type { CredentialRequest, CredentialSource, MailCredential, ServerSettings } from '@mailplug/core';
-import type { SmtpTestServer } from '@mailplug/testkit';
+import type { CredentialRequest, CredentialSource, MailCredential } from '@mailplug/core';
+
+/** The mailbox the server-backed tests sign in as. */
+export const USER = 'ann@example.test';
 
 export const PLANTED_PASSWORD = 'planted-Pa55word-7c1d9e';
 
@@ -35,24 +37,6 @@ export function countingTokenSource(user: string, tokens: readonly string[] = []
     },
   };
   return { source, state };
-}
-
-export function passwordSource(user: string, password: string): CredentialSource {
-  return { getCredential: async () => ({ kind: 'password', user, password }) };
-}
-
-export function serverSettings(
-  server: SmtpTestServer,
-  overrides: Partial<ServerSettings> = {},
-): ServerSettings {
-  return {
-    host: server.host,
-    port: server.port,
-    security: server.security,
-    tls: { ca: server.ca },
-    timeoutMs: 5000,
-    ...overrides,
-  };
 }
 
 export const message = { to: 'bob@example.test', subject: 'Hello', text: 'Hi Bob' } as const;

@@ -2,14 +2,29 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CredentialRequest, CredentialSource, MailCredential } from '@mailplug/core';
+import {
+  type CredentialRequest,
+  type CredentialSource,
+  isMailplugError,
+  type MailCredential,
+  type MailplugError,
+  type ServerSettings,
+} from '@mailplug/core';
 
 /** A CredentialSource that remembers every request (to prove, e.g., a fresh credential per connect). */
 export interface RecordingCredentialSource extends CredentialSource {
   readonly requests: readonly CredentialRequest[];
 }
 
-function recording(
+/**
+ * A CredentialSource that records every request and answers with `next(request)`, e.g. tokens a
+ * real OAuth client obtained from the emulator.
+ *
+ * @example
+ * const credentials = recordingCredentials(async (r) => ({ kind: 'oauth2', ...(await tokenFor(r)) }));
+ * expect(credentials.requests.map((r) => r.protocol)).toEqual(['graph']);
+ */
+export function recordingCredentials(
   next: (request: CredentialRequest) => MailCredential | Promise<MailCredential>,
 ): RecordingCredentialSource {
   const requests: CredentialRequest[] = [];
@@ -31,7 +46,7 @@ function recording(
  * expect(credentials.requests).toHaveLength(1);
  */
 export function passwordCredentials(user: string, password: string): RecordingCredentialSource {
-  return recording(() => ({ kind: 'password', user, password }));
+  return recordingCredentials(() => ({ kind: 'password', user, password }));
 }
 
 /**
@@ -46,13 +61,50 @@ export function tokenCredentials(
   token: string | ((request: CredentialRequest) => string | Promise<string>),
   scopes: readonly string[] = [],
 ): RecordingCredentialSource {
-  return recording(async (request) => ({
+  return recordingCredentials(async (request) => ({
     kind: 'oauth2',
     user,
     accessToken: typeof token === 'string' ? token : await token(request),
     expiresAt: Date.now() + 3_600_000,
     scopes,
   }));
+}
+
+/**
+ * The `MailplugError` that `promise` rejects with; fails when it resolves or rejects with anything
+ * else.
+ *
+ * @example
+ * const error = await mailplugRejection(connection.send(message));
+ * expect(error).toMatchObject({ code: 'GRAPH_THROTTLED', action: 'retry' });
+ */
+export async function mailplugRejection(promise: Promise<unknown>): Promise<MailplugError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!isMailplugError(error)) throw new Error(`expected a MailplugError, got ${String(error)}`);
+  return error;
+}
+
+/**
+ * The emulator's HTTPS APIs (Microsoft Graph, the Gmail API) as server settings: loopback, its
+ * port, trusting its CA. The protocol under test adds the emulator's path prefix (`basePath`).
+ *
+ * @example
+ * const connection = await createGraphProtocol({ basePath: '/graph' }).connect(emulatorApiServer(emulator), source);
+ */
+export function emulatorApiServer(
+  emulator: { readonly ports: { readonly https: number }; readonly caCertPem: string },
+  timeoutMs = 10_000,
+): ServerSettings {
+  return {
+    host: '127.0.0.1',
+    port: emulator.ports.https,
+    security: 'tls',
+    timeoutMs,
+    tls: { ca: emulator.caCertPem },
+  };
 }
 
 /** The runner's `afterAll` / `afterEach` (vitest, jest, node:test `after`). */

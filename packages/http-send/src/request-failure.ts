@@ -1,5 +1,5 @@
 import { CoreErrorCode, MailplugError } from '@mailplug/core';
-import { GmailApiErrorCode } from './gmail-errors.js';
+import type { HttpSendApi } from './http-send-api.js';
 
 /** Where a request stood when it failed without an HTTP answer. */
 export interface FailedRequest {
@@ -9,8 +9,6 @@ export interface FailedRequest {
   readonly cancelled?: AbortSignal | undefined;
   /** The request deadline's signal. */
   readonly deadline: AbortSignal;
-  /** False while waiting for a slot or a credential: nothing had been sent yet. */
-  readonly requestStarted: boolean;
 }
 
 const TLS_CODES = new Set([
@@ -25,7 +23,7 @@ const TLS_CODES = new Set([
   'EPROTO',
 ]);
 
-/** The socket-level code under fetch's `TypeError: fetch failed` (cause chains are two deep at most). */
+/** The socket-level code under undici's error (cause chains are two deep at most). */
 function causeCode(error: unknown): { code?: string; message: string } {
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current; depth++) {
@@ -39,37 +37,42 @@ function causeCode(error: unknown): { code?: string; message: string } {
 }
 
 /**
- * A request to the Gmail API that ended without an HTTP answer: cancelled, past its deadline, or a
- * network / TLS / proxy failure. `mayHaveBeenDelivered` says whether Gmail could have received it.
+ * A request that ended without an HTTP answer: cancelled, past its deadline, or a network / TLS /
+ * proxy failure. `details.mayHaveBeenDelivered` says whether the API could have received it: true
+ * once the request was on its way, false when no connection (or no tunnel) was ever made.
  */
-export function classifyRequestFailure(error: unknown, request: FailedRequest): MailplugError {
+export function classifyRequestFailure(
+  error: unknown,
+  request: FailedRequest,
+  api: HttpSendApi,
+): MailplugError {
   const host = new URL(request.url).host;
-  const started = request.requestStarted;
+  const maybeReceived = ` ${api.receiver} may already have received the message.`;
   if (request.cancelled?.aborted) {
     return new MailplugError({
       code: CoreErrorCode.SendCancelled,
       action: 'retry',
-      message: `The Gmail API send was cancelled by the caller.${started ? ' Gmail may already have received the message.' : ''}`,
-      hint: 'Send the message again when the host is ready; check the Sent folder first if it must go out once.',
+      message: `The ${api.shortName} send was cancelled by the caller.${maybeReceived}`,
+      hint: `Send the message again when the host is ready; check ${api.sentFolder} first if it must go out once.`,
       cause: request.cancelled.reason,
-      details: { mayHaveBeenDelivered: started },
+      details: { mayHaveBeenDelivered: true },
     });
   }
   if (request.deadline.aborted) {
     return new MailplugError({
-      code: GmailApiErrorCode.Timeout,
+      code: api.codes.timeout,
       action: 'retry',
-      message: `The Gmail API (${host}) did not answer within ${request.deadlineMs} ms.`,
-      hint: 'Send again later (check the Sent folder first: Gmail may have received it); if it keeps happening check the network path to Google and raise the server timeout.',
+      message: `${api.name} (${host}) did not answer within ${request.deadlineMs} ms.`,
+      hint: `Send again later (check ${api.sentFolder} first: ${api.receiver} may have received it); if it keeps happening check the network path to ${api.networkPath} and raise the server timeout.`,
       cause: error,
-      details: { host, deadlineMs: request.deadlineMs, mayHaveBeenDelivered: started },
+      details: { host, deadlineMs: request.deadlineMs, mayHaveBeenDelivered: true },
     });
   }
   const { code, message } = causeCode(error);
   const details = { host, ...(code ? { errno: code } : {}) };
   if (code && (TLS_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL'))) {
     return new MailplugError({
-      code: GmailApiErrorCode.TlsFailed,
+      code: api.codes.tlsFailed,
       action: 'admin',
       message: `The TLS connection to ${host} failed (${code}).`,
       hint: 'If a TLS-inspecting proxy or a private gateway sits in between, give its CA certificate in the server settings (tls.ca); otherwise check the host name.',
@@ -79,30 +82,30 @@ export function classifyRequestFailure(error: unknown, request: FailedRequest): 
   }
   if (/proxy/i.test(message) || code === 'UND_ERR_PRX_TLS') {
     return new MailplugError({
-      code: GmailApiErrorCode.ProxyFailed,
+      code: api.codes.proxyFailed,
       action: 'admin',
       message: `The HTTP proxy did not open a tunnel to ${host}: ${message}`,
-      hint: 'Check HTTPS_PROXY / the proxy option (host, port, credentials) and that the proxy allows CONNECT to gmail.googleapis.com, or list the host in NO_PROXY.',
+      hint: `Check HTTPS_PROXY / the proxy option (host, port, credentials) and that the proxy allows CONNECT to ${api.proxyTarget}, or list the host in NO_PROXY.`,
       cause: error,
       details: { ...details, mayHaveBeenDelivered: false },
     });
   }
   if (code === 'ENOTFOUND' || code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
     return new MailplugError({
-      code: GmailApiErrorCode.ConnectionFailed,
+      code: api.codes.connectionFailed,
       action: 'admin',
       message: `Cannot reach ${host} (${code}).`,
-      hint: 'Check the server host and port of the account (gmail.googleapis.com, 443) and that the firewall allows outbound HTTPS to it.',
+      hint: `Check the server host and port of the account (${api.expectedServer}) and that the firewall allows outbound HTTPS to it.`,
       cause: error,
       details: { ...details, mayHaveBeenDelivered: false },
     });
   }
   return new MailplugError({
-    code: GmailApiErrorCode.ConnectionFailed,
+    code: api.codes.connectionFailed,
     action: 'retry',
-    message: `The connection to ${host} failed${code ? ` (${code})` : ''}.${started ? ' Gmail may already have received the message.' : ''}`,
-    hint: 'Send again later; check the Sent folder first if it matters that the message goes out once.',
+    message: `The connection to ${host} failed${code ? ` (${code})` : ''}.${maybeReceived}`,
+    hint: `Send again later; check ${api.sentFolder} first if it matters that the message goes out once.`,
     cause: error,
-    details: { ...details, mayHaveBeenDelivered: started },
+    details: { ...details, mayHaveBeenDelivered: true },
   });
 }

@@ -6,6 +6,11 @@ import {
   type ServerSettings,
 } from '@mailplug/core';
 import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
+import type { HttpSendApi } from './http-send-api.js';
+import { classifyRequestFailure } from './request-failure.js';
+
+/** Deadline of one request when the server settings carry no timeout. */
+export const DEFAULT_HTTP_TIMEOUT_MS = 60_000;
 
 /** Where HTTP requests go through a proxy; the same option names as the SMTP protocol's. */
 export interface HttpProxyOptions {
@@ -23,6 +28,12 @@ export interface HttpProxyOptions {
 export interface HttpTransport {
   /** `https://host[:port]` (or `http://` for a loopback host with `security: 'none'`). */
   readonly origin: string;
+  /** The deadline of every request: the server's `timeoutMs`, else {@link DEFAULT_HTTP_TIMEOUT_MS}. */
+  readonly timeoutMs: number;
+  /**
+   * Sends one request under the deadline and the caller's signal. Any HTTP answer resolves (the
+   * caller classifies statuses); no answer rejects with a classified `MailplugError`.
+   */
   request(url: string, init: HttpRequestInit): Promise<HttpResponse>;
   /** Closes idle sockets after the requests in flight finished. */
   close(): Promise<void>;
@@ -34,7 +45,8 @@ export interface HttpRequestInit {
   readonly method: 'GET' | 'POST';
   readonly headers: Record<string, string>;
   readonly body?: string | Uint8Array;
-  readonly signal: AbortSignal;
+  /** The caller's cancellation; the deadline is added to it. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface HttpResponse {
@@ -88,58 +100,83 @@ export function originFor(server: ServerSettings): string {
   return `https://${host}${server.port === 443 ? '' : `:${server.port}`}`;
 }
 
-/**
- * HTTP through undici — the client under Node's own `fetch` — from the `undici` package, so the
- * dispatcher (TLS trust, `EnvHttpProxyAgent`) and the client are one version. `request()` rather
- * than `fetch()`: the same connection pool, proxy and AbortSignal handling without the WHATWG
- * Request/Response and stream objects per call, which a send of one small body does not need.
- */
-export function createHttpTransport(server: ServerSettings, options: HttpProxyOptions = {}): HttpTransport {
-  const origin = originFor(server);
+function dispatcherFor(server: ServerSettings, options: HttpProxyOptions): Dispatcher {
   const tls = {
     ...(server.tls?.ca !== undefined ? { ca: server.tls.ca as string | string[] } : {}),
     ...(server.tls?.servername ? { servername: server.tls.servername } : {}),
     ...(server.tls?.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
     minVersion: 'TLSv1.2' as const,
   };
-  let dispatcher: Dispatcher;
-  if (options.proxy === false) {
-    dispatcher = new Agent({ connect: tls });
-  } else {
-    if (typeof options.proxy === 'string') checkProxyUrl(options.proxy);
-    for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) {
-      const value = process.env[name];
-      if (value && options.proxy === undefined) checkProxyUrl(value);
-    }
-    dispatcher = new EnvHttpProxyAgent({
-      connect: tls,
-      requestTls: tls,
-      ...(typeof options.proxy === 'string' ? { httpProxy: options.proxy, httpsProxy: options.proxy } : {}),
-      ...(options.noProxy !== undefined ? { noProxy: options.noProxy } : {}),
-    });
+  if (options.proxy === false) return new Agent({ connect: tls });
+  if (typeof options.proxy === 'string') checkProxyUrl(options.proxy);
+  for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) {
+    const value = process.env[name];
+    if (value && options.proxy === undefined) checkProxyUrl(value);
   }
+  return new EnvHttpProxyAgent({
+    connect: tls,
+    requestTls: tls,
+    ...(typeof options.proxy === 'string' ? { httpProxy: options.proxy, httpsProxy: options.proxy } : {}),
+    ...(options.noProxy !== undefined ? { noProxy: options.noProxy } : {}),
+  });
+}
+
+/**
+ * HTTP through undici — the client under Node's own `fetch` — from the `undici` package, so the
+ * dispatcher (TLS trust, `EnvHttpProxyAgent`) and the client are one version. `request()` rather
+ * than `fetch()`: the same connection pool, proxy and AbortSignal handling without the WHATWG
+ * Request/Response and stream objects per call, which a send of one small body does not need.
+ *
+ * @example
+ * const transport = createHttpTransport(server, GMAIL_API, { proxy: 'http://proxy.corp.example:3128' });
+ * const response = await transport.request(`${transport.origin}/gmail/v1/users/me/messages/send`, {
+ *   method: 'POST',
+ *   headers: { authorization: `Bearer ${credential.accessToken}`, 'content-type': 'application/json' },
+ *   body,
+ *   signal,
+ * });
+ * await transport.close();
+ */
+export function createHttpTransport(
+  server: ServerSettings,
+  api: HttpSendApi,
+  options: HttpProxyOptions = {},
+): HttpTransport {
+  const origin = originFor(server);
+  const dispatcher = dispatcherFor(server, options);
+  const timeoutMs =
+    typeof server.timeoutMs === 'number' && Number.isFinite(server.timeoutMs) && server.timeoutMs > 0
+      ? server.timeoutMs
+      : DEFAULT_HTTP_TIMEOUT_MS;
   return {
     origin,
+    timeoutMs,
     async request(url, init) {
-      const response = await request(url, {
-        method: init.method,
-        headers: init.headers,
-        ...(init.body !== undefined ? { body: init.body } : {}),
-        signal: init.signal,
-        dispatcher,
-      });
-      const text = await response.body.text();
-      const headers = response.headers;
-      return {
-        status: response.statusCode,
-        headers: {
-          get(name) {
-            const value = headers[name.toLowerCase()];
-            return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+      const deadline = AbortSignal.timeout(timeoutMs);
+      const cancelled = init.signal;
+      try {
+        const response = await request(url, {
+          method: init.method,
+          headers: init.headers,
+          ...(init.body !== undefined ? { body: init.body } : {}),
+          signal: cancelled ? AbortSignal.any([cancelled, deadline]) : deadline,
+          dispatcher,
+        });
+        const text = await response.body.text();
+        const headers = response.headers;
+        return {
+          status: response.statusCode,
+          headers: {
+            get(name) {
+              const value = headers[name.toLowerCase()];
+              return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+            },
           },
-        },
-        text,
-      };
+          text,
+        };
+      } catch (error) {
+        throw classifyRequestFailure(error, { url, deadlineMs: timeoutMs, cancelled, deadline }, api);
+      }
     },
     async close() {
       await dispatcher.close();
@@ -148,13 +185,4 @@ export function createHttpTransport(server: ServerSettings, options: HttpProxyOp
       await dispatcher.destroy();
     },
   };
-}
-
-/** `Retry-After` as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
-export function retryAfterMs(value: string | null, now: number = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }

@@ -1,0 +1,3 @@
+import { mailplugTsupConfig } from '@mailplug/tsup-config';
+
+export default mailplugTsupConfig();
