@@ -1,17 +1,9 @@
 import { isMailplugError } from '@mailplug/core';
 import type { Emulator } from '@mailplug/emulator';
+import { passwordCredentials, tokenCredentials } from '@mailplug/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImapProtocol } from '../src/index.js';
-import {
-  alicePassword,
-  appOnlyImapToken,
-  imapServer,
-  message,
-  passwordSource,
-  startImapEmulator,
-  tokenSource,
-  USER,
-} from './helpers.js';
+import { alicePassword, appOnlyImapToken, imapServer, message, startImapEmulator, USER } from './helpers.js';
 
 const imap = createImapProtocol({ silenceDeprecation: true });
 let emulator: Emulator;
@@ -30,7 +22,7 @@ describe('IMAP authentication', () => {
       ['XOAUTH2', 'XOAUTH2'],
       ['OAUTHBEARER', 'OAUTHBEARER'],
     ] as const) {
-      const credentials = tokenSource(USER, () => token);
+      const credentials = tokenCredentials(USER, () => token);
       const protocol = createImapProtocol({
         silenceDeprecation: true,
         ...(mechanism ? { oauthMechanism: mechanism } : {}),
@@ -45,7 +37,7 @@ describe('IMAP authentication', () => {
 
   it('retries a rejected token once with forceRefresh and succeeds with the refreshed one', async () => {
     const good = await appOnlyImapToken(emulator);
-    const credentials = tokenSource(USER, (r) => (r.forceRefresh ? good : 'revoked-token-planted-5521'));
+    const credentials = tokenCredentials(USER, (r) => (r.forceRefresh ? good : 'revoked-token-planted-5521'));
     const connection = await imap.connect(imapServer(emulator), credentials);
     expect(await connection.list()).toHaveLength(1);
     await connection.close();
@@ -54,7 +46,7 @@ describe('IMAP authentication', () => {
 
   it('reports a token rejected twice as IMAP_TOKEN_REJECTED for the user, without the token', async () => {
     const planted = 'rejected-token-planted-778899';
-    const credentials = tokenSource(USER, () => planted);
+    const credentials = tokenCredentials(USER, () => planted);
     const error = await imap.connect(imapServer(emulator), credentials).catch((e: unknown) => e);
     expect(isMailplugError(error) && error.code).toBe('IMAP_TOKEN_REJECTED');
     expect(isMailplugError(error) && error.action).toBe('user');
@@ -66,7 +58,7 @@ describe('IMAP authentication', () => {
 
   it('reports a wrong password as IMAP_AUTH_FAILED once (no token-style retry), without the password', async () => {
     const planted = 'wrong-password-planted-3141';
-    const credentials = passwordSource(USER, planted);
+    const credentials = passwordCredentials(USER, planted);
     const error = await imap.connect(imapServer(emulator), credentials).catch((e: unknown) => e);
     expect(isMailplugError(error) && error.code).toBe('IMAP_AUTH_FAILED');
     expect(isMailplugError(error) && error.action).toBe('user');
@@ -75,7 +67,7 @@ describe('IMAP authentication', () => {
   });
 
   it('refuses credentials over security "none" unless allowInsecureAuth, before asking for them', async () => {
-    const credentials = passwordSource(USER, alicePassword(emulator));
+    const credentials = passwordCredentials(USER, alicePassword(emulator));
     const plain = { ...imapServer(emulator, 'starttls'), security: 'none' as const };
     const error = await imap.connect(plain, credentials).catch((e: unknown) => e);
     expect(isMailplugError(error) && error.code).toBe('INSECURE_AUTH_REFUSED');
@@ -90,7 +82,7 @@ describe('IMAP authentication', () => {
 
   it('classifies an untrusted certificate as an admin error naming tls.ca', async () => {
     const untrusted = await imap
-      .connect({ ...imapServer(emulator), tls: {} }, passwordSource(USER, alicePassword(emulator)))
+      .connect({ ...imapServer(emulator), tls: {} }, passwordCredentials(USER, alicePassword(emulator)))
       .catch((e: unknown) => e);
     expect(isMailplugError(untrusted) && untrusted.code).toBe('IMAP_TLS_CERT_UNTRUSTED');
     expect(isMailplugError(untrusted) && untrusted.hint).toMatch(/tls\.ca/);
@@ -99,7 +91,7 @@ describe('IMAP authentication', () => {
   it('probe reports every stage in order and stops at the failing one', async () => {
     const ok = await imap.probe(
       imapServer(emulator, 'starttls'),
-      passwordSource(USER, alicePassword(emulator)),
+      passwordCredentials(USER, alicePassword(emulator)),
     );
     expect(ok.ok).toBe(true);
     expect(ok.steps.map((s) => s.id)).toEqual([
@@ -115,7 +107,7 @@ describe('IMAP authentication', () => {
     expect(ok.steps.find((s) => s.id === 'capabilities')?.data?.capabilities).toContain('AUTH=XOAUTH2');
 
     const planted = 'probe-wrong-password-2718';
-    const bad = await imap.probe(imapServer(emulator), passwordSource(USER, planted));
+    const bad = await imap.probe(imapServer(emulator), passwordCredentials(USER, planted));
     expect(bad.ok).toBe(false);
     expect(bad.steps.map((s) => `${s.id}:${s.status}`)).toEqual([
       'dns:ok',
@@ -132,7 +124,7 @@ describe('IMAP authentication', () => {
 
     const tls = await imap.probe(
       { ...imapServer(emulator), tls: {} },
-      passwordSource(USER, alicePassword(emulator)),
+      passwordCredentials(USER, alicePassword(emulator)),
     );
     expect(tls.steps.find((s) => s.status === 'failed')).toMatchObject({
       id: 'tls',

@@ -1,7 +1,8 @@
 import type { Emulator } from '@mailplug/emulator';
+import { passwordCredentials } from '@mailplug/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createImapProtocol, IMAP_DEPRECATION_CODE } from '../src/index.js';
-import { alicePassword, imapServer, passwordSource, startImapEmulator, USER } from './helpers.js';
+import { alicePassword, imapServer, startImapEmulator, USER } from './helpers.js';
 
 let emulator: Emulator;
 const warnings: Error[] = [];
@@ -20,7 +21,7 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 // One file, one process (vitest forks): the once-per-process state starts empty here.
 it('warns once per process, and a silenced protocol never warns', async () => {
-  const credentials = passwordSource(USER, alicePassword(emulator));
+  const credentials = passwordCredentials(USER, alicePassword(emulator));
   const silenced = await createImapProtocol({ silenceDeprecation: true }).connect(
     imapServer(emulator),
     credentials,

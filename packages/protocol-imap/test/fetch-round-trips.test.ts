@@ -1,8 +1,9 @@
 import { isMailplugError } from '@mailplug/core';
 import type { Emulator } from '@mailplug/emulator';
+import { passwordCredentials } from '@mailplug/testkit';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createImapProtocol, DEFAULT_MAX_MESSAGE_BYTES } from '../src/index.js';
-import { alicePassword, imapServer, message, passwordSource, startImapEmulator, USER } from './helpers.js';
+import { alicePassword, imapServer, message, startImapEmulator, USER } from './helpers.js';
 import { type ImapWireTap, startImapWireTap } from './wire-tap.js';
 
 const imap = createImapProtocol({ silenceDeprecation: true });
@@ -17,7 +18,8 @@ const tap = async (options?: Parameters<typeof startImapWireTap>[1]) => {
   taps.push(started);
   return started;
 };
-const connect = (t: ImapWireTap) => imap.connect(t.server, passwordSource(USER, alicePassword(emulator)));
+const connect = (t: ImapWireTap) =>
+  imap.connect(t.server, passwordCredentials(USER, alicePassword(emulator)));
 /** FETCH commands on the wire since `from` (list() uses a sequence-set FETCH, fetch() UID FETCH). */
 const uidFetches = (t: ImapWireTap, from = 0) => t.commands.slice(from).filter((c) => /^UID FETCH /i.test(c));
 

@@ -1,37 +1,7 @@
-import type { CredentialRequest, CredentialSource, MailCredential, ServerSettings } from '@mailplug/core';
+import type { ServerSettings } from '@mailplug/core';
 import { DEFAULT_IDS, DEFAULT_TENANT_ID, type Emulator, startEmulator } from '@mailplug/emulator';
 
 export const USER = 'alice@contoso.test';
-
-export interface RecordingSource extends CredentialSource {
-  readonly requests: CredentialRequest[];
-}
-
-/** A credential source that records every request (to prove a fresh credential per connect). */
-export function recordingSource(
-  next: (request: CredentialRequest) => MailCredential | Promise<MailCredential>,
-): RecordingSource {
-  const requests: CredentialRequest[] = [];
-  return {
-    requests,
-    async getCredential(request) {
-      requests.push(request);
-      return next(request);
-    },
-  };
-}
-
-export const passwordSource = (user: string, password: string) =>
-  recordingSource(() => ({ kind: 'password', user, password }));
-
-export const tokenSource = (user: string, token: (request: CredentialRequest) => string | Promise<string>) =>
-  recordingSource(async (request) => ({
-    kind: 'oauth2',
-    user,
-    accessToken: await token(request),
-    expiresAt: Date.now() + 3_600_000,
-    scopes: [],
-  }));
 
 export async function startImapEmulator(): Promise<Emulator> {
   return startEmulator({ identity: { autoApprove: 'first-user' } });

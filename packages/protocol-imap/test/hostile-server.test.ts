@@ -1,9 +1,9 @@
 import net from 'node:net';
 import type { Emulator } from '@mailplug/emulator';
+import { passwordCredentials, startTinyproxyTestServer, type TinyproxyTestServer } from '@mailplug/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createImapProtocol } from '../src/index.js';
-import { alicePassword, imapServer, message, passwordSource, startImapEmulator, USER } from './helpers.js';
-import { startTinyproxy, type Tinyproxy } from './tinyproxy.js';
+import { alicePassword, imapServer, message, startImapEmulator, USER } from './helpers.js';
 
 const MiB = 1024 * 1024;
 const servers: net.Server[] = [];
@@ -32,7 +32,7 @@ const plain = (port: number, timeoutMs: number) =>
   ({ host: '127.0.0.1', port, security: 'none', allowInsecureAuth: true, timeoutMs }) as const;
 
 const connectError = (protocol: ReturnType<typeof createImapProtocol>, port: number, timeoutMs: number) =>
-  protocol.connect(plain(port, timeoutMs), passwordSource(USER, 'planted-imap-Pa55')).then(
+  protocol.connect(plain(port, timeoutMs), passwordCredentials(USER, 'planted-imap-Pa55')).then(
     (c) => {
       c.dispose();
       return undefined;
@@ -98,10 +98,10 @@ describe('a hostile IMAP server cannot make the client buffer without bound', ()
 
 describe('IMAP through a real HTTP CONNECT proxy (tinyproxy)', () => {
   let emulator: Emulator;
-  let tinyproxy: Tinyproxy;
+  let tinyproxy: TinyproxyTestServer;
   beforeAll(async () => {
     emulator = await startImapEmulator();
-    tinyproxy = await startTinyproxy();
+    tinyproxy = await startTinyproxyTestServer();
   });
   afterAll(async () => {
     await tinyproxy?.stop();
@@ -112,7 +112,7 @@ describe('IMAP through a real HTTP CONNECT proxy (tinyproxy)', () => {
     emulator.mail?.deliver(USER, message('via proxy'));
     const server = imapServer(emulator, 'tls');
     const imap = createImapProtocol({ silenceDeprecation: true, proxy: tinyproxy.url });
-    const connection = await imap.connect(server, passwordSource(USER, alicePassword(emulator)));
+    const connection = await imap.connect(server, passwordCredentials(USER, alicePassword(emulator)));
     try {
       expect((await connection.list()).length).toBeGreaterThan(0);
     } finally {
@@ -126,7 +126,7 @@ describe('IMAP through a real HTTP CONNECT proxy (tinyproxy)', () => {
     const imap = createImapProtocol({ silenceDeprecation: true, proxy: () => undefined });
     const connection = await imap.connect(
       imapServer(emulator, 'tls'),
-      passwordSource(USER, alicePassword(emulator)),
+      passwordCredentials(USER, alicePassword(emulator)),
     );
     await connection.close();
     expect((await tinyproxy.connectRequests()).length).toBe(before);

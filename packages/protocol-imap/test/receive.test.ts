@@ -1,8 +1,9 @@
 import { isMailplugError } from '@mailplug/core';
 import type { Emulator } from '@mailplug/emulator';
+import { passwordCredentials } from '@mailplug/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createImapProtocol, type ImapNewMailEvent } from '../src/index.js';
-import { alicePassword, imapServer, message, passwordSource, startImapEmulator, USER } from './helpers.js';
+import { alicePassword, imapServer, message, startImapEmulator, USER } from './helpers.js';
 
 const imap = createImapProtocol({ silenceDeprecation: true });
 let emulator: Emulator;
@@ -21,7 +22,7 @@ describe('IMAP receive against the emulator', () => {
   it('lists UIDVALIDITY:UID ids, fetches raw bytes without setting \\Seen, and marks processed with \\Seen', async () => {
     store().deliver(USER, message('one'));
     store().deliver(USER, message('two', 'second body'));
-    const credentials = passwordSource(USER, alicePassword(emulator));
+    const credentials = passwordCredentials(USER, alicePassword(emulator));
     const connection = await imap.connect(imapServer(emulator, 'starttls'), credentials);
     try {
       const list = await connection.list();
@@ -50,7 +51,7 @@ describe('IMAP receive against the emulator', () => {
 
   it('asks the credential source again on every connect (imapflow instances are single-use)', async () => {
     store().deliver(USER, message('fresh'));
-    const credentials = passwordSource(USER, alicePassword(emulator));
+    const credentials = passwordCredentials(USER, alicePassword(emulator));
     for (let i = 0; i < 2; i += 1) {
       const connection = await imap.connect(imapServer(emulator), credentials);
       expect(await connection.list()).toHaveLength(1);
@@ -64,7 +65,7 @@ describe('IMAP receive against the emulator', () => {
     store().deliver(USER, message('big', 'x'.repeat(5000)));
     const connection = await imap.connect(
       imapServer(emulator),
-      passwordSource(USER, alicePassword(emulator)),
+      passwordCredentials(USER, alicePassword(emulator)),
     );
     try {
       const [big] = await connection.list();
@@ -79,7 +80,7 @@ describe('IMAP receive against the emulator', () => {
 
   it('delete flags \\Deleted and expunges only that UID; with trashMailbox it moves the message', async () => {
     for (const s of ['a', 'b', 'c']) store().deliver(USER, message(s));
-    const credentials = passwordSource(USER, alicePassword(emulator));
+    const credentials = passwordCredentials(USER, alicePassword(emulator));
     const connection = await imap.connect(imapServer(emulator), credentials);
     const [a, b] = await connection.list();
     await connection.delete(a?.id ?? '');
@@ -115,7 +116,7 @@ describe('IMAP receive against the emulator', () => {
     store().deliver(USER, message('kept'));
     const connection = await imap.connect(
       imapServer(emulator),
-      passwordSource(USER, alicePassword(emulator)),
+      passwordCredentials(USER, alicePassword(emulator)),
     );
     try {
       const [kept] = await connection.list();
@@ -141,7 +142,7 @@ describe('IMAP receive against the emulator', () => {
   it('watch() runs IDLE and reports new mail; disposing stops it and commands still work', async () => {
     const connection = await imap.connect(
       imapServer(emulator),
-      passwordSource(USER, alicePassword(emulator)),
+      passwordCredentials(USER, alicePassword(emulator)),
     );
     try {
       const events: ImapNewMailEvent[] = [];
@@ -170,13 +171,13 @@ describe('IMAP receive against the emulator', () => {
     store().deliver(USER, message('archived'), { folder: 'Trash' });
     const trash = await createImapProtocol({ silenceDeprecation: true, mailbox: 'Trash' }).connect(
       imapServer(emulator),
-      passwordSource(USER, alicePassword(emulator)),
+      passwordCredentials(USER, alicePassword(emulator)),
     );
     expect(trash.mailbox).toBe('Trash');
     expect(await trash.list()).toHaveLength(1);
     await trash.close();
     const error = await createImapProtocol({ silenceDeprecation: true, mailbox: 'Nope' })
-      .connect(imapServer(emulator), passwordSource(USER, alicePassword(emulator)))
+      .connect(imapServer(emulator), passwordCredentials(USER, alicePassword(emulator)))
       .catch((e: unknown) => e);
     expect(isMailplugError(error) && error.code).toBe('IMAP_MAILBOX_NOT_FOUND');
     expect(isMailplugError(error) && error.action).toBe('admin');
@@ -185,7 +186,7 @@ describe('IMAP receive against the emulator', () => {
   it('rejects calls after close with a developer error', async () => {
     const connection = await imap.connect(
       imapServer(emulator),
-      passwordSource(USER, alicePassword(emulator)),
+      passwordCredentials(USER, alicePassword(emulator)),
     );
     await connection.close();
     await connection.closed;

@@ -1,8 +1,8 @@
 import net from 'node:net';
 import { isMailplugError } from '@mailplug/core';
+import { passwordCredentials } from '@mailplug/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createImapProtocol } from '../src/index.js';
-import { passwordSource } from './helpers.js';
 
 // A plaintext IMAP server that does not offer STARTTLS; it records whether a login ever arrived.
 let server: net.Server;
@@ -29,7 +29,7 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 it('security "starttls" requires the upgrade: no STARTTLS offered means no login, an admin error', async () => {
-  const credentials = passwordSource('ann@example.test', 'never-in-clear-1234');
+  const credentials = passwordCredentials('ann@example.test', 'never-in-clear-1234');
   const imap = createImapProtocol({ silenceDeprecation: true });
   const error = await imap
     .connect({ host: '127.0.0.1', port, security: 'starttls', timeoutMs: 5_000 }, credentials)

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { backoffDelay, isMailplugError } from '@mailplug/core';
 import type { Emulator } from '@mailplug/emulator';
+import { passwordCredentials } from '@mailplug/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createImapProtocol,
@@ -9,7 +10,7 @@ import {
   type SupervisorEvent,
   superviseImap,
 } from '../src/index.js';
-import { alicePassword, imapServer, passwordSource, startImapEmulator, USER } from './helpers.js';
+import { alicePassword, imapServer, startImapEmulator, USER } from './helpers.js';
 
 const imap = createImapProtocol({ silenceDeprecation: true });
 
@@ -76,7 +77,7 @@ describe('superviseImap', () => {
     const clock = fakeClock(0, (_ms, count) => {
       if (count === 8) dispose();
     });
-    const credentials = passwordSource(USER, 'never-sent');
+    const credentials = passwordCredentials(USER, 'never-sent');
     const supervisor = superviseImap({
       connect: () =>
         imap.connect(
@@ -104,7 +105,7 @@ describe('superviseImap', () => {
 
   it('reconnects after the server drops a live session, backing off while sessions stay short', async () => {
     const clock = fakeClock(0, () => {});
-    const credentials = passwordSource(USER, alicePassword(emulator));
+    const credentials = passwordCredentials(USER, alicePassword(emulator));
     let sessions = 0;
     const supervisor = superviseImap({
       connect: () => imap.connect(imapServer(emulator), credentials),
@@ -127,7 +128,8 @@ describe('superviseImap', () => {
   it('stops instead of retrying when the credential is wrong', async () => {
     const clock = fakeClock(0, () => {});
     const supervisor = superviseImap({
-      connect: () => imap.connect(imapServer(emulator), passwordSource(USER, 'wrong-password-planted-99')),
+      connect: () =>
+        imap.connect(imapServer(emulator), passwordCredentials(USER, 'wrong-password-planted-99')),
       clock,
     });
     const error = await supervisor.stopped;
@@ -138,7 +140,7 @@ describe('superviseImap', () => {
 
   it('ends cleanly when disposed while the first connect is still running', async () => {
     const supervisor = superviseImap({
-      connect: () => imap.connect(imapServer(emulator), passwordSource(USER, alicePassword(emulator))),
+      connect: () => imap.connect(imapServer(emulator), passwordCredentials(USER, alicePassword(emulator))),
       clock: fakeClock(0, () => {}),
     });
     const connected = new Promise<void>((resolve) => {
