@@ -24,4 +24,4 @@ export {
   type GoogleEndpoints,
   type MailServerDefault,
 } from './provider-data.js';
-export type { TokenProxyOptions, TokenTransportOptions } from './proxy.js';
+export type { ProxyOptions, TokenTransportOptions } from './proxy.js';

@@ -1,7 +1,8 @@
 import type { Agent as HttpAgent } from 'node:http';
 import { Agent } from 'node:https';
+import { proxyFor } from '@mailplug/core';
 import type { AuthClient, OAuth2ClientOptions } from 'google-auth-library';
-import { createProxyAgent, proxyFor, type TokenTransportOptions } from './proxy.js';
+import { createProxyAgent, type TokenTransportOptions } from './proxy.js';
 
 type RequestInterceptor = Parameters<AuthClient['transporter']['interceptors']['request']['add']>[0];
 type PreparedRequest = Parameters<NonNullable<NonNullable<RequestInterceptor>['resolved']>>[0];

@@ -20,3 +20,4 @@ export * from './tokens/index.js';
 export * from './util/backoff.js';
 export * from './util/credential-transport.js';
 export * from './util/logger.js';
+export * from './util/proxy.js';

@@ -51,13 +51,7 @@ export {
   DEFAULT_MSAL_REQUEST_TIMEOUT_MS,
   type MsalNetworkClientOptions,
 } from './network-client.js';
-export {
-  bypassesProxy,
-  msalTransportExtras,
-  proxyFor,
-  type TokenProxyOptions,
-  type TokenTransportOptions,
-} from './proxy.js';
+export { msalTransportExtras, type ProxyOptions, type TokenTransportOptions } from './proxy.js';
 export {
   type EntraIdentityClaims,
   isPersonalAccountTenant,

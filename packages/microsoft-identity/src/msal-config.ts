@@ -9,9 +9,9 @@ import { LogLevel } from '@azure/msal-node';
 import { createRedactingLogger, type Logger } from '@mailplug/core';
 import { getMicrosoftCloud, type MicrosoftCloudId } from './clouds.js';
 import { createMsalNetworkClient } from './network-client.js';
-import type { TokenProxyOptions } from './proxy.js';
+import type { ProxyOptions } from './proxy.js';
 
-export interface MsalConfigurationOptions extends TokenProxyOptions {
+export interface MsalConfigurationOptions extends ProxyOptions {
   readonly clientId: string;
   /** Tenant GUID, verified domain, or `organizations` / `common` (delegated only). */
   readonly tenant: string;

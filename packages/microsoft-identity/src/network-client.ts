@@ -13,12 +13,13 @@ import { readFileSync } from 'node:fs';
 import type { Agent } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
-import { createProxyAgent, proxyFor, type TokenProxyOptions } from './proxy.js';
+import { proxyFor } from '@mailplug/core';
+import { createProxyAgent, type ProxyOptions } from './proxy.js';
 
 /** Default deadline of one request to Microsoft Entra ID. */
 export const DEFAULT_MSAL_REQUEST_TIMEOUT_MS = 15_000;
 
-export interface MsalNetworkClientOptions extends TokenProxyOptions {
+export interface MsalNetworkClientOptions extends ProxyOptions {
   /** Extra trusted CA certificate(s): PEM text or a path to a PEM file. */
   readonly ca?: string | readonly string[];
   /**

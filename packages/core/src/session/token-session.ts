@@ -33,6 +33,11 @@ export interface TokenTuningOptions {
    * Default: the TokenManager's (4 attempts, 500 ms, 30 s).
    */
   readonly retry?: TokenManagerOptions['retry'];
+  /**
+   * Deadline of one token request (ms). Default: the TokenManager's (15 s). Providers pass the same
+   * value to their library (msal network client, gaxios `timeout`) so the socket is dropped too.
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface TokenSessionOptions extends TokenTuningOptions {
@@ -107,6 +112,7 @@ export function createTokenSession(init: AuthSessionInit, options: TokenSessionO
     ...(options.knownExpiries ? { knownExpiries: options.knownExpiries } : {}),
     ...(options.earlyRefreshMs !== undefined ? { earlyRefreshMs: options.earlyRefreshMs } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     ...(init.now ? { now: init.now } : {}),
     ...(init.logger ? { logger: init.logger } : {}),
   });
