@@ -6,9 +6,7 @@ import {
   type StoredValue,
   type TokenStore,
 } from '@mailplug/core';
-import { createRedisTokenStore } from '@mailplug/token-store-redis';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { type RedisTestServer, startRedisTestServer } from './redis-test-server.js';
+import { afterAll, describe, it } from 'vitest';
 import { failsWith } from './suites/expect-conformance.js';
 import { createInspectableTokenStore } from './suites/suite-stores.js';
 import { temporaryDirectories } from './test-helpers.js';
@@ -24,17 +22,6 @@ describe("core's encrypted file store, in a temporary directory", () => {
   tokenStoreSuite(it, async () =>
     createEncryptedFileTokenStore({ path: join(await tempDir(), 'tokens.enc'), key }),
   );
-});
-
-describe('@mailplug/token-store-redis against a real redis-server', () => {
-  let redis: RedisTestServer;
-  beforeAll(async () => {
-    redis = await startRedisTestServer();
-  });
-  afterAll(() => redis.stop());
-  tokenStoreSuite(it, () => createRedisTokenStore({ url: redis.url, lockTimeoutMs: 10_000 }), {
-    dispose: (store) => store.close(),
-  });
 });
 
 describe("the suite's own inspectable store", () => {

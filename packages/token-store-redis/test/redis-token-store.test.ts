@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createEncryptedCodec, isMailplugError } from '@mailplug/core';
+import { type RedisTestServer, startRedisTestServer } from '@mailplug/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisTokenStore, type RedisTokenStore } from '../src/index.js';
-import { startRedisServer } from './redis-server.js';
 
-let server: Awaited<ReturnType<typeof startRedisServer>>;
+let server: RedisTestServer;
 const stores: RedisTokenStore[] = [];
 const open = (opts: Parameters<typeof createRedisTokenStore>[0] = {}) => {
   const store = createRedisTokenStore({ url: server.url, prefix: `t${stores.length}:`, ...opts });
@@ -14,7 +14,7 @@ const open = (opts: Parameters<typeof createRedisTokenStore>[0] = {}) => {
 };
 
 beforeAll(async () => {
-  server = await startRedisServer();
+  server = await startRedisTestServer();
 });
 afterAll(async () => {
   await Promise.all(stores.map((s) => s.close()));
