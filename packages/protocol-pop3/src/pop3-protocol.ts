@@ -9,16 +9,20 @@ import {
   MailplugError,
   type ProbeOptions,
   type ReceiveProtocol,
+  readAdapterManifest,
   type ServerSettings,
 } from '@mailplug/core';
+import packageJson from '../package.json';
 import type { Pop3Limits } from './parser.js';
 import { openPop3Session, type PasswordMechanism, type Pop3Connection, type Pop3Stage } from './session.js';
 
-export const POP3_DEPRECATION = {
+// package.json's `mailplug` manifest is the single source of id, label, ports and the deprecation.
+const contribution = readAdapterManifest(packageJson).protocol('pop3');
+
+export const POP3_DEPRECATION = contribution.deprecated ?? {
   since: '0.1.0',
-  message:
-    'POP3 receive is deprecated in Mailplug: it has no folders, no flags and no server-side state; move accounts to IMAP (@mailplug/protocol-imap).',
-} as const;
+  message: 'POP3 receive is deprecated in Mailplug; move accounts to IMAP (@mailplug/protocol-imap).',
+};
 
 export const POP3_DEPRECATION_CODE = 'MAILPLUG_POP3_DEPRECATED';
 
@@ -60,11 +64,11 @@ export function createPop3Protocol(options: Pop3ProtocolOptions = {}): Pop3Proto
   };
   return {
     specificationVersion: 'v1',
-    id: 'pop3',
-    label: 'POP3',
+    id: contribution.id,
+    label: contribution.label,
     direction: 'receive',
     deprecated: POP3_DEPRECATION,
-    defaultPorts: { starttls: 110, tls: 995, none: 110 },
+    defaultPorts: contribution.defaultPorts,
     connect(server, credentials, connectOptions) {
       emitDeprecationOnce({
         code: POP3_DEPRECATION_CODE,
