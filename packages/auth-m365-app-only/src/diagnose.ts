@@ -102,7 +102,11 @@ export function explainSmtpFailure(error: unknown, settings: M365AppOnlySettings
       'admin',
       `Exchange Online refused SMTP AUTH for ${settings.mailbox}: Authenticated SMTP is disabled for the tenant or the mailbox (535 5.7.139).`,
       `Enable Authenticated SMTP: Microsoft 365 admin center → Users → Active users → ${settings.mailbox} → Mail → Manage email apps → tick "Authenticated SMTP", or run \`${script[0]}\` (and check the tenant-wide setting).`,
-      { cause, details: { smtpStatus: '5.7.139', mailbox: settings.mailbox, powershell: script } },
+      {
+        cause,
+        // SMTP is switched off, not broken: the mailer may deliver over the account's fallback route.
+        details: { smtpStatus: '5.7.139', mailbox: settings.mailbox, powershell: script, routeClosed: true },
+      },
     );
   }
   if (

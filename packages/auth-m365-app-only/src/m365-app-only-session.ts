@@ -5,16 +5,21 @@ import {
   type AuthSessionInit,
   assertProtocolServed,
   type CredentialRequest,
+  createTokenManager,
   createTokenSession,
+  Emitter,
   type MailplugError,
   mailplugError,
   type OAuth2Credential,
+  type ProtocolId,
   resolveSecret,
+  type SessionChange,
   type TokenSet,
   type TokenTuningOptions,
 } from '@mailplug/core';
 import {
   accessTokenExpiresAt,
+  appOnlyGraphScope,
   classifyEntraError,
   lazyClientApplication,
   MICROSOFT_MAIL_PROTOCOLS,
@@ -41,6 +46,9 @@ export interface M365AppOnlySession extends AuthSession {
    */
   diagnose(error: unknown): MailplugError | undefined;
 }
+
+/** The mail protocols plus Microsoft Graph (`sendMail`), each with a token for its own resource. */
+const SERVED_PROTOCOLS: readonly ProtocolId[] = Object.freeze([...MICROSOFT_MAIL_PROTOCOLS, 'graph']);
 
 export function createM365AppOnlySession(
   providerId: string,
@@ -78,12 +86,15 @@ export function createM365AppOnlySession(
     );
   });
 
-  /** The manager asks only when it wants a new token, so msal must not answer from its own cache. */
-  async function acquire(): Promise<TokenSet> {
+  /**
+   * The manager asks only when it wants a new token, so msal must not answer from its own cache.
+   * One resource per request: Exchange Online (`settings.scope`) or Microsoft Graph.
+   */
+  async function acquire(scope: string): Promise<TokenSet> {
     let result: AuthenticationResult | null;
     try {
       result = await (await app.get()).acquireTokenByClientCredential({
-        scopes: [settings.scope],
+        scopes: [scope],
         skipCache: true,
       });
     } catch (error) {
@@ -104,7 +115,7 @@ export function createM365AppOnlySession(
     return {
       accessToken: result.accessToken,
       expiresAt: accessTokenExpiresAt(result, init.now),
-      scopes: result.scopes.length > 0 ? [...result.scopes] : [settings.scope],
+      scopes: result.scopes.length > 0 ? [...result.scopes] : [scope],
       user: settings.mailbox,
       extra: { tenantId: result.tenantId || settings.tenant },
     };
@@ -126,14 +137,37 @@ export function createM365AppOnlySession(
     // No user ever signs in: the first credential request acquires the first token, under the
     // same single-flight, lock, retry and classification as every later one.
     acquireWhenEmpty: true,
-    refresh: () => acquire(),
+    refresh: () => acquire(settings.scope),
     ...(options.earlyRefreshMs !== undefined ? { earlyRefreshMs: options.earlyRefreshMs } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
   });
 
+  // A Microsoft token is for one resource, so Graph tokens come from the same client credential
+  // under their own token-store keys (`<accountId>:graph:…`, still under the account's prefix):
+  // an Exchange token and a Graph token never overwrite each other.
+  const graphScope = appOnlyGraphScope(settings.cloud);
+  const graphTokens = createTokenManager({
+    accountId: `${accountId}:graph`,
+    store: init.tokenStore,
+    refresh: () => acquire(graphScope),
+    classify: (error) => classifyEntraError(error, { flow: 'appOnly' }),
+    acquireWhenEmpty: true,
+    ...(options.earlyRefreshMs !== undefined ? { earlyRefreshMs: options.earlyRefreshMs } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
+    ...(init.now ? { now: init.now } : {}),
+    ...(init.logger ? { logger: init.logger } : {}),
+  });
+  const changes = new Emitter<SessionChange>();
+  const forwarding = [
+    session.onDidChangeSession((change) => changes.fire(change)),
+    graphTokens.onDidChange((change) => changes.fire({ ...change, accountId })),
+  ];
+
   async function getCredential(request: CredentialRequest): Promise<OAuth2Credential> {
-    assertProtocolServed(request.protocol, { accountId, served: MICROSOFT_MAIL_PROTOCOLS });
-    return session.tokens.getCredential(request);
+    assertProtocolServed(request.protocol, { accountId, served: SERVED_PROTOCOLS });
+    return request.protocol === 'graph'
+      ? graphTokens.getCredential(request)
+      : session.tokens.getCredential(request);
   }
 
   return {
@@ -150,10 +184,16 @@ export function createM365AppOnlySession(
     // cached token and the application, so a rotated secret is read on the next use.
     async signOut() {
       app.reset();
+      await graphTokens.clear();
       return session.signOut();
     },
     diagnose: (error: unknown) => explainSmtpFailure(error, settings),
-    onDidChangeSession: session.onDidChangeSession,
-    dispose: () => session.dispose(),
+    onDidChangeSession: changes.event,
+    dispose: () => {
+      for (const subscription of forwarding) subscription.dispose();
+      graphTokens.dispose();
+      session.dispose();
+      changes.dispose();
+    },
   };
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   appOnlyDefaultScope,
+  appOnlyGraphScope,
+  delegatedGraphScope,
   delegatedScopesToRequest,
   getMicrosoftCloud,
   MICROSOFT_CLOUDS,
@@ -34,6 +36,13 @@ describe('cloud data', () => {
       'offline_access',
     ]);
     expect(appOnlyDefaultScope()).toBe('https://outlook.office365.com/.default');
+  });
+
+  it('names the Graph resource of each cloud apart from the Exchange one', () => {
+    expect(appOnlyGraphScope()).toBe('https://graph.microsoft.com/.default');
+    expect(appOnlyGraphScope('usGovernment')).toBe('https://graph.microsoft.us/.default');
+    expect(appOnlyGraphScope('china')).toBe('https://microsoftgraph.chinacloudapi.cn/.default');
+    expect(delegatedGraphScope()).toBe('https://graph.microsoft.com/Mail.Send');
   });
 
   it('checks granted scopes per protocol', () => {

@@ -21,6 +21,11 @@ export interface MicrosoftCloud {
   readonly delegatedResource: string;
   /** The resource whose `/.default` scope an app-only token is requested for. */
   readonly appOnlyResource: string;
+  /**
+   * The Microsoft Graph resource of this cloud (Graph "National cloud deployments"); a Graph token
+   * is requested for it alone, never together with an Exchange Online scope (AADSTS28000/70011).
+   */
+  readonly graphResource: string;
   /** Default mail servers per protocol in this cloud. */
   readonly mailHosts: Readonly<Record<'smtp' | 'imap' | 'pop3', MailHost>>;
 }
@@ -41,6 +46,7 @@ export const MICROSOFT_CLOUDS: Readonly<Record<MicrosoftCloudId, MicrosoftCloud>
     authorityHost: 'https://login.microsoftonline.com',
     delegatedResource: 'https://outlook.office.com',
     appOnlyResource: 'https://outlook.office365.com',
+    graphResource: 'https://graph.microsoft.com',
     mailHosts: {
       smtp: { host: 'smtp.office365.com', port: 587, security: 'starttls' },
       imap: { host: 'outlook.office365.com', port: 993, security: 'tls' },
@@ -53,6 +59,7 @@ export const MICROSOFT_CLOUDS: Readonly<Record<MicrosoftCloudId, MicrosoftCloud>
     authorityHost: 'https://login.microsoftonline.us',
     delegatedResource: 'https://outlook.office365.us',
     appOnlyResource: 'https://outlook.office365.us',
+    graphResource: 'https://graph.microsoft.us',
     mailHosts: {
       smtp: { host: 'smtp.office365.us', port: 587, security: 'starttls' },
       imap: { host: 'outlook.office365.us', port: 993, security: 'tls' },
@@ -65,6 +72,7 @@ export const MICROSOFT_CLOUDS: Readonly<Record<MicrosoftCloudId, MicrosoftCloud>
     authorityHost: 'https://login.chinacloudapi.cn',
     delegatedResource: 'https://partner.outlook.cn',
     appOnlyResource: 'https://partner.outlook.cn',
+    graphResource: 'https://microsoftgraph.chinacloudapi.cn',
     mailHosts: {
       smtp: { host: 'smtp.partner.outlook.cn', port: 587, security: 'starttls' },
       imap: { host: 'partner.outlook.cn', port: 993, security: 'tls' },
@@ -139,6 +147,25 @@ export function delegatedScopesToRequest(
 /** The `.default` scope of the Exchange Online resource for app-only tokens. */
 export function appOnlyDefaultScope(cloud: MicrosoftCloudId = 'global'): string {
   return `${MICROSOFT_CLOUDS[cloud].appOnlyResource}/.default`;
+}
+
+/**
+ * The `.default` scope of the Microsoft Graph resource for app-only tokens: the app's Graph
+ * application permissions (`Mail.Send`), requested apart from the Exchange Online one.
+ *
+ * @example
+ * appOnlyGraphScope('usGovernment') // 'https://graph.microsoft.us/.default'
+ */
+export function appOnlyGraphScope(cloud: MicrosoftCloudId = 'global'): string {
+  return `${MICROSOFT_CLOUDS[cloud].graphResource}/.default`;
+}
+
+/**
+ * The delegated Graph scope that sends mail as the signed-in user, e.g.
+ * `https://graph.microsoft.com/Mail.Send`. Requested apart from Outlook scopes.
+ */
+export function delegatedGraphScope(cloud: MicrosoftCloudId = 'global'): string {
+  return `${MICROSOFT_CLOUDS[cloud].graphResource}/Mail.Send`;
 }
 
 /** Whether a granted scope list covers a protocol (compares the permission name, not the resource). */

@@ -10,6 +10,8 @@ export {
 } from './cache-plugin.js';
 export {
   appOnlyDefaultScope,
+  appOnlyGraphScope,
+  delegatedGraphScope,
   delegatedScope,
   delegatedScopesToRequest,
   getMicrosoftCloud,
