@@ -18,7 +18,15 @@ import { errorSurfaces, findLeak } from './secret-forms.js';
 export interface MailServerFixture {
   readonly server: ServerSettings;
   readonly user: string;
-  readonly password: string;
+  /** The mailbox password, for servers that take passwords. */
+  readonly password?: string;
+  /**
+   * For protocols that take OAuth (HTTP send APIs): what signs in. Default: `user` + `password`.
+   * The suite's rejected-credentials check then uses `rejectedCredentials(planted)`.
+   */
+  readonly credentials?: CredentialSource;
+  /** A credential source the server refuses, carrying `planted` as its secret. */
+  rejectedCredentials?(planted: string): CredentialSource;
   /** Receive protocols: put a raw RFC 5322 message into the mailbox. */
   deliver?(raw: string): void | Promise<void>;
   /** Send protocols: the raw messages the server accepted so far. */
@@ -180,15 +188,19 @@ const closedPort: MailProtocolCheck = {
   },
 };
 
+/** What signs in to the fixture's server: its OAuth source, else user + password. */
+function credentialsOf(fixture: MailServerFixture): CredentialSource {
+  if (fixture.credentials) return fixture.credentials;
+  ensure(fixture.password !== undefined, 'the server fixture must give a password or credentials.');
+  return passwordCredentials(fixture.user, fixture.password ?? '');
+}
+
 const probeWorks: MailProtocolCheck = {
   id: 'probe',
   name: 'probe passes against a working server',
   async run({ protocol: p, server }) {
     const fixture = await server();
-    const report = await succeeds(
-      () => p.probe(fixture.server, passwordCredentials(fixture.user, fixture.password)),
-      'probe',
-    );
+    const report = await succeeds(() => p.probe(fixture.server, credentialsOf(fixture)), 'probe');
     assertReportShape(report);
     const failed = report.steps.filter((s) => s.status === 'failed');
     ensure(
@@ -205,7 +217,7 @@ const rejectedCredentials: MailProtocolCheck = {
   async run({ protocol: p, server }) {
     const fixture = await server();
     const planted = randomBytes(18).toString('base64url');
-    const wrong = passwordCredentials(fixture.user, planted);
+    const wrong = fixture.rejectedCredentials?.(planted) ?? passwordCredentials(fixture.user, planted);
     const report = await succeeds(
       () => p.probe(fixture.server, wrong),
       'probe with a wrong password (it must report, not throw)',
@@ -253,10 +265,7 @@ const send: MailProtocolCheck = {
       fixture.messages,
       'the server fixture of a send protocol must offer messages() so the suite can see what arrived.',
     );
-    const connection = await succeeds(
-      () => p.connect(fixture.server, passwordCredentials(fixture.user, fixture.password)),
-      'connect',
-    );
+    const connection = await succeeds(() => p.connect(fixture.server, credentialsOf(fixture)), 'connect');
     ensure(connection.direction === 'send', 'connect must return a send connection.');
     const subject = uniqueSubject();
     try {
@@ -296,8 +305,7 @@ async function withReceive<T>(
   body: (connection: ReceiveConnection) => Promise<T>,
 ): Promise<T> {
   if (p.direction !== 'receive') throw new ConformanceError('a receive check ran against a send protocol.');
-  const credentials = passwordCredentials(fixture.user, fixture.password);
-  const connection = await succeeds(() => p.connect(fixture.server, credentials), 'connect');
+  const connection = await succeeds(() => p.connect(fixture.server, credentialsOf(fixture)), 'connect');
   ensure(connection.direction === 'receive', 'connect must return a receive connection.');
   try {
     return await body(connection);

@@ -1,0 +1,3 @@
+import { mailplugVitestConfig } from '@mailplug/vitest-config';
+
+export default mailplugVitestConfig();
