@@ -8,19 +8,23 @@ import {
   type CompleteSignInOptions,
   CoreErrorCode,
   type CredentialRequest,
+  createTokenManager,
   createTokenSession,
   type DeviceCodeSignIn,
+  Emitter,
   isMailplugError,
   type MailboxIdentity,
   mailplugError,
   type OAuth2Credential,
   type ProtocolId,
+  type SessionChange,
   type SignOutResult,
   type TokenSet,
   type TokenTuningOptions,
 } from '@mailplug/core';
 import {
   classifyEntraError,
+  delegatedGraphScope,
   delegatedScopesToRequest,
   isMicrosoftMailProtocol,
   MicrosoftErrorCode,
@@ -67,13 +71,21 @@ export function createM365DelegatedSession(
   const now = init.now ?? Date.now;
   const msal = createMsalSession(init, settings, options);
 
-  const scopesFor = (protocols?: readonly ProtocolId[]) =>
-    delegatedScopesToRequest(
-      protocols && protocols.length > 0 ? protocols : settings.protocols,
-      settings.cloud,
-    );
+  const graphScope = delegatedGraphScope(settings.cloud);
+  /**
+   * The sign-in's scopes: the Exchange Online ones of the mail protocols used, or — for an account
+   * that only sends through Graph — Graph's `Mail.Send`. Never both resources in one request
+   * (AADSTS28000/70011): Graph tokens for a mixed account come from the same refresh token later.
+   */
+  const scopesFor = (protocols?: readonly ProtocolId[]) => {
+    const wanted = protocols && protocols.length > 0 ? protocols : settings.protocols;
+    if (wanted.includes('graph') && !wanted.some(isMicrosoftMailProtocol)) {
+      return [graphScope, 'offline_access'];
+    }
+    return delegatedScopesToRequest(wanted, settings.cloud);
+  };
 
-  async function refresh(current: TokenSet | undefined) {
+  async function refresh(current: TokenSet | undefined, scopes: string[] = scopesFor()) {
     const account = await msal.findAccount(homeAccountIdOf(current));
     if (!account || !current) {
       throw mailplugError(
@@ -87,7 +99,7 @@ export function createM365DelegatedSession(
     // The manager asks only when it wants a new token, so msal must not hand back its cached one.
     const result = await (await msal.app()).acquireTokenSilent({
       account,
-      scopes: scopesFor(),
+      scopes,
       forceRefresh: true,
     });
     // msal keeps the refresh token in its cache, out of the manager's sight; the cache fingerprint
@@ -98,7 +110,7 @@ export function createM365DelegatedSession(
   }
 
   const session = createTokenSession(init, {
-    refresh,
+    refresh: (current) => refresh(current),
     // A user's refresh: missing consent is fixed by that user signing in again (AADSTS65001).
     classify: (error) => classifyEntraError(error, { flow: 'delegated' }),
     ...(options.earlyRefreshMs !== undefined ? { earlyRefreshMs: options.earlyRefreshMs } : {}),
@@ -130,7 +142,32 @@ export function createM365DelegatedSession(
     return signedIn;
   }
 
-  const served = settings.protocols.filter(isMicrosoftMailProtocol);
+  const mailProtocols = settings.protocols.filter(isMicrosoftMailProtocol);
+  const usesGraph = settings.protocols.includes('graph');
+  // Graph beside a mail protocol: the sign-in's token is an Exchange one, so Graph tokens come from
+  // the same refresh token under their own keys (`<accountId>:graph:…`) and never overwrite it.
+  const graphTokens =
+    usesGraph && mailProtocols.length > 0
+      ? createTokenManager({
+          accountId: `${accountId}:graph`,
+          store: init.tokenStore,
+          // The signed-in account is the one the Exchange token names.
+          refresh: async () => refresh(await session.tokens.load(), [graphScope]),
+          classify: (error) => classifyEntraError(error, { flow: 'delegated' }),
+          acquireWhenEmpty: true,
+          ...(options.earlyRefreshMs !== undefined ? { earlyRefreshMs: options.earlyRefreshMs } : {}),
+          ...(options.retry ? { retry: options.retry } : {}),
+          ...(init.now ? { now: init.now } : {}),
+          ...(init.logger ? { logger: init.logger } : {}),
+        })
+      : undefined;
+  const changes = new Emitter<SessionChange>();
+  const forwarding = [
+    session.onDidChangeSession((change) => changes.fire(change)),
+    ...(graphTokens ? [graphTokens.onDidChange((change) => changes.fire({ ...change, accountId }))] : []),
+  ];
+
+  const served: ProtocolId[] = [...mailProtocols, ...(usesGraph ? ['graph'] : [])];
   async function getCredential(request: CredentialRequest): Promise<OAuth2Credential> {
     assertProtocolServed(request.protocol, {
       accountId,
@@ -141,6 +178,11 @@ export function createM365DelegatedSession(
           }
         : {}),
     });
+    if (request.protocol === 'graph' && graphTokens) {
+      // Nobody signed in (or the sign-in must be repeated): the account's own error says so.
+      if ((await session.tokens.state()) !== 'authorized') return session.tokens.getCredential(request);
+      return graphTokens.getCredential(request);
+    }
     const credential = await session.tokens.getCredential(request);
     if (
       isMicrosoftMailProtocol(request.protocol) &&
@@ -195,11 +237,17 @@ export function createM365DelegatedSession(
     getCredential,
     checkAuthorization: () => session.checkAuthorization({ probe: () => getCredential({ protocol }) }),
     async signOut() {
+      await graphTokens?.clear();
       const result = await session.signOut(forgetMsalAccount);
       msal.reset();
       return result;
     },
-    onDidChangeSession: session.onDidChangeSession,
-    dispose: () => session.dispose(),
+    onDidChangeSession: changes.event,
+    dispose: () => {
+      for (const subscription of forwarding) subscription.dispose();
+      graphTokens?.dispose();
+      session.dispose();
+      changes.dispose();
+    },
   };
 }

@@ -20,11 +20,11 @@ export function validateM365DelegatedSettings(s: Readonly<Record<string, unknown
   const issues = validateMicrosoftAppSettings(s, { allowMultiTenant: true });
   const protocols = Array.isArray(s.protocols) ? (s.protocols as unknown[]) : [];
   for (const p of protocols) {
-    if (typeof p === 'string' && !isMicrosoftMailProtocol(p)) {
+    if (typeof p === 'string' && p !== 'graph' && !isMicrosoftMailProtocol(p)) {
       issues.push({
         path: 'protocols',
         message: `"${p}" is not a Microsoft 365 mail protocol.`,
-        fix: 'Use smtp, imap and/or pop3.',
+        fix: 'Use smtp, imap, pop3 and/or graph.',
       });
     }
   }
