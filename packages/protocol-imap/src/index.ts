@@ -6,7 +6,6 @@
 export { DEFAULT_TIMEOUT_MS } from './client-options.js';
 export { DEFAULT_MAX_MESSAGE_BYTES, type ImapConnection, type ImapNewMailEvent } from './connection.js';
 export { classifyImapError, ImapErrorCode, isRetryableImapError } from './errors.js';
-export { formatMessageId } from './message-id.js';
 export {
   activate,
   createImapProtocol,
@@ -15,7 +14,8 @@ export {
   type ImapProtocol,
   type ImapProtocolOptions,
   imap,
-} from './protocol.js';
+} from './imap-protocol.js';
+export { formatMessageId } from './message-id.js';
 export type { OAuthMechanism } from './session.js';
 export {
   DEFAULT_BACKOFF,

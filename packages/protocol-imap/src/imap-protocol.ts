@@ -4,18 +4,22 @@ import {
   type CredentialSource,
   emitDeprecationOnce,
   type ReceiveProtocol,
+  readAdapterManifest,
   registerSecret,
   type ServerSettings,
 } from '@mailplug/core';
+import packageJson from '../package.json';
 import type { ImapConnection } from './connection.js';
 import { probeImap } from './probe.js';
 import { type OAuthMechanism, openImapSession } from './session.js';
 
-export const IMAP_DEPRECATION = {
+// package.json's `mailplug` manifest is the single source of id, label, ports and the deprecation.
+const contribution = readAdapterManifest(packageJson).protocol('imap');
+
+export const IMAP_DEPRECATION = contribution.deprecated ?? {
   since: '0.1.0',
-  message:
-    'IMAP receive is deprecated in Mailplug: mailbox polling is kept working for existing hosts, but new integrations should receive mail through the provider APIs (Microsoft Graph, Gmail API).',
-} as const;
+  message: 'IMAP receive is deprecated in Mailplug; new integrations should use the provider APIs.',
+};
 
 export const IMAP_DEPRECATION_CODE = 'MAILPLUG_IMAP_DEPRECATED';
 
@@ -82,11 +86,11 @@ export function createImapProtocol(options: ImapProtocolOptions = {}): ImapProto
   };
   return {
     specificationVersion: 'v1',
-    id: 'imap',
-    label: 'IMAP',
+    id: contribution.id,
+    label: contribution.label,
     direction: 'receive',
     deprecated: IMAP_DEPRECATION,
-    defaultPorts: { starttls: 143, tls: 993, none: 143 },
+    defaultPorts: contribution.defaultPorts,
     connect(server, credentials, connectOptions) {
       emitDeprecationOnce({
         code: IMAP_DEPRECATION_CODE,
