@@ -2,10 +2,11 @@ import {
   CoreErrorCode,
   isLoopbackHost,
   mailplugError,
+  proxyFor,
   registerSecret,
   type ServerSettings,
 } from '@mailplug/core';
-import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
+import { Agent, type Dispatcher, ProxyAgent, request } from 'undici';
 import type { HttpSendApi } from './http-send-api.js';
 import { classifyRequestFailure } from './request-failure.js';
 
@@ -20,7 +21,11 @@ export interface HttpProxyOptions {
    * `false`: never a proxy, the environment ignored.
    */
   readonly proxy?: string | false;
-  /** Hosts reached directly, in `NO_PROXY` syntax. Unset: the `NO_PROXY` / `no_proxy` environment variable. */
+  /**
+   * Hosts reached directly, in `NO_PROXY` syntax (core's rules, as for every provider and protocol:
+   * names with their subdomains, IP addresses, CIDR ranges, optional `:port`, `*`). Unset: the
+   * `NO_PROXY` / `no_proxy` environment variable.
+   */
   readonly noProxy?: string;
 }
 
@@ -100,30 +105,27 @@ export function originFor(server: ServerSettings): string {
   return `https://${host}${server.port === 443 ? '' : `:${server.port}`}`;
 }
 
-function dispatcherFor(server: ServerSettings, options: HttpProxyOptions): Dispatcher {
+/**
+ * The client for one origin: direct, or through the proxy core's `proxyFor` picks for it (the
+ * option, else the environment, minus what `NO_PROXY` exempts), tunnelled with HTTP CONNECT.
+ */
+function dispatcherFor(server: ServerSettings, origin: string, options: HttpProxyOptions): Dispatcher {
   const tls = {
     ...(server.tls?.ca !== undefined ? { ca: server.tls.ca as string | string[] } : {}),
     ...(server.tls?.servername ? { servername: server.tls.servername } : {}),
     ...(server.tls?.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
     minVersion: 'TLSv1.2' as const,
   };
-  if (options.proxy === false) return new Agent({ connect: tls });
   if (typeof options.proxy === 'string') checkProxyUrl(options.proxy);
-  for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) {
-    const value = process.env[name];
-    if (value && options.proxy === undefined) checkProxyUrl(value);
-  }
-  return new EnvHttpProxyAgent({
-    connect: tls,
-    requestTls: tls,
-    ...(typeof options.proxy === 'string' ? { httpProxy: options.proxy, httpsProxy: options.proxy } : {}),
-    ...(options.noProxy !== undefined ? { noProxy: options.noProxy } : {}),
-  });
+  const proxy = proxyFor(origin, options);
+  if (proxy === undefined) return new Agent({ connect: tls });
+  checkProxyUrl(proxy);
+  return new ProxyAgent({ uri: proxy, requestTls: tls });
 }
 
 /**
  * HTTP through undici — the client under Node's own `fetch` — from the `undici` package, so the
- * dispatcher (TLS trust, `EnvHttpProxyAgent`) and the client are one version. `request()` rather
+ * dispatcher (TLS trust, `ProxyAgent`) and the client are one version. `request()` rather
  * than `fetch()`: the same connection pool, proxy and AbortSignal handling without the WHATWG
  * Request/Response and stream objects per call, which a send of one small body does not need.
  *
@@ -143,7 +145,7 @@ export function createHttpTransport(
   options: HttpProxyOptions = {},
 ): HttpTransport {
   const origin = originFor(server);
-  const dispatcher = dispatcherFor(server, options);
+  const dispatcher = dispatcherFor(server, origin, options);
   const timeoutMs =
     typeof server.timeoutMs === 'number' && Number.isFinite(server.timeoutMs) && server.timeoutMs > 0
       ? server.timeoutMs

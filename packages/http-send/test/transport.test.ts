@@ -208,7 +208,7 @@ describe('createHttpTransport against a real HTTPS server', () => {
       expect((await proxy.connectRequests()).slice(before)).toEqual([target()]);
     });
 
-    it('HTTPS_PROXY from the environment is used; NO_PROXY, the noProxy option and proxy: false bypass it', async () => {
+    it('HTTPS_PROXY from the environment is used; NO_PROXY, the noProxy option (names, CIDR, host:port) and proxy: false bypass it', async () => {
       process.env.HTTPS_PROXY = proxy.url;
       delete process.env.NO_PROXY;
       const before = (await proxy.connectRequests()).length;
@@ -220,6 +220,11 @@ describe('createHttpTransport against a real HTTPS server', () => {
       expect((await post(open(settings(), TEST_API))).status).toBe(202);
       delete process.env.NO_PROXY;
       expect((await post(open(settings(), TEST_API, { noProxy: '127.0.0.1' }))).status).toBe(202);
+      // core's NO_PROXY rules, as for the providers: CIDR ranges and host:port entries too.
+      expect((await post(open(settings(), TEST_API, { noProxy: '10.0.0.0/8, 127.0.0.0/8' }))).status).toBe(
+        202,
+      );
+      expect((await post(open(settings(), TEST_API, { noProxy: `127.0.0.1:${api.port}` }))).status).toBe(202);
       expect((await post(open(settings(), TEST_API, { proxy: false }))).status).toBe(202);
       expect((await proxy.connectRequests()).length).toBe(proxied);
     });

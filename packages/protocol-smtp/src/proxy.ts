@@ -1,5 +1,4 @@
-import net from 'node:net';
-import { MailplugError, registerSecret, type ServerSettings } from '@mailplug/core';
+import { bypassesProxy, MailplugError, registerSecret, type ServerSettings } from '@mailplug/core';
 import { SmtpErrorCode } from './classify.js';
 
 /**
@@ -15,9 +14,10 @@ export interface SmtpProxyOptions {
    */
   readonly proxy?: SmtpProxySetting;
   /**
-   * Hosts reached directly, in `NO_PROXY` syntax: comma-separated host names (a name also matches
-   * its subdomains; `.example.com` and `*.example.com` work too), IP addresses, CIDR ranges,
-   * optional `:port`, or `*`. Unset: the `NO_PROXY` / `no_proxy` environment variable.
+   * Hosts reached directly, in `NO_PROXY` syntax (core's `bypassesProxy`, the same rules as every
+   * provider's): comma-separated host names (a name also matches its subdomains; `.example.com` and
+   * `*.example.com` work too), IP addresses, CIDR ranges, optional `:port`, or `*`. Unset: the
+   * `NO_PROXY` / `no_proxy` environment variable.
    */
   readonly noProxy?: string;
 }
@@ -91,51 +91,4 @@ function parseProxyUrl(value: string, source: string): SmtpProxy {
   }
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   return { url: url.href, endpoint: `${url.hostname}:${port}`, source };
-}
-
-/** `NO_PROXY` matching: exact host, domain suffix, IP, CIDR, optional port, `*`. */
-export function bypassesProxy(host: string, port: number, noProxy: string): boolean {
-  const target = host
-    .toLowerCase()
-    .replace(/^\[(.*)\]$/, '$1')
-    .replace(/\.$/, '');
-  for (const raw of noProxy.split(/[\s,]+/)) {
-    const entry = raw.trim().toLowerCase();
-    if (!entry) continue;
-    if (entry === '*') return true;
-    const { pattern, port: entryPort } = splitHostPort(entry);
-    if (entryPort !== undefined && entryPort !== port) continue;
-    if (pattern.includes('/')) {
-      if (inCidr(target, pattern)) return true;
-      continue;
-    }
-    const name = pattern.replace(/^\*?\./, '');
-    if (name && (target === name || (!net.isIP(target) && target.endsWith(`.${name}`)))) return true;
-  }
-  return false;
-}
-
-function splitHostPort(entry: string): { pattern: string; port?: number } {
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
-  if (bracketed) {
-    return { pattern: bracketed[1] ?? '', ...(bracketed[2] ? { port: Number(bracketed[2]) } : {}) };
-  }
-  // One colon is host:port; more are an IPv6 address without a port.
-  const withPort = /^([^:]+):(\d+)$/.exec(entry);
-  if (withPort) return { pattern: withPort[1] ?? '', port: Number(withPort[2]) };
-  return { pattern: entry };
-}
-
-function inCidr(address: string, cidr: string): boolean {
-  const [base = '', bits = ''] = cidr.split('/');
-  const family = net.isIP(base);
-  const prefix = Number(bits);
-  if (!family || net.isIP(address) !== family || !Number.isInteger(prefix)) return false;
-  const list = new net.BlockList();
-  try {
-    list.addSubnet(base, prefix, family === 6 ? 'ipv6' : 'ipv4');
-  } catch {
-    return false;
-  }
-  return list.check(address, family === 6 ? 'ipv6' : 'ipv4');
 }

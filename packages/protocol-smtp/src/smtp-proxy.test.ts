@@ -8,7 +8,7 @@ import {
 } from '@mailplug/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSmtpProtocol, smtp } from './index.js';
-import { bypassesProxy, resolveSmtpProxy } from './proxy.js';
+import { resolveSmtpProxy } from './proxy.js';
 import { expectNoSecret, message, PLANTED_PASSWORD, USER } from './test-support.js';
 
 const startServer = smtpTestServersClosedBy(afterEach);
@@ -143,14 +143,22 @@ describe('proxy settings', () => {
     ['*', true],
     ['', false],
   ])('NO_PROXY=%j bypasses smtp.office365.com:587 → %s', (noProxy, bypass) => {
-    expect(bypassesProxy(server.host, server.port, noProxy)).toBe(bypass);
+    expect(resolveSmtpProxy(server, { proxy: 'http://proxy.example:3128', noProxy }, {})).toEqual(
+      bypass ? undefined : expect.objectContaining({ endpoint: 'proxy.example:3128' }),
+    );
   });
 
-  it('matches IP addresses, CIDR ranges and bracketed IPv6 entries', () => {
-    expect(bypassesProxy('10.1.2.3', 25, '10.0.0.0/8')).toBe(true);
-    expect(bypassesProxy('11.1.2.3', 25, '10.0.0.0/8')).toBe(false);
-    expect(bypassesProxy('::1', 25, '[::1]:25')).toBe(true);
-    expect(bypassesProxy('10.1.2.3', 25, '3.2.1.10')).toBe(false);
+  it('matches IP addresses, CIDR ranges and bracketed IPv6 entries (core’s NO_PROXY rules)', () => {
+    const direct = (host: string, noProxy: string) =>
+      resolveSmtpProxy(
+        { host, port: 25, security: 'none' },
+        { proxy: 'http://proxy.example:3128', noProxy },
+        {},
+      ) === undefined;
+    expect(direct('10.1.2.3', '10.0.0.0/8')).toBe(true);
+    expect(direct('11.1.2.3', '10.0.0.0/8')).toBe(false);
+    expect(direct('::1', '[::1]:25')).toBe(true);
+    expect(direct('10.1.2.3', '3.2.1.10')).toBe(false);
   });
 
   it('a function decides per server; false means direct even with SMTP_PROXY set', () => {
