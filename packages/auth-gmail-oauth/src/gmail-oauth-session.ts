@@ -18,11 +18,12 @@ import {
   type TokenTuningOptions,
 } from '@mailplug/core';
 import type { Credentials } from 'google-auth-library';
-import { classifyUserOAuthError } from './errors.js';
+import { classifyUserOAuthError, scopeNotGranted } from './errors.js';
 import { parseGmailOAuthSettings } from './gmail-settings.js';
 import { createGmailSignIn, type GmailInteractiveSignIn } from './gmail-sign-in.js';
 import { createGoogleClients } from './google-client.js';
 import { splitScopes } from './identity.js';
+import { type GoogleMailProtocol, isGoogleMailProtocol, scopesCoverProtocol } from './provider-data.js';
 import type { TokenTransportOptions } from './proxy.js';
 
 /** A `gmail-oauth` session: the spec's AuthSession whose `interactive` also runs on loopback. */
@@ -107,7 +108,7 @@ export function createGmailOAuthSession(
     onSignedIn: (identity) => session.signedIn(identity),
   });
 
-  const served = settings.sendOnly ? ['smtp'] : ['smtp', 'imap', 'pop3'];
+  const served: readonly GoogleMailProtocol[] = settings.sendOnly ? ['smtp'] : settings.protocols;
   async function getCredential(request: CredentialRequest): Promise<OAuth2Credential> {
     assertProtocolServed(request.protocol, {
       accountId,
@@ -116,7 +117,12 @@ export function createGmailOAuthSession(
         ? { hint: 'Turn off "Send only" in the account settings to use this account for receiving mail.' }
         : {}),
     });
-    return session.tokens.getCredential(request);
+    const credential = await session.tokens.getCredential(request);
+    // A token granted only gmail.send works for the Gmail API; Gmail's SMTP would refuse it.
+    if (isGoogleMailProtocol(request.protocol) && !scopesCoverProtocol(credential.scopes, request.protocol)) {
+      throw scopeNotGranted(credential.scopes);
+    }
+    return credential;
   }
 
   /** Revoking the refresh token ends the whole grant, access tokens included. */

@@ -3,7 +3,7 @@
  * (expected ID-token issuers, loopback redirect handling).
  */
 import type { SecretRef, SettingsValues, ValidationIssue } from '@mailplug/core';
-import { GOOGLE_PROVIDER } from './provider-data.js';
+import { GOOGLE_PROVIDER, type GoogleMailProtocol, isGoogleMailProtocol } from './provider-data.js';
 
 /** Settings of a `gmail-oauth` account (validated against the manifest schema). */
 export interface GmailOAuthSettings {
@@ -12,6 +12,8 @@ export interface GmailOAuthSettings {
   readonly redirectUri?: string;
   readonly loginHint?: string;
   readonly sendOnly: boolean;
+  /** The protocols the account uses; only their scopes are requested at sign-in. */
+  readonly protocols: readonly GoogleMailProtocol[];
   /**
    * The OAuth consent screen is External and still in "Testing": Google ends every sign-in 7 days
    * after it was given, so `checkAuthorization` reports that end (and keep-alive warns before it).
@@ -65,6 +67,16 @@ export function validateGmailOAuthSettings(settings: Readonly<Record<string, unk
       // The schema's url check reports it.
     }
   }
+  const protocols = Array.isArray(settings.protocols) ? (settings.protocols as unknown[]) : [];
+  for (const p of protocols) {
+    if (typeof p !== 'string' || !isGoogleMailProtocol(p)) {
+      issues.push({
+        path: 'protocols',
+        message: `"${String(p)}" is not a Gmail protocol.`,
+        fix: 'Use smtp, imap, pop3 and/or gmail-api.',
+      });
+    }
+  }
   const overrides = ENDPOINT_KEYS.filter((k) => typeof settings[k] === 'string' && settings[k] !== '');
   if (overrides.length > 0 && overrides.length < ENDPOINT_KEYS.length) {
     const missing = ENDPOINT_KEYS.filter((k) => !overrides.includes(k));
@@ -77,6 +89,8 @@ export function validateGmailOAuthSettings(settings: Readonly<Record<string, unk
   return issues;
 }
 
+const DEFAULT_PROTOCOLS: readonly GoogleMailProtocol[] = ['smtp', 'imap', 'pop3'];
+
 /** Reads the validated, merged settings of one account. */
 export function parseGmailOAuthSettings(values: SettingsValues): GmailOAuthSettings {
   const optional = <K extends keyof GmailOAuthSettings>(key: K) => {
@@ -87,6 +101,7 @@ export function parseGmailOAuthSettings(values: SettingsValues): GmailOAuthSetti
     clientId: values.requiredText('clientId'),
     clientSecret: values.requiredSecret('clientSecret'),
     sendOnly: values.flag('sendOnly'),
+    protocols: (values.list('protocols') ?? DEFAULT_PROTOCOLS).filter(isGoogleMailProtocol),
     testingMode: values.flag('testingMode'),
     ...optional('redirectUri'),
     ...optional('loginHint'),

@@ -29,9 +29,9 @@ import { type GmailOAuthSettings, isLoopbackUri } from './gmail-settings.js';
 import type { GoogleClients } from './google-client.js';
 import { grantedScopes, identify } from './identity.js';
 import {
-  GMAIL_MAIL_SCOPE,
   type GoogleMailProtocol,
   isGoogleMailProtocol,
+  scopesCoverProtocol,
   scopesToRequest,
 } from './provider-data.js';
 
@@ -66,8 +66,6 @@ export interface GmailSignInContext {
   readonly onSignedIn: (identity: MailboxIdentity) => void;
 }
 
-const PROTOCOLS: readonly GoogleMailProtocol[] = ['smtp', 'imap', 'pop3'];
-
 export function createGmailSignIn(context: GmailSignInContext): GmailInteractiveSignIn {
   const { init, settings, clients, tokens, logger } = context;
   const { accountId } = init;
@@ -79,8 +77,8 @@ export function createGmailSignIn(context: GmailSignInContext): GmailInteractive
 
   function protocolsFor(requested: readonly ProtocolId[] | undefined): GoogleMailProtocol[] {
     if (settings.sendOnly) return ['smtp'];
-    const list = (requested ?? PROTOCOLS).filter(isGoogleMailProtocol);
-    return list.length > 0 ? list : [...PROTOCOLS];
+    const list = (requested ?? settings.protocols).filter(isGoogleMailProtocol);
+    return list.length > 0 ? list : [...settings.protocols];
   }
 
   async function begin(request: BeginSignInRequest = {}): Promise<SignInStart> {
@@ -147,7 +145,9 @@ export function createGmailSignIn(context: GmailSignInContext): GmailInteractive
     for (const secret of [response.access_token, response.refresh_token, response.id_token])
       registerSecret(secret);
     const scopes = await grantedScopes(client, response);
-    if (!scopes.includes(GMAIL_MAIL_SCOPE)) throw scopeNotGranted(scopes);
+    // A gmail-api-only account is satisfied by gmail.send; every other one needs the mail scope.
+    const needed = settings.sendOnly ? (['smtp'] as const) : settings.protocols;
+    if (!needed.some((p) => scopesCoverProtocol(scopes, p))) throw scopeNotGranted(scopes);
     if (!response.refresh_token || !response.access_token) {
       throw mailplugError(
         GmailErrorCode.RefreshTokenMissing,

@@ -5,8 +5,18 @@
  */
 import type { ProtocolId } from '@mailplug/core';
 
-/** The one scope Gmail's SMTP, IMAP and POP servers accept for XOAUTH2. */
+/**
+ * The one scope Gmail's SMTP, IMAP and POP servers accept for XOAUTH2. Google classes it as a
+ * restricted scope: an External app that asks for it needs Google's restricted-scope verification
+ * (including a security assessment) before it leaves Testing.
+ */
 export const GMAIL_MAIL_SCOPE = 'https://mail.google.com/';
+
+/**
+ * Send-only access through the Gmail API (`users.messages.send`). A sensitive, not restricted,
+ * scope — no security assessment — but Gmail's SMTP server refuses tokens that carry only it.
+ */
+export const GMAIL_SEND_SCOPE = 'https://www.googleapis.com/auth/gmail.send';
 
 /** Endpoints a Google-compatible identity platform serves. All can be overridden per account. */
 export interface GoogleEndpoints {
@@ -73,6 +83,7 @@ export const GOOGLE_PROVIDER = deepFreeze({
     smtp: [GMAIL_MAIL_SCOPE],
     imap: [GMAIL_MAIL_SCOPE],
     pop3: [GMAIL_MAIL_SCOPE],
+    'gmail-api': [GMAIL_SEND_SCOPE],
   } satisfies Record<string, readonly string[]>,
   /** Asked for beside the mail scope so that sign-in learns which mailbox was authorized. */
   identityScopes: ['openid', 'email'],
@@ -92,6 +103,14 @@ export function scopesForProtocol(protocol: GoogleMailProtocol): readonly string
 }
 
 /**
+ * Whether granted scopes let a protocol use the token: the full mail scope covers every protocol
+ * (the Gmail API accepts it too); `gmail.send` covers only the Gmail API.
+ */
+export function scopesCoverProtocol(granted: readonly string[], protocol: GoogleMailProtocol): boolean {
+  return granted.includes(GMAIL_MAIL_SCOPE) || scopesForProtocol(protocol).every((s) => granted.includes(s));
+}
+
+/**
  * The scopes to request at sign-in: the union of what the protocols need, plus identity scopes.
  * Kept separate from {@link scopesForProtocol} because what we ask for and what a server checks
  * are different questions.
@@ -99,6 +118,8 @@ export function scopesForProtocol(protocol: GoogleMailProtocol): readonly string
 export function scopesToRequest(protocols: readonly GoogleMailProtocol[]): string[] {
   const scopes = new Set<string>();
   for (const p of protocols) for (const s of scopesForProtocol(p)) scopes.add(s);
+  // The full mail scope already covers the Gmail API: never ask for both.
+  if (scopes.has(GMAIL_MAIL_SCOPE)) scopes.delete(GMAIL_SEND_SCOPE);
   for (const s of GOOGLE_PROVIDER.identityScopes) scopes.add(s);
   return [...scopes];
 }
