@@ -19,9 +19,13 @@ const prefix = join(tmpdir(), 'mailplug-node24');
 mkdirSync(prefix, { recursive: true });
 const node24 = join(prefix, 'node_modules', '.bin', 'node');
 if (!existsSync(node24)) {
-  const install = spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', prefix, 'node@24'], {
-    stdio: 'inherit',
-  });
+  const install = spawnSync(
+    'npm',
+    ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', prefix, 'node@24'],
+    {
+      stdio: 'inherit',
+    },
+  );
   if (install.status !== 0) {
     writeFileSync(join(root, 'test-summary-node24.txt'), '0 passed, 1 failed\n');
     console.error('Could not install node@24 from the npm registry.');
@@ -38,11 +42,15 @@ for (const suite of UNIT_SUITES) {
   const results = join(dir, 'test-results-node24.json');
   rmSync(results, { force: true });
   const vitest = join(dir, 'node_modules', 'vitest', 'vitest.mjs');
-  spawnSync(node24, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`], {
-    cwd: dir,
-    stdio: 'inherit',
-    env: { ...process.env, PATH: `${join(prefix, 'node_modules', '.bin')}:${process.env.PATH}` },
-  });
+  spawnSync(
+    node24,
+    [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`],
+    {
+      cwd: dir,
+      stdio: 'inherit',
+      env: { ...process.env, PATH: `${join(prefix, 'node_modules', '.bin')}:${process.env.PATH}` },
+    },
+  );
   if (!existsSync(results)) {
     console.log(`  ${suite} (Node 24): DID NOT RUN`);
     failed += 1;
