@@ -3,17 +3,16 @@
  * the Gmail API) share: an undici client with TLS trust, HTTP(S)_PROXY / NO_PROXY and a deadline
  * on every request; failures without an answer classified (cancelled, timeout, TLS, proxy,
  * unreachable); Retry-After; the send connection's lifecycle with one token refresh on 401; and the
- * "Test connection" step runner. Each protocol describes itself once as an `HttpSendApi`.
+ * "Test connection" steps. Each protocol describes itself once as an `HttpSendApi`.
  */
 export { type AnswerErrorFactory, answerErrors, retryAfterMs } from './http-answer.js';
 export type { HttpSendApi, HttpSendErrorCodes } from './http-send-api.js';
 export {
-  createProbeSteps,
-  credentialOutcome,
+  type HttpProbeCheck,
+  type HttpProbeInit,
   type ProbeStepOutcome,
-  type ProbeSteps,
-  sendTestMessage,
-} from './probe-steps.js';
+  probeHttpSend,
+} from './probe.js';
 export { classifyRequestFailure, type FailedRequest } from './request-failure.js';
 export {
   cancelledBeforeSending,

@@ -129,20 +129,19 @@ export async function openHttpSendConnection(init: HttpSendConnectionInit): Prom
     throw error;
   }
   let closed = false;
-  let inFlight = 0;
-  let drained: (() => void) | undefined;
+  const inFlight = new Set<Promise<SendResult>>();
 
   const send = async (message: OutgoingMessage, sendOptions: SendOptions = {}): Promise<SendResult> => {
     if (closed) throw closedError(api);
     const signals = [options.signal, sendOptions.signal].filter((s): s is AbortSignal => s !== undefined);
     const cancelled = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     if (cancelled?.aborted) throw cancelledBeforeSending(cancelled.reason, api);
-    inFlight++;
+    const sending = init.send(message, cancelled);
+    inFlight.add(sending);
     try {
-      return await init.send(message, cancelled);
+      return await sending;
     } finally {
-      inFlight--;
-      if (closed && inFlight === 0) drained?.();
+      inFlight.delete(sending);
     }
   };
 
@@ -152,7 +151,7 @@ export async function openHttpSendConnection(init: HttpSendConnectionInit): Prom
     async close() {
       if (closed) return;
       closed = true;
-      if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+      await Promise.allSettled(inFlight);
       await transport.close();
     },
     dispose() {

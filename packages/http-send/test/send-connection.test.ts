@@ -1,8 +1,8 @@
-import type { OAuth2Credential, SendResult } from '@mailplug/core';
+import type { ConnectOptions, OAuth2Credential, ProbeOptions, SendResult } from '@mailplug/core';
 import { mailplugRejection, passwordCredentials, tokenCredentials } from '@mailplug/testkit';
 import { describe, expect, it } from 'vitest';
 import { answerErrors } from '../src/http-answer.js';
-import { createProbeSteps, credentialOutcome, sendTestMessage } from '../src/probe-steps.js';
+import { type HttpProbeInit, probeHttpSend } from '../src/probe.js';
 import { noRecipients, openHttpSendConnection, postRefreshingOnce } from '../src/send-connection.js';
 import type { HttpResponse, HttpTransport } from '../src/transport.js';
 import { TEST_API } from './test-api.js';
@@ -150,25 +150,44 @@ describe('errors every HTTP send API shares', () => {
   });
 });
 
-describe('createProbeSteps', () => {
+describe('probeHttpSend', () => {
+  const probe = (
+    checks: HttpProbeInit<{ transport: HttpTransport }>['checks'],
+    options: ProbeOptions,
+    connect: HttpProbeInit<{ transport: HttpTransport }>['connect'] = async () => {
+      throw new Error('not used');
+    },
+  ) => {
+    const { transport, calls } = countingTransport();
+    const report = probeHttpSend({
+      api: TEST_API,
+      labels: { credential: 'Access token', auth: 'API accepts the token' },
+      credentials: tokenCredentials('ann@example.test', 'planted-token-probe'),
+      options,
+      open: () => ({ transport }),
+      checks,
+      connect,
+    });
+    return { report, calls };
+  };
+
   it('the first failing step fails with its classified error, later steps are skipped, onStep sees each', async () => {
     const seen: string[] = [];
-    const steps = createProbeSteps(
-      TEST_API,
-      { credential: 'Access token', auth: 'API accepts the token' },
-      {
-        onStep: (step) => seen.push(`${step.id}:${step.status}`),
-      },
+    const { report: pending, calls } = probe(
+      [
+        {
+          id: 'auth',
+          run: async () => {
+            throw new TypeError('socket hang up');
+          },
+        },
+        { id: 'token', run: async () => ({ detail: 'never runs' }) },
+      ],
+      { onStep: (step) => seen.push(`${step.id}:${step.status}`) },
     );
-    const credential = token('planted-token-probe');
-    await steps.run('credential', async () => credentialOutcome(credential));
-    await steps.run('auth', async () => {
-      throw new TypeError('socket hang up');
-    });
-    await steps.run('send', async () => ({ detail: 'never runs' }));
-    const report = steps.report();
+    const report = await pending;
     expect(report.ok).toBe(false);
-    expect(seen).toEqual(['credential:ok', 'auth:failed', 'send:skipped']);
+    expect(seen).toEqual(['credential:ok', 'auth:failed', 'token:skipped', 'send:skipped']);
     expect(report.steps[0]).toMatchObject({
       label: 'Access token',
       detail: expect.stringContaining('OAuth 2.0 token for ann@example.test, expires '),
@@ -180,21 +199,46 @@ describe('createProbeSteps', () => {
       detail: 'The probe failed: socket hang up',
     });
     expect(JSON.stringify(report)).not.toContain('planted-token-probe');
+    expect(calls.close).toBe(1);
   });
 
-  it('sendTestMessage is skipped without a test message and closes its connection after one', async () => {
+  it('checks get the endpoint, the credential and the signal; a test message is sent and its connection closed', async () => {
+    const signal = new AbortController().signal;
+    const connected: ConnectOptions[] = [];
     let closed = 0;
-    const connect = async () => ({
-      direction: 'send' as const,
-      send: async () => ({ ...accepted, response: '202 Accepted' }),
-      close: async () => void closed++,
-      dispose: () => undefined,
-    });
-    expect(await sendTestMessage(connect, {})).toBe('skipped');
-    expect(await sendTestMessage(connect, { testMessage: message })).toEqual({
-      detail: 'Accepted for bob@example.test — 202 Accepted',
-      data: { messageId: '<1@example.test>', accepted: ['bob@example.test'] },
-    });
+    const { report: pending } = probe(
+      [
+        {
+          id: 'auth',
+          run: async (endpoint, credential, given) => ({
+            detail: `${endpoint.transport.origin} ${credential.accessToken.length} ${given === signal}`,
+          }),
+        },
+      ],
+      { signal, testMessage: message },
+      async (options) => {
+        connected.push(options);
+        return {
+          direction: 'send',
+          send: async () => ({ ...accepted, response: '202 Accepted' }),
+          close: async () => void closed++,
+          dispose: () => undefined,
+        };
+      },
+    );
+    const report = await pending;
+    expect(report.ok).toBe(true);
+    expect(report.steps.map((s) => s.detail)).toEqual([
+      expect.stringContaining('OAuth 2.0 token'),
+      'https://api.example.test 19 true',
+      'Accepted for bob@example.test — 202 Accepted',
+    ]);
+    expect(connected).toEqual([{ signal }]);
     expect(closed).toBe(1);
+  });
+
+  it('without a test message the send step is skipped', async () => {
+    const report = await probe([], {}).report;
+    expect(report.steps.map((s) => `${s.id}:${s.status}`)).toEqual(['credential:ok', 'send:skipped']);
   });
 });

@@ -1,5 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import {
+  type ConnectOptions,
+  type CredentialSource,
   type DiagnosticReport,
   type DiagnosticStep,
   type DiagnosticStepId,
@@ -10,6 +12,8 @@ import {
   type SendConnection,
 } from '@mailplug/core';
 import type { HttpSendApi } from './http-send-api.js';
+import { oauthCredential } from './send-connection.js';
+import type { HttpTransport } from './transport.js';
 
 /** What a step that passed reports. */
 export interface ProbeStepOutcome {
@@ -37,13 +41,8 @@ function toError(error: unknown, api: HttpSendApi): MailplugError {
 }
 
 /**
- * The step runner of an HTTP send protocol's probe: times each step, turns a thrown error into a
- * failed step with the classified error, and reports every step through `options.onStep`.
- *
- * @example
- * const steps = createProbeSteps(GRAPH_API, { credential: 'Access token' }, options);
- * await steps.run('credential', async () => credentialOutcome(await oauthCredential(source, GRAPH_API, signal)));
- * return steps.report();
+ * The step runner of a probe: times each step, turns a thrown error into a failed step with the
+ * classified error, and reports every step through `options.onStep`.
  */
 export function createProbeSteps(
   api: HttpSendApi,
@@ -99,7 +98,7 @@ export function createProbeSteps(
 }
 
 /** The outcome of the `credential` step: whose token, until when. */
-export function credentialOutcome(credential: OAuth2Credential): ProbeStepOutcome {
+function credentialOutcome(credential: OAuth2Credential): ProbeStepOutcome {
   return {
     detail: `OAuth 2.0 token for ${credential.user}, expires ${new Date(credential.expiresAt).toISOString()}`,
     data: { mailbox: credential.user, expiresAt: credential.expiresAt },
@@ -110,12 +109,12 @@ export function credentialOutcome(credential: OAuth2Credential): ProbeStepOutcom
  * The `send` step: with `options.testMessage`, a real send over a connection opened for it (and
  * closed after); without, skipped.
  */
-export async function sendTestMessage(
-  connect: () => Promise<SendConnection>,
+async function sendTestMessage(
+  connect: (options: ConnectOptions) => Promise<SendConnection>,
   options: ProbeOptions,
 ): Promise<ProbeStepOutcome | 'skipped'> {
   if (!options.testMessage) return 'skipped';
-  const connection = await connect();
+  const connection = await connect(options.signal ? { signal: options.signal } : {});
   try {
     const result = await connection.send(
       options.testMessage,
@@ -128,4 +127,66 @@ export async function sendTestMessage(
   } finally {
     await connection.close();
   }
+}
+
+/** One of the protocol's own probe steps, run with the endpoint, the credential and the probe's signal. */
+export interface HttpProbeCheck<Endpoint> {
+  readonly id: DiagnosticStepId;
+  run(
+    endpoint: Endpoint,
+    credential: OAuth2Credential,
+    signal: AbortSignal | undefined,
+  ): Promise<ProbeStepOutcome>;
+}
+
+export interface HttpProbeInit<Endpoint extends { readonly transport: HttpTransport }> {
+  readonly api: HttpSendApi;
+  /** What hosts show for each step id. */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly credentials: CredentialSource;
+  readonly options: ProbeOptions;
+  /** Opens the protocol's endpoint; its transport is closed when the probe ends. */
+  open(): Endpoint;
+  /** The protocol's own steps, in order, between `credential` and `send`. */
+  readonly checks: readonly HttpProbeCheck<Endpoint>[];
+  /** A connection for `options.testMessage`, under the probe's signal. */
+  connect(options: ConnectOptions): Promise<SendConnection>;
+}
+
+/**
+ * "Test connection" for an HTTP send API, as steps: `credential` (a token for the API's protocol
+ * id), the protocol's own `checks`, then `send` (a real message, only with `options.testMessage`).
+ * The first step that fails fails with its classified error; every later one is skipped.
+ *
+ * @example
+ * return probeHttpSend({
+ *   api: ACME_API, labels, credentials, options,
+ *   open: () => createAcmeEndpoint(server),
+ *   checks: [{ id: 'auth', run: (endpoint, credential) => checkToken(endpoint, credential) }],
+ *   connect: (connectOptions) => connectAcme(server, credentials, connectOptions),
+ * });
+ */
+export async function probeHttpSend<Endpoint extends { readonly transport: HttpTransport }>(
+  init: HttpProbeInit<Endpoint>,
+): Promise<DiagnosticReport> {
+  const { api, options } = init;
+  const steps = createProbeSteps(api, init.labels, options);
+  let endpoint: Endpoint | undefined;
+  let credential: OAuth2Credential | undefined;
+  try {
+    await steps.run('credential', async () => {
+      endpoint = init.open();
+      credential = await oauthCredential(init.credentials, api, options.signal);
+      return credentialOutcome(credential);
+    });
+    for (const check of init.checks) {
+      await steps.run(check.id, async () =>
+        endpoint && credential ? check.run(endpoint, credential, options.signal) : 'skipped',
+      );
+    }
+    await steps.run('send', () => sendTestMessage(init.connect, options));
+  } finally {
+    await endpoint?.transport.close();
+  }
+  return steps.report();
 }
