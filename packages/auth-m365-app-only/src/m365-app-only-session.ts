@@ -174,12 +174,18 @@ export function createM365AppOnlySession(
     providerId,
     accountId,
     getCredential,
-    checkAuthorization: () =>
-      session.checkAuthorization({
+    async checkAuthorization() {
+      const status = await session.checkAuthorization({
         probe: () => getCredential({ protocol: 'smtp' }),
         identity: () => ({ mailbox: settings.mailbox, tenantId: settings.tenant }),
         ...(authorizationExpiresAt !== undefined ? { authorizationExpiresAt } : {}),
-      }),
+      });
+      // Scopes are named under their resource, so a Graph token's show beside the Exchange ones.
+      const graph = await graphTokens.load();
+      return graph
+        ? { ...status, grantedScopes: [...new Set([...status.grantedScopes, ...graph.scopes])] }
+        : status;
+    },
     // Nothing to revoke for client credentials (the grant is the admin's consent); forget the
     // cached token and the application, so a rotated secret is read on the next use.
     async signOut() {

@@ -92,6 +92,13 @@ describe('m365-app-only and Microsoft Graph (real msal-node against the emulator
     );
     expect(await tokenStore.get('svc-graph:tokens')).toBeDefined();
     expect(await tokenStore.get('svc-graph:graph:tokens')).toBeDefined();
+    // Check Authorization lists the scopes of each resource.
+    expect((await session.checkAuthorization()).grantedScopes).toEqual(
+      expect.arrayContaining([
+        'https://outlook.office365.com/.default',
+        'https://graph.microsoft.com/.default',
+      ]),
+    );
     // Sign-out forgets both.
     await session.signOut();
     expect(await tokenStore.get('svc-graph:tokens')).toBeUndefined();

@@ -58,6 +58,8 @@ export interface M365DelegatedSession extends AuthSession {
   readonly sso: M365SsoHandoff;
 }
 
+const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
+
 const homeAccountIdOf = (tokens: TokenSet | undefined) =>
   typeof tokens?.extra?.homeAccountId === 'string' ? tokens.extra.homeAccountId : undefined;
 
@@ -152,7 +154,15 @@ export function createM365DelegatedSession(
           accountId: `${accountId}:graph`,
           store: init.tokenStore,
           // The signed-in account is the one the Exchange token names.
-          refresh: async () => refresh(await session.tokens.load(), [graphScope]),
+          refresh: async () => {
+            const tokens = await refresh(await session.tokens.load(), [graphScope]);
+            // msal names Graph scopes bare (`Mail.Send`); keep them under their resource.
+            const resource = graphScope.slice(0, graphScope.lastIndexOf('/'));
+            const qualified = tokens.scopes.map((s) =>
+              s.includes('://') || OIDC_SCOPES.has(s) ? s : `${resource}/${s}`,
+            );
+            return { ...tokens, scopes: qualified };
+          },
           classify: (error) => classifyEntraError(error, { flow: 'delegated' }),
           acquireWhenEmpty: true,
           ...(options.earlyRefreshMs !== undefined ? { earlyRefreshMs: options.earlyRefreshMs } : {}),
@@ -235,7 +245,14 @@ export function createM365DelegatedSession(
       tokenStore: init.tokenStore,
     }),
     getCredential,
-    checkAuthorization: () => session.checkAuthorization({ probe: () => getCredential({ protocol }) }),
+    async checkAuthorization() {
+      const status = await session.checkAuthorization({ probe: () => getCredential({ protocol }) });
+      // Scopes are named under their resource, so a Graph token's show beside the Exchange ones.
+      const graph = await graphTokens?.load();
+      return graph
+        ? { ...status, grantedScopes: [...new Set([...status.grantedScopes, ...graph.scopes])] }
+        : status;
+    },
     async signOut() {
       await graphTokens?.clear();
       const result = await session.signOut(forgetMsalAccount);

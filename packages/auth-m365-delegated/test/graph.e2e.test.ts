@@ -47,6 +47,13 @@ describe('m365-delegated and Microsoft Graph (real msal-node against the emulato
       smtp.accessToken,
     );
     expect(await store.get('mixed:graph:tokens')).toBeDefined();
+    // Check Authorization lists the scopes of each resource.
+    expect((await session.checkAuthorization()).grantedScopes).toEqual(
+      expect.arrayContaining([
+        'https://outlook.office.com/SMTP.Send',
+        'https://graph.microsoft.com/Mail.Send',
+      ]),
+    );
 
     const connection = await graph.connect(emulatorApiServer(emulator), session);
     try {
