@@ -322,3 +322,24 @@ describe('mailer.preflight', () => {
     expect(wire.connects).toBe(0);
   });
 });
+
+describe('provider settings', () => {
+  it("the provider's session gets the settings with the schema's defaults applied", async () => {
+    await registry.dispose();
+    registry = createRegistry();
+    const base = passwordProvider(providerLog);
+    registry.register({
+      ...base,
+      settingsSchema: {
+        fields: [
+          ...base.settingsSchema.fields,
+          { key: 'mechanism', label: 'Mechanism', type: 'string', default: 'PLAIN' },
+        ],
+      },
+    });
+    registry.register(recordingSendProtocol(wire));
+    const m = makeMailer();
+    await m.sessionFor(sendAccount());
+    expect(providerLog.created.at(-1)?.settings).toMatchObject({ username: 'office', mechanism: 'PLAIN' });
+  });
+});

@@ -1,6 +1,7 @@
 import type { MailAccount } from '../accounts/account.js';
 import { accountNamespace, accountTokenStore } from '../accounts/account-token-store.js';
 import { serverSettingsFor } from '../accounts/server-settings.js';
+import { withDefaults } from '../accounts/settings-validation.js';
 import { type AccountRegistry, assertValidAccount } from '../accounts/validate-account.js';
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
 import type { Registry } from '../registry/registry.js';
@@ -197,7 +198,8 @@ export function createMailer(options: MailerOptions): Mailer {
       account,
       definition.createSession({
         accountId: account.id,
-        settings: account.auth.settings,
+        // Schema defaults are applied once, here, so no provider has to repeat them.
+        settings: withDefaults(definition.settingsSchema, account.auth.settings),
         secrets: options.secrets,
         // The account identity's own namespace: a later account reusing the id finds nothing.
         tokenStore: accountTokenStore(options.tokenStore, account),
