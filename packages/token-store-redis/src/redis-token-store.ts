@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   CoreErrorCode,
+  createEncryptedCodec,
   mailplugError,
   type StoredValue,
   type StoredValueCodec,
@@ -16,9 +17,23 @@ export interface RedisTokenStoreOptions {
   /** Prefix for every key. Default `mailplug:`. */
   readonly prefix?: string;
   /**
-   * Turns values into the string stored in Redis and back. Default: JSON. Pass core's
-   * `createEncryptedCodec()` (AES-256-GCM, key from `MAILPLUG_TOKEN_KEY`) so Redis only ever holds
-   * ciphertext.
+   * 32-byte AES-256-GCM key (base64 or hex text, or raw bytes) that seals every value before it
+   * reaches Redis. Default: the `keyFile` option, else the `keyEnv` variable (`MAILPLUG_TOKEN_KEY`).
+   */
+  readonly key?: string | Uint8Array;
+  /** File holding the key. */
+  readonly keyFile?: string;
+  /** Environment variable holding the key. Default `MAILPLUG_TOKEN_KEY`. */
+  readonly keyEnv?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Store values as plaintext JSON instead of sealing them. Only for a Redis that is as private
+   * as the host's own memory (for example local development); never combine with `codec`.
+   */
+  readonly plaintext?: boolean;
+  /**
+   * Turns values into the string stored in Redis and back, replacing the default sealing codec
+   * (core's `createEncryptedCodec` with the key options above).
    */
   readonly codec?: StoredValueCodec;
   /** How long a holder may keep a lock before Redis expires it (ms). Default 30 s. */
@@ -44,11 +59,16 @@ const jsonCodec: StoredValueCodec = {
 };
 
 /**
+ * Values are sealed with AES-256-GCM by default; creation fails with TOKEN_STORE_KEY_MISSING
+ * (admin) when no key is configured, unless the host opts into `plaintext: true`.
+ *
  * @example
- * const tokenStore = createRedisTokenStore({ url: process.env.REDIS_URL });
+ * const tokenStore = createRedisTokenStore({ url: process.env.REDIS_URL }); // MAILPLUG_TOKEN_KEY
  * const mailer = createMailer({ registry, secrets, tokenStore, permissions });
  */
 export function createRedisTokenStore(options: RedisTokenStoreOptions = {}): RedisTokenStore {
+  // Resolve the codec (and so the key) before connecting, so a missing key leaves no open socket.
+  const codec = codecFor(options);
   const owned = !options.client;
   const redis =
     options.client ??
@@ -56,7 +76,6 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions = {}): Red
       ? new Redis(options.url, { lazyConnect: false, ...options.redisOptions })
       : new Redis(options.redisOptions ?? {}));
   const prefix = options.prefix ?? 'mailplug:';
-  const codec = options.codec ?? jsonCodec;
   const lockTtlMs = options.lockTtlMs ?? 30_000;
   const lockTimeoutMs = options.lockTimeoutMs ?? 30_000;
   const valueKey = (key: string) => `${prefix}v:${key}`;
@@ -151,4 +170,23 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions = {}): Red
       if (owned) await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+function codecFor(options: RedisTokenStoreOptions): StoredValueCodec {
+  if (options.plaintext === true && options.codec) {
+    throw mailplugError(
+      CoreErrorCode.ConfigInvalid,
+      'developer',
+      'The Redis token store was given both `plaintext: true` and a `codec`.',
+      'Pass either `codec` or `plaintext: true` to createRedisTokenStore, not both.',
+    );
+  }
+  if (options.codec) return options.codec;
+  if (options.plaintext === true) return jsonCodec;
+  return createEncryptedCodec({
+    key: options.key,
+    keyFile: options.keyFile,
+    keyEnv: options.keyEnv,
+    env: options.env,
+  });
 }

@@ -7,8 +7,9 @@ import { createRedisTokenStore, type RedisTokenStore } from '../src/index.js';
 
 let server: RedisTestServer;
 const stores: RedisTokenStore[] = [];
+const KEY = randomBytes(32).toString('base64');
 const open = (opts: Parameters<typeof createRedisTokenStore>[0] = {}) => {
-  const store = createRedisTokenStore({ url: server.url, prefix: `t${stores.length}:`, ...opts });
+  const store = createRedisTokenStore({ url: server.url, prefix: `t${stores.length}:`, key: KEY, ...opts });
   stores.push(store);
   return store;
 };
@@ -80,28 +81,71 @@ describe('createRedisTokenStore', () => {
     await raw.quit();
   });
 
-  it("with core's encrypted codec Redis holds only ciphertext", async () => {
-    const codec = createEncryptedCodec({ key: randomBytes(32).toString('base64') });
-    const store = open({ prefix: 'codec:', codec });
-    await store.set('k', { refreshToken: 'rt-plaintext-value' });
+  it('seals values by default: the raw Redis value holds no token as text, base64 or hex', async () => {
+    const secret = 'rt-plaintext-refresh-value-4711';
+    const store = open({ prefix: 'sealed:', key: undefined, env: { MAILPLUG_TOKEN_KEY: KEY } });
+    await store.set('k', { accessToken: secret, refreshToken: secret });
     const raw = new Redis(server.url);
-    const held = await raw.get('codec:v:k');
-    expect(held).not.toContain('rt-plaintext-value');
-    expect(Buffer.from(held ?? '', 'base64').toString('latin1')).not.toContain('rt-plaintext-value');
-    await expect(store.get('k')).resolves.toEqual({ refreshToken: 'rt-plaintext-value' });
-    // Another instance with a different key cannot read it and says so.
-    const wrongKey = open({
-      prefix: 'codec:',
-      codec: createEncryptedCodec({ key: randomBytes(32).toString('hex') }),
-    });
-    const err = await wrongKey.get('k').catch((e: unknown) => e);
-    expect(isMailplugError(err) && err.code).toBe('TOKEN_STORE_UNREADABLE');
+    const held = (await raw.getBuffer('sealed:v:k')) ?? Buffer.alloc(0);
+    expect(held.length).toBeGreaterThan(secret.length);
+    for (const form of [
+      secret,
+      Buffer.from(secret).toString('base64'),
+      Buffer.from(secret).toString('hex'),
+    ]) {
+      expect(held.toString('latin1')).not.toContain(form);
+      expect(Buffer.from(held.toString('latin1'), 'base64').toString('latin1')).not.toContain(form);
+    }
+    await expect(store.get('k')).resolves.toEqual({ accessToken: secret, refreshToken: secret });
     await raw.quit();
+  });
+
+  it('a store with a different key cannot read a sealed value and says so', async () => {
+    const store = open({ prefix: 'wrongkey:' });
+    await store.set('k', { refreshToken: 'rt-value' });
+    const other = open({ prefix: 'wrongkey:', key: randomBytes(32).toString('hex') });
+    const err = await other.get('k').catch((e: unknown) => e);
+    expect(isMailplugError(err) && [err.code, err.action]).toEqual(['TOKEN_STORE_UNREADABLE', 'admin']);
+    expect(String(isMailplugError(err) && err.message)).not.toContain('rt-value');
+  });
+
+  it('without a key (and no plaintext opt-in) creation fails with TOKEN_STORE_KEY_MISSING', () => {
+    let err: unknown;
+    try {
+      createRedisTokenStore({ url: 'redis://127.0.0.1:1', env: {} });
+    } catch (e) {
+      err = e;
+    }
+    expect(isMailplugError(err) && [err.code, err.action]).toEqual(['TOKEN_STORE_KEY_MISSING', 'admin']);
+    expect(isMailplugError(err) && err.hint).toContain('MAILPLUG_TOKEN_KEY');
+  });
+
+  it('plaintext: true is the explicit opt-in to JSON values', async () => {
+    const store = open({ prefix: 'plain:', key: undefined, env: {}, plaintext: true });
+    await store.set('k', { refreshToken: 'rt-plain' });
+    const raw = new Redis(server.url);
+    await expect(raw.get('plain:v:k')).resolves.toBe(JSON.stringify({ refreshToken: 'rt-plain' }));
+    await expect(store.get('k')).resolves.toEqual({ refreshToken: 'rt-plain' });
+    await raw.quit();
+  });
+
+  it('an explicit codec replaces the default one; combining it with plaintext is refused', async () => {
+    const codec = createEncryptedCodec({ key: randomBytes(32).toString('base64') });
+    const store = open({ prefix: 'codec:', key: undefined, env: {}, codec });
+    await store.set('k', { refreshToken: 'rt-codec' });
+    await expect(store.get('k')).resolves.toEqual({ refreshToken: 'rt-codec' });
+    await expect(open({ prefix: 'codec:' }).get('k')).rejects.toMatchObject({
+      code: 'TOKEN_STORE_UNREADABLE',
+    });
+    expect(() => createRedisTokenStore({ url: 'redis://127.0.0.1:1', codec, plaintext: true })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', action: 'developer' }),
+    );
   });
 
   it('an unreachable Redis is a transient error, never a credential problem', async () => {
     const store = createRedisTokenStore({
       url: 'redis://127.0.0.1:1',
+      plaintext: true,
       redisOptions: { maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false },
     });
     const err = await store.get('k').catch((e: unknown) => e);

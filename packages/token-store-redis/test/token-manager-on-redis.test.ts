@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 /**
  * Two host instances share one Redis: each has its own store client and its own TokenManager for
  * the same account, so the only thing keeping them from refreshing twice is the Redis lock.
@@ -6,6 +7,8 @@ import { createTokenManager, type TokenSet } from '@mailplug/core';
 import { type RedisTestServer, startRedisTestServer } from '@mailplug/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createRedisTokenStore, type RedisTokenStore } from '../src/index.js';
+
+const KEY = randomBytes(32).toString('base64');
 
 let server: RedisTestServer;
 const stores: RedisTokenStore[] = [];
@@ -20,7 +23,7 @@ afterAll(async () => {
 
 it('instances sharing Redis refresh an expired token once and all use the rotated refresh token', async () => {
   const instance = () => {
-    const store = createRedisTokenStore({ url: server.url, prefix: 'fleet:' });
+    const store = createRedisTokenStore({ url: server.url, prefix: 'fleet:', key: KEY });
     stores.push(store);
     return store;
   };
