@@ -1,0 +1,217 @@
+import { isMailplugError, type MailplugError, registerSecret } from '@mailplug/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { classifySmtpError, type SmtpClassificationContext } from './classify.js';
+
+/**
+ * Fixed seed per property (shown in the test name) so `pnpm test` never passes on luck;
+ * `MAILPLUG_FUZZ=1` switches to a random, printed seed and 10× the runs, `MAILPLUG_FUZZ_SEED=<n>` replays one.
+ */
+const fuzzSeed =
+  process.env.MAILPLUG_FUZZ === '1' || process.env.MAILPLUG_FUZZ_SEED
+    ? Number(process.env.MAILPLUG_FUZZ_SEED) || (Date.now() ^ (Math.random() * 0x100000000)) | 0
+    : undefined;
+if (fuzzSeed !== undefined) console.info(`[fuzz] fast-check seed ${fuzzSeed}`);
+function fuzzRun<Ts>(seed: number, numRuns: number, examples: Ts[]) {
+  const params = {
+    seed: fuzzSeed ?? seed,
+    numRuns: fuzzSeed === undefined ? numRuns : numRuns * 10,
+    examples,
+  };
+  return { label: fuzzSeed === undefined ? `seed ${seed}` : `fuzz seed ${fuzzSeed}`, params };
+}
+
+const ACTIONS = ['user', 'admin', 'retry', 'developer'];
+
+/** Secret-looking text the server might echo back (a password or token the library registered). */
+const secretArb = fc.stringMatching(/^[A-Za-z0-9._~-]{12,40}$/);
+
+const replyText = fc.oneof(
+  fc.string({ maxLength: 120 }),
+  fc
+    .array(
+      fc.constantFrom(
+        '5.7.8',
+        '5.7.3',
+        '4.7.0',
+        '5.7.139',
+        '5.1.1',
+        '4.4.2',
+        'Authentication unsuccessful',
+        'SmtpClientAuthentication is disabled',
+        'basic authentication is disabled',
+        'Username and Password not accepted',
+        'Too many connections',
+        '\r\n',
+        ' ',
+        '-',
+      ),
+      { maxLength: 8 },
+    )
+    .map((parts) => parts.join(' ')),
+);
+
+interface Case {
+  readonly secret: string;
+  readonly encodeSecret: boolean;
+  readonly replyCode: number | undefined;
+  readonly text: string;
+  readonly errorCode: string | undefined;
+  readonly command: string | undefined;
+  readonly context: SmtpClassificationContext;
+}
+
+const caseArb: fc.Arbitrary<Case> = fc.record({
+  secret: secretArb,
+  encodeSecret: fc.boolean(),
+  replyCode: fc.option(fc.oneof(fc.integer({ min: 200, max: 599 }), fc.integer()), { nil: undefined }),
+  text: replyText,
+  errorCode: fc.option(
+    fc.oneof(
+      fc.constantFrom(
+        'EAUTH',
+        'EENVELOPE',
+        'EMESSAGE',
+        'ETIMEDOUT',
+        'ECONNECTION',
+        'ESOCKET',
+        'EPROXY',
+        'ETLS',
+      ),
+      fc.string({ maxLength: 12 }),
+    ),
+    { nil: undefined },
+  ),
+  command: fc.option(fc.constantFrom('AUTH XOAUTH2', 'AUTH PLAIN', 'MAIL FROM', 'RCPT TO', 'DATA', 'CONN'), {
+    nil: undefined,
+  }),
+  context: fc.record(
+    {
+      credentialKind: fc.constantFrom('password' as const, 'oauth2' as const),
+      host: fc.constant('smtp.example.com'),
+      port: fc.constant(587),
+    },
+    { requiredKeys: [] },
+  ),
+});
+
+/** A nodemailer-shaped error whose server reply quotes the planted secret. */
+function errorFor(c: Case): Error {
+  const planted = c.encodeSecret ? Buffer.from(c.secret).toString('base64') : c.secret;
+  const response = `${c.replyCode ?? ''} ${c.text} ${planted}`.trimStart();
+  const error = new Error(`Invalid login: ${response}`) as Error & Record<string, unknown>;
+  error.response = response;
+  if (c.replyCode !== undefined) error.responseCode = c.replyCode;
+  if (c.errorCode !== undefined) error.code = c.errorCode;
+  if (c.command !== undefined) error.command = c.command;
+  return error;
+}
+
+function expectWellFormed(err: MailplugError, secret: string): void {
+  expect(isMailplugError(err)).toBe(true);
+  expect(ACTIONS).toContain(err.action);
+  expect(err.code).toMatch(/^[A-Z][A-Z0-9_]+$/);
+  expect(err.hint.length).toBeGreaterThan(10);
+  for (const shown of [
+    err.message,
+    err.hint,
+    JSON.stringify(err),
+    JSON.stringify(err.details ?? {}),
+    err.stack ?? '',
+  ]) {
+    expect(shown).not.toContain(secret);
+    expect(shown).not.toContain(Buffer.from(secret).toString('base64'));
+  }
+}
+
+describe('classifySmtpError on arbitrary server replies', () => {
+  const run = fuzzRun<[Case]>(0x5317, 300, [
+    [
+      {
+        secret: 'ya29-Pl4nted-Access-Token',
+        encodeSecret: false,
+        replyCode: 535,
+        text: '5.7.3 Authentication unsuccessful',
+        errorCode: 'EAUTH',
+        command: 'AUTH XOAUTH2',
+        context: { credentialKind: 'oauth2' },
+      },
+    ],
+    [
+      {
+        secret: 'hunter2-Pl4nted-Password',
+        encodeSecret: true,
+        replyCode: 451,
+        text: '4.7.0 Temporary server error',
+        errorCode: undefined,
+        command: 'MAIL FROM',
+        context: {},
+      },
+    ],
+  ]);
+
+  it(`never throws, always gives a MailplugError with a valid action and never shows the secret (${run.label})`, () => {
+    fc.assert(
+      fc.property(caseArb, (c) => {
+        registerSecret(c.secret);
+        expectWellFormed(classifySmtpError(errorFor(c), c.context), c.secret);
+      }),
+      run.params,
+    );
+  });
+
+  const shapes = fuzzRun<[unknown]>(0x5318, 300, [
+    [undefined],
+    [null],
+    ['535 5.7.8 Error'],
+    [{ responseCode: 'x' }],
+  ]);
+  it(`accepts any thrown value, not only errors (${shapes.label})`, () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.integer(),
+          fc.constant(null),
+          fc.constant(undefined),
+          fc.record(
+            {
+              response: fc.anything(),
+              responseCode: fc.anything(),
+              code: fc.anything(),
+              message: fc.anything(),
+            },
+            // Thrown values come from nodemailer and sockets: ordinary objects, never null-prototype ones.
+            { requiredKeys: [], noNullPrototype: true },
+          ),
+        ),
+        (thrown) => {
+          const err = classifySmtpError(thrown);
+          expect(isMailplugError(err)).toBe(true);
+          expect(ACTIONS).toContain(err.action);
+        },
+      ),
+      shapes.params,
+    );
+  });
+
+  it('a 4xx reply is always retry, a bare 535 with a password a user fix (examples)', () => {
+    const deferred = classifySmtpError(errorFor({ ...baseCase, replyCode: 421, text: 'Try later' }));
+    expect(deferred.action).toBe('retry');
+    const refused = classifySmtpError(
+      errorFor({ ...baseCase, replyCode: 535, text: '5.7.8 Authentication failed', errorCode: 'EAUTH' }),
+      { credentialKind: 'password' },
+    );
+    expect(refused.action).toBe('user');
+  });
+});
+
+const baseCase: Case = {
+  secret: 'Pl4nted-Secret-Value-0001',
+  encodeSecret: false,
+  replyCode: undefined,
+  text: '',
+  errorCode: undefined,
+  command: undefined,
+  context: {},
+};
