@@ -1,0 +1,147 @@
+import { isMailplugError, type MailplugError, registerSecret } from '@mailplug/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { classifyImapError, type ImapClassificationContext } from '../src/errors.js';
+
+/**
+ * Fixed seed per property (shown in the test name) so `pnpm test` never passes on luck;
+ * `MAILPLUG_FUZZ=1` switches to a random, printed seed and 10× the runs, `MAILPLUG_FUZZ_SEED=<n>` replays one.
+ */
+const fuzzSeed =
+  process.env.MAILPLUG_FUZZ === '1' || process.env.MAILPLUG_FUZZ_SEED
+    ? Number(process.env.MAILPLUG_FUZZ_SEED) || (Date.now() ^ (Math.random() * 0x100000000)) | 0
+    : undefined;
+if (fuzzSeed !== undefined) console.info(`[fuzz] fast-check seed ${fuzzSeed}`);
+function fuzzRun<Ts>(seed: number, numRuns: number, examples: Ts[]) {
+  const params = {
+    seed: fuzzSeed ?? seed,
+    numRuns: fuzzSeed === undefined ? numRuns : numRuns * 10,
+    examples,
+  };
+  return { label: fuzzSeed === undefined ? `seed ${seed}` : `fuzz seed ${fuzzSeed}`, params };
+}
+
+const ACTIONS = ['user', 'admin', 'retry', 'developer'];
+const CONTEXT: ImapClassificationContext = { host: 'imap.example.com', port: 993, command: 'FETCH' };
+
+/** What imapflow puts on an error after a tagged NO/BAD or a failed sign-in, built from server text. */
+const serverError = fc
+  .record(
+    {
+      secret: fc.stringMatching(/^[A-Za-z0-9._~-]{12,40}$/),
+      text: fc.string({ maxLength: 120 }),
+      code: fc.oneof(
+        fc.constantFrom('ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'ENOTFOUND', 'NoConnection', 'EPROXY'),
+        fc.string({ maxLength: 12 }),
+      ),
+      authenticationFailed: fc.boolean(),
+      serverResponseCode: fc.oneof(
+        fc.constantFrom(
+          'AUTHENTICATIONFAILED',
+          'UNAVAILABLE',
+          'INUSE',
+          'LIMIT',
+          'EXPIRED',
+          'ALERT',
+          'PRIVACYREQUIRED',
+        ),
+        fc.string({ maxLength: 16 }),
+      ),
+      tlsFailed: fc.boolean(),
+      oauthStatus: fc.option(fc.constantFrom('400', '401', 'invalid_token'), { nil: undefined }),
+    },
+    { requiredKeys: ['secret', 'text'] },
+  )
+  .map(({ secret, text, oauthStatus, ...rest }) => ({
+    secret,
+    error: Object.assign(new Error(`Command failed: ${text} ${secret}`), {
+      ...rest,
+      response: `A1 NO ${text} ${secret}`,
+      ...(oauthStatus ? { oauthError: { status: oauthStatus, schemes: 'bearer', scope: secret } } : {}),
+    }),
+  }));
+
+function expectWellFormed(err: MailplugError, secret: string): void {
+  expect(isMailplugError(err)).toBe(true);
+  expect(ACTIONS).toContain(err.action);
+  expect(err.code).toMatch(/^[A-Z][A-Z0-9_]+$/);
+  expect(err.hint.length).toBeGreaterThan(10);
+  for (const shown of [err.message, err.hint, JSON.stringify(err), err.stack ?? '']) {
+    expect(shown).not.toContain(secret);
+  }
+}
+
+describe('classifyImapError on arbitrary server responses', () => {
+  const run = fuzzRun<[{ secret: string; error: Error }]>(0x1a4, 300, [
+    [
+      {
+        secret: 'Pl4nted-Imap-Password-1',
+        error: Object.assign(new Error('Authentication failed Pl4nted-Imap-Password-1'), {
+          authenticationFailed: true,
+          serverResponseCode: 'AUTHENTICATIONFAILED',
+          response: 'A1 NO [AUTHENTICATIONFAILED] Invalid credentials Pl4nted-Imap-Password-1',
+        }),
+      },
+    ],
+  ]);
+
+  it(`never throws, always gives a MailplugError with a valid action and never shows the secret (${run.label})`, () => {
+    fc.assert(
+      fc.property(serverError, ({ secret, error }) => {
+        registerSecret(secret);
+        for (const credentialKind of ['password', 'oauth2'] as const) {
+          expectWellFormed(classifyImapError(error, { ...CONTEXT, credentialKind }), secret);
+        }
+      }),
+      run.params,
+    );
+  });
+
+  const shapes = fuzzRun<[unknown]>(0x1a5, 300, [[undefined], [null], [{ serverResponseCode: '' }]]);
+  it(`accepts any thrown value with imapflow's field types and any content (${shapes.label})`, () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.constant(undefined),
+          fc.constant(null),
+          fc.record(
+            {
+              code: fc.string(),
+              message: fc.string(),
+              authenticationFailed: fc.boolean(),
+              serverResponseCode: fc.string(),
+              response: fc.anything(),
+              tlsFailed: fc.boolean(),
+            },
+            { requiredKeys: [], noNullPrototype: true },
+          ),
+        ),
+        (thrown) => {
+          const err = classifyImapError(thrown, CONTEXT);
+          expect(isMailplugError(err)).toBe(true);
+          expect(ACTIONS).toContain(err.action);
+        },
+      ),
+      shapes.params,
+    );
+  });
+
+  it('a temporary authentication failure is retry, a refused password a user fix (examples)', () => {
+    const busy = classifyImapError(
+      Object.assign(new Error('Authentication failed'), {
+        authenticationFailed: true,
+        serverResponseCode: 'UNAVAILABLE',
+      }),
+      CONTEXT,
+    );
+    expect(busy.action).toBe('retry');
+    const refused = classifyImapError(
+      Object.assign(new Error('Authentication failed'), {
+        authenticationFailed: true,
+        serverResponseCode: 'AUTHENTICATIONFAILED',
+      }),
+      { ...CONTEXT, credentialKind: 'password' },
+    );
+    expect(refused.action).toBe('user');
+  });
+});
