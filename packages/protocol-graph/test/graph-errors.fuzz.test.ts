@@ -1,0 +1,163 @@
+import { isMailplugError, type MailplugError, registerSecret } from '@mailplug/core';
+import type { HttpResponse } from '@mailplug/http-send';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { GRAPH_CLOUDS } from '../src/graph-clouds.js';
+import { classifyGraphResponse, type GraphRequestContext } from '../src/graph-errors.js';
+
+/**
+ * Fixed seed per property (shown in the test name) so `pnpm test` never passes on luck;
+ * `MAILPLUG_FUZZ=1` switches to a random, printed seed and 10× the runs, `MAILPLUG_FUZZ_SEED=<n>` replays one.
+ */
+const fuzzSeed =
+  process.env.MAILPLUG_FUZZ === '1' || process.env.MAILPLUG_FUZZ_SEED
+    ? Number(process.env.MAILPLUG_FUZZ_SEED) || (Date.now() ^ (Math.random() * 0x100000000)) | 0
+    : undefined;
+if (fuzzSeed !== undefined) console.info(`[fuzz] fast-check seed ${fuzzSeed}`);
+function fuzzRun<Ts>(seed: number, numRuns: number, examples: Ts[]) {
+  const params = {
+    seed: fuzzSeed ?? seed,
+    numRuns: fuzzSeed === undefined ? numRuns : numRuns * 10,
+    examples,
+  };
+  return { label: fuzzSeed === undefined ? `seed ${seed}` : `fuzz seed ${fuzzSeed}`, params };
+}
+
+const ACTIONS = ['user', 'admin', 'retry', 'developer'];
+const secretArb = fc.stringMatching(/^[A-Za-z0-9._~-]{12,40}$/);
+const statusArb = fc.oneof(
+  fc.constantFrom(400, 401, 403, 404, 407, 408, 413, 429, 500, 502, 503, 504),
+  fc.integer({ min: 300, max: 599 }),
+);
+/** Bodies a server, proxy or gateway might send: anything, non-JSON text, or error-shaped JSON. */
+const bodyArb = (errorShaped: fc.Arbitrary<unknown>) =>
+  fc.oneof(
+    fc.string({ maxLength: 200 }),
+    fc.json({ maxDepth: 4 }),
+    fc.constantFrom(
+      '',
+      'null',
+      '<html><body>502 Bad Gateway</body></html>',
+      '{"error":',
+      '{"error":null}',
+      '[]',
+    ),
+    errorShaped.map((v) => JSON.stringify(v)),
+  );
+const response = (status: number, text: string, retryAfter: string | null): HttpResponse => ({
+  status,
+  text,
+  headers: { get: (name: string) => (name.toLowerCase() === 'retry-after' ? retryAfter : null) },
+});
+
+function expectWellFormed(err: MailplugError): void {
+  expect(isMailplugError(err)).toBe(true);
+  expect(ACTIONS).toContain(err.action);
+  expect(err.code).toMatch(/^[A-Z][A-Z0-9_]+$/);
+  expect(err.hint.length).toBeGreaterThan(10);
+}
+
+/** Graph codes that name a cause the admin, user or developer must fix, whatever the status. */
+const NAMED_CODES = new Set([
+  'MailboxNotEnabledForRESTAPI',
+  'MailboxNotSupportedForRESTAPI',
+  'ErrorSendAsDenied',
+  'ErrorAccessDenied',
+  'InvalidAuthenticationToken',
+  'ErrorInvalidRecipients',
+  'ErrorInvalidUser',
+  'ResourceNotFound',
+  'ErrorMessageSizeExceeded',
+  'RequestEntityTooLarge',
+]);
+
+const graphShaped = fc.record(
+  {
+    error: fc.record(
+      {
+        code: fc.oneof(
+          fc.constantFrom(...NAMED_CODES, 'ApplicationThrottled', 'UnknownError'),
+          fc.string(),
+          fc.anything(),
+        ),
+        message: fc.oneof(fc.string({ maxLength: 120 }), fc.anything()),
+        innerError: fc.record({ 'request-id': fc.oneof(fc.uuid(), fc.anything()) }, { requiredKeys: [] }),
+      },
+      { requiredKeys: [] },
+    ),
+  },
+  { requiredKeys: [] },
+);
+
+const contexts: GraphRequestContext[] = [
+  {
+    mailbox: 'office@example.com',
+    cloud: GRAPH_CLOUDS.global,
+    token: { appOnly: false, permissions: ['Mail.Send'], audience: 'https://graph.microsoft.com' },
+  },
+  {
+    mailbox: 'shared@example.com',
+    from: 'boss@example.com',
+    cloud: GRAPH_CLOUDS.global,
+    token: { appOnly: true, permissions: [] },
+  },
+];
+
+const graphCodeOf = (text: string): unknown => {
+  try {
+    return (JSON.parse(text) as { error?: { code?: unknown } } | null)?.error?.code;
+  } catch {
+    return undefined;
+  }
+};
+
+describe('classifyGraphResponse on arbitrary Graph, proxy and gateway answers', () => {
+  const run = fuzzRun<[number, string, string | null]>(0x6a9, 400, [
+    [503, '<html>Service Unavailable</html>', null],
+    [429, '{"error":{"code":"ErrorSendAsDenied"}}', 'soon'],
+    [500, '{"error":{"code":"UnknownError","message":null}}', '5'],
+  ]);
+  it(`never throws; 429 is always retry, a 5xx without a named Graph code is retry (${run.label})`, () => {
+    fc.assert(
+      fc.property(
+        statusArb,
+        bodyArb(graphShaped),
+        fc.option(fc.string({ maxLength: 30 }), { nil: null }),
+        (status, text, retryAfter) => {
+          for (const ctx of contexts) {
+            const err = classifyGraphResponse(response(status, text, retryAfter), ctx);
+            expectWellFormed(err);
+            if (status === 429) expect(err.action).toBe('retry');
+            const code = graphCodeOf(text);
+            if (status >= 500 && !(typeof code === 'string' && NAMED_CODES.has(code)))
+              expect(err.action).toBe('retry');
+          }
+        },
+      ),
+      run.params,
+    );
+  });
+
+  const secrets = fuzzRun<[string, number, string]>(0x6aa, 200, [
+    ['Pl4nted-Graph-Token-0001', 400, 'ErrorInvalidRecipients'],
+  ]);
+  it(`never shows a secret the answer echoes (${secrets.label})`, () => {
+    fc.assert(
+      fc.property(
+        secretArb,
+        statusArb,
+        fc.constantFrom(...NAMED_CODES, 'BadRequest', 'UnknownError'),
+        (secret, status, code) => {
+          registerSecret(secret);
+          const text = JSON.stringify({
+            error: { code, message: `Recipient '${secret}' is not resolved; token ${secret}` },
+          });
+          const err = classifyGraphResponse(response(status, text, null), contexts[0] as GraphRequestContext);
+          for (const shown of [err.message, err.hint, JSON.stringify(err), err.stack ?? ''])
+            expect(shown).not.toContain(secret);
+        },
+      ),
+      secrets.params,
+    );
+  });
+});
