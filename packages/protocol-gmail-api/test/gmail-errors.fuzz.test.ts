@@ -1,0 +1,174 @@
+import { isMailplugError, type MailplugError, registerSecret } from '@mailplug/core';
+import type { HttpResponse } from '@mailplug/http-send';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { classifyGmailResponse, GMAIL_SEND_SCOPE, type GmailRequestContext } from '../src/gmail-errors.js';
+
+/**
+ * Fixed seed per property (shown in the test name) so `pnpm test` never passes on luck;
+ * `MAILPLUG_FUZZ=1` switches to a random, printed seed and 10× the runs, `MAILPLUG_FUZZ_SEED=<n>` replays one.
+ */
+const fuzzSeed =
+  process.env.MAILPLUG_FUZZ === '1' || process.env.MAILPLUG_FUZZ_SEED
+    ? Number(process.env.MAILPLUG_FUZZ_SEED) || (Date.now() ^ (Math.random() * 0x100000000)) | 0
+    : undefined;
+if (fuzzSeed !== undefined) console.info(`[fuzz] fast-check seed ${fuzzSeed}`);
+function fuzzRun<Ts>(seed: number, numRuns: number, examples: Ts[]) {
+  const params = {
+    seed: fuzzSeed ?? seed,
+    numRuns: fuzzSeed === undefined ? numRuns : numRuns * 10,
+    examples,
+  };
+  return { label: fuzzSeed === undefined ? `seed ${seed}` : `fuzz seed ${fuzzSeed}`, params };
+}
+
+const ACTIONS = ['user', 'admin', 'retry', 'developer'];
+const secretArb = fc.stringMatching(/^[A-Za-z0-9._~-]{12,40}$/);
+const statusArb = fc.oneof(
+  fc.constantFrom(400, 401, 403, 404, 407, 408, 413, 429, 500, 502, 503, 504),
+  fc.integer({ min: 300, max: 599 }),
+);
+/** Bodies a server, proxy or gateway might send: anything, non-JSON text, or error-shaped JSON. */
+const bodyArb = (errorShaped: fc.Arbitrary<unknown>) =>
+  fc.oneof(
+    fc.string({ maxLength: 200 }),
+    fc.json({ maxDepth: 4 }),
+    fc.constantFrom(
+      '',
+      'null',
+      '<html><body>502 Bad Gateway</body></html>',
+      '{"error":',
+      '{"error":null}',
+      '[]',
+    ),
+    errorShaped.map((v) => JSON.stringify(v)),
+  );
+const response = (status: number, text: string, retryAfter: string | null): HttpResponse => ({
+  status,
+  text,
+  headers: { get: (name: string) => (name.toLowerCase() === 'retry-after' ? retryAfter : null) },
+});
+
+function expectWellFormed(err: MailplugError): void {
+  expect(isMailplugError(err)).toBe(true);
+  expect(ACTIONS).toContain(err.action);
+  expect(err.code).toMatch(/^[A-Z][A-Z0-9_]+$/);
+  expect(err.hint.length).toBeGreaterThan(10);
+}
+
+/** Google reasons that name a cause the admin, user or developer must fix, whatever the status. */
+const NAMED_REASONS = new Set([
+  'insufficientPermissions',
+  'failedPrecondition',
+  'authError',
+  'invalidArgument',
+  'badRequest',
+  'invalid',
+]);
+const RATE_REASONS = ['rateLimitExceeded', 'userRateLimitExceeded', 'dailyLimitExceeded', 'quotaExceeded'];
+
+const googleShaped = fc.record(
+  {
+    error: fc.record(
+      {
+        code: fc.oneof(fc.integer(), fc.anything()),
+        message: fc.oneof(
+          fc.string({ maxLength: 120 }),
+          fc.constantFrom(
+            'Mail service not enabled',
+            'Delegation denied',
+            'Retry after 2026-12-05T10:00:00.000Z',
+          ),
+          fc.anything(),
+        ),
+        status: fc.oneof(
+          fc.constantFrom('FAILED_PRECONDITION', 'UNAVAILABLE', 'PERMISSION_DENIED'),
+          fc.anything(),
+        ),
+        errors: fc.oneof(
+          fc.array(
+            fc.record(
+              {
+                reason: fc.oneof(
+                  fc.constantFrom(...NAMED_REASONS, ...RATE_REASONS, 'backendError'),
+                  fc.string(),
+                  fc.anything(),
+                ),
+              },
+              { requiredKeys: [] },
+            ),
+            { maxLength: 3 },
+          ),
+          fc.anything(),
+        ),
+      },
+      { requiredKeys: [] },
+    ),
+  },
+  { requiredKeys: [] },
+);
+
+const contexts: GmailRequestContext[] = [
+  { mailbox: 'office@example.com', scopes: [GMAIL_SEND_SCOPE] },
+  { mailbox: 'shared@example.com', scopes: [] },
+];
+
+const reasonOf = (text: string): unknown => {
+  try {
+    const errors = (JSON.parse(text) as { error?: { errors?: unknown } } | null)?.error?.errors;
+    return Array.isArray(errors) ? (errors[0] as { reason?: unknown } | undefined)?.reason : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+describe('classifyGmailResponse on arbitrary Google, proxy and gateway answers', () => {
+  const run = fuzzRun<[number, string, string | null]>(0x6a1, 400, [
+    [503, '<html>Service Unavailable</html>', null],
+    [429, '{"error":{"errors":[{"reason":"insufficientPermissions"}]}}', 'soon'],
+    [500, '{"error":{"errors":"backendError","status":null}}', '5'],
+  ]);
+  it(`never throws; 429 is always retry, a 5xx without a named Google reason is retry (${run.label})`, () => {
+    fc.assert(
+      fc.property(
+        statusArb,
+        bodyArb(googleShaped),
+        fc.option(fc.string({ maxLength: 30 }), { nil: null }),
+        (status, text, retryAfter) => {
+          for (const ctx of contexts) {
+            const err = classifyGmailResponse(response(status, text, retryAfter), ctx);
+            expectWellFormed(err);
+            if (status === 429) expect(err.action).toBe('retry');
+            const reason = reasonOf(text);
+            if (status >= 500 && !(typeof reason === 'string' && NAMED_REASONS.has(reason)))
+              expect(err.action).toBe('retry');
+          }
+        },
+      ),
+      run.params,
+    );
+  });
+
+  const secrets = fuzzRun<[string, number, string]>(0x6a2, 200, [
+    ['Pl4nted-Google-Token-0001', 400, 'invalidArgument'],
+  ]);
+  it(`never shows a secret the answer echoes (${secrets.label})`, () => {
+    fc.assert(
+      fc.property(
+        secretArb,
+        statusArb,
+        fc.constantFrom(...NAMED_REASONS, ...RATE_REASONS, 'forbidden', 'backendError'),
+        (secret, status, reason) => {
+          registerSecret(secret);
+          const text = JSON.stringify({
+            error: { message: `Invalid To header: ${secret} (token ${secret})`, errors: [{ reason }] },
+          });
+          const err = classifyGmailResponse(response(status, text, null), contexts[0] as GmailRequestContext);
+          for (const shown of [err.message, err.hint, JSON.stringify(err), err.stack ?? ''])
+            expect(shown).not.toContain(secret);
+        },
+      ),
+      secrets.params,
+    );
+  });
+});
