@@ -1,7 +1,7 @@
 import type { CredentialSource, OAuth2Credential } from '@mailplug/core';
 import type { Emulator } from '@mailplug/emulator';
 import { createSmtpProtocol } from '@mailplug/protocol-smtp';
-import { emulatorApiServer, mailplugRejection } from '@mailplug/testkit';
+import { deliveredMessage, emulatorApiServer, mailplugRejection } from '@mailplug/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGmailApiProtocol, GMAIL_SIMPLE_SEND_MAX_BYTES } from '../src/index.js';
 import {
@@ -50,11 +50,7 @@ describe('Gmail API messages.send against the emulator (real google-auth-library
     const result = await sendWith(source, { subject: 'Only gmail.send', bcc: 'carol@contoso.test' });
     expect(result.accepted).toEqual([BOB, 'carol@contoso.test']);
     expect(result.response).toMatch(/^200 OK \(Gmail id [0-9a-f]+\)$/);
-    const raw =
-      emulator.mail
-        .list(BOB)
-        .find((m) => m.subject === 'Only gmail.send')
-        ?.raw.toString('utf8') ?? '';
+    const raw = deliveredMessage(emulator, BOB, 'Only gmail.send');
     expect(raw).toContain(`Message-ID: ${result.messageId}`);
     expect(raw).not.toMatch(/^Bcc:/im);
     expect(emulator.mail.list(ALICE, 'Sent').some((m) => m.subject === 'Only gmail.send')).toBe(true);
@@ -106,10 +102,7 @@ describe('Gmail API messages.send against the emulator (real google-auth-library
       subject: 'From the service account',
     });
     expect(result.accepted).toEqual([BOB]);
-    const raw = emulator.mail
-      .list(BOB)
-      .find((m) => m.subject === 'From the service account')
-      ?.raw.toString('utf8');
+    const raw = deliveredMessage(emulator, BOB, 'From the service account');
     expect(raw).toContain(`From: ${ALICE}`);
   });
 

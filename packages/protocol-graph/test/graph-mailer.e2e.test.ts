@@ -10,7 +10,7 @@ import {
 } from '@mailplug/core';
 import { DEFAULT_TENANT_ID, type Emulator } from '@mailplug/emulator';
 import { createSmtpProtocol } from '@mailplug/protocol-smtp';
-import { emulatorApiServer } from '@mailplug/testkit';
+import { deliveredMessage, emulatorApiServer } from '@mailplug/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGraphProtocol } from '../src/index.js';
 import {
@@ -87,62 +87,67 @@ describe('Graph in the mailer: probe and fallback routes', () => {
       : {}),
   });
 
+  /** Sends with `primary` closed: delivered over `fallback`, with one event naming why. */
+  const sendThroughFallback = async (
+    accountId: string,
+    primary: 'graph' | 'smtp',
+    fallback: 'graph' | 'smtp',
+    subject: string,
+    code: string,
+  ) => {
+    const events: FallbackUsed[] = [];
+    const listener = mailer.onDidUseFallback((e) => events.push(e));
+    try {
+      const result = await mailer.send({
+        account: account(accountId, primary, fallback),
+        message: { to: BOB, subject, text: 'x' },
+      });
+      expect(result.route).toBe(fallback);
+    } finally {
+      listener.dispose();
+    }
+    expect(events).toEqual([
+      expect.objectContaining({
+        accountId,
+        from: primary,
+        to: fallback,
+        reason: expect.objectContaining({ code }),
+      }),
+    ]);
+  };
+
   it('an account on Graph sends through the mailer (footer and identity applied)', async () => {
     const result = await mailer.send({
       account: account('graph-only', 'graph'),
       message: { to: BOB, subject: 'Via mailer', text: 'Hello' },
     });
     expect(result.accepted).toEqual([BOB]);
-    const raw = emulator.mail
-      .list(BOB)
-      .find((m) => m.subject === 'Via mailer')
-      ?.raw.toString('utf8');
+    const raw = deliveredMessage(emulator, BOB, 'Via mailer');
     expect(raw).toContain('From: Alice Office <alice@contoso.test>');
   });
 
   it('Graph closed for the mailbox (MailboxNotEnabledForRESTAPI) → delivered over the SMTP fallback, with the event', async () => {
     emulator.graph.setRestApiEnabled(ALICE, false);
-    const events: FallbackUsed[] = [];
-    const listener = mailer.onDidUseFallback((e) => events.push(e));
-    const result = await mailer.send({
-      account: account('graph-first', 'graph', 'smtp'),
-      message: { to: BOB, subject: 'Graph closed, SMTP delivers', text: 'x' },
-    });
-    listener.dispose();
-    expect(result.route).toBe('smtp');
-    expect(events).toEqual([
-      expect.objectContaining({
-        accountId: 'graph-first',
-        from: 'graph',
-        to: 'smtp',
-        reason: expect.objectContaining({ code: 'GRAPH_MAILBOX_NOT_ENABLED' }),
-      }),
-    ]);
+    await sendThroughFallback(
+      'graph-first',
+      'graph',
+      'smtp',
+      'Graph closed, SMTP delivers',
+      'GRAPH_MAILBOX_NOT_ENABLED',
+    );
     expect(emulator.mail.list(BOB).some((m) => m.subject === 'Graph closed, SMTP delivers')).toBe(true);
   });
 
   it('SMTP AUTH off for the tenant (535 5.7.139) → delivered through Graph, route "graph", with the event', async () => {
     emulator.mailServers?.smtpAuth.setEnabled({ tenant: DEFAULT_TENANT_ID }, false);
-    const events: FallbackUsed[] = [];
-    const listener = mailer.onDidUseFallback((e) => events.push(e));
-    const result = await mailer.send({
-      account: account('smtp-first', 'smtp', 'graph'),
-      message: { to: BOB, subject: 'SMTP off, Graph delivers', text: 'x' },
-    });
-    listener.dispose();
-    expect(result.route).toBe('graph');
-    expect(events).toEqual([
-      expect.objectContaining({
-        accountId: 'smtp-first',
-        from: 'smtp',
-        to: 'graph',
-        reason: expect.objectContaining({ code: 'SMTP_AUTH_DISABLED' }),
-      }),
-    ]);
-    const raw = emulator.mail
-      .list(BOB)
-      .find((m) => m.subject === 'SMTP off, Graph delivers')
-      ?.raw.toString('utf8');
+    await sendThroughFallback(
+      'smtp-first',
+      'smtp',
+      'graph',
+      'SMTP off, Graph delivers',
+      'SMTP_AUTH_DISABLED',
+    );
+    const raw = deliveredMessage(emulator, BOB, 'SMTP off, Graph delivers');
     expect(raw).toContain('From: Alice Office <alice@contoso.test>');
   });
 

@@ -1,7 +1,7 @@
 import type { OutgoingMessage } from '@mailplug/core';
 import type { Emulator } from '@mailplug/emulator';
 import { createSmtpProtocol } from '@mailplug/protocol-smtp';
-import { emulatorApiServer } from '@mailplug/testkit';
+import { deliveredMessage, emulatorApiServer } from '@mailplug/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGraphProtocol } from '../src/index.js';
 import {
@@ -64,11 +64,7 @@ describe('Graph sendMail against the emulator (real msal-node tokens)', () => {
     });
     await connection.close();
     expect(result.messageId).toBe('<case-7781.1@practice.example>');
-    const raw =
-      emulator.mail
-        .list(BOB)
-        .find((m) => m.subject === 'Own id')
-        ?.raw.toString('utf8') ?? '';
+    const raw = deliveredMessage(emulator, BOB, 'Own id');
     expect(raw).toContain('Message-ID: <case-7781.1@practice.example>');
   });
 
@@ -124,10 +120,7 @@ describe('Graph sendMail against the emulator (real msal-node tokens)', () => {
     const result = await connection.send({ to: BOB, subject: 'Delegated via Graph', text: 'hi' });
     await connection.close();
     expect(result.accepted).toEqual([BOB]);
-    const raw = emulator.mail
-      .list(BOB)
-      .find((m) => m.subject === 'Delegated via Graph')
-      ?.raw.toString('utf8');
+    const raw = deliveredMessage(emulator, BOB, 'Delegated via Graph');
     expect(raw).toContain(`From: ${ALICE}`);
   });
 

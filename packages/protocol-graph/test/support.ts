@@ -3,7 +3,7 @@
  * and credential sources over those tokens — the way a Microsoft provider session hands them out.
  */
 import http from 'node:http';
-import { ConfidentialClientApplication, CryptoProvider } from '@azure/msal-node';
+import { type AuthenticationResult, ConfidentialClientApplication, CryptoProvider } from '@azure/msal-node';
 import {
   type AuthProvider,
   type CredentialSource,
@@ -28,6 +28,22 @@ export async function startGraphEmulator(mail: EmulatorOptions['mail'] = {}): Pr
   });
 }
 
+/** msal-node's authority options for the emulator's Entra ID (the tenant in DEFAULT_IDS). */
+const emulatorAuthority = (emulator: Emulator) => ({
+  authority: emulator.urls.microsoftAuthority(),
+  knownAuthorities: [emulator.urls.microsoftKnownAuthority],
+  authorityMetadata: emulator.urls.microsoftAuthorityMetadata(),
+});
+
+/** An msal-node token as the credential a Microsoft provider session hands out for `mailbox`. */
+const fromMsal = (result: AuthenticationResult, mailbox: string): OAuth2Credential => ({
+  kind: 'oauth2',
+  user: mailbox,
+  accessToken: result.accessToken,
+  expiresAt: result.expiresOn?.getTime() ?? Date.now() + 3_600_000,
+  scopes: result.scopes,
+});
+
 /** App-only (client credentials) tokens from the real msal-node, as an app-only provider session does. */
 export function appOnlySource(
   emulator: Emulator,
@@ -37,9 +53,7 @@ export function appOnlySource(
     auth: {
       clientId: options.clientId ?? DEFAULT_IDS.daemonClientId,
       clientSecret: options.clientSecret ?? DEFAULT_IDS.daemonSecret,
-      authority: emulator.urls.microsoftAuthority(),
-      knownAuthorities: [emulator.urls.microsoftKnownAuthority],
-      authorityMetadata: emulator.urls.microsoftAuthorityMetadata(),
+      ...emulatorAuthority(emulator),
     },
     system: { networkClient: emulator.msalNetworkClient },
   });
@@ -50,13 +64,7 @@ export function appOnlySource(
       ...(request.forceRefresh ? { skipCache: true } : {}),
     });
     if (!result) throw new Error('msal returned no token');
-    return {
-      kind: 'oauth2',
-      user: options.mailbox ?? ALICE,
-      accessToken: result.accessToken,
-      expiresAt: result.expiresOn?.getTime() ?? Date.now() + 3_600_000,
-      scopes: result.scopes,
-    };
+    return fromMsal(result, options.mailbox ?? ALICE);
   });
 }
 
@@ -69,9 +77,7 @@ export async function delegatedSource(
     auth: {
       clientId: DEFAULT_IDS.webAppClientId,
       clientSecret: DEFAULT_IDS.webAppSecret,
-      authority: emulator.urls.microsoftAuthority(),
-      knownAuthorities: [emulator.urls.microsoftKnownAuthority],
-      authorityMetadata: emulator.urls.microsoftAuthorityMetadata(),
+      ...emulatorAuthority(emulator),
     },
     system: { networkClient: emulator.msalNetworkClient },
   });
@@ -100,13 +106,7 @@ export async function delegatedSource(
       scopes,
       forceRefresh: request.forceRefresh === true,
     });
-    return {
-      kind: 'oauth2',
-      user: options.mailbox ?? ALICE,
-      accessToken: result.accessToken,
-      expiresAt: result.expiresOn?.getTime() ?? Date.now() + 3_600_000,
-      scopes: result.scopes,
-    };
+    return fromMsal(result, options.mailbox ?? ALICE);
   });
 }
 

@@ -1,15 +1,22 @@
 /**
  * The conformance suites against `@mailplug/emulator`: ready environments for the first-party
  * providers (settings, secrets, the consent page played as a user, injected faults) and the
- * emulator's mail servers as protocol fixtures. The emulator depends on testkit (for its
+ * emulator's mail servers and HTTPS send APIs as protocol fixtures. The emulator depends on testkit (for its
  * certificates), so testkit takes a running emulator by its shape instead of importing it.
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { AuthProvider, SignInCallbackParams, SignInStart } from '@mailplug/core';
+import type {
+  AuthProvider,
+  CredentialSource,
+  ServerSettings,
+  SignInCallbackParams,
+  SignInStart,
+} from '@mailplug/core';
 import type { FaultHandle, ProviderEnvironment } from './suites/auth/auth-options.js';
 import { ConformanceError } from './suites/conformance.js';
 import type { MailServerFixture } from './suites/mail-protocol-checks.js';
+import { tokenCredentials } from './test-helpers.js';
 
 /** A fault injected at the emulated Entra ID, in the emulator's `inject.microsoft` terms. */
 export type MicrosoftFault =
@@ -289,4 +296,78 @@ export function emulatorMailServer(
       deliver: (raw) => void mail.deliver(user.email, raw),
     };
   };
+}
+
+/**
+ * The emulator's HTTPS APIs (Microsoft Graph, the Gmail API) as server settings: loopback, its
+ * port, trusting its CA. The protocol under test adds the emulator's path prefix (`basePath`).
+ *
+ * @example
+ * const connection = await createGraphProtocol({ basePath: '/graph' }).connect(emulatorApiServer(emulator), source);
+ */
+export function emulatorApiServer(
+  emulator: { readonly ports: { readonly https: number }; readonly caCertPem: string },
+  timeoutMs = 10_000,
+): ServerSettings {
+  return {
+    host: '127.0.0.1',
+    port: emulator.ports.https,
+    security: 'tls',
+    timeoutMs,
+    tls: { ca: emulator.caCertPem },
+  };
+}
+
+/** The parts of a running emulator an HTTP send API fixture uses. */
+export interface EmulatorWithSendApis {
+  readonly ports: { readonly https: number };
+  readonly caCertPem: string;
+  readonly mail: { list(mailbox: string, folder?: string): readonly { readonly raw: Uint8Array }[] };
+  stop(): Promise<void>;
+}
+
+/**
+ * One of the emulator's HTTPS send APIs (Graph, Gmail) as a protocol fixture: `user`'s mailbox,
+ * the `credentials` a real OAuth client obtained for it, a token the emulator never issued as the
+ * rejected credential, the user's Sent folder as what was sent, and the emulator stopped at the end.
+ *
+ * @example
+ * mailProtocolSuite(it, () => createGraphProtocol({ basePath: '/graph' }), {
+ *   packageJson,
+ *   server: async () => { const emulator = await startEmulator(); return emulatorApiFixture(emulator, ALICE, appOnly(emulator)); },
+ * });
+ */
+export function emulatorApiFixture(
+  emulator: EmulatorWithSendApis,
+  user: string,
+  credentials: CredentialSource,
+): MailServerFixture {
+  return {
+    server: emulatorApiServer(emulator),
+    user,
+    credentials,
+    rejectedCredentials: (planted) => tokenCredentials(user, planted),
+    messages: () => emulator.mail.list(user, 'Sent').map((m) => Buffer.from(m.raw).toString('utf8')),
+    close: () => emulator.stop(),
+  };
+}
+
+/**
+ * The raw message (UTF-8) the emulator delivered to `mailbox` with this `subject`, or `''` when
+ * there is none: what a test of a send route reads back.
+ *
+ * @example
+ * expect(deliveredMessage(emulator, 'bob@contoso.test', 'Invoice 42')).toContain('From: Alice');
+ */
+export function deliveredMessage(
+  emulator: {
+    readonly mail: {
+      list(mailbox: string): readonly { readonly subject?: string; readonly raw: Uint8Array }[];
+    };
+  },
+  mailbox: string,
+  subject: string,
+): string {
+  const found = emulator.mail.list(mailbox).find((m) => m.subject === subject);
+  return found ? Buffer.from(found.raw).toString('utf8') : '';
 }

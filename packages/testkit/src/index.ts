@@ -11,15 +11,7 @@ export * from './pop3-test-server.js';
 export * from './redis-test-server.js';
 export * from './smtp-test-server.js';
 export { ConformanceError, describeError, type SuiteHooks, type TestFunction } from './suites/conformance.js';
-export {
-  type CapturedLogLine,
-  type CapturingLogger,
-  type ControlledSecretStore,
-  createCapturingLogger,
-  createControlledSecretStore,
-  createInspectableTokenStore,
-  type InspectableTokenStore,
-} from './suites/suite-stores.js';
+export * from './suites/suite-stores.js';
 export * from './test-helpers.js';
 export * from './tinyproxy-test-server.js';
 export * from './token-store-suite.js';

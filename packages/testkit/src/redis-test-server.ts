@@ -1,6 +1,6 @@
 /** A throwaway redis-server for tests of stores and queues that share state across instances. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freeLoopbackPort } from './free-port.js';
 
 export interface RedisTestServer {
   /** `redis://127.0.0.1:<port>` */
@@ -21,7 +21,7 @@ export interface RedisTestServer {
 export async function startRedisTestServer(
   options: { startTimeoutMs?: number } = {},
 ): Promise<RedisTestServer> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
@@ -64,16 +64,5 @@ function ready(child: ChildProcess, timeoutMs: number): Promise<void> {
       ),
     );
     child.once('exit', (code) => done(new Error(`redis-server exited with ${code}: ${out.slice(-500)}`)));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
   });
 }

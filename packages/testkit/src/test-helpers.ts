@@ -8,7 +8,6 @@ import {
   isMailplugError,
   type MailCredential,
   type MailplugError,
-  type ServerSettings,
 } from '@mailplug/core';
 
 /** A CredentialSource that remembers every request (to prove, e.g., a fresh credential per connect). */
@@ -85,26 +84,6 @@ export async function mailplugRejection(promise: Promise<unknown>): Promise<Mail
   );
   if (!isMailplugError(error)) throw new Error(`expected a MailplugError, got ${String(error)}`);
   return error;
-}
-
-/**
- * The emulator's HTTPS APIs (Microsoft Graph, the Gmail API) as server settings: loopback, its
- * port, trusting its CA. The protocol under test adds the emulator's path prefix (`basePath`).
- *
- * @example
- * const connection = await createGraphProtocol({ basePath: '/graph' }).connect(emulatorApiServer(emulator), source);
- */
-export function emulatorApiServer(
-  emulator: { readonly ports: { readonly https: number }; readonly caCertPem: string },
-  timeoutMs = 10_000,
-): ServerSettings {
-  return {
-    host: '127.0.0.1',
-    port: emulator.ports.https,
-    security: 'tls',
-    timeoutMs,
-    tls: { ca: emulator.caCertPem },
-  };
 }
 
 /** The runner's `afterAll` / `afterEach` (vitest, jest, node:test `after`). */

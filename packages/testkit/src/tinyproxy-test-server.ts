@@ -4,9 +4,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeLoopbackPort } from './free-port.js';
 
 export interface TinyproxyOptions {
   /** Ports CONNECT may reach; default any port. */
@@ -39,7 +40,7 @@ export interface TinyproxyTestServer {
  */
 export async function startTinyproxyTestServer(options: TinyproxyOptions = {}): Promise<TinyproxyTestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'mailplug-tinyproxy-'));
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const log = join(dir, 'tinyproxy.log');
   const config = [
     `Port ${port}`,
@@ -106,16 +107,5 @@ function accepts(port: number): Promise<boolean> {
       resolve(true);
     });
     socket.once('error', () => resolve(false));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
   });
 }

@@ -3,7 +3,13 @@
  * a secret store it can change and read back, and a logger that keeps every line.
  */
 import { inspect } from 'node:util';
-import type { Logger, SecretStore, StoredValue, TokenStore } from '@mailplug/core';
+import {
+  createMemoryTokenStore,
+  type Logger,
+  type SecretStore,
+  type StoredValue,
+  type TokenStore,
+} from '@mailplug/core';
 
 /** A memory TokenStore whose keys the suite can list (the contract has no listing). */
 export interface InspectableTokenStore extends TokenStore {
@@ -14,8 +20,8 @@ export interface InspectableTokenStore extends TokenStore {
 }
 
 /**
- * A TokenStore held in memory that can be listed: values are copied in and out, `withLock` is a
- * real per-key queue (one holder at a time), `deleteByPrefix` counts what it deleted.
+ * Core's memory TokenStore (values copied in and out, a real per-key lock, `deleteByPrefix` that
+ * counts) with a listing of what it holds.
  *
  * @example
  * const store = createInspectableTokenStore();
@@ -23,43 +29,27 @@ export interface InspectableTokenStore extends TokenStore {
  * expect(store.keys(`${accountId}:`)).toEqual([]);
  */
 export function createInspectableTokenStore(): InspectableTokenStore {
-  const values = new Map<string, StoredValue>();
-  const tails = new Map<string, Promise<void>>();
-  const matching = (prefix = '') => [...values.keys()].filter((k) => k.startsWith(prefix)).sort();
+  const store = createMemoryTokenStore();
+  // What the store holds, kept beside it for listing (the TokenStore contract cannot list).
+  const held = new Map<string, StoredValue>();
+  const matching = (prefix = '') => [...held.keys()].filter((k) => k.startsWith(prefix)).sort();
   return {
-    async get(key) {
-      const value = values.get(key);
-      return value === undefined ? undefined : structuredClone(value);
-    },
+    get: (key) => store.get(key),
     async set(key, value) {
-      values.set(key, structuredClone(value));
+      await store.set(key, value);
+      held.set(key, structuredClone(value));
     },
     async delete(key) {
-      values.delete(key);
+      await store.delete(key);
+      held.delete(key);
     },
     async deleteByPrefix(prefix) {
-      const doomed = matching(prefix);
-      for (const key of doomed) values.delete(key);
-      return doomed.length;
+      for (const key of matching(prefix)) held.delete(key);
+      return store.deleteByPrefix(prefix);
     },
-    async withLock(key, fn) {
-      const previous = tails.get(key) ?? Promise.resolve();
-      let release = () => {};
-      const mine = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      const tail = previous.then(() => mine);
-      tails.set(key, tail);
-      await previous;
-      try {
-        return await fn();
-      } finally {
-        release();
-        if (tails.get(key) === tail) tails.delete(key);
-      }
-    },
+    withLock: (key, fn) => store.withLock(key, fn),
     keys: matching,
-    entries: (prefix) => matching(prefix).map((k) => [k, structuredClone(values.get(k) as StoredValue)]),
+    entries: (prefix) => matching(prefix).map((k) => [k, structuredClone(held.get(k) as StoredValue)]),
   };
 }
 

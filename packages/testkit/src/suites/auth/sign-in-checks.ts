@@ -25,6 +25,22 @@ function consentOf(h: AuthHarness) {
   return consent;
 }
 
+/**
+ * Begins a sign-in on `bound` (a new session by default) and plays the user's answer on the
+ * consent page: what every interactive check starts with.
+ */
+async function beginAndAnswer(h: AuthHarness, answer: 'approve' | 'deny', bound?: BoundSession) {
+  const consent = consentOf(h);
+  const session = bound ?? h.open();
+  const interactive = interactiveOf(session);
+  const start = await succeeds(() => interactive.begin(), 'interactive.begin()');
+  const params = await succeeds(
+    () => consent(start, answer),
+    answer === 'approve' ? 'The environment playing consent' : 'The environment playing a denied consent',
+  );
+  return { bound: session, interactive, start, params };
+}
+
 export const signInRequiredCheck: AuthProviderCheck = {
   id: 'signInRequired',
   name: 'before anyone signs in, getCredential fails with SIGN_IN_REQUIRED and checkAuthorization says signInRequired',
@@ -95,11 +111,7 @@ export const interactiveCompleteCheck: AuthProviderCheck = {
   name: 'interactive.complete signs in once: states are single-use, bound to their account, and unknown ones are refused',
   canOptOut: true,
   async run(h) {
-    const consent = consentOf(h);
-    const bound = h.open();
-    const interactive = interactiveOf(bound);
-    const start = await succeeds(() => interactive.begin(), 'interactive.begin()');
-    const params = await succeeds(() => consent(start, 'approve'), 'The environment playing consent');
+    const { bound, interactive, params } = await beginAndAnswer(h, 'approve');
     const identity = await succeeds(
       () => interactive.complete(params),
       'interactive.complete() after consent',
@@ -128,13 +140,9 @@ export const interactiveCompleteCheck: AuthProviderCheck = {
     // A second instance of a multi-instance host shares the store; another account's session must
     // not complete a sign-in this account began.
     const other = h.open({ store: bound.store });
-    const otherStart = await succeeds(() => interactive.begin(), 'interactive.begin()');
-    const otherParams = await succeeds(
-      () => consent(otherStart, 'approve'),
-      'The environment playing consent',
-    );
+    const ownState = await beginAndAnswer(h, 'approve', bound);
     await expectCode(
-      () => interactiveOf(other).complete(otherParams),
+      () => interactiveOf(other).complete(ownState.params),
       CoreErrorCode.SignInStateInvalid,
       "complete() on another account's session (same store) with this account's state",
     );
@@ -146,11 +154,7 @@ export const deniedConsentCheck: AuthProviderCheck = {
   name: 'denied consent fails with SIGN_IN_DENIED for the user, burns the state and signs nobody in',
   canOptOut: true,
   async run(h) {
-    const consent = consentOf(h);
-    const bound = h.open();
-    const interactive = interactiveOf(bound);
-    const start = await succeeds(() => interactive.begin(), 'interactive.begin()');
-    const params = await succeeds(() => consent(start, 'deny'), 'The environment playing a denied consent');
+    const { bound, interactive, params } = await beginAndAnswer(h, 'deny');
     const denied = await expectCode(
       () => interactive.complete(params),
       CoreErrorCode.SignInDenied,
@@ -184,16 +188,12 @@ export const signInStateExpiryCheck: AuthProviderCheck = {
   name: 'a sign-in whose state expired is refused with SIGN_IN_STATE_INVALID',
   canOptOut: true,
   async run(h) {
-    const consent = consentOf(h);
-    const bound = h.open();
-    const interactive = interactiveOf(bound);
-    const start = await succeeds(() => interactive.begin(), 'interactive.begin()');
+    // Real consent, so that only the expiry can make the callback fail.
+    const { interactive, start, params } = await beginAndAnswer(h, 'approve');
     ensure(
       start.expiresAt > h.clock.now(),
       'begin() must return an expiresAt after the session clock (init.now).',
     );
-    // Real consent, so that only the expiry can make the callback fail.
-    const params = await succeeds(() => consent(start, 'approve'), 'The environment playing consent');
     h.clock.advance(start.expiresAt - h.clock.now() + 1_000);
     await expectCode(
       () => interactive.complete(params),
