@@ -1,33 +1,14 @@
-import type { OutgoingMessage, ServerSettings } from '@mailplug/core';
-import { passwordCredentials } from '@mailplug/testkit';
+import type { ServerSettings } from '@mailplug/core';
 import { describe, expect, it } from 'vitest';
-import { smtp, smtpDeadlines } from './index.js';
+import { smtpDeadlines } from './index.js';
 import { type RawSmtpServer, rawSmtpServersPerTest, smtpSessions } from './test-raw-smtp.js';
-import { message, PLANTED_PASSWORD } from './test-support.js';
+import { message, sendOnce } from './test-support.js';
 
 // Hung peers on loopback: each test asserts the classified error a deadline produces, never how long it took.
-const USER = 'ann@example.test';
 const startPeer = rawSmtpServersPerTest();
 
 function settings(peer: RawSmtpServer, timeoutMs: number): ServerSettings {
   return { host: peer.host, port: peer.port, security: 'none', allowInsecureAuth: true, timeoutMs };
-}
-
-async function sendThrough(
-  peer: RawSmtpServer,
-  timeoutMs: number,
-  msg: OutgoingMessage = message,
-  signal?: AbortSignal,
-) {
-  const connection = await smtp.connect(
-    settings(peer, timeoutMs),
-    passwordCredentials(USER, PLANTED_PASSWORD),
-  );
-  try {
-    return await connection.send(msg, signal ? { signal } : {});
-  } finally {
-    connection.dispose();
-  }
 }
 
 describe('smtpDeadlines', () => {
@@ -51,7 +32,7 @@ describe('smtpDeadlines', () => {
 describe('a hung peer becomes a classified retry error', () => {
   it('accepts TCP and never greets → SMTP_TIMEOUT (greeting), nothing delivered, no second session', async () => {
     const peer = await startPeer({ greeting: () => null });
-    const error = await sendThrough(peer, 300).catch((e: unknown) => e);
+    const error = await sendOnce(settings(peer, 300), { end: 'dispose' }).catch((e: unknown) => e);
     expect(error).toMatchObject({
       code: 'SMTP_TIMEOUT',
       action: 'retry',
@@ -63,7 +44,7 @@ describe('a hung peer becomes a classified retry error', () => {
 
   it('greets and never answers AUTH → SMTP_TIMEOUT (socket inactivity) at the AUTH step', async () => {
     const peer = await startPeer({ command: (line) => (/^AUTH /i.test(line) ? null : undefined) });
-    const error = await sendThrough(peer, 300).catch((e: unknown) => e);
+    const error = await sendOnce(settings(peer, 300), { end: 'dispose' }).catch((e: unknown) => e);
     expect(error).toMatchObject({
       code: 'SMTP_TIMEOUT',
       action: 'retry',
@@ -79,9 +60,9 @@ describe('a hung peer becomes a classified retry error', () => {
     const peer = await startPeer({ dataStarted: (session) => session.socket.pause() });
     // More content than loopback socket buffers hold, so the client cannot finish writing it.
     const attachment = Buffer.alloc(8 * 1024 * 1024, 7);
-    const error = await sendThrough(peer, 1000, {
-      ...message,
-      attachments: [{ filename: 'big.bin', content: attachment }],
+    const error = await sendOnce(settings(peer, 1000), {
+      message: { ...message, attachments: [{ filename: 'big.bin', content: attachment }] },
+      end: 'dispose',
     }).catch((e: unknown) => e);
     // Socket inactivity or the whole-send deadline, whichever the machine's speed makes fire first.
     expect(error).toMatchObject({
@@ -106,7 +87,7 @@ describe('a hung peer becomes a classified retry error', () => {
       },
     });
     try {
-      const error = await sendThrough(peer, 1000).catch((e: unknown) => e);
+      const error = await sendOnce(settings(peer, 1000), { end: 'dispose' }).catch((e: unknown) => e);
       expect(error).toMatchObject({
         code: 'SMTP_DELIVERY_UNCONFIRMED',
         action: 'retry',
@@ -131,7 +112,7 @@ describe('a hung peer becomes a classified retry error', () => {
       },
     });
     try {
-      const error = await sendThrough(peer, 1000).catch((e: unknown) => e);
+      const error = await sendOnce(settings(peer, 1000), { end: 'dispose' }).catch((e: unknown) => e);
       expect(error).toMatchObject({
         code: 'SMTP_TIMEOUT',
         action: 'retry',
@@ -155,7 +136,9 @@ describe('AbortSignal', () => {
       },
     });
     // A long timeout: only the abort can end this send.
-    const error = await sendThrough(peer, 60_000, message, controller.signal).catch((e: unknown) => e);
+    const error = await sendOnce(settings(peer, 60_000), { signal: controller.signal, end: 'dispose' }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({
       code: 'SEND_CANCELLED',
       action: 'retry',
@@ -166,7 +149,10 @@ describe('AbortSignal', () => {
 
   it('an already aborted signal sends nothing', async () => {
     const peer = await startPeer();
-    const error = await sendThrough(peer, 60_000, message, AbortSignal.abort()).catch((e: unknown) => e);
+    const error = await sendOnce(settings(peer, 60_000), {
+      signal: AbortSignal.abort(),
+      end: 'dispose',
+    }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'SEND_CANCELLED', action: 'retry' });
     expect(smtpSessions(peer)).toHaveLength(0);
   });

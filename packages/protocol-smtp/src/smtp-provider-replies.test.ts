@@ -7,7 +7,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { smtp } from './index.js';
 import { rawSmtpServersPerTest } from './test-raw-smtp.js';
-import { expectNoSecret, message, PLANTED_PASSWORD, USER } from './test-support.js';
+import { expectNoSecret, message, PLANTED_PASSWORD, sendOnce, USER } from './test-support.js';
 
 // Each Gmail / Exchange Online reply is answered by a real smtp-server at the step where the
 // provider sends it, and must reach the host classified for the right person with the right fix.
@@ -150,20 +150,11 @@ function script(server: SmtpTestServer, step: Step, reply: SmtpScriptedReply) {
   else server.script.nextMail(reply);
 }
 
-async function sendOnce(server: SmtpTestServer) {
-  const connection = await smtp.connect(server.settings, passwordCredentials(USER, PLANTED_PASSWORD));
-  try {
-    return await connection.send(message);
-  } finally {
-    connection.dispose();
-  }
-}
-
 describe('Gmail and Exchange Online replies, answered by a real smtp-server', () => {
   it.each(ROWS)('$signal → $code ($action)', async (row) => {
     const server = await startServer({ users: { [USER]: PLANTED_PASSWORD } });
     script(server, row.step, row.reply);
-    const error = await sendOnce(server).catch((e: unknown) => e);
+    const error = await sendOnce(server.settings, { end: 'dispose' }).catch((e: unknown) => e);
     expect(error).toMatchObject({
       code: row.code,
       action: row.action,
@@ -180,7 +171,7 @@ describe('Gmail and Exchange Online replies, answered by a real smtp-server', ()
     const closing = { code: 421, message: '4.3.2 Service not available, closing transmission channel' };
     server.script.nextMailFrom(closing);
     server.script.nextMailFrom(closing);
-    const error = await sendOnce(server).catch((e: unknown) => e);
+    const error = await sendOnce(server.settings, { end: 'dispose' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'SMTP_TRANSIENT', action: 'retry', details: { replyCode: 421 } });
     expect(server.authSuccesses.PLAIN).toBe(2);
     expect(server.messages).toHaveLength(0);

@@ -1,6 +1,5 @@
 import {
   passwordCredentials,
-  type SmtpTestServer,
   smtpTestServersClosedBy,
   startTinyproxyTestServer,
   type TinyproxyOptions,
@@ -9,7 +8,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSmtpProtocol, smtp } from './index.js';
 import { resolveSmtpProxy } from './proxy.js';
-import { expectNoSecret, message, PLANTED_PASSWORD, USER } from './test-support.js';
+import { expectNoSecret, PLANTED_PASSWORD, sendOnce, USER } from './test-support.js';
 
 const startServer = smtpTestServersClosedBy(afterEach);
 const proxies: TinyproxyTestServer[] = [];
@@ -23,20 +22,13 @@ async function proxy(options?: TinyproxyOptions): Promise<TinyproxyTestServer> {
   return started;
 }
 
-async function sendVia(protocol: typeof smtp, server: SmtpTestServer) {
-  const connection = await protocol.connect(server.settings, passwordCredentials(USER, PLANTED_PASSWORD));
-  try {
-    return await connection.send(message);
-  } finally {
-    await connection.close();
-  }
-}
-
 describe('SMTP through a real HTTP CONNECT proxy (tinyproxy)', () => {
   it('every connection to the server is a CONNECT through the proxy; STARTTLS and AUTH run inside the tunnel', async () => {
     const tinyproxy = await proxy();
     const server = await startServer({ users: { [USER]: PLANTED_PASSWORD } });
-    const result = await sendVia(createSmtpProtocol({ proxy: tinyproxy.url }), server);
+    const result = await sendOnce(server.settings, {
+      protocol: createSmtpProtocol({ proxy: tinyproxy.url }),
+    });
     expect(result.accepted).toEqual(['bob@example.test']);
     expect(server.messages).toHaveLength(1);
     const requests = await tinyproxy.connectRequests();
@@ -48,10 +40,9 @@ describe('SMTP through a real HTTP CONNECT proxy (tinyproxy)', () => {
   it('a noProxy match connects directly: the proxy sees nothing', async () => {
     const tinyproxy = await proxy();
     const server = await startServer({ users: { [USER]: PLANTED_PASSWORD } });
-    await sendVia(
-      createSmtpProtocol({ proxy: tinyproxy.url, noProxy: 'relay.example.test, 127.0.0.0/8' }),
-      server,
-    );
+    await sendOnce(server.settings, {
+      protocol: createSmtpProtocol({ proxy: tinyproxy.url, noProxy: 'relay.example.test, 127.0.0.0/8' }),
+    });
     expect(server.messages).toHaveLength(1);
     expect(await tinyproxy.connectRequests()).toEqual([]);
   });
@@ -63,16 +54,16 @@ describe('SMTP through a real HTTP CONNECT proxy (tinyproxy)', () => {
     try {
       process.env.SMTP_PROXY = tinyproxy.url;
       delete process.env.NO_PROXY;
-      await sendVia(smtp, server);
+      await sendOnce(server.settings, { protocol: smtp });
       const proxied = (await tinyproxy.connectRequests()).length;
       expect(proxied).toBeGreaterThan(0);
 
       process.env.NO_PROXY = `localhost,127.0.0.1:${server.port}`;
-      await sendVia(smtp, server);
+      await sendOnce(server.settings, { protocol: smtp });
       expect((await tinyproxy.connectRequests()).length).toBe(proxied);
       // proxy: false ignores the environment altogether
       delete process.env.NO_PROXY;
-      await sendVia(createSmtpProtocol({ proxy: false }), server);
+      await sendOnce(server.settings, { protocol: createSmtpProtocol({ proxy: false }) });
       expect((await tinyproxy.connectRequests()).length).toBe(proxied);
       expect(server.messages).toHaveLength(3);
     } finally {
@@ -86,9 +77,9 @@ describe('SMTP through a real HTTP CONNECT proxy (tinyproxy)', () => {
   it('a proxy that refuses CONNECT to the SMTP port → SMTP_PROXY_FAILED (admin), naming the proxy', async () => {
     const tinyproxy = await proxy({ connectPorts: [443] });
     const server = await startServer({ users: { [USER]: PLANTED_PASSWORD } });
-    const error = await sendVia(createSmtpProtocol({ proxy: tinyproxy.url }), server).catch(
-      (e: unknown) => e,
-    );
+    const error = await sendOnce(server.settings, {
+      protocol: createSmtpProtocol({ proxy: tinyproxy.url }),
+    }).catch((e: unknown) => e);
     expect(error).toMatchObject({
       code: 'SMTP_PROXY_FAILED',
       action: 'admin',
@@ -103,11 +94,13 @@ describe('SMTP through a real HTTP CONNECT proxy (tinyproxy)', () => {
     const tinyproxy = await proxy({ basicAuth: { user: 'relay', password: proxyPassword } });
     const server = await startServer({ users: { [USER]: PLANTED_PASSWORD } });
     const withCredentials = tinyproxy.url.replace('http://', `http://relay:${proxyPassword}@`);
-    await sendVia(createSmtpProtocol({ proxy: withCredentials }), server);
+    await sendOnce(server.settings, { protocol: createSmtpProtocol({ proxy: withCredentials }) });
     expect(server.messages).toHaveLength(1);
 
     const wrong = tinyproxy.url.replace('http://', 'http://relay:planted-wrong-Pa55-77aa@');
-    const error = await sendVia(createSmtpProtocol({ proxy: wrong }), server).catch((e: unknown) => e);
+    const error = await sendOnce(server.settings, { protocol: createSmtpProtocol({ proxy: wrong }) }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ code: 'SMTP_PROXY_FAILED', action: 'admin' });
     expectNoSecret(error, proxyPassword, 'planted-wrong-Pa55-77aa', PLANTED_PASSWORD);
   });

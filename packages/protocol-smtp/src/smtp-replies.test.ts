@@ -1,8 +1,15 @@
-import type { CredentialSource } from '@mailplug/core';
+import type { CredentialSource, OutgoingMessage } from '@mailplug/core';
 import { passwordCredentials, type SmtpTestServer, smtpTestServersClosedBy } from '@mailplug/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { classifySmtpError, smtp } from './index.js';
-import { countingTokenSource, expectNoSecret, message, PLANTED_PASSWORD, USER } from './test-support.js';
+import {
+  countingTokenSource,
+  expectNoSecret,
+  message,
+  PLANTED_PASSWORD,
+  sendOnce,
+  USER,
+} from './test-support.js';
 
 const GOOD_TOKEN = 'planted-token-good-77ee';
 let server: SmtpTestServer;
@@ -16,17 +23,8 @@ async function start() {
   return server;
 }
 
-async function attempt(
-  source: CredentialSource = passwordCredentials(USER, PLANTED_PASSWORD),
-  msg: Parameters<Awaited<ReturnType<typeof smtp.connect>>['send']>[0] = message,
-) {
-  const connection = await smtp.connect(server.settings, source);
-  try {
-    return await connection.send(msg);
-  } finally {
-    await connection.close();
-  }
-}
+const attempt = (credentials?: CredentialSource, msg: OutgoingMessage = message) =>
+  sendOnce(server.settings, { credentials, message: msg });
 
 describe('classified SMTP replies (real server, scripted)', () => {
   it.each([

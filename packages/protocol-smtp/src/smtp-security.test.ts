@@ -1,34 +1,17 @@
 import { basicAuth } from '@mailplug/auth-basic';
-import {
-  type CredentialSource,
-  createMemorySecretStore,
-  createMemoryTokenStore,
-  type ServerSettings,
-} from '@mailplug/core';
+import { createMemorySecretStore, createMemoryTokenStore } from '@mailplug/core';
 import { passwordCredentials, type SmtpTestServer, smtpTestServersClosedBy } from '@mailplug/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { smtp } from './index.js';
-import { countingTokenSource, expectNoSecret, message, PLANTED_PASSWORD, USER } from './test-support.js';
+import { countingTokenSource, expectNoSecret, PLANTED_PASSWORD, sendOnce, USER } from './test-support.js';
 
 let server: SmtpTestServer | undefined;
 const startServer = smtpTestServersClosedBy(afterEach);
 
-async function sendOne(
-  settings: ServerSettings,
-  source: CredentialSource = passwordCredentials(USER, PLANTED_PASSWORD),
-) {
-  const connection = await smtp.connect(settings, source);
-  try {
-    return await connection.send(message);
-  } finally {
-    await connection.close();
-  }
-}
-
 describe('security modes', () => {
   it('starttls: upgrades, then authenticates with PLAIN and delivers', async () => {
     server = await startServer({ security: 'starttls', users: { [USER]: PLANTED_PASSWORD } });
-    const result = await sendOne(server.settings);
+    const result = await sendOnce(server.settings);
     expect(result.accepted).toEqual(['bob@example.test']);
     expect(result.rejected).toEqual([]);
     expect(server.messages[0]).toMatchObject({
@@ -40,7 +23,7 @@ describe('security modes', () => {
 
   it('starttls: refuses a server that does not offer STARTTLS, before any credential is sent', async () => {
     server = await startServer({ security: 'none', users: { [USER]: PLANTED_PASSWORD } });
-    const error = await sendOne({ ...server.settings, security: 'starttls' }).catch((e: unknown) => e);
+    const error = await sendOnce({ ...server.settings, security: 'starttls' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'SMTP_STARTTLS_UNAVAILABLE', action: 'admin' });
     expect(server.authAttempts).toEqual({ PLAIN: 0, LOGIN: 0, XOAUTH2: 0 });
     expect(server.messages).toHaveLength(0);
@@ -48,13 +31,13 @@ describe('security modes', () => {
 
   it('tls: implicit TLS on any port with the CA from server.tls.ca', async () => {
     server = await startServer({ security: 'tls', users: { [USER]: PLANTED_PASSWORD } });
-    await sendOne({ ...server.settings, security: 'tls' });
+    await sendOnce({ ...server.settings, security: 'tls' });
     expect(server.messages).toHaveLength(1);
   });
 
   it('tls: a self-signed / unknown-CA certificate is refused with a hint to supply the CA', async () => {
     server = await startServer({ security: 'tls', users: { [USER]: PLANTED_PASSWORD } });
-    const error = await sendOne({ ...server.settings, tls: {} }).catch((e: unknown) => e);
+    const error = await sendOnce({ ...server.settings, tls: {} }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'SMTP_TLS_CERT_UNTRUSTED', action: 'admin' });
     expect((error as { hint: string }).hint).toContain('server.tls.ca');
     expect(server.authAttempts.PLAIN).toBe(0);
@@ -65,30 +48,30 @@ describe('security modes', () => {
       security: 'starttls',
       certificate: { hostnames: ['mail.other.test'], ips: [] },
     });
-    const error = await sendOne(server.settings).catch((e: unknown) => e);
+    const error = await sendOnce(server.settings).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'SMTP_TLS_HOSTNAME_MISMATCH', action: 'admin' });
   });
 
   it('starttls: an expired certificate is refused', async () => {
     server = await startServer({ security: 'starttls', certificate: { expired: true } });
-    const error = await sendOne(server.settings).catch((e: unknown) => e);
+    const error = await sendOnce(server.settings).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'SMTP_TLS_CERT_EXPIRED', action: 'admin' });
   });
 
   it('tls: a self-signed server certificate is refused even with the test CA supplied', async () => {
     server = await startServer({ security: 'tls', certificate: { selfSigned: true } });
-    const error = await sendOne(server.settings).catch((e: unknown) => e);
+    const error = await sendOnce(server.settings).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'SMTP_TLS_CERT_UNTRUSTED' });
   });
 
   it('none: refuses to send credentials in clear text unless allowInsecureAuth is set', async () => {
     server = await startServer({ security: 'none', users: { [USER]: PLANTED_PASSWORD } });
-    const error = await sendOne(server.settings).catch((e: unknown) => e);
+    const error = await sendOnce(server.settings).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'INSECURE_AUTH_REFUSED', action: 'admin' });
     expect(server.connectionCount).toBe(0);
     expectNoSecret(error, PLANTED_PASSWORD);
 
-    await sendOne({ ...server.settings, allowInsecureAuth: true });
+    await sendOnce({ ...server.settings, allowInsecureAuth: true });
     expect(server.messages).toHaveLength(1);
     expect(server.messages[0]?.authMethod).toBe('PLAIN');
   });
@@ -111,7 +94,7 @@ describe('authentication', () => {
       authMethods: ['LOGIN', 'XOAUTH2'],
       users: { [USER]: PLANTED_PASSWORD },
     });
-    await sendOne(server.settings);
+    await sendOnce(server.settings);
     expect(server.messages[0]?.authMethod).toBe('LOGIN');
     expect(server.authAttempts.PLAIN).toBe(0);
   });
@@ -124,13 +107,13 @@ describe('authentication', () => {
       secrets: createMemorySecretStore({ 'acme-pw': PLANTED_PASSWORD }),
       tokenStore: createMemoryTokenStore(),
     });
-    await sendOne(server.settings, session);
+    await sendOnce(server.settings, { credentials: session });
     expect(server.messages).toHaveLength(1);
   });
 
   it('wrong password → SMTP_BAD_CREDENTIALS (user) and the password appears nowhere', async () => {
     server = await startServer({ users: { [USER]: 'the-real-password' } });
-    const error = await sendOne(server.settings).catch((e: unknown) => e);
+    const error = await sendOnce(server.settings).catch((e: unknown) => e);
     expect(error).toMatchObject({
       code: 'SMTP_BAD_CREDENTIALS',
       action: 'user',
@@ -145,7 +128,7 @@ describe('authentication', () => {
     server = await startServer({
       validateToken: (user, token) => user === USER && token === 'planted-token-good-51f0',
     });
-    await sendOne(server.settings, source);
+    await sendOnce(server.settings, { credentials: source });
     expect(server.messages[0]).toMatchObject({ authUser: USER, authMethod: 'XOAUTH2' });
     expect(state.mints).toBe(1);
   });
@@ -158,7 +141,7 @@ describe('authentication', () => {
     server = await startServer({
       validateToken: (_u, token) => token === 'planted-token-fresh-22bb',
     });
-    await sendOne(server.settings, source);
+    await sendOnce(server.settings, { credentials: source });
     expect(server.messages).toHaveLength(1);
     expect(server.authAttempts.XOAUTH2).toBe(2);
     expect(state.mints).toBe(2);
@@ -171,7 +154,7 @@ describe('authentication', () => {
       'planted-token-bad2-44dd',
     ]);
     server = await startServer({ validateToken: () => false });
-    const error = await sendOne(server.settings, source).catch((e: unknown) => e);
+    const error = await sendOnce(server.settings, { credentials: source }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'SMTP_TOKEN_REJECTED', action: 'user' });
     expect(state.mints).toBe(2);
     expect(server.authAttempts.XOAUTH2).toBe(2);

@@ -9,7 +9,7 @@ import { passwordCredentials, type SmtpTestServer, startSmtpTestServer } from '@
 import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { smtp } from './index.js';
-import { countingTokenSource, expectNoSecret, message, PLANTED_PASSWORD } from './test-support.js';
+import { countingTokenSource, expectNoSecret, message, PLANTED_PASSWORD, sendOnce } from './test-support.js';
 import { type SmtpWireTap, startSmtpWireTap } from './test-wire-tap.js';
 import { fitsOnAuthLine, SMTP_COMMAND_LINE_LIMIT } from './xoauth2-auth.js';
 
@@ -52,15 +52,6 @@ async function strictServer(options: Parameters<typeof startSmtpTestServer>[0] =
   return { server, tap, settings };
 }
 
-async function sendOne(settings: ServerSettings, source: Parameters<typeof smtp.connect>[1]) {
-  const connection = await smtp.connect(settings, source, { pool: false });
-  try {
-    return await connection.send(message);
-  } finally {
-    await connection.close();
-  }
-}
-
 const authLines = (lines: readonly string[]) => {
   const first = lines.findIndex((l) => /^AUTH /i.test(l));
   const mail = lines.findIndex((l) => /^MAIL FROM/i.test(l));
@@ -79,7 +70,7 @@ describe('XOAUTH2 and the SMTP line limit (RFC 4954 §4)', () => {
     const { tap, server, settings } = await strictServer();
     const token = longToken('good');
     const { source, state } = countingTokenSource(USER, [token]);
-    const result = await sendOne(settings, source);
+    const result = await sendOnce(settings, { credentials: source, connect: { pool: false } });
 
     expect(result.accepted).toEqual(['bob@example.test']);
     expect(authLines(tap.clientLines)).toEqual(['AUTH XOAUTH2', saslResponse(token)]);
@@ -96,7 +87,7 @@ describe('XOAUTH2 and the SMTP line limit (RFC 4954 §4)', () => {
   it('a short (Google-sized) token keeps the one-line form', async () => {
     const { tap, server, settings } = await strictServer();
     const { source } = countingTokenSource(USER, [SHORT_GOOD]);
-    await sendOne(settings, source);
+    await sendOnce(settings, { credentials: source, connect: { pool: false } });
 
     expect(authLines(tap.clientLines)).toEqual([`AUTH XOAUTH2 ${saslResponse(SHORT_GOOD)}`]);
     expect(longestLineOctets(authLines(tap.clientLines))).toBeLessThan(SMTP_COMMAND_LINE_LIMIT);
@@ -111,7 +102,7 @@ describe('XOAUTH2 and the SMTP line limit (RFC 4954 §4)', () => {
     const token = tokenForResponseLength(length);
     expect(saslResponse(token)).toHaveLength(length);
     const { source } = countingTokenSource(USER, [token]);
-    await sendOne(settings, source);
+    await sendOnce(settings, { credentials: source, connect: { pool: false } });
 
     const lines = authLines(tap.clientLines);
     expect(lines).toHaveLength(lineCount);
@@ -125,7 +116,7 @@ describe('XOAUTH2 and the SMTP line limit (RFC 4954 §4)', () => {
     const rejected = longToken('stale');
     const renewed = longToken('good-renewed');
     const { source, state } = countingTokenSource(USER, [rejected, renewed]);
-    const result = await sendOne(settings, source);
+    const result = await sendOnce(settings, { credentials: source, connect: { pool: false } });
 
     expect(result.accepted).toEqual(['bob@example.test']);
     expect(authLines(tap.clientLines)).toEqual([
@@ -144,7 +135,9 @@ describe('XOAUTH2 and the SMTP line limit (RFC 4954 §4)', () => {
     const first = longToken('revoked-1');
     const second = longToken('revoked-2');
     const { source, state } = countingTokenSource(USER, [first, second]);
-    const error = await sendOne(settings, source).catch((e: unknown) => e);
+    const error = await sendOnce(settings, { credentials: source, connect: { pool: false } }).catch(
+      (e: unknown) => e,
+    );
 
     expect(error).toMatchObject({ code: 'SMTP_TOKEN_REJECTED', action: 'user', details: { replyCode: 535 } });
     expect((error as { hint: string }).hint).toMatch(/Sign in again/);
@@ -171,7 +164,7 @@ describe('XOAUTH2 and the SMTP line limit (RFC 4954 §4)', () => {
       users: { [USER]: PLANTED_PASSWORD },
     });
     const source = passwordCredentials(USER, PLANTED_PASSWORD);
-    await sendOne(settings, source);
+    await sendOnce(settings, { credentials: source, connect: { pool: false } });
     const report = await smtp.probe(settings, source);
 
     expect(report.steps.find((s) => s.id === 'auth')?.data).toMatchObject({ method: 'PLAIN' });

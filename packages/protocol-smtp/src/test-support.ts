@@ -1,5 +1,16 @@
 // Test helpers shared by this package's tests (not part of the published entry).
-import type { CredentialRequest, CredentialSource, MailCredential } from '@mailplug/core';
+import type {
+  ConnectOptions,
+  CredentialRequest,
+  CredentialSource,
+  MailCredential,
+  OutgoingMessage,
+  SendProtocol,
+  SendResult,
+  ServerSettings,
+} from '@mailplug/core';
+import { passwordCredentials } from '@mailplug/testkit';
+import { smtp } from './index.js';
 
 /** The mailbox the server-backed tests sign in as. */
 export const USER = 'ann@example.test';
@@ -50,4 +61,34 @@ export function expectNoSecret(value: unknown, ...secrets: string[]) {
   for (const secret of secrets)
     for (const text of texts)
       if (text.includes(secret)) throw new Error(`secret leaked into: ${text.slice(0, 200)}`);
+}
+
+export interface SendOnceOptions {
+  /** Default: the `smtp` default instance. */
+  readonly protocol?: SendProtocol;
+  /** Default: USER signing in with PLANTED_PASSWORD. */
+  readonly credentials?: CredentialSource | undefined;
+  /** Default: `message`. */
+  readonly message?: OutgoingMessage;
+  readonly signal?: AbortSignal | undefined;
+  readonly connect?: ConnectOptions;
+  /** `dispose` drops the connection at once: after a failure, a hung peer would hold `close`. */
+  readonly end?: 'close' | 'dispose';
+}
+
+/** Connects, sends one message and ends the connection: what most server-backed tests do. */
+export async function sendOnce(settings: ServerSettings, options: SendOnceOptions = {}): Promise<SendResult> {
+  const { protocol = smtp, credentials = passwordCredentials(USER, PLANTED_PASSWORD) } = options;
+  const connection = options.connect
+    ? await protocol.connect(settings, credentials, options.connect)
+    : await protocol.connect(settings, credentials);
+  try {
+    return await connection.send(
+      options.message ?? message,
+      options.signal ? { signal: options.signal } : {},
+    );
+  } finally {
+    if (options.end === 'dispose') connection.dispose();
+    else await connection.close();
+  }
 }
