@@ -63,3 +63,26 @@ describe('text settings', () => {
     );
   });
 });
+
+describe('account export', () => {
+  it('drops a secret-named value at any depth, keeping only references', async () => {
+    const { exportAccount } = await import('../src/accounts/export-account.js');
+    const account = {
+      id: 'a',
+      protocol: 'smtp',
+      server: { host: 'smtp.example.com', port: 587, security: 'starttls' as const },
+      auth: { provider: 'basic', settings: { extra: { password: 'plain-value-123', other: 'kept' } } },
+      scope: { kind: 'system' as const },
+      meta: { refresh_token: 'rt-value-456', clientSecret: { secretRef: 'kept-ref' } },
+    };
+    const out = exportAccount(account as never);
+    const text = JSON.stringify(out.account);
+    expect(text).not.toContain('plain-value-123');
+    expect(text).not.toContain('rt-value-456');
+    expect(text).toContain('kept-ref');
+    expect(text).toContain('"other":"kept"');
+    expect(out.dropped.map((d) => d.path)).toEqual(
+      expect.arrayContaining(['auth.settings.extra.password', 'meta.refresh_token']),
+    );
+  });
+});

@@ -79,7 +79,16 @@ function jsonSafe(value: unknown, path: string, dropped: ValidationIssue[]): unk
   if (typeof value === 'object' && value !== undefined) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      const child = jsonSafe(v, path ? `${path}.${k}` : k, dropped);
+      const childPath = path ? `${path}.${k}` : k;
+      // A secret-named key anywhere (not only directly under auth.settings) keeps only a reference.
+      if (SECRET_NAMED.test(k) && !isSecretRef(v)) {
+        if (v !== undefined && v !== null && v !== '')
+          dropped.push(
+            droppedIssue(childPath, 'This secret-named value held a value instead of a reference'),
+          );
+        continue;
+      }
+      const child = jsonSafe(v, childPath, dropped);
       if (child !== undefined) out[k] = child;
     }
     return out;
