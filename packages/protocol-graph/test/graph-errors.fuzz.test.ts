@@ -1,27 +1,10 @@
 import { isMailplugError, type MailplugError, registerSecret } from '@mailplug/core';
 import type { HttpResponse } from '@mailplug/http-send';
+import { propertyRun } from '@mailplug/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GRAPH_CLOUDS } from '../src/graph-clouds.js';
 import { classifyGraphResponse, type GraphRequestContext } from '../src/graph-errors.js';
-
-/**
- * Fixed seed per property (shown in the test name) so `pnpm test` never passes on luck;
- * `MAILPLUG_FUZZ=1` switches to a random, printed seed and 10× the runs, `MAILPLUG_FUZZ_SEED=<n>` replays one.
- */
-const fuzzSeed =
-  process.env.MAILPLUG_FUZZ === '1' || process.env.MAILPLUG_FUZZ_SEED
-    ? Number(process.env.MAILPLUG_FUZZ_SEED) || (Date.now() ^ (Math.random() * 0x100000000)) | 0
-    : undefined;
-if (fuzzSeed !== undefined) console.info(`[fuzz] fast-check seed ${fuzzSeed}`);
-function fuzzRun<Ts>(seed: number, numRuns: number, examples: Ts[]) {
-  const params = {
-    seed: fuzzSeed ?? seed,
-    numRuns: fuzzSeed === undefined ? numRuns : numRuns * 10,
-    examples,
-  };
-  return { label: fuzzSeed === undefined ? `seed ${seed}` : `fuzz seed ${fuzzSeed}`, params };
-}
 
 const ACTIONS = ['user', 'admin', 'retry', 'developer'];
 const secretArb = fc.stringMatching(/^[A-Za-z0-9._~-]{12,40}$/);
@@ -112,11 +95,15 @@ const graphCodeOf = (text: string): unknown => {
 };
 
 describe('classifyGraphResponse on arbitrary Graph, proxy and gateway answers', () => {
-  const run = fuzzRun<[number, string, string | null]>(0x6a9, 400, [
-    [503, '<html>Service Unavailable</html>', null],
-    [429, '{"error":{"code":"ErrorSendAsDenied"}}', 'soon'],
-    [500, '{"error":{"code":"UnknownError","message":null}}', '5'],
-  ]);
+  const run = propertyRun<[number, string, string | null]>({
+    seed: 0x6a9,
+    numRuns: 400,
+    examples: [
+      [503, '<html>Service Unavailable</html>', null],
+      [429, '{"error":{"code":"ErrorSendAsDenied"}}', 'soon'],
+      [500, '{"error":{"code":"UnknownError","message":null}}', '5'],
+    ],
+  });
   it(`never throws; 429 is always retry, a 5xx without a named Graph code is retry (${run.label})`, () => {
     fc.assert(
       fc.property(
@@ -138,9 +125,11 @@ describe('classifyGraphResponse on arbitrary Graph, proxy and gateway answers', 
     );
   });
 
-  const secrets = fuzzRun<[string, number, string]>(0x6aa, 200, [
-    ['Pl4nted-Graph-Token-0001', 400, 'ErrorInvalidRecipients'],
-  ]);
+  const secrets = propertyRun<[string, number, string]>({
+    seed: 0x6aa,
+    numRuns: 200,
+    examples: [['Pl4nted-Graph-Token-0001', 400, 'ErrorInvalidRecipients']],
+  });
   it(`never shows a secret the answer echoes (${secrets.label})`, () => {
     fc.assert(
       fc.property(

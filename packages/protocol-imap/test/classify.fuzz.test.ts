@@ -1,25 +1,8 @@
 import { isMailplugError, type MailplugError, registerSecret } from '@mailplug/core';
+import { propertyRun } from '@mailplug/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifyImapError, type ImapClassificationContext } from '../src/errors.js';
-
-/**
- * Fixed seed per property (shown in the test name) so `pnpm test` never passes on luck;
- * `MAILPLUG_FUZZ=1` switches to a random, printed seed and 10× the runs, `MAILPLUG_FUZZ_SEED=<n>` replays one.
- */
-const fuzzSeed =
-  process.env.MAILPLUG_FUZZ === '1' || process.env.MAILPLUG_FUZZ_SEED
-    ? Number(process.env.MAILPLUG_FUZZ_SEED) || (Date.now() ^ (Math.random() * 0x100000000)) | 0
-    : undefined;
-if (fuzzSeed !== undefined) console.info(`[fuzz] fast-check seed ${fuzzSeed}`);
-function fuzzRun<Ts>(seed: number, numRuns: number, examples: Ts[]) {
-  const params = {
-    seed: fuzzSeed ?? seed,
-    numRuns: fuzzSeed === undefined ? numRuns : numRuns * 10,
-    examples,
-  };
-  return { label: fuzzSeed === undefined ? `seed ${seed}` : `fuzz seed ${fuzzSeed}`, params };
-}
 
 const ACTIONS = ['user', 'admin', 'retry', 'developer'];
 const CONTEXT: ImapClassificationContext = { host: 'imap.example.com', port: 993, command: 'FETCH' };
@@ -72,18 +55,22 @@ function expectWellFormed(err: MailplugError, secret: string): void {
 }
 
 describe('classifyImapError on arbitrary server responses', () => {
-  const run = fuzzRun<[{ secret: string; error: Error }]>(0x1a4, 300, [
-    [
-      {
-        secret: 'Pl4nted-Imap-Password-1',
-        error: Object.assign(new Error('Authentication failed Pl4nted-Imap-Password-1'), {
-          authenticationFailed: true,
-          serverResponseCode: 'AUTHENTICATIONFAILED',
-          response: 'A1 NO [AUTHENTICATIONFAILED] Invalid credentials Pl4nted-Imap-Password-1',
-        }),
-      },
+  const run = propertyRun<[{ secret: string; error: Error }]>({
+    seed: 0x1a4,
+    numRuns: 300,
+    examples: [
+      [
+        {
+          secret: 'Pl4nted-Imap-Password-1',
+          error: Object.assign(new Error('Authentication failed Pl4nted-Imap-Password-1'), {
+            authenticationFailed: true,
+            serverResponseCode: 'AUTHENTICATIONFAILED',
+            response: 'A1 NO [AUTHENTICATIONFAILED] Invalid credentials Pl4nted-Imap-Password-1',
+          }),
+        },
+      ],
     ],
-  ]);
+  });
 
   it(`never throws, always gives a MailplugError with a valid action and never shows the secret (${run.label})`, () => {
     fc.assert(
@@ -97,7 +84,11 @@ describe('classifyImapError on arbitrary server responses', () => {
     );
   });
 
-  const shapes = fuzzRun<[unknown]>(0x1a5, 300, [[undefined], [null], [{ serverResponseCode: '' }]]);
+  const shapes = propertyRun<[unknown]>({
+    seed: 0x1a5,
+    numRuns: 300,
+    examples: [[undefined], [null], [{ serverResponseCode: '' }]],
+  });
   it(`accepts any thrown value with imapflow's field types and any content (${shapes.label})`, () => {
     fc.assert(
       fc.property(

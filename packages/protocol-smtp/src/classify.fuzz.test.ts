@@ -1,25 +1,8 @@
 import { isMailplugError, type MailplugError, registerSecret } from '@mailplug/core';
+import { propertyRun } from '@mailplug/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifySmtpError, type SmtpClassificationContext } from './classify.js';
-
-/**
- * Fixed seed per property (shown in the test name) so `pnpm test` never passes on luck;
- * `MAILPLUG_FUZZ=1` switches to a random, printed seed and 10× the runs, `MAILPLUG_FUZZ_SEED=<n>` replays one.
- */
-const fuzzSeed =
-  process.env.MAILPLUG_FUZZ === '1' || process.env.MAILPLUG_FUZZ_SEED
-    ? Number(process.env.MAILPLUG_FUZZ_SEED) || (Date.now() ^ (Math.random() * 0x100000000)) | 0
-    : undefined;
-if (fuzzSeed !== undefined) console.info(`[fuzz] fast-check seed ${fuzzSeed}`);
-function fuzzRun<Ts>(seed: number, numRuns: number, examples: Ts[]) {
-  const params = {
-    seed: fuzzSeed ?? seed,
-    numRuns: fuzzSeed === undefined ? numRuns : numRuns * 10,
-    examples,
-  };
-  return { label: fuzzSeed === undefined ? `seed ${seed}` : `fuzz seed ${fuzzSeed}`, params };
-}
 
 const ACTIONS = ['user', 'admin', 'retry', 'developer'];
 
@@ -125,30 +108,34 @@ function expectWellFormed(err: MailplugError, secret: string): void {
 }
 
 describe('classifySmtpError on arbitrary server replies', () => {
-  const run = fuzzRun<[Case]>(0x5317, 300, [
-    [
-      {
-        secret: 'ya29-Pl4nted-Access-Token',
-        encodeSecret: false,
-        replyCode: 535,
-        text: '5.7.3 Authentication unsuccessful',
-        errorCode: 'EAUTH',
-        command: 'AUTH XOAUTH2',
-        context: { credentialKind: 'oauth2' },
-      },
+  const run = propertyRun<[Case]>({
+    seed: 0x5317,
+    numRuns: 300,
+    examples: [
+      [
+        {
+          secret: 'ya29-Pl4nted-Access-Token',
+          encodeSecret: false,
+          replyCode: 535,
+          text: '5.7.3 Authentication unsuccessful',
+          errorCode: 'EAUTH',
+          command: 'AUTH XOAUTH2',
+          context: { credentialKind: 'oauth2' },
+        },
+      ],
+      [
+        {
+          secret: 'hunter2-Pl4nted-Password',
+          encodeSecret: true,
+          replyCode: 451,
+          text: '4.7.0 Temporary server error',
+          errorCode: undefined,
+          command: 'MAIL FROM',
+          context: {},
+        },
+      ],
     ],
-    [
-      {
-        secret: 'hunter2-Pl4nted-Password',
-        encodeSecret: true,
-        replyCode: 451,
-        text: '4.7.0 Temporary server error',
-        errorCode: undefined,
-        command: 'MAIL FROM',
-        context: {},
-      },
-    ],
-  ]);
+  });
 
   it(`never throws, always gives a MailplugError with a valid action and never shows the secret (${run.label})`, () => {
     fc.assert(
@@ -160,12 +147,11 @@ describe('classifySmtpError on arbitrary server replies', () => {
     );
   });
 
-  const shapes = fuzzRun<[unknown]>(0x5318, 300, [
-    [undefined],
-    [null],
-    ['535 5.7.8 Error'],
-    [{ responseCode: 'x' }],
-  ]);
+  const shapes = propertyRun<[unknown]>({
+    seed: 0x5318,
+    numRuns: 300,
+    examples: [[undefined], [null], ['535 5.7.8 Error'], [{ responseCode: 'x' }]],
+  });
   it(`accepts any thrown value, not only errors (${shapes.label})`, () => {
     fc.assert(
       fc.property(

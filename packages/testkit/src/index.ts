@@ -8,6 +8,7 @@ export * from './emulator-environment.js';
 export * from './mail-protocol-suite.js';
 export * from './manifest-check.js';
 export * from './pop3-test-server.js';
+export * from './property-run.js';
 export * from './redis-test-server.js';
 export * from './smtp-test-server.js';
 export { ConformanceError, describeError, type SuiteHooks, type TestFunction } from './suites/conformance.js';
