@@ -1,7 +1,12 @@
 import type { CredentialSource, OAuth2Credential } from '@mailplug/core';
 import type { Emulator } from '@mailplug/emulator';
 import { createSmtpProtocol } from '@mailplug/protocol-smtp';
-import { deliveredMessage, emulatorApiServer, mailplugRejection } from '@mailplug/testkit';
+import {
+  comparableDelivery,
+  deliveredMessage,
+  emulatorApiServer,
+  mailplugRejection,
+} from '@mailplug/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGmailApiProtocol, GMAIL_SIMPLE_SEND_MAX_BYTES } from '../src/index.js';
 import {
@@ -80,18 +85,7 @@ describe('Gmail API messages.send against the emulator (real google-auth-library
     await smtp.send({ ...message, headers: { 'Message-ID': '<same-1@contoso.test>' } });
     await smtp.close();
     await sendWith(source, { ...message, headers: { 'Message-ID': '<same-2@contoso.test>' } });
-    const normalise = (id: string) => {
-      const raw =
-        emulator.mail
-          .list(BOB)
-          .find((m) => m.raw.toString('utf8').includes(id))
-          ?.raw.toString('utf8') ?? '';
-      let out = raw.replace(/^Date: .*\r?\n/m, '').replace(id, '<ID>');
-      [...raw.matchAll(/boundary="?([^";\r\n]+)"?/g)].forEach((m, i) => {
-        out = out.split(m[1] ?? '').join(`BOUNDARY${i}`);
-      });
-      return out;
-    };
+    const normalise = (id: string) => comparableDelivery(emulator, BOB, id);
     const viaSmtp = normalise('<same-1@contoso.test>');
     expect(viaSmtp).toContain('filename=a.txt');
     expect(normalise('<same-2@contoso.test>')).toBe(viaSmtp);

@@ -1,7 +1,7 @@
 import type { OutgoingMessage } from '@mailplug/core';
 import type { Emulator } from '@mailplug/emulator';
 import { createSmtpProtocol } from '@mailplug/protocol-smtp';
-import { deliveredMessage, emulatorApiServer } from '@mailplug/testkit';
+import { comparableDelivery, deliveredMessage, emulatorApiServer } from '@mailplug/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGraphProtocol } from '../src/index.js';
 import {
@@ -95,19 +95,7 @@ describe('Graph sendMail against the emulator (real msal-node tokens)', () => {
       headers: { ...message.headers, 'Message-ID': '<same-2@contoso.test>' },
     });
     await Promise.all([viaSmtp.close(), viaGraph.close()]);
-    const normalise = (id: string) => {
-      const raw =
-        emulator.mail
-          .list(BOB)
-          .find((m) => m.raw.toString('utf8').includes(id))
-          ?.raw.toString('utf8') ?? '';
-      const boundaries = [...raw.matchAll(/boundary="?([^";\r\n]+)"?/g)].map((m) => m[1] ?? '');
-      let out = raw.replace(/^Date: .*\r?\n/m, '').replace(id, '<ID>');
-      boundaries.forEach((b, i) => {
-        out = out.split(b).join(`BOUNDARY${i}`);
-      });
-      return out;
-    };
+    const normalise = (id: string) => comparableDelivery(emulator, BOB, id);
     const smtpForm = normalise('<same-1@contoso.test>');
     const graphForm = normalise('<same-2@contoso.test>');
     expect(graphForm).toContain('X-Case: 7781');

@@ -371,3 +371,29 @@ export function deliveredMessage(
   const found = emulator.mail.list(mailbox).find((m) => m.subject === subject);
   return found ? Buffer.from(found.raw).toString('utf8') : '';
 }
+
+/**
+ * What the emulator delivered to `mailbox` with this Message-ID, with what differs between two
+ * sends of one message replaced (the Date line, the Message-ID, MIME boundaries): two routes that
+ * put the same bytes on the wire give the same text. `''` when nothing carries the id.
+ *
+ * @example
+ * expect(comparableDelivery(emulator, BOB, '<b@x>')).toBe(comparableDelivery(emulator, BOB, '<a@x>'));
+ */
+export function comparableDelivery(
+  emulator: { readonly mail: { list(mailbox: string): readonly { readonly raw: Uint8Array }[] } },
+  mailbox: string,
+  messageId: string,
+): string {
+  const raw =
+    emulator.mail
+      .list(mailbox)
+      .map((m) => Buffer.from(m.raw).toString('utf8'))
+      .find((text) => text.includes(messageId)) ?? '';
+  const boundaries = [...raw.matchAll(/boundary="?([^";\r\n]+)"?/g)].map((m) => m[1] ?? '');
+  let form = raw.replace(/^Date: .*\r?\n/m, '').replace(messageId, '<ID>');
+  boundaries.forEach((boundary, i) => {
+    form = form.split(boundary).join(`BOUNDARY${i}`);
+  });
+  return form;
+}
