@@ -2,6 +2,7 @@
 // misbehave at any step — never greet, never answer a command, stop reading mid-DATA, trickle a
 // reply — which a well-behaved server library cannot be made to do.
 import net from 'node:net';
+import { closedBy } from '@mailplug/testkit';
 import { afterEach } from 'vitest';
 
 /** What the peer does at one step: `undefined` = the normal reply, `null` = say nothing, a string = send it. */
@@ -125,15 +126,7 @@ export async function startRawSmtpServer(behaviour: RawSmtpBehaviour = {}): Prom
 
 /** Registers an `afterEach` that closes the peers started during a test; returns the starter. */
 export function rawSmtpServersPerTest(): (behaviour?: RawSmtpBehaviour) => Promise<RawSmtpServer> {
-  const running: RawSmtpServer[] = [];
-  afterEach(async () => {
-    await Promise.all(running.splice(0).map((s) => s.close()));
-  });
-  return async (behaviour) => {
-    const server = await startRawSmtpServer(behaviour);
-    running.push(server);
-    return server;
-  };
+  return closedBy(afterEach, startRawSmtpServer);
 }
 
 /** Sessions that got as far as EHLO (connect()'s reachability check opens one that never speaks). */

@@ -12,7 +12,7 @@ import {
   issueTestServerCertificate,
   type TestServerCertificateOptions,
 } from './certificates/test-server-certificate.js';
-import type { CleanupHook } from './test-helpers.js';
+import { type CleanupHook, closedBy } from './test-helpers.js';
 
 export type { TestServerCertificateOptions } from './certificates/test-server-certificate.js';
 
@@ -294,13 +294,5 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
 export function smtpTestServersClosedBy(
   after: CleanupHook,
 ): (options?: SmtpTestServerOptions) => Promise<SmtpTestServer> {
-  const running: SmtpTestServer[] = [];
-  after(async () => {
-    await Promise.all(running.splice(0).map((s) => s.close()));
-  });
-  return async (options) => {
-    const server = await startSmtpTestServer(options);
-    running.push(server);
-    return server;
-  };
+  return closedBy(after, startSmtpTestServer);
 }

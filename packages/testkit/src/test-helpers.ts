@@ -108,3 +108,26 @@ export function temporaryDirectories(after: CleanupHook, prefix = 'mailplug-test
     return dir;
   };
 }
+
+/**
+ * Wraps `start` so that everything it starts is closed by the hook you pass (your runner's
+ * `afterEach`, or `afterAll` to share them across a file).
+ *
+ * @example
+ * const startPeer = closedBy(afterEach, startScriptedPeer);
+ * const peer = await startPeer({ greeting: false });
+ */
+export function closedBy<Args extends unknown[], Started extends { close(): Promise<void> }>(
+  after: CleanupHook,
+  start: (...args: Args) => Promise<Started>,
+): (...args: Args) => Promise<Started> {
+  const running: Started[] = [];
+  after(async () => {
+    await Promise.all(running.splice(0).map((s) => s.close()));
+  });
+  return async (...args) => {
+    const started = await start(...args);
+    running.push(started);
+    return started;
+  };
+}
