@@ -27,6 +27,30 @@ export async function startGmailEmulator(): Promise<Emulator> {
   return emulator;
 }
 
+/**
+ * Credentials from a google-auth-library client, as a Google provider session hands them out:
+ * `forget()` drops the cached access token so that `forceRefresh` gets a new one.
+ */
+function googleCredentials(
+  client: OAuth2Client,
+  user: string,
+  scopes: () => string[],
+  forget: () => void,
+): RecordingCredentialSource {
+  return recordingCredentials(async (request) => {
+    if (request.forceRefresh) forget();
+    const { token } = await client.getAccessToken();
+    if (!token) throw new Error('no access token');
+    return {
+      kind: 'oauth2',
+      user,
+      accessToken: token,
+      expiresAt: client.credentials.expiry_date ?? Date.now() + 3_600_000,
+      scopes: scopes().filter(Boolean),
+    };
+  });
+}
+
 /** A user's sign-in with PKCE through google-auth-library's OAuth2Client, the emulator consenting. */
 export async function userSource(
   emulator: Emulator,
@@ -57,19 +81,12 @@ export async function userSource(
   if (!code) throw new Error(`no authorization code (${answer.status})`);
   const { tokens } = await client.getToken({ code, codeVerifier });
   client.setCredentials(tokens);
-  return recordingCredentials(async (request) => {
-    if (request.forceRefresh)
-      client.setCredentials({ ...client.credentials, access_token: null, expiry_date: 0 });
-    const { token } = await client.getAccessToken();
-    if (!token) throw new Error('no access token');
-    return {
-      kind: 'oauth2',
-      user: ALICE,
-      accessToken: token,
-      expiresAt: client.credentials.expiry_date ?? Date.now() + 3_600_000,
-      scopes: (client.credentials.scope ?? scopes.join(' ')).split(' ').filter(Boolean),
-    };
-  });
+  return googleCredentials(
+    client,
+    ALICE,
+    () => (client.credentials.scope ?? scopes.join(' ')).split(' '),
+    () => client.setCredentials({ ...client.credentials, access_token: null, expiry_date: 0 }),
+  );
 }
 
 /** A Workspace service account acting as `subject` (domain-wide delegation), google-auth-library's JWT client. */
@@ -87,18 +104,14 @@ export function serviceAccountSource(
     transporterOptions: { agent: createEmulatorAgent(emulator.caCertPem) },
   });
   redirectGoogleRequests(jwt, emulator.urls.googleBase);
-  return recordingCredentials(async (request) => {
-    if (request.forceRefresh) jwt.credentials = {};
-    const { token } = await jwt.getAccessToken();
-    if (!token) throw new Error('no access token');
-    return {
-      kind: 'oauth2',
-      user: subject,
-      accessToken: token,
-      expiresAt: jwt.credentials.expiry_date ?? Date.now() + 3_600_000,
-      scopes,
-    };
-  });
+  return googleCredentials(
+    jwt,
+    subject,
+    () => scopes,
+    () => {
+      jwt.credentials = {};
+    },
+  );
 }
 
 export function gmailRequests(emulator: Emulator): number {
