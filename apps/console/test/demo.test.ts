@@ -23,6 +23,8 @@ it('demo runs every part end to end, exits 0 and prints what the servers receive
     '5a. Receive over POP3',
     '5b. Receive over IMAP',
     '6. Outbox',
+    '7. Microsoft Graph fallback',
+    '8. Gmail API',
   ]) {
     expect(result.stdout).toContain(part);
   }
@@ -39,6 +41,17 @@ it('demo runs every part end to end, exits 0 and prints what the servers receive
   expect(outbox).toContain(`✓ ${id}: sent`);
   expect(outbox).toMatch(/held\s+SIGN_IN_REQUIRED[^\n]*\n\s+\S+\s+sent/);
   expect(outbox).toContain('Subject: Demo 6: queued until sign-in');
+  // SMTP AUTH off for the tenant: the probe names the Graph route, and the message goes over Graph.
+  const graph = result.stdout.slice(result.stdout.indexOf('7. Microsoft Graph fallback'));
+  expect(graph).toContain('SMTP is switched off for this mailbox; sending through Microsoft Graph');
+  expect(graph).toMatch(/Sent <[^>]+> — accepted: bob@contoso\.test\n\s+route: graph\n/);
+  expect(graph).toContain('Subject: Demo 7: Microsoft Graph fallback');
+  // A Gmail account on gmail-api alone: the sign-in asks for gmail.send only, the send uses the API.
+  const gmailApi = result.stdout.slice(result.stdout.indexOf('8. Gmail API'));
+  expect(gmailApi).toMatch(/scope=https%3A%2F%2Fwww\.googleapis\.com%2Fauth%2Fgmail\.send%20openid%20email&/);
+  expect(gmailApi).toContain('Sends with https://www.googleapis.com/auth/gmail.send');
+  expect(gmailApi).toMatch(/route: gmail-api\n/);
+  expect(gmailApi).toContain('Subject: Demo 8: Gmail API');
   expect(result.stdout).toMatch(/✓ \d+ passed, 0 failed, 0 skipped/);
   expect(existsSync(join(home.path, 'xdg', 'mailplug'))).toBe(false);
   expect(existsSync(join(home.path, '.config', 'mailplug'))).toBe(false);

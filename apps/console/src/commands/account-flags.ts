@@ -22,6 +22,11 @@ export const ACCOUNT_OPTIONS: OptionSpecs = {
   scope: { type: 'string' },
   owner: { type: 'string' },
   'allow-insecure-auth': { type: 'boolean' },
+  fallback: { type: 'string' },
+  'fallback-host': { type: 'string' },
+  'fallback-port': { type: 'string' },
+  'fallback-security': { type: 'string' },
+  'fallback-ca-file': { type: 'string' },
   unset: { type: 'string', multiple: true },
 };
 
@@ -46,6 +51,16 @@ export const ACCOUNT_OPTION_HELP: readonly (readonly [string, string])[] = [
     '--allow-insecure-auth',
     'permit credentials over security "none" (trusted relays, loopback only for OAuth)',
   ],
+  [
+    '--fallback graph|gmail-api|none',
+    'a second send route, used only when the first is switched off for the mailbox; none removes it',
+  ],
+  [
+    '--fallback-host <name> --fallback-port <n>',
+    'the fallback server (port defaults to the protocol default for its security mode)',
+  ],
+  ['--fallback-security tls|starttls|none', 'the fallback connection security (default tls)'],
+  ['--fallback-ca-file <pem>', 'extra CA certificate(s) for the fallback server'],
   ['--unset <key>', '(edit) remove a provider setting'],
 ];
 
@@ -121,6 +136,7 @@ export function applyAccountFlags(
     account.scope = { kind: 'user', owner: str('owner') as string };
   }
   if (values['allow-insecure-auth'] === true) account.allowInsecureAuth = true;
+  applyFallbackFlags(account, values, registry);
 
   const fields = new Map<string, SettingsField>(
     (registry.describeAuthProvider(account.auth.provider)?.settingsSchema.fields ?? []).map((f) => [
@@ -166,6 +182,40 @@ export function applyAccountFlags(
     secretRefs[key] = name;
   }
   return { account: account as MailAccount, secretValues, secretRefs };
+}
+
+/** `--fallback*` flags: set, change or (with `--fallback none`) remove the account's second send route. */
+function applyFallbackFlags(account: Mutable<MailAccount>, values: OptionValues, registry: Registry): void {
+  const str = (name: string) => stringOption(values, name);
+  const protocol = str('fallback');
+  if (protocol === 'none') {
+    delete account.fallback;
+    return;
+  }
+  const touched = ['fallback-host', 'fallback-port', 'fallback-security', 'fallback-ca-file'].some(
+    (flag) => str(flag) !== undefined,
+  );
+  if (!protocol && !touched) return;
+  const current = account.fallback;
+  if (!protocol && !current)
+    throw new UsageError('Name the fallback route with --fallback <protocol> first.');
+  const security = (str('fallback-security') ??
+    current?.server.security ??
+    'tls') as MailAccount['server']['security'];
+  const server: Mutable<MailAccount['server']> = {
+    ...(current?.server ?? { host: '', port: 0 }),
+    security,
+  };
+  if (str('fallback-host') !== undefined) server.host = str('fallback-host') as string;
+  if (str('fallback-ca-file') !== undefined) server.caFile = str('fallback-ca-file');
+  const fallbackProtocol = protocol ?? (current?.protocol as string);
+  if (str('fallback-port') !== undefined)
+    server.port = toNumber(str('fallback-port') as string, '--fallback-port');
+  else if (!server.port || str('fallback-security') !== undefined) {
+    const port = registry.describeProtocol(fallbackProtocol)?.defaultPorts[security];
+    if (port !== undefined) server.port = port;
+  }
+  account.fallback = { protocol: fallbackProtocol, server };
 }
 
 function splitPair(pair: string, flag: string): [string, string] {

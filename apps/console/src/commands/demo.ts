@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { CommandContext, CommandSpec } from '../command.js';
 import { createConsoleHost } from '../console-host.js';
 import { ExitCode } from '../exit-codes.js';
+import { runGmailApiPart, runGraphFallbackPart } from './demo-api-routes.js';
 import { gmailAccountArgs, runOutboxPart } from './demo-outbox.js';
 import { createDemoRunner, type Emulator, type RunConsole } from './demo-runner.js';
 import { addAccountArgs } from './demo-support.js';
@@ -268,6 +269,34 @@ async function runDemo(ctx: CommandContext, runConsole: RunConsole): Promise<num
         recipient: RECIPIENT,
         browser,
         secretEnv: 'DEMO_GOOGLE_CLIENT_SECRET',
+      });
+    }
+
+    if (!hasProvider('m365-app-only') || !hasProtocol('smtp') || !hasProtocol('graph')) {
+      skip('7. Microsoft Graph fallback', '@mailplug/auth-m365-app-only or protocol-graph is not installed');
+    } else {
+      header('7. Microsoft Graph fallback: SMTP AUTH switched off → Test connection → send over Graph');
+      await runGraphFallbackPart(runner, {
+        emulator,
+        sender: SENDER,
+        recipient: RECIPIENT,
+        browser,
+        secretEnv: 'DEMO_M365_DAEMON_SECRET',
+        say,
+      });
+    }
+
+    if (!hasProvider('gmail-oauth') || !hasProtocol('gmail-api')) {
+      skip('8. Gmail API', '@mailplug/auth-gmail-oauth or protocol-gmail-api is not installed');
+    } else {
+      header('8. Gmail API (gmail.send only): sign in → Test connection → send');
+      await runGmailApiPart(runner, {
+        emulator,
+        sender: SENDER,
+        recipient: RECIPIENT,
+        browser,
+        secretEnv: 'DEMO_GOOGLE_CLIENT_SECRET',
+        say,
       });
     }
   } finally {

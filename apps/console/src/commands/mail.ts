@@ -161,8 +161,15 @@ const test: CommandSpec = {
     // Steps a probe reports only in its result (not through onStep) are still shown.
     for (const step of report.steps)
       if (!steps.includes(step) && !steps.some((s) => s.id === step.id)) ctx.print(renderStep(step));
+    // An account with a fallback route: which route delivers, in one sentence from the mailer.
+    if (report.summary) ctx.print(`  ${oneLine(report.summary)}`);
     ctx.print(report.ok ? `${OK} Connection works.` : `${FAIL} Connection test failed.`);
-    ctx.emit({ ok: report.ok, accountId: account.id, steps: report.steps });
+    ctx.emit({
+      ok: report.ok,
+      accountId: account.id,
+      steps: report.steps,
+      ...(report.summary ? { summary: report.summary } : {}),
+    });
     return report.ok ? ExitCode.Ok : ExitCode.Failed;
   },
 };
@@ -240,6 +247,8 @@ const send: CommandSpec = {
     ctx.print(
       `${OK} Sent ${oneLine(result.messageId)} — accepted: ${oneLine(result.accepted.join(', ')) || '(none)'}`,
     );
+    // The route that delivered: the fallback's protocol when the first route was switched off.
+    ctx.print(`  route: ${oneLine(result.route ?? account.protocol)}`);
     for (const r of result.rejected)
       ctx.print(
         `${FAIL} rejected ${oneLine(r.address)}: ${oneLine(`${r.code ?? ''} ${r.status ?? ''} ${r.message}`)}`,
