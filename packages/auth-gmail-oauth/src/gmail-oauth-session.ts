@@ -160,7 +160,7 @@ export function createGmailOAuthSession(
     checkAuthorization: async () => {
       const ends = settings.testingMode ? testingModeEnd(await session.tokens.load()) : undefined;
       return session.checkAuthorization({
-        probe: () => getCredential({ protocol: 'smtp' }),
+        probe: () => getCredential({ protocol: served[0] ?? 'smtp' }),
         ...(ends !== undefined ? { authorizationExpiresAt: ends } : {}),
       });
     },

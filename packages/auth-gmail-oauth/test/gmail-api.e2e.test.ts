@@ -69,6 +69,8 @@ describe('gmail-oauth with the Gmail API (real google-auth-library against the e
     await session.interactive.complete(await headlessAuthorize(start));
 
     const credential = (await session.getCredential({ protocol: 'gmail-api' })) as OAuth2Credential;
+    // Check Authorization probes the account's own protocol, not SMTP it cannot use.
+    expect((await session.checkAuthorization()).state).toBe('authorized');
     expect(credential.scopes).toContain(GMAIL_SEND);
     expect(credential.scopes).not.toContain(MAIL_SCOPE);
     // The account does not use SMTP, so the session does not hand its token out for it.
