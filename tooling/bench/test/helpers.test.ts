@@ -28,7 +28,7 @@ describe('stats', () => {
 
 describe('parseArgs', () => {
   it('runs every figure by default and honours --only, --quick and a pnpm "--" separator', () => {
-    expect(parseArgs([]).only).toEqual(['smtp', 'tokens', 'cold-start', 'rss', 'receive']);
+    expect(parseArgs([]).only).toEqual(['smtp', 'tokens', 'cold-start', 'rss', 'receive', 'hung-token']);
     const args = parseArgs(['--', '--only', 'rss,smtp', '--quick', '--rounds=5']);
     expect(args.only).toEqual(['smtp', 'rss']);
     expect(args.quick).toBe(true);
