@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { isMailplugError } from '@mailplug/core';
+import { propertyRun } from '@mailplug/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createPop3Protocol } from '../src/index.js';
@@ -11,7 +12,6 @@ import {
   parseStatusLine,
   parseUidlListing,
 } from '../src/parser.js';
-import { propertyRun } from './fuzz-runs.js';
 
 const MAX_LINE = 64;
 const MAX_BODY = 512;

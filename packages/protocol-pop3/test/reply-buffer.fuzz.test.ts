@@ -1,9 +1,9 @@
 import { isMailplugError } from '@mailplug/core';
+import { propertyRun } from '@mailplug/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createLineDecoder, createMultilineCollector } from '../src/parser.js';
 import { createMultilineBody, createReplyBuffer } from '../src/reply-buffer.js';
-import { propertyRun } from './fuzz-runs.js';
 
 const MAX_LINE = 64;
 const MAX_BODY = 512;

@@ -1,5 +1,5 @@
 /**
- * Seeds for fast-check properties, so that `pnpm test` never passes or fails on luck (no
+ * Fixed seed values for fast-check properties, so that `pnpm test` never passes or fails on luck (no
  * dependency on fast-check: `params` is what `fc.assert(property, params)` takes).
  *
  * - Default: every property runs with its own fixed `seed` and `numRuns`; the seed is in the test name.
