@@ -2,9 +2,10 @@
 // binary the `node@24` npm package ships. Writes one "N passed, N failed" line to
 // test-summary-node24.txt; .ci/run adds it to the main total.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describeFailures, readVitestResults } from './vitest-results.mjs';
 
 const root = new URL('../..', import.meta.url).pathname;
 const UNIT_SUITES = [
@@ -37,6 +38,7 @@ console.log(`Unit suites on Node ${version}`);
 
 let passed = 0;
 let failed = 0;
+const failureLines = [];
 for (const suite of UNIT_SUITES) {
   const dir = join(root, suite);
   const results = join(dir, 'test-results-node24.json');
@@ -51,20 +53,21 @@ for (const suite of UNIT_SUITES) {
       env: { ...process.env, PATH: `${join(prefix, 'node_modules', '.bin')}:${process.env.PATH}` },
     },
   );
-  if (!existsSync(results)) {
+  const r = readVitestResults(results, dir);
+  if (!r) {
     console.log(`  ${suite} (Node 24): DID NOT RUN`);
+    failureLines.push(`FAILED ${suite} (Node 24) — DID NOT RUN`);
     failed += 1;
     continue;
   }
-  const r = JSON.parse(readFileSync(results, 'utf8'));
-  const broken = (r.testResults ?? []).filter(
-    (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
-  ).length;
-  passed += r.numPassedTests;
-  failed += r.numFailedTests + broken;
-  console.log(`  ${suite} (Node 24): ${r.numPassedTests} passed, ${r.numFailedTests + broken} failed`);
+  passed += r.passed;
+  failed += r.failed;
+  failureLines.push(...describeFailures(`${suite} (Node 24)`, r.failures));
+  console.log(`  ${suite} (Node 24): ${r.passed} passed, ${r.failed} failed`);
 }
 const line = `${passed} passed, ${failed} failed`;
 writeFileSync(join(root, 'test-summary-node24.txt'), `${line}\n`);
+writeFileSync(join(root, 'test-failures-node24.txt'), failureLines.map((l) => `${l}\n`).join(''));
+for (const l of failureLines) console.log(l);
 console.log(`Node 24: ${line}`);
 process.exitCode = failed > 0 ? 1 : 0;

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeFailures, readVitestResults } from './vitest-results.mjs';
 
 const root = new URL('../..', import.meta.url).pathname;
 const groups = ['packages', 'apps', 'tooling'];
@@ -57,29 +58,27 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const missing = [];
+const failureLines = [];
 console.log('\nTest results by suite:');
 for (const { label, dir } of suites) {
-  const file = join(dir, 'test-results.json');
-  if (!existsSync(file)) {
+  const r = readVitestResults(join(dir, 'test-results.json'), dir);
+  if (!r) {
     missing.push(label);
+    failureLines.push(`FAILED ${label} — DID NOT RUN (its build failed or vitest crashed; see its output)`);
     console.log(`  ${label}: DID NOT RUN (see its output above)`);
     continue;
   }
-  const r = JSON.parse(readFileSync(file, 'utf8'));
-  // A test file that failed without any failing test (it did not load, or a hook threw) is one more
-  // failure; a file whose tests failed is already counted through them.
-  const brokenFiles = (r.testResults ?? []).filter(
-    (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
-  ).length;
-  const suiteFailures = r.numFailedTests + brokenFiles;
-  passed += r.numPassedTests;
-  failed += suiteFailures;
-  skipped += r.numPendingTests + (r.numTodoTests ?? 0);
-  console.log(`  ${label}: ${r.numPassedTests} passed, ${suiteFailures} failed`);
+  passed += r.passed;
+  failed += r.failed;
+  skipped += r.skipped;
+  failureLines.push(...describeFailures(label, r.failures));
+  console.log(`  ${label}: ${r.passed} passed, ${r.failed} failed`);
 }
 failed += missing.length;
 if (turbo.status !== 0 && failed === 0) failed = 1;
 const line = `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`;
 writeFileSync(join(root, 'test-summary.txt'), `${line}\n`);
+writeFileSync(join(root, 'test-failures.txt'), failureLines.map((l) => `${l}\n`).join(''));
+for (const l of failureLines) console.log(l);
 console.log(line);
 process.exitCode = failed > 0 ? 1 : 0;

@@ -13,7 +13,7 @@ export type AccountRegistry = Pick<
 export interface ValidateAccountOptions {
   readonly registry: AccountRegistry;
   /** Host-wide switch with the same meaning as `account.allowInsecureAuth`. */
-  readonly allowInsecureAuth?: boolean;
+  readonly allowInsecureAuth?: boolean | undefined;
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;

@@ -18,19 +18,19 @@ export interface Owner {
 export interface ProviderEntry {
   readonly contribution: AuthProviderContribution;
   readonly owner: Owner;
-  definition?: AuthProvider;
+  definition?: AuthProvider | undefined;
 }
 
 export interface ProtocolEntry {
   readonly contribution: ProtocolContribution;
   readonly owner: Owner;
-  implementation?: MailProtocol;
+  implementation?: MailProtocol | undefined;
 }
 
 export interface PackageState {
   readonly pkg: AdapterPackage;
   activated: boolean;
-  activation?: Promise<void>;
+  activation?: Promise<void> | undefined;
 }
 
 /** The registry's tables, shared with package activation. */

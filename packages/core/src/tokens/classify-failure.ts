@@ -17,13 +17,13 @@ const OAUTH_ERROR_IN_TEXT =
   /\b(invalid_grant|invalid_client|unauthorized_client|interaction_required|login_required|consent_required|invalid_scope|access_denied|temporarily_unavailable|server_error)\b/;
 
 interface FailureFacts {
-  status?: number;
-  oauthError?: string;
-  networkCode?: string;
+  status?: number | undefined;
+  oauthError?: string | undefined;
+  networkCode?: string | undefined;
   timeout?: boolean;
-  retryAfterMs?: number;
-  aadsts?: string;
-  description?: string;
+  retryAfterMs?: number | undefined;
+  aadsts?: string | undefined;
+  description?: string | undefined;
   message: string;
 }
 
