@@ -6,6 +6,15 @@ export function distEntry(name: string): string {
   return fileURLToPath(new URL(`./${name}`, import.meta.url));
 }
 
+/**
+ * `MAILPLUG_BENCH_CPU_PROFILE=<dir>`: every child writes a V8 CPU profile there (open it in Chrome
+ * DevTools or summarise it by self time) — how to see where one side spends its time.
+ */
+function profileArgs(): string[] {
+  const dir = process.env.MAILPLUG_BENCH_CPU_PROFILE;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
 type Reply<T> = { ok: true; result: T } | { ok: false; error: string };
 
 /**
@@ -20,7 +29,7 @@ export function runChild<T>(
   return new Promise<T>((resolve, reject) => {
     const child = fork(entry, options.args ?? [], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      execArgv: options.execArgv ?? [],
+      execArgv: [...(options.execArgv ?? []), ...profileArgs()],
       env: { ...process.env, MAILPLUG_SILENCE_DEPRECATION: '1', ...options.env },
     });
     let stderr = '';

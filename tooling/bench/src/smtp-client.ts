@@ -160,6 +160,7 @@ async function run(request: SmtpChildRequest): Promise<SmtpChildResult> {
     request.side === 'mailplug' ? await mailplugSender(request, maxQueued) : await nodemailerSender(request);
   const outcome: Outcome = { sent: 0, failed: 0 };
   let elapsedMs = 0;
+  let cpuMicros: number | undefined;
   let samples: RssSample[] | undefined;
   let peakRss: number | undefined;
 
@@ -167,9 +168,12 @@ async function run(request: SmtpChildRequest): Promise<SmtpChildResult> {
     const warm: Outcome = { sent: 0, failed: 0 };
     await sendAll(sender, 0, job.warmup, warm);
     if (warm.failed > 0) Object.assign(outcome, { failed: warm.failed, firstError: warm.firstError });
+    const cpuBefore = process.cpuUsage();
     const start = process.hrtime.bigint();
     await sendAll(sender, job.warmup, job.count, outcome);
     elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
+    const cpu = process.cpuUsage(cpuBefore);
+    cpuMicros = cpu.user + cpu.system;
   } else if (job.kind === 'burst') {
     const start = process.hrtime.bigint();
     await sendAll(sender, 0, job.count, outcome);
@@ -205,6 +209,7 @@ async function run(request: SmtpChildRequest): Promise<SmtpChildResult> {
     failed: outcome.failed,
     ...(outcome.firstError ? { firstError: outcome.firstError } : {}),
     elapsedMs,
+    ...(cpuMicros !== undefined ? { cpuMicros } : {}),
     ...(samples ? { samples } : {}),
     ...(peakRss !== undefined ? { peakRss } : {}),
   };

@@ -56,6 +56,11 @@ export interface SmtpChildResult {
   readonly failed: number;
   readonly firstError?: string;
   readonly elapsedMs: number;
+  /**
+   * CPU time (user + system) the sending process spent on the timed part. Per message, it is what
+   * the client side costs, and it moves far less than msg/s when other work shares the machine.
+   */
+  readonly cpuMicros?: number;
   readonly samples?: readonly RssSample[];
   readonly peakRss?: number;
 }

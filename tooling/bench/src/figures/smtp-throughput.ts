@@ -25,6 +25,7 @@ export async function smtpThroughputFigure(ctx: Omit<FigureContext, 'log'>): Pro
     );
     const rates: Record<SendSide, number[]> = { mailplug: [], nodemailer: [] };
     const roundRatios: number[] = [];
+    const cpuPerMessage: Record<SendSide, number[]> = { mailplug: [], nodemailer: [] };
     const loginCounts: Record<SendSide, number[]> = { mailplug: [], nodemailer: [] };
     const problems: string[] = [];
     for (let round = 0; round < rounds; round++) {
@@ -48,11 +49,13 @@ export async function smtpThroughputFigure(ctx: Omit<FigureContext, 'log'>): Pro
         }
         const rate = result.sent / (result.elapsedMs / 1000);
         rates[side].push(rate);
+        const cpuMicros = (result.cpuMicros ?? Number.NaN) / Math.max(result.sent, 1);
+        cpuPerMessage[side].push(cpuMicros);
         thisRound[side] = rate;
         const logins = fixture.server.authSuccesses.XOAUTH2;
         loginCounts[side].push(logins);
         log(
-          `round ${round + 1} ${side.padEnd(10)} ${fixed(rate, 0)} msg/s (${fixed(result.elapsedMs, 0)} ms, ${logins} SMTP logins for ${warmup + count} messages)`,
+          `round ${round + 1} ${side.padEnd(10)} ${fixed(rate, 0)} msg/s (${fixed(result.elapsedMs, 0)} ms, client CPU ${fixed(cpuMicros, 0)} µs/msg, ${logins} SMTP logins for ${warmup + count} messages)`,
         );
       }
       roundRatios.push(ratio(thisRound.mailplug ?? Number.NaN, thisRound.nodemailer ?? Number.NaN));
@@ -60,11 +63,15 @@ export async function smtpThroughputFigure(ctx: Omit<FigureContext, 'log'>): Pro
     const mailplug = median(rates.mailplug);
     const nodemailer = median(rates.nodemailer);
     const headline = ratio(mailplug, nodemailer);
+    const cpu = { mailplug: median(cpuPerMessage.mailplug), nodemailer: median(cpuPerMessage.nodemailer) };
     for (const p of problems) log(`PROBLEM ${p}`);
     log(`Mailplug SMTP (pooled adapter)  median ${fixed(mailplug, 0)} msg/s`);
     log(`raw nodemailer (same pool)      median ${fixed(nodemailer, 0)} msg/s`);
     log(
       `ratio Mailplug / nodemailer = ${fixed(headline, 3)} (per round: ${roundRatios.map((r) => fixed(r, 3)).join(', ')}; goal >= ${GOAL_SMTP_RATIO})`,
+    );
+    log(
+      `client CPU per message: Mailplug ${fixed(cpu.mailplug, 0)} µs, nodemailer ${fixed(cpu.nodemailer, 0)} µs (nodemailer / Mailplug = ${fixed(ratio(cpu.nodemailer, cpu.mailplug), 3)})`,
     );
     return {
       id: 'smtp',
@@ -82,6 +89,8 @@ export async function smtpThroughputFigure(ctx: Omit<FigureContext, 'log'>): Pro
         medianMessagesPerSecond: { mailplug, nodemailer },
         ratio: headline,
         roundRatios,
+        clientCpuMicrosPerMessage: cpuPerMessage,
+        medianClientCpuMicrosPerMessage: cpu,
         smtpLogins: loginCounts,
         problems,
       },
