@@ -45,27 +45,28 @@ import { handleWeb } from './web/page.js';
 
 export interface EmulatorOptions {
   /** Users, apps, clients, service accounts, lifetimes (merged over `configFile`). */
-  readonly identity?: IdentityConfigInput;
+  readonly identity?: IdentityConfigInput | undefined;
   /** JSON file with the shape of `identity`. */
-  readonly configFile?: string;
+  readonly configFile?: string | undefined;
   /** HTTPS port (default 0 = ephemeral). */
-  readonly port?: number;
+  readonly port?: number | undefined;
   /** Plain HTTP port on loopback (default 0). */
-  readonly httpPort?: number;
+  readonly httpPort?: number | undefined;
   /**
    * Where the CA certificate is written (default: a fresh temp directory, removed by `stop()`;
    * a directory given here is left in place).
    */
-  readonly caDir?: string;
+  readonly caDir?: string | undefined;
   /**
    * Start SMTP/IMAP/POP3 servers (default true). `appMailboxPermissions` and `canActAs` also
    * govern Graph sendMail and the Gmail API, which run with `mail: false` too.
    */
   readonly mail?:
     | boolean
-    | Pick<MailServersOptions, 'ports' | 'appMailboxPermissions' | 'canActAs' | 'tokenExpirySkewMs'>;
+    | Pick<MailServersOptions, 'ports' | 'appMailboxPermissions' | 'canActAs' | 'tokenExpirySkewMs'>
+    | undefined;
   /** The generic OAuth 2.0 / OIDC server for third-party providers: clients, rotation, quirks, lifetimes. */
-  readonly oauth?: GenericOAuthOptions;
+  readonly oauth?: GenericOAuthOptions | undefined;
 }
 
 /** `emulator.inject`: fault rules per flavour; each returns a handle with `hits` and `remove()`. */
@@ -115,7 +116,7 @@ export interface Emulator {
   /** The mail store: SMTP, Graph sendMail and the Gmail API deliver into it; IMAP/POP3 read it. */
   readonly mail: MailStore;
   /** SMTP/IMAP/POP3 (undefined with `mail: false`); `mailServers.smtpAuth` turns SMTP AUTH off. */
-  readonly mailServers?: MailServers;
+  readonly mailServers?: MailServers | undefined;
   /** Graph switches: `setRestApiEnabled(mailbox, false)` → `MailboxNotEnabledForRESTAPI`. */
   readonly graph: GraphApiControls;
   /** Gmail API switches: `setMailServiceEnabled(mailbox, false)` → `failedPrecondition`. */

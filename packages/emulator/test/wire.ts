@@ -21,7 +21,7 @@ export interface WireRequest {
   readonly headers?: Record<string, string>;
   readonly body?: string | Buffer;
   /** The client's deadline; after it the request is abandoned and reported as `no-answer`. */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /** CA for https URLs. */
   readonly ca?: string;
   /** Called with the client socket once connected (to watch it being closed by the server). */

@@ -20,7 +20,7 @@ export function isValidAddress(address: string): boolean {
 }
 
 export interface RecipientHeaders {
-  readonly from?: ParsedAddress;
+  readonly from?: ParsedAddress | undefined;
   readonly to: ParsedAddress[];
   readonly cc: ParsedAddress[];
   readonly bcc: ParsedAddress[];

@@ -97,9 +97,9 @@ export interface InjectionHandle {
 export interface InjectionContext {
   readonly endpoint: string;
   /** Every name the client goes by (a service account: its email and numeric id). */
-  readonly clientIds?: readonly (string | undefined)[];
-  readonly user?: string;
-  readonly grant?: string;
+  readonly clientIds?: readonly (string | undefined)[] | undefined;
+  readonly user?: string | undefined;
+  readonly grant?: string | undefined;
 }
 
 export interface TakenFault {

@@ -31,7 +31,7 @@ export interface SettingsInputs {
   readonly httpsOrigin: string;
   readonly googleBase: string;
   readonly caCertPem: string;
-  readonly mailPorts?: { smtp: number; imaps: number; pop3s: number };
+  readonly mailPorts?: { smtp: number; imaps: number; pop3s: number } | undefined;
 }
 
 export function buildAccountSettings(
@@ -65,6 +65,8 @@ export function buildAccountSettings(
         },
       }
     : undefined;
+  // Absent (not `undefined`) without mail servers.
+  const withServers = servers ? { servers } : {};
   // Settings schemas refuse text with surrounding whitespace (a copy-paste slip), so the PEM's final
   // newline is dropped here; TLS parses the certificate the same either way.
   const caSetting = i.caCertPem.trimEnd();
@@ -89,7 +91,7 @@ export function buildAccountSettings(
         ca: caSetting,
       },
       secrets: secret('emulator-google-client-secret', google?.clientSecret),
-      servers,
+      ...withServers,
     },
     'm365-delegated': {
       provider: 'm365-delegated',
@@ -104,7 +106,7 @@ export function buildAccountSettings(
         ca: caSetting,
       },
       secrets: secret('emulator-m365-web-secret', web?.secrets[0]?.value),
-      servers,
+      ...withServers,
     },
     'm365-app-only': {
       provider: 'm365-app-only',
@@ -118,13 +120,13 @@ export function buildAccountSettings(
         ca: caSetting,
       },
       secrets: secret('emulator-m365-daemon-secret', daemon?.secrets[0]?.value),
-      servers,
+      ...withServers,
     },
     basic: {
       provider: 'basic',
       settings: { username: mailbox, password: { secretRef: 'emulator-basic-password' } },
       secrets: secret('emulator-basic-password', user?.password),
-      servers,
+      ...withServers,
     },
   };
 }

@@ -63,7 +63,7 @@ export interface MicrosoftApp {
   readonly displayName: string;
   readonly tenantId: string;
   readonly public: boolean;
-  readonly secrets: readonly { readonly value: string; readonly expiresAt?: number }[];
+  readonly secrets: readonly { readonly value: string; readonly expiresAt?: number | undefined }[];
   readonly certificates: readonly { readonly publicKeyPem: string; readonly thumbprintSha256?: string }[];
   readonly redirectUris: readonly string[];
   readonly delegatedPermissions: readonly string[];
@@ -90,28 +90,30 @@ export interface GoogleServiceAccountInput {
 export interface GoogleServiceAccount {
   readonly clientEmail: string;
   readonly clientId: string;
-  readonly privateKeyPem?: string;
+  readonly privateKeyPem?: string | undefined;
   readonly publicKeyPem: string;
   readonly privateKeyId: string;
   readonly domainWideDelegation: readonly string[];
 }
 
 export interface IdentityConfigInput {
-  readonly users?: readonly TestUserInput[];
-  readonly microsoftApps?: readonly MicrosoftAppInput[];
-  readonly googleClients?: readonly GoogleClientInput[];
-  readonly googleServiceAccounts?: readonly GoogleServiceAccountInput[];
+  readonly users?: readonly TestUserInput[] | undefined;
+  readonly microsoftApps?: readonly MicrosoftAppInput[] | undefined;
+  readonly googleClients?: readonly GoogleClientInput[] | undefined;
+  readonly googleServiceAccounts?: readonly GoogleServiceAccountInput[] | undefined;
   /** Extra tenant GUIDs that exist (the default tenant and the consumers tenant always do). */
-  readonly tenants?: readonly string[];
+  readonly tenants?: readonly string[] | undefined;
   /** Clients allowed to call `/introspect` (e.g. Dovecot). Any registered app may call it too. */
-  readonly introspectionClients?: readonly { readonly clientId: string; readonly clientSecret: string }[];
-  readonly lifetimes?: Partial<Lifetimes>;
+  readonly introspectionClients?:
+    | readonly { readonly clientId: string; readonly clientSecret: string }[]
+    | undefined;
+  readonly lifetimes?: Partial<Lifetimes> | undefined;
   /** `'first-user'`, an email address, or false (show the sign-in page). */
-  readonly autoApprove?: 'first-user' | string | false;
+  readonly autoApprove?: 'first-user' | string | false | undefined;
   /** Google rotates refresh tokens only when this is true (Microsoft always rotates). */
-  readonly googleRotatesRefreshTokens?: boolean;
+  readonly googleRotatesRefreshTokens?: boolean | undefined;
   /** Seconds between device-code polls that the client is told to wait. */
-  readonly deviceCodeInterval?: number;
+  readonly deviceCodeInterval?: number | undefined;
 }
 
 /** Token and code lifetimes in seconds. */
@@ -161,9 +163,12 @@ const MAIL_DELEGATED = [
 const MAIL_APP = ['SMTP.SendAsApp', 'IMAP.AccessAsApp', 'POP.AccessAsApp', 'Mail.Send'];
 const LOOPBACK_REDIRECTS = ['http://localhost/callback', 'http://127.0.0.1/callback'];
 
-function defaultInput(): Required<
-  Pick<IdentityConfigInput, 'users' | 'microsoftApps' | 'googleClients' | 'googleServiceAccounts'>
-> {
+function defaultInput(): {
+  readonly users: readonly TestUserInput[];
+  readonly microsoftApps: readonly MicrosoftAppInput[];
+  readonly googleClients: readonly GoogleClientInput[];
+  readonly googleServiceAccounts: readonly GoogleServiceAccountInput[];
+} {
   return {
     users: [
       { email: 'alice@contoso.test', displayName: 'Alice Example', password: 'alice-password' },

@@ -22,14 +22,14 @@ export interface IdentityEvent {
   /** `oauth` = the generic OAuth 2.0 / OIDC server. */
   readonly flavour: 'microsoft' | 'google' | 'oauth';
   /** e.g. `authorization_code`, `refresh_token`, `client_credentials`, `device_code`, `jwt-bearer`. */
-  readonly grant?: string;
-  readonly clientId?: string;
-  readonly user?: string;
-  readonly scopes?: readonly string[];
+  readonly grant?: string | undefined;
+  readonly clientId?: string | undefined;
+  readonly user?: string | undefined;
+  readonly scopes?: readonly string[] | undefined;
   /** OAuth error (`invalid_grant`) plus AADSTS number when there is one. */
-  readonly error?: string;
-  readonly errorCode?: number;
-  readonly detail?: string;
+  readonly error?: string | undefined;
+  readonly errorCode?: number | undefined;
+  readonly detail?: string | undefined;
 }
 
 export interface IdentityEvents {

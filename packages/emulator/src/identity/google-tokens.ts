@@ -21,7 +21,7 @@ function refuse(
   state: IdentityState,
   error: GoogleErrorName,
   description: string | undefined,
-  ctx: { grant?: string; clientId?: string; user?: string },
+  ctx: { grant?: string | undefined; clientId?: string | undefined; user?: string | undefined },
 ): HttpReply {
   state.events.record({ kind: 'grant-refused', flavour: 'google', ...ctx, error });
   return googleError(error, description);
@@ -55,7 +55,7 @@ function mint(
   state: IdentityState,
   base: string,
   clientId: string,
-  who: { user?: TestUser; sa?: GoogleServiceAccount },
+  who: { user?: TestUser | undefined; sa?: GoogleServiceAccount | undefined },
   scopes: readonly string[],
   nonce?: string,
 ): Record<string, unknown> {

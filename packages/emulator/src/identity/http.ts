@@ -66,7 +66,7 @@ export function resetConnection(res: ServerResponse): void {
 }
 
 export function json(status: number, body: unknown, headers?: Record<string, string>): HttpReply {
-  return { status, body, headers };
+  return { status, body, ...(headers !== undefined ? { headers } : {}) };
 }
 
 export function html(status: number, page: string): HttpReply {

@@ -20,10 +20,10 @@ export interface PendingAuthorization {
   readonly tenant: string;
   readonly redirectUri: string;
   readonly scopes: readonly string[];
-  readonly state?: string;
-  readonly nonce?: string;
-  readonly codeChallenge?: string;
-  readonly loginHint?: string;
+  readonly state?: string | undefined;
+  readonly nonce?: string | undefined;
+  readonly codeChallenge?: string | undefined;
+  readonly loginHint?: string | undefined;
   readonly offline: boolean;
   /** Google only: scopes the user may untick. */
   readonly granular: boolean;
@@ -36,8 +36,8 @@ export interface CodeRecord {
   readonly redirectUri: string;
   readonly user: TestUser;
   readonly scopes: readonly string[];
-  readonly nonce?: string;
-  readonly codeChallenge?: string;
+  readonly nonce?: string | undefined;
+  readonly codeChallenge?: string | undefined;
   readonly offline: boolean;
   readonly expiresAt: number;
   redeemed: boolean;
@@ -68,8 +68,8 @@ export interface DeviceCodeRecord {
 /** Google access tokens are opaque (`ya29.`), so the emulator remembers what they stand for. */
 export interface OpaqueTokenRecord {
   readonly clientId: string;
-  readonly user?: TestUser;
-  readonly serviceAccount?: GoogleServiceAccount;
+  readonly user?: TestUser | undefined;
+  readonly serviceAccount?: GoogleServiceAccount | undefined;
   readonly scopes: readonly string[];
   readonly expiresAt: number;
   revoked?: boolean;

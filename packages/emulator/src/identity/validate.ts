@@ -13,17 +13,17 @@ import type { IdentityState } from './state.js';
 export interface AccessTokenInfo {
   readonly active: boolean;
   /** The mailbox address of the signed-in user (absent for app-only tokens). */
-  readonly username?: string;
+  readonly username?: string | undefined;
   readonly scopes: string[];
   readonly roles: string[];
-  readonly audience?: string;
-  readonly clientId?: string;
+  readonly audience?: string | undefined;
+  readonly clientId?: string | undefined;
   readonly flavour: 'microsoft' | 'google';
   /** Epoch milliseconds (same unit as the mail servers' `TokenInfo`). */
-  readonly expiresAt?: number;
+  readonly expiresAt?: number | undefined;
   readonly appOnly: boolean;
   /** Microsoft tenant (`tid`) the token was issued in. */
-  readonly tenantId?: string;
+  readonly tenantId?: string | undefined;
 }
 
 export type ValidateAccessToken = (token: string) => Promise<AccessTokenInfo>;

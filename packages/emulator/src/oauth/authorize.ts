@@ -17,9 +17,9 @@ interface Pending {
   readonly redirectUri: string;
   readonly explicitRedirect: boolean;
   readonly scopes: readonly string[];
-  readonly state?: string;
-  readonly codeChallenge?: string;
-  readonly nonce?: string;
+  readonly state?: string | undefined;
+  readonly codeChallenge?: string | undefined;
+  readonly nonce?: string | undefined;
 }
 
 export function createAuthorizeEndpoint(ctx: OAuthContext) {

@@ -44,14 +44,14 @@ export interface OAuthQuirks {
 }
 
 export interface GenericOAuthOptions {
-  readonly clients?: readonly OAuthClientInput[];
+  readonly clients?: readonly OAuthClientInput[] | undefined;
   /** Issue a new refresh token on every refresh and refuse the old one (default true). */
-  readonly rotateRefreshTokens?: boolean;
+  readonly rotateRefreshTokens?: boolean | undefined;
   /** Require PKCE from confidential clients too (public clients always need it); default true (OAuth 2.1). */
-  readonly requirePkce?: boolean;
-  readonly quirks?: Partial<OAuthQuirks>;
+  readonly requirePkce?: boolean | undefined;
+  readonly quirks?: Partial<OAuthQuirks> | undefined;
   /** Seconds; defaults: access 3600, refresh 30 days, code 600. */
-  readonly lifetimes?: Partial<OAuthLifetimes>;
+  readonly lifetimes?: Partial<OAuthLifetimes> | undefined;
 }
 
 export interface OAuthLifetimes {

@@ -30,7 +30,7 @@ export type { GenericOAuthDeps };
 export interface GenericTokenInfo {
   readonly active: boolean;
   readonly clientId?: string;
-  readonly username?: string;
+  readonly username?: string | undefined;
   readonly scopes: readonly string[];
   /** Epoch milliseconds. */
   readonly expiresAt?: number;

@@ -15,9 +15,9 @@ export interface OAuthCode {
   readonly clientId: string;
   readonly user: TestUser;
   readonly scopes: readonly string[];
-  readonly redirectUri?: string;
-  readonly codeChallenge?: string;
-  readonly nonce?: string;
+  readonly redirectUri?: string | undefined;
+  readonly codeChallenge?: string | undefined;
+  readonly nonce?: string | undefined;
   readonly expiresAt: number;
   readonly grantId: string;
   used: boolean;
@@ -26,7 +26,7 @@ export interface OAuthCode {
 export interface OAuthToken {
   readonly kind: 'access' | 'refresh';
   readonly clientId: string;
-  readonly user?: TestUser;
+  readonly user?: TestUser | undefined;
   readonly scopes: readonly string[];
   readonly issuedAt: number;
   readonly expiresAt: number;
@@ -57,7 +57,7 @@ export const newGrantId = () => randomBytes(12).toString('hex');
 
 export type ClientAuth =
   | { ok: true; client: OAuthClient }
-  | { ok: false; reply: HttpReply; clientId?: string };
+  | { ok: false; reply: HttpReply; clientId?: string | undefined };
 
 const safeEqual = (a: string, b: string) => {
   const x = Buffer.from(a);
@@ -99,7 +99,7 @@ export interface TokenRequestContext {
 }
 
 type Outcome =
-  | { ok: true; body: Record<string, unknown>; user?: TestUser; scopes: readonly string[] }
+  | { ok: true; body: Record<string, unknown>; user?: TestUser | undefined; scopes: readonly string[] }
   | {
       ok: false;
       error: string;
@@ -110,7 +110,13 @@ const fail = (error: string, description: string): Outcome => ({ ok: false, erro
 
 function mint(
   t: TokenRequestContext,
-  who: { user?: TestUser; scopes: readonly string[]; grantId: string; refresh: boolean; nonce?: string },
+  who: {
+    user?: TestUser | undefined;
+    scopes: readonly string[];
+    grantId: string;
+    refresh: boolean;
+    nonce?: string | undefined;
+  },
 ): Record<string, unknown> {
   const { state } = t;
   const now = state.now();

@@ -13,9 +13,9 @@ import { createCertificateAuthority } from '@mailplug/testkit';
 
 export interface LocalCaOptions {
   /** Directory that receives `ca.pem` (created if missing). Defaults to a fresh temp directory. */
-  dir?: string;
+  dir?: string | undefined;
   /** Common name of the CA; shows up in TLS error messages. */
-  commonName?: string;
+  commonName?: string | undefined;
 }
 
 export interface ServerCertificate {

@@ -19,7 +19,7 @@ export interface MessageSource {
 
 export interface WebPageContext {
   readonly events: IdentityEvents;
-  readonly messages?: MessageSource;
+  readonly messages?: MessageSource | undefined;
   readonly caCertPem?: string;
   /** Lines shown under "Endpoints". */
   readonly endpoints: () => Record<string, string>;

@@ -142,14 +142,16 @@ describe('consent and scopes', () => {
 
   it('a service account sends for a user with domain-wide delegation of gmail.send; without a subject it has no mailbox', async () => {
     const key = emulator.identity.serviceAccountKey(DELEGATED_SA, emulator.urls.googleBase);
+    const { client_email: email, private_key: pem, private_key_id: keyId } = key;
+    if (!email || !pem || !keyId) throw new Error('incomplete service-account key');
     const agent = createEmulatorAgent(emulator.caCertPem);
     const jwt = (subject?: string) => {
       const client = new JWT({
-        email: key.client_email,
-        key: key.private_key,
-        keyId: key.private_key_id,
+        email,
+        key: pem,
+        keyId,
         scopes: [GMAIL_SEND_SCOPE],
-        subject,
+        ...(subject !== undefined ? { subject } : {}),
         transporterOptions: { agent },
       });
       redirectGoogleRequests(client, emulator.urls.googleBase);

@@ -162,12 +162,14 @@ describe('google-auth-library against the emulator', () => {
       emulator.urls.googleBase,
     );
     expect(key).toMatchObject({ type: 'service_account', client_email: DEFAULT_IDS.googleServiceAccount });
+    const { client_email: email, private_key: pem, private_key_id: keyId } = key;
+    if (!email || !pem || !keyId) throw new Error('incomplete service-account key');
     const agent = createEmulatorAgent(emulator.caCertPem);
     const make = (scopes: string[]) => {
       const jwt = new JWT({
-        email: key.client_email,
-        key: key.private_key,
-        keyId: key.private_key_id,
+        email,
+        key: pem,
+        keyId,
         scopes,
         subject: 'alice@contoso.test',
         transporterOptions: { agent },

@@ -22,7 +22,7 @@ export async function pkceAuthUrl(
   const { codeVerifier, codeChallenge } = await oauth.generateCodeVerifierAsync();
   const url = oauth.generateAuthUrl({
     ...options,
-    code_challenge: codeChallenge,
+    ...(codeChallenge !== undefined ? { code_challenge: codeChallenge } : {}),
     code_challenge_method: 'S256' as never,
   });
   return { url, verifier: codeVerifier ?? '' };
