@@ -79,7 +79,10 @@ function trackedContent(input: Readable, progress: DeliveryProgress): Readable {
       rest = rest.length > SLICE_BYTES ? rest.subarray(SLICE_BYTES) : undefined;
       if (!output.push(slice)) return;
     }
-    if (inputEnded) return finish();
+    if (inputEnded) {
+      finish();
+      return;
+    }
     if (waiting) return;
     waiting = true;
     input.once('readable', () => {
