@@ -37,7 +37,6 @@ function firstLine(text) {
   if (!text) return '';
   const line =
     String(text)
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: strips terminal colour codes
       .replace(/\u001b\[[0-9;]*m/g, '')
       .split('\n')
       .find((l) => l.trim()) ?? '';
