@@ -43,7 +43,13 @@ export async function startImapWireTap(
     onServerLine: (line) => options.rewriteServerLine?.(line),
   });
   return {
-    server: { ...upstream, port: tap.port, security: 'tls', tls: { ca: tap.caPem } },
+    server: {
+      ...upstream,
+      port: tap.port,
+      security: 'tls',
+      // The tap terminates TLS with its own CA here, so caPem is always set.
+      tls: tap.caPem !== undefined ? { ca: tap.caPem } : {},
+    },
     commands,
     literals,
     close: () => tap.close(),
