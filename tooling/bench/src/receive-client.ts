@@ -140,10 +140,18 @@ async function run(request: ReceiveChildRequest): Promise<ReceiveChildResult> {
   if (warm.fetched !== request.expected) {
     throw new Error(`warm-up pass fetched ${warm.fetched} of ${request.expected} messages`);
   }
+  const cpuBefore = process.cpuUsage();
   const start = process.hrtime.bigint();
   const timed = await pass(request);
   const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
-  return { side: request.side, elapsedMs, fetched: timed.fetched, bytes: timed.bytes };
+  const cpu = process.cpuUsage(cpuBefore);
+  return {
+    side: request.side,
+    elapsedMs,
+    cpuMicros: cpu.user + cpu.system,
+    fetched: timed.fetched,
+    bytes: timed.bytes,
+  };
 }
 
 process.once('message', (request: ReceiveChildRequest) => {

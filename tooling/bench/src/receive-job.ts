@@ -18,6 +18,8 @@ export interface ReceiveChildResult {
   readonly side: ReceiveSide;
   /** The timed pass (after one untimed warm-up pass): connect, log in, list, fetch all, log out. */
   readonly elapsedMs: number;
+  /** CPU time (user + system) of the client process during the timed pass. */
+  readonly cpuMicros: number;
   readonly fetched: number;
   readonly bytes: number;
 }

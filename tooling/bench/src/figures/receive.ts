@@ -71,7 +71,7 @@ export async function receiveFigure(ctx: { quick: boolean; rounds?: number }): P
     };
   }
   const count = ctx.quick ? 200 : 1000;
-  const rounds = ctx.rounds ?? (ctx.quick ? 1 : 3);
+  const rounds = ctx.rounds ?? (ctx.quick ? 1 : 5);
   const password = `bench-pw-${process.pid}`;
   let dovecot: DovecotInstance | undefined;
   try {
@@ -130,7 +130,7 @@ export async function receiveFigure(ctx: { quick: boolean; rounds?: number }): P
       if (result.fetched !== count) problems.push(`${side}: fetched ${result.fetched}/${count}`);
       const rate = result.fetched / (result.elapsedMs / 1000);
       log(
-        `${side.padEnd(14)} ${fixed(rate, 0)} msg/s (${fixed(result.elapsedMs, 0)} ms, ${Math.round(result.bytes / 1024)} KiB)`,
+        `${side.padEnd(14)} ${fixed(rate, 0)} msg/s (${fixed(result.elapsedMs, 0)} ms, ${Math.round(result.bytes / 1024)} KiB, client CPU ${fixed(result.cpuMicros / Math.max(result.fetched, 1), 0)} µs/msg)`,
       );
       return rate;
     };
