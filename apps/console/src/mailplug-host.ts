@@ -54,7 +54,14 @@ export function createMailplugHost(options: MailplugHostOptions): MailplugHost {
   async function mailer({ footer, canSendOnBehalfOfOrganization }: MailerPolicy): Promise<HostMailer> {
     const tokenStore = await openTokens();
     const permissions = { canSendOnBehalfOfOrganization };
-    const core = mailplug.createMailer({ registry, secrets, tokenStore, permissions, clientName, footer });
+    const core = mailplug.createMailer({
+      registry,
+      secrets,
+      tokenStore,
+      permissions,
+      clientName,
+      ...(footer !== undefined ? { footer } : {}),
+    });
     mailers.push(core);
     async function receive(account: MailAccount, access?: AccountAccess) {
       const session = await core.sessionFor(account, access);

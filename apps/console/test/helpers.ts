@@ -20,11 +20,11 @@ export interface CliResult {
 }
 
 export interface RunOptions {
-  configDir?: string;
-  stdin?: string | Buffer;
-  env?: NodeJS.ProcessEnv;
+  configDir?: string | undefined;
+  stdin?: string | Buffer | undefined;
+  env?: NodeJS.ProcessEnv | undefined;
   /** Sees stdout as it arrives (all of it so far), e.g. to follow a printed sign-in URL. */
-  onStdout?: (soFar: string) => void;
+  onStdout?: ((soFar: string) => void) | undefined;
 }
 
 /**

@@ -47,8 +47,8 @@ export interface BasicAuthSettings {
 export function createBasicAuth(options: BasicAuthOptions = {}): AuthProvider {
   return defineAuthProvider({
     contribution,
-    id: options.id,
-    label: options.label,
+    ...(options.id !== undefined ? { id: options.id } : {}),
+    ...(options.label !== undefined ? { label: options.label } : {}),
     createSession(values, init, providerId) {
       const username = values.requiredText('username');
       return createBasicAuthSession(

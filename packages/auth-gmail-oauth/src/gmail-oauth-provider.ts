@@ -34,8 +34,8 @@ export interface GmailOAuthOptions extends ProviderInstanceOptions, GmailOAuthSe
 export function createGmailOAuth(options: GmailOAuthOptions = {}): AuthProvider {
   return defineAuthProvider({
     contribution: gmailOAuthContribution,
-    id: options.id,
-    label: options.label,
+    ...(options.id !== undefined ? { id: options.id } : {}),
+    ...(options.label !== undefined ? { label: options.label } : {}),
     hostSettings: { clientId: options.clientId, clientSecret: options.clientSecret },
     validate: validateGmailOAuthSettings,
     createSession: (values, init, providerId) => createGmailOAuthSession(providerId, values, init, options),

@@ -32,8 +32,8 @@ export interface GoogleServiceAccountOptions
 export function createGoogleServiceAccount(options: GoogleServiceAccountOptions = {}): AuthProvider {
   return defineAuthProvider({
     contribution: googleServiceAccountContribution,
-    id: options.id,
-    label: options.label,
+    ...(options.id !== undefined ? { id: options.id } : {}),
+    ...(options.label !== undefined ? { label: options.label } : {}),
     createSession: (values, init, providerId) =>
       createServiceAccountSession(providerId, values, init, options),
   });

@@ -35,8 +35,8 @@ export interface M365AppOnlyOptions
 export function createM365AppOnly(options: M365AppOnlyOptions = {}): AuthProvider {
   return defineAuthProvider({
     contribution,
-    id: options.id,
-    label: options.label,
+    ...(options.id !== undefined ? { id: options.id } : {}),
+    ...(options.label !== undefined ? { label: options.label } : {}),
     hostSettings: hostAppSettings(options),
     validate: validateM365AppOnlySettings,
     createSession: (values, init, providerId) =>

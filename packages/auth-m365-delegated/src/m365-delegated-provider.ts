@@ -35,8 +35,8 @@ export interface M365DelegatedOptions
 export function createM365Delegated(options: M365DelegatedOptions = {}): AuthProvider {
   return defineAuthProvider({
     contribution,
-    id: options.id,
-    label: options.label,
+    ...(options.id !== undefined ? { id: options.id } : {}),
+    ...(options.label !== undefined ? { label: options.label } : {}),
     hostSettings: hostAppSettings(options),
     validate: validateM365DelegatedSettings,
     createSession: (values, init, providerId) =>

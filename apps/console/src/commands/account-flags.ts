@@ -106,7 +106,8 @@ export function applyAccountFlags(
   ) as Mutable<MailAccount> & { auth: { settings: Record<string, unknown> } };
   const str = (name: string) => stringOption(values, name);
 
-  if (str('label') !== undefined) account.label = str('label');
+  const label = str('label');
+  if (label !== undefined) account.label = label;
   if (str('protocol')) account.protocol = str('protocol') as string;
   if (str('host') !== undefined) account.server.host = str('host') as string;
   if (str('security')) account.server.security = str('security') as MailAccount['server']['security'];
@@ -118,7 +119,8 @@ export function applyAccountFlags(
   }
   if (str('timeout') !== undefined)
     account.server.timeoutSeconds = toNumber(str('timeout') as string, '--timeout');
-  if (str('ca-file') !== undefined) account.server.caFile = str('ca-file');
+  const caFile = str('ca-file');
+  if (caFile !== undefined) account.server.caFile = caFile;
   if (str('provider')) {
     if (base && base.auth.provider !== str('provider')) account.auth.settings = {};
     account.auth.provider = str('provider') as string;
@@ -207,7 +209,8 @@ function applyFallbackFlags(account: Mutable<MailAccount>, values: OptionValues,
     security,
   };
   if (str('fallback-host') !== undefined) server.host = str('fallback-host') as string;
-  if (str('fallback-ca-file') !== undefined) server.caFile = str('fallback-ca-file');
+  const caFile = str('fallback-ca-file');
+  if (caFile !== undefined) server.caFile = caFile;
   const fallbackProtocol = protocol ?? (current?.protocol as string);
   if (str('fallback-port') !== undefined)
     server.port = toNumber(str('fallback-port') as string, '--fallback-port');

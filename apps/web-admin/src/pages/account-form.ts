@@ -115,7 +115,7 @@ interface InputSpec {
   readonly type?: string;
   readonly required?: boolean;
   readonly help?: string;
-  readonly issue?: ValidationIssue;
+  readonly issue?: ValidationIssue | undefined;
   readonly extra?: Html;
 }
 
