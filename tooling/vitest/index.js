@@ -1,5 +1,5 @@
 // Shared vitest preset: every package writes a machine-readable result file so that CI can
-// total passed/failed across all suites (tooling/scripts/test-summary.mjs).
+// total passed/failed across all suites (tooling/scripts/run-tests.mjs).
 import { defineConfig, mergeConfig } from 'vitest/config';
 
 /** @param {import('vitest/config').UserConfig} [overrides] */

@@ -45,9 +45,33 @@ interface ImapFlowErrorShape {
   readonly message?: string;
   readonly authenticationFailed?: boolean;
   readonly serverResponseCode?: string;
-  readonly response?: unknown;
   readonly tlsFailed?: boolean;
   readonly oauthError?: { status?: string; schemes?: string; scope?: string } | false | undefined;
+}
+
+/**
+ * The fields imapflow, sockets and TLS put on an error, read defensively: a thrown value may be
+ * anything (a string, a null-prototype object, a field of the wrong type), and classifying it must
+ * never throw.
+ */
+function errorShape(error: unknown): ImapFlowErrorShape {
+  if (typeof error !== 'object' || error === null) return {};
+  const e = error as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  const oauth = e.oauthError;
+  const oauthStatus =
+    typeof oauth === 'object' && oauth !== null ? text((oauth as Record<string, unknown>).status) : undefined;
+  const code = text(e.code);
+  const message = text(e.message);
+  const serverResponseCode = text(e.serverResponseCode);
+  return {
+    ...(code !== undefined ? { code } : {}),
+    ...(message !== undefined ? { message } : {}),
+    ...(e.authenticationFailed === true ? { authenticationFailed: true } : {}),
+    ...(serverResponseCode !== undefined ? { serverResponseCode } : {}),
+    ...(e.tlsFailed === true ? { tlsFailed: true } : {}),
+    ...(oauthStatus !== undefined ? { oauthError: { status: oauthStatus } } : {}),
+  };
 }
 
 export interface ImapClassificationContext {
@@ -82,16 +106,14 @@ const OVERSIZED = new Set(['LineTooLarge', 'LiteralTooLarge', 'ResponseTooLarge'
 export function isTlsFailure(error: unknown): boolean {
   if (isMailplugError(error))
     return error.code.startsWith('IMAP_TLS_') || error.code === ImapErrorCode.StartTlsUnavailable;
-  const e = error as ImapFlowErrorShape;
-  return (
-    e?.tlsFailed === true || TLS_UNTRUSTED.has(e?.code ?? '') || /^ERR_(SSL|TLS)_|^CERT_/.test(e?.code ?? '')
-  );
+  const e = errorShape(error);
+  return e.tlsFailed === true || TLS_UNTRUSTED.has(e.code ?? '') || /^ERR_(SSL|TLS)_|^CERT_/.test(e.code ?? '');
 }
 
 /** True when an authentication failure was the server refusing the credential (not the mechanism, not a transient). */
 export function isCredentialRefusal(error: unknown): boolean {
-  const e = error as ImapFlowErrorShape;
-  if (e?.authenticationFailed !== true) return false;
+  const e = errorShape(error);
+  if (e.authenticationFailed !== true) return false;
   const code = (e.serverResponseCode ?? '').toUpperCase();
   return code === '' || code === 'AUTHENTICATIONFAILED' || code === 'EXPIRED';
 }
@@ -102,7 +124,7 @@ export function isCredentialRefusal(error: unknown): boolean {
  */
 export function classifyImapError(error: unknown, context: ImapClassificationContext): MailplugError {
   if (isMailplugError(error)) return error;
-  const e = (error ?? {}) as ImapFlowErrorShape;
+  const e = errorShape(error);
   const code = e.code ?? '';
   const where = `${context.host}:${context.port}`;
   const responseCode = (e.serverResponseCode ?? '').toUpperCase();
@@ -269,7 +291,7 @@ export function classifyImapError(error: unknown, context: ImapClassificationCon
   return make(
     ImapErrorCode.Failed,
     'developer',
-    `IMAP connection to ${where} failed: ${e.message ?? String(error)}`,
+    `IMAP connection to ${where} failed: ${e.message ?? (typeof error === 'string' ? error : 'unknown error')}`,
     'Report this with the "Test connection" steps attached.',
   );
 }

@@ -87,30 +87,36 @@ describe('classifyImapError on arbitrary server responses', () => {
   const shapes = propertyRun<[unknown]>({
     seed: 0x1a5,
     numRuns: 300,
-    examples: [[undefined], [null], [{ serverResponseCode: '' }]],
+    examples: [
+      [undefined],
+      [null],
+      [{ serverResponseCode: '' }],
+      [{ serverResponseCode: 7 }],
+      [Object.assign(Object.create(null), { code: 'ECONNRESET' })],
+    ],
   });
-  it(`accepts any thrown value with imapflow's field types and any content (${shapes.label})`, () => {
+  it(`accepts any thrown value: fields of any type, null-prototype objects, primitives (${shapes.label})`, () => {
     fc.assert(
       fc.property(
         fc.oneof(
-          fc.constant(undefined),
-          fc.constant(null),
+          fc.anything({ withNullPrototype: true }),
           fc.record(
             {
-              code: fc.string(),
-              message: fc.string(),
-              authenticationFailed: fc.boolean(),
-              serverResponseCode: fc.string(),
-              response: fc.anything(),
-              tlsFailed: fc.boolean(),
+              code: fc.oneof(fc.string(), fc.anything()),
+              message: fc.oneof(fc.string(), fc.anything()),
+              authenticationFailed: fc.anything(),
+              serverResponseCode: fc.oneof(fc.string(), fc.anything()),
+              oauthError: fc.anything({ withNullPrototype: true }),
+              tlsFailed: fc.anything(),
             },
-            { requiredKeys: [], noNullPrototype: true },
+            { requiredKeys: [], noNullPrototype: false },
           ),
         ),
         (thrown) => {
           const err = classifyImapError(thrown, CONTEXT);
           expect(isMailplugError(err)).toBe(true);
           expect(ACTIONS).toContain(err.action);
+          expect(() => JSON.stringify(err)).not.toThrow();
         },
       ),
       shapes.params,

@@ -150,9 +150,16 @@ describe('classifySmtpError on arbitrary server replies', () => {
   const shapes = propertyRun<[unknown]>({
     seed: 0x5318,
     numRuns: 300,
-    examples: [[undefined], [null], ['535 5.7.8 Error'], [{ responseCode: 'x' }]],
+    examples: [
+      [undefined],
+      [null],
+      ['535 5.7.8 Error'],
+      [{ responseCode: 'x' }],
+      [Object.assign(Object.create(null), { code: 'ECONNRESET' })],
+      [{ rejectedErrors: [null] }],
+    ],
   });
-  it(`accepts any thrown value, not only errors (${shapes.label})`, () => {
+  it(`accepts any thrown value: primitives, null-prototype objects, fields of any type (${shapes.label})`, () => {
     fc.assert(
       fc.property(
         fc.oneof(
@@ -160,21 +167,24 @@ describe('classifySmtpError on arbitrary server replies', () => {
           fc.integer(),
           fc.constant(null),
           fc.constant(undefined),
+          fc.anything({ withNullPrototype: true }),
           fc.record(
             {
               response: fc.anything(),
               responseCode: fc.anything(),
               code: fc.anything(),
               message: fc.anything(),
+              cause: fc.anything({ withNullPrototype: true }),
+              rejectedErrors: fc.array(fc.anything({ withNullPrototype: true }), { maxLength: 3 }),
             },
-            // Thrown values come from nodemailer and sockets: ordinary objects, never null-prototype ones.
-            { requiredKeys: [], noNullPrototype: true },
+            { requiredKeys: [], noNullPrototype: false },
           ),
         ),
         (thrown) => {
           const err = classifySmtpError(thrown);
           expect(isMailplugError(err)).toBe(true);
           expect(ACTIONS).toContain(err.action);
+          expect(() => JSON.stringify(err)).not.toThrow();
         },
       ),
       shapes.params,

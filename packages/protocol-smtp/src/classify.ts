@@ -252,8 +252,18 @@ const RULES: readonly Rule[] = [
 const ENHANCED = /\b([245]\.\d{1,3}\.\d{1,3})\b/;
 
 /** Pulls the matchable facts out of a nodemailer/socket error. */
+/** The text of any thrown value; never throws (a null-prototype object has no toString). */
+function thrownText(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'object' && error !== null) {
+    const message = (error as Record<string, unknown>).message;
+    return typeof message === 'string' ? message : '';
+  }
+  return typeof error === 'symbol' ? error.toString() : String(error);
+}
+
 export function smtpFailureSignal(error: unknown): SmtpFailureSignal {
-  const e = (error ?? {}) as Record<string, unknown>;
+  const e = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
   const response = typeof e.response === 'string' ? e.response : undefined;
   const replyCode =
     typeof e.responseCode === 'number'
@@ -261,12 +271,12 @@ export function smtpFailureSignal(error: unknown): SmtpFailureSignal {
       : response && /^\d{3}/.test(response)
         ? Number(response.slice(0, 3))
         : undefined;
-  const text = `${error instanceof Error ? error.message : String(error)} ${response ?? ''}`;
+  const text = `${thrownText(error)} ${response ?? ''}`;
   const timeoutType = typeof e.timeoutType === 'string' ? e.timeoutType : undefined;
   const errorCodes = [
     e.code,
     e.originalCode,
-    (e.cause as Record<string, unknown> | undefined)?.code,
+    typeof e.cause === 'object' && e.cause !== null ? (e.cause as Record<string, unknown>).code : undefined,
     timeoutType,
   ]
     .filter((c): c is string => typeof c === 'string')
@@ -352,7 +362,9 @@ export function recipientRejection(error: unknown): {
   message: string;
 } {
   const signal = smtpFailureSignal(error);
-  const address = String((error as { recipient?: unknown }).recipient ?? '');
+  const recipient =
+    typeof error === 'object' && error !== null ? (error as { recipient?: unknown }).recipient : undefined;
+  const address = typeof recipient === 'string' ? recipient : '';
   return {
     address,
     ...(signal.replyCode !== undefined ? { code: signal.replyCode } : {}),
