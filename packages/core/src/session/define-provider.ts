@@ -11,9 +11,9 @@ import { createProviderSettings, type SettingsValues } from './provider-settings
  */
 export interface ProviderInstanceOptions {
   /** Register under another id (a second, differently configured instance). Default: the manifest's. */
-  readonly id?: string;
+  readonly id?: string | undefined;
   /** The label hosts show. Default: the manifest's. */
-  readonly label?: string;
+  readonly label?: string | undefined;
 }
 
 export interface DefineAuthProviderOptions extends ProviderInstanceOptions {

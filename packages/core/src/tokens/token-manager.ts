@@ -16,8 +16,8 @@ export interface TokenSet {
   accessToken: string;
   /** Epoch ms. */
   expiresAt: number;
-  refreshToken?: string;
-  refreshTokenExpiresAt?: number;
+  refreshToken?: string | undefined;
+  refreshTokenExpiresAt?: number | undefined;
   scopes: string[];
   user: string;
   extra?: Record<string, StoredValue>;
