@@ -15,11 +15,11 @@ import { emptyCounts, interruptedAttempt } from './store-rules.js';
 
 export interface RedisOutboxStoreOptions {
   /** An existing ioredis client (the store does not close it), or a URL / options to open one. */
-  readonly client?: Redis;
-  readonly url?: string;
-  readonly redisOptions?: RedisOptions;
+  readonly client?: Redis | undefined;
+  readonly url?: string | undefined;
+  readonly redisOptions?: RedisOptions | undefined;
   /** Prefix for every key. Default `mailplug:outbox:`. */
-  readonly prefix?: string;
+  readonly prefix?: string | undefined;
 }
 
 const SCRIPTS = {

@@ -131,15 +131,15 @@ export type OutboxEvent =
 
 export interface WorkerOptions {
   /** Messages in flight at once. Default 4. */
-  readonly concurrency?: number;
+  readonly concurrency?: number | undefined;
   /** Messages of one mailbox in flight at once in this worker. Default 1, which keeps each mailbox's messages in enqueue order. */
-  readonly concurrencyPerMailbox?: number;
+  readonly concurrencyPerMailbox?: number | undefined;
   /** How long a claimed message stays leased without renewal (ms). Default 30,000; renewed every third. */
-  readonly leaseMs?: number;
+  readonly leaseMs?: number | undefined;
   /** How often the worker looks for due messages when nothing wakes it (ms). Default 1,000. */
-  readonly pollMs?: number;
+  readonly pollMs?: number | undefined;
   /** Recorded in attempt history. Default `<hostname>:<pid>:<random>`. */
-  readonly id?: string;
+  readonly id?: string | undefined;
 }
 
 export interface OutboxWorker {

@@ -69,7 +69,7 @@ export async function userSource(
     access_type: 'offline',
     prompt: 'consent',
     scope: scopes,
-    code_challenge: codeChallenge,
+    ...(codeChallenge === undefined ? {} : { code_challenge: codeChallenge }),
     code_challenge_method: 'S256' as never,
     login_hint: ALICE,
   });
@@ -97,8 +97,8 @@ export function serviceAccountSource(
 ): RecordingCredentialSource {
   const key = emulator.identity.serviceAccountKey(SENDER_SERVICE_ACCOUNT, emulator.urls.googleBase);
   const jwt = new JWT({
-    email: key.client_email,
-    key: key.private_key,
+    ...(key.client_email === undefined ? {} : { email: key.client_email }),
+    ...(key.private_key === undefined ? {} : { key: key.private_key }),
     scopes,
     subject,
     transporterOptions: { agent: createEmulatorAgent(emulator.caCertPem) },

@@ -11,35 +11,35 @@ import { Redis, type RedisOptions } from 'ioredis';
 
 export interface RedisTokenStoreOptions {
   /** An existing ioredis client (the store does not close it), or connection options/URL. */
-  readonly client?: Redis;
-  readonly url?: string;
-  readonly redisOptions?: RedisOptions;
+  readonly client?: Redis | undefined;
+  readonly url?: string | undefined;
+  readonly redisOptions?: RedisOptions | undefined;
   /** Prefix for every key. Default `mailplug:`. */
-  readonly prefix?: string;
+  readonly prefix?: string | undefined;
   /**
    * 32-byte AES-256-GCM key (base64 or hex text, or raw bytes) that seals every value before it
    * reaches Redis. Default: the `keyFile` option, else the `keyEnv` variable (`MAILPLUG_TOKEN_KEY`).
    */
-  readonly key?: string | Uint8Array;
+  readonly key?: string | Uint8Array | undefined;
   /** File holding the key. */
-  readonly keyFile?: string;
+  readonly keyFile?: string | undefined;
   /** Environment variable holding the key. Default `MAILPLUG_TOKEN_KEY`. */
-  readonly keyEnv?: string;
-  readonly env?: NodeJS.ProcessEnv;
+  readonly keyEnv?: string | undefined;
+  readonly env?: NodeJS.ProcessEnv | undefined;
   /**
    * Store values as plaintext JSON instead of sealing them. Only for a Redis that is as private
    * as the host's own memory (for example local development); never combine with `codec`.
    */
-  readonly plaintext?: boolean;
+  readonly plaintext?: boolean | undefined;
   /**
    * Turns values into the string stored in Redis and back, replacing the default sealing codec
    * (core's `createEncryptedCodec` with the key options above).
    */
-  readonly codec?: StoredValueCodec;
+  readonly codec?: StoredValueCodec | undefined;
   /** How long a holder may keep a lock before Redis expires it (ms). Default 30 s. */
-  readonly lockTtlMs?: number;
+  readonly lockTtlMs?: number | undefined;
   /** How long `withLock` waits for a busy lock (ms). Default 30 s. */
-  readonly lockTimeoutMs?: number;
+  readonly lockTimeoutMs?: number | undefined;
 }
 
 export interface RedisTokenStore extends TokenStore {
@@ -183,10 +183,11 @@ function codecFor(options: RedisTokenStoreOptions): StoredValueCodec {
   }
   if (options.codec) return options.codec;
   if (options.plaintext === true) return jsonCodec;
+  const { key, keyFile, keyEnv, env } = options;
   return createEncryptedCodec({
-    key: options.key,
-    keyFile: options.keyFile,
-    keyEnv: options.keyEnv,
-    env: options.env,
+    ...(key === undefined ? {} : { key }),
+    ...(keyFile === undefined ? {} : { keyFile }),
+    ...(keyEnv === undefined ? {} : { keyEnv }),
+    ...(env === undefined ? {} : { env }),
   });
 }

@@ -44,23 +44,23 @@ export interface CertificateOptions {
   /** Subject common name. */
   readonly commonName: string;
   /** Subject organization (O=), omitted when absent. */
-  readonly organization?: string;
+  readonly organization?: string | undefined;
   /** Key pair to certify; default: a fresh one of `keyType`. */
-  readonly keys?: CertificateKeys;
+  readonly keys?: CertificateKeys | undefined;
   /** Default `ec`. Ignored when `keys` is given. */
-  readonly keyType?: CertificateKeyType;
+  readonly keyType?: CertificateKeyType | undefined;
   /** Who signs; default: the certificate's own key (self-signed). */
-  readonly issuer?: CertificateIssuer;
+  readonly issuer?: CertificateIssuer | undefined;
   /** Default: five minutes ago (absorbs clock skew between processes). */
-  readonly notBefore?: Date;
+  readonly notBefore?: Date | undefined;
   /** Default: one day after `notBefore`. A date in the past yields an expired certificate. */
-  readonly notAfter?: Date;
+  readonly notAfter?: Date | undefined;
   /** DNS names and IP addresses (IPv6 with or without brackets); no extension when empty. */
-  readonly subjectAltNames?: readonly string[];
+  readonly subjectAltNames?: readonly string[] | undefined;
   /** A CA certificate (basicConstraints CA:TRUE, keyCertSign). Default false. */
-  readonly certificateAuthority?: boolean;
+  readonly certificateAuthority?: boolean | undefined;
   /** Add extendedKeyUsage serverAuth. Default: true for non-CA certificates. */
-  readonly serverAuth?: boolean;
+  readonly serverAuth?: boolean | undefined;
 }
 
 export interface GeneratedCertificate {

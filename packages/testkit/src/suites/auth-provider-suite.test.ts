@@ -106,7 +106,7 @@ describe('which checks the suite registers', () => {
     expect(() =>
       registered(oauthFactory, {
         ...oauthOptions,
-        optOut: { manifest: 'We do not want to.' } as AuthProviderSuiteOptions['optOut'],
+        optOut: { manifest: 'We do not want to.' } as NonNullable<AuthProviderSuiteOptions['optOut']>,
       }),
     ).toThrow(/part of the contract/);
   });
