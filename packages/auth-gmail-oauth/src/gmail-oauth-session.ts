@@ -15,6 +15,7 @@ import {
   type SettingsValues,
   type SignOutResult,
   type TokenSet,
+  type TokenTransportOptions,
   type TokenTuningOptions,
 } from '@mailplug/core';
 import type { Credentials } from 'google-auth-library';
@@ -24,7 +25,6 @@ import { createGmailSignIn, type GmailInteractiveSignIn } from './gmail-sign-in.
 import { createGoogleClients } from './google-client.js';
 import { splitScopes } from './identity.js';
 import { type GoogleMailProtocol, isGoogleMailProtocol, scopesCoverProtocol } from './provider-data.js';
-import type { TokenTransportOptions } from './proxy.js';
 
 /** A `gmail-oauth` session: the spec's AuthSession whose `interactive` also runs on loopback. */
 export interface GmailOAuthSession extends AuthSession {

@@ -2,11 +2,10 @@
  * google-auth-library clients for one `gmail-oauth` account: the OAuth2Client pointed at the
  * configured endpoints (extra CA, expected issuers, gaxios retries off).
  */
-import { type AuthSessionInit, resolveSecret } from '@mailplug/core';
+import { type AuthSessionInit, resolveSecret, type TokenTransportOptions } from '@mailplug/core';
 import { OAuth2Client } from 'google-auth-library';
 import { expectedIssuers, type GmailOAuthSettings } from './gmail-settings.js';
 import { type GoogleEndpoints, resolveEndpoints } from './provider-data.js';
-import type { TokenTransportOptions } from './proxy.js';
 import { transporterOptionsFor, tuneTransporter } from './transport.js';
 
 export interface GoogleClients {

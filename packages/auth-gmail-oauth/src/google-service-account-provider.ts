@@ -2,11 +2,11 @@ import {
   type AuthProvider,
   defineAuthProvider,
   type ProviderInstanceOptions,
+  type TokenTransportOptions,
   type TokenTuningOptions,
 } from '@mailplug/core';
 import { createServiceAccountSession } from './google-service-account-session.js';
 import { googleServiceAccountContribution } from './manifest.js';
-import type { TokenTransportOptions } from './proxy.js';
 
 /**
  * `id`, `label`, `earlyRefreshMs`, `retry`, `requestTimeoutMs`, `proxy`, `noProxy` — the same

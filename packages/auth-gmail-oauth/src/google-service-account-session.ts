@@ -11,12 +11,12 @@ import {
   resolveSecret,
   type SettingsValues,
   type TokenSet,
+  type TokenTransportOptions,
   type TokenTuningOptions,
 } from '@mailplug/core';
 import { JWT } from 'google-auth-library';
 import { classifyServiceAccountError } from './errors.js';
 import { GMAIL_MAIL_SCOPE, GOOGLE_PROVIDER } from './provider-data.js';
-import type { TokenTransportOptions } from './proxy.js';
 import { parseServiceAccountKey, type ServiceAccountKey } from './service-account-key.js';
 import { transporterOptionsFor, tuneTransporter } from './transport.js';
 

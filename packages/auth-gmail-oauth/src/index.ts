@@ -3,6 +3,8 @@
  * `gmail-oauth` (a user signs in with Google) and `google-service-account` (Workspace
  * domain-wide delegation).
  */
+
+export type { ProxyOptions, TokenTransportOptions } from '@mailplug/core';
 export { activate } from './activate.js';
 export {
   GmailErrorCode,
@@ -24,4 +26,3 @@ export {
   type GoogleEndpoints,
   type MailServerDefault,
 } from './provider-data.js';
-export type { ProxyOptions, TokenTransportOptions } from './proxy.js';

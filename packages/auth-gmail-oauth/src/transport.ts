@@ -1,8 +1,7 @@
 import type { Agent as HttpAgent } from 'node:http';
 import { Agent } from 'node:https';
-import { proxyFor } from '@mailplug/core';
+import { createTunnelAgent, proxyFor, type TokenTransportOptions } from '@mailplug/core';
 import type { AuthClient, OAuth2ClientOptions } from 'google-auth-library';
-import { createProxyAgent, type TokenTransportOptions } from './proxy.js';
 
 type RequestInterceptor = Parameters<AuthClient['transporter']['interceptors']['request']['add']>[0];
 type PreparedRequest = Parameters<NonNullable<NonNullable<RequestInterceptor>['resolved']>>[0];
@@ -55,10 +54,15 @@ export function transporterOptionsFor(
   const agentFor = (url: URL): HttpAgent | undefined => {
     const proxy = proxyFor(url, transport);
     if (!proxy) return url.protocol === 'https:' ? https : undefined;
-    let tunnel = tunnels.get(proxy);
+    const key = `${url.protocol}${proxy}`;
+    let tunnel = tunnels.get(key);
     if (!tunnel) {
-      tunnel = createProxyAgent(proxy, ca ? [ca] : undefined);
-      tunnels.set(proxy, tunnel);
+      tunnel = createTunnelAgent(proxy, {
+        ca: ca ? [ca] : undefined,
+        endpoint: url.protocol === 'http:' ? 'http' : 'https',
+        timeoutMs: transport.requestTimeoutMs,
+      });
+      tunnels.set(key, tunnel);
     }
     return tunnel;
   };

@@ -21,3 +21,4 @@ export * from './util/backoff.js';
 export * from './util/credential-transport.js';
 export * from './util/logger.js';
 export * from './util/proxy.js';
+export * from './util/proxy-agent.js';

@@ -13,8 +13,7 @@ import { readFileSync } from 'node:fs';
 import type { Agent } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
-import { proxyFor } from '@mailplug/core';
-import { createProxyAgent, type ProxyOptions } from './proxy.js';
+import { createTunnelAgent, type ProxyOptions, proxyFor } from '@mailplug/core';
 
 /** Default deadline of one request to Microsoft Entra ID. */
 export const DEFAULT_MSAL_REQUEST_TIMEOUT_MS = 15_000;
@@ -54,7 +53,7 @@ export function createMsalNetworkClient(options: MsalNetworkClientOptions = {}):
     if (!proxy) return undefined;
     let agent = proxyAgents.get(proxy);
     if (!agent) {
-      agent = createProxyAgent(proxy, ca);
+      agent = createTunnelAgent(proxy, { ca, timeoutMs });
       proxyAgents.set(proxy, agent);
     }
     return agent;
