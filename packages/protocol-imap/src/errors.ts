@@ -107,7 +107,9 @@ export function isTlsFailure(error: unknown): boolean {
   if (isMailplugError(error))
     return error.code.startsWith('IMAP_TLS_') || error.code === ImapErrorCode.StartTlsUnavailable;
   const e = errorShape(error);
-  return e.tlsFailed === true || TLS_UNTRUSTED.has(e.code ?? '') || /^ERR_(SSL|TLS)_|^CERT_/.test(e.code ?? '');
+  return (
+    e.tlsFailed === true || TLS_UNTRUSTED.has(e.code ?? '') || /^ERR_(SSL|TLS)_|^CERT_/.test(e.code ?? '')
+  );
 }
 
 /** True when an authentication failure was the server refusing the credential (not the mechanism, not a transient). */

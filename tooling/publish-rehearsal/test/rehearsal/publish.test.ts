@@ -19,11 +19,12 @@ it('changeset version releases every public package below 1.0 (a core minor does
   expect(rehearsal.versions['@mailplug/core']).not.toBe('0.0.0');
 });
 
-it('every public package is on the local registry at its new version, with core as a peer and no workspace ranges', async () => {
+it('every public package is on the local registry at its new version, with core as a peer and no workspace or catalog ranges', async () => {
   for (const [name, version] of Object.entries(rehearsal.versions)) {
     const manifest = (await packument(name)).versions[version];
     expect(manifest, `${name}@${version}`).toBeDefined();
     expect(JSON.stringify(manifest), name).not.toContain('workspace:');
+    expect(JSON.stringify(manifest), name).not.toContain('catalog:');
     const deps = (manifest?.dependencies ?? {}) as Record<string, string>;
     const peers = (manifest?.peerDependencies ?? {}) as Record<string, string>;
     expect(deps['@mailplug/core'], `${name} must not bring its own core`).toBeUndefined();
