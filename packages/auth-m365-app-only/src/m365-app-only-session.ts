@@ -178,7 +178,12 @@ export function createM365AppOnlySession(
       const status = await session.checkAuthorization({
         probe: () => getCredential({ protocol: 'smtp' }),
         identity: () => ({ mailbox: settings.mailbox, tenantId: settings.tenant }),
-        ...(authorizationExpiresAt !== undefined ? { authorizationExpiresAt } : {}),
+        ...(authorizationExpiresAt !== undefined
+          ? {
+              authorizationExpiresAt,
+              authorizationExpiresWith: settings.clientSecret ? 'clientSecret' : 'certificate',
+            }
+          : {}),
       });
       // Scopes are named under their resource, so a Graph token's show beside the Exchange ones.
       const graph = await graphTokens.load();

@@ -76,7 +76,7 @@ describe('m365-app-only end to end (real msal-node against the emulator)', () =>
   }
 
   it('acquires a token with a client secret, caches it, and sends as the mailbox', async () => {
-    const session = createM365AppOnlySession(initFor(), { onRequest });
+    const session = createM365AppOnlySession(initFor({ secretExpiresOn: '2030-01-31' }), { onRequest });
     const first = (await session.getCredential({ protocol: 'smtp' })) as OAuth2Credential;
     expect(first.user).toBe('alice@contoso.test');
     const again = (await session.getCredential({ protocol: 'smtp' })) as OAuth2Credential;
@@ -86,6 +86,11 @@ describe('m365-app-only end to end (real msal-node against the emulator)', () =>
     const status = await session.checkAuthorization();
     expect(status.state).toBe('authorized');
     expect(status.identity?.mailbox).toBe('alice@contoso.test');
+    // What ends the authorization, for Check Authorization and the keep-alive's expiringSoon.
+    expect(status).toMatchObject({
+      authorizationExpiresAt: Date.parse('2030-01-31T00:00:00Z'),
+      authorizationExpiresWith: 'clientSecret',
+    });
     session.dispose();
     expect(new Set(urls.map((u) => new URL(u).hostname))).toEqual(new Set(['127.0.0.1']));
   });

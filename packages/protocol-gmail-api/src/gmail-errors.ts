@@ -103,6 +103,16 @@ export function classifyGmailResponse(response: HttpResponse, ctx: GmailRequestC
       { mayHaveBeenDelivered: false },
     );
   }
+  // An outage is an outage whatever else the answer names: nobody has a setting to fix.
+  if (status >= 500 || status === 408) {
+    return make(
+      GmailApiErrorCode.Unavailable,
+      'retry',
+      `The Gmail API is unavailable (${status}${reason ? ` ${reason}` : ''}).`,
+      'Send again later; the message was not confirmed, so check the Sent folder first if it must go out once.',
+      { mayHaveBeenDelivered: status === 500 || status === 504 },
+    );
+  }
   if (
     reason === 'insufficientPermissions' ||
     (status === 403 && /insufficient.*scope/i.test(googleMessage))
@@ -172,15 +182,6 @@ export function classifyGmailResponse(response: HttpResponse, ctx: GmailRequestC
       'developer',
       `The Gmail API refused the message: ${googleMessage || reason || status}.`,
       'A header of the message is not acceptable to Gmail (From, Date, Message-ID or the encoding); report it with details.googleMessage.',
-    );
-  }
-  if (status >= 500 || status === 408) {
-    return make(
-      GmailApiErrorCode.Unavailable,
-      'retry',
-      `The Gmail API is unavailable (${status}${reason ? ` ${reason}` : ''}).`,
-      'Send again later; the message was not confirmed, so check the Sent folder first if it must go out once.',
-      { mayHaveBeenDelivered: status === 500 || status === 504 },
     );
   }
   if (status === 407) {

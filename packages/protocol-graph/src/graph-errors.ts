@@ -166,6 +166,16 @@ export function classifyGraphResponse(response: HttpResponse, ctx: GraphRequestC
       { mayHaveBeenDelivered: false },
     );
   }
+  // An outage is an outage whatever else the answer names: nobody has a setting to fix.
+  if (status >= 500 || status === 408) {
+    return make(
+      GraphErrorCode.Unavailable,
+      'retry',
+      `Microsoft Graph is unavailable (${status}${graphCode ? ` ${graphCode}` : ''}).`,
+      'Send again later; the message was not confirmed, so check Sent Items first if it matters that it goes out once.',
+      { mayHaveBeenDelivered: status === 500 || status === 504 },
+    );
+  }
   if (graphCode === 'MailboxNotEnabledForRESTAPI' || graphCode === 'MailboxNotSupportedForRESTAPI') {
     return make(
       GraphErrorCode.MailboxNotEnabled,
@@ -232,15 +242,6 @@ export function classifyGraphResponse(response: HttpResponse, ctx: GraphRequestC
       'admin',
       'The HTTP proxy refused the request to Microsoft Graph (407 Proxy Authentication Required).',
       'Put the proxy credentials in the proxy URL (http://user:password@host:port) or allow Graph traffic through the proxy.',
-    );
-  }
-  if (status >= 500 || status === 408) {
-    return make(
-      GraphErrorCode.Unavailable,
-      'retry',
-      `Microsoft Graph is unavailable (${status}${graphCode ? ` ${graphCode}` : ''}).`,
-      'Send again later; the message was not confirmed, so check Sent Items first if it matters that it goes out once.',
-      { mayHaveBeenDelivered: status === 500 || status === 504 },
     );
   }
   if (status >= 400 && status < 500 && graphCode) {

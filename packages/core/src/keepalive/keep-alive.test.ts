@@ -118,4 +118,32 @@ describe('createKeepAlive', () => {
       { type: 'expiringSoon', accountId: 'testing-app', what: 'refreshToken', expiresAt: endsAt },
     ]);
   });
+
+  it("announces an app's client secret or certificate ending, though there is no refresh token to keep alive", async () => {
+    const clock = { now: Date.UTC(2026, 0, 1) };
+    const events: SessionChange[] = [];
+    const secretEnds = clock.now + days(10);
+    const keepAlive = createKeepAlive({
+      accounts: () => [account('service-mailbox', 'm365-app-only')],
+      sessionFor: async (a) =>
+        fakeSession(
+          a.id,
+          () => ({
+            state: 'authorized',
+            grantedScopes: [],
+            authorizationExpiresAt: secretEnds,
+            authorizationExpiresWith: 'clientSecret',
+          }),
+          [],
+        ),
+      tokenStore: createMemoryTokenStore(),
+      now: () => clock.now,
+    });
+    keepAlive.onDidChangeSession((e) => events.push(e));
+    const report = await keepAlive.runOnce();
+    expect(report.accounts.map((r) => r.outcome)).toEqual(['notApplicable']);
+    expect(events).toEqual([
+      { type: 'expiringSoon', accountId: 'service-mailbox', what: 'clientSecret', expiresAt: secretEnds },
+    ]);
+  });
 });

@@ -1,6 +1,6 @@
 import type { MailAccount } from '../accounts/account.js';
 import { accountKeyPrefix } from '../session/forget-account.js';
-import type { AuthSession, SessionChange } from '../spec/v1/auth-provider.js';
+import type { AuthorizationStatus, AuthSession, SessionChange } from '../spec/v1/auth-provider.js';
 import { type Disposable, Emitter, type Event } from '../spec/v1/disposable.js';
 import { isMailplugError } from '../spec/v1/mailplug-error.js';
 import type { Logger, TokenStore } from '../spec/v1/stores.js';
@@ -85,13 +85,15 @@ export function createKeepAlive(options: KeepAliveOptions): KeepAlive {
     const providerId = account.auth.provider;
     const base = { accountId: account.id, providerId };
     const window = windows[providerId];
-    if (window === undefined) return { ...base, outcome: 'notApplicable' };
     const key = `${accountKeyPrefix(account.id)}${LAST_REFRESH_KEY}`;
     try {
       const session = await options.sessionFor(account);
       const status = await session.checkAuthorization();
-      announceExpiry(account.id, status.authorizationExpiresAt);
-      if (status.state === 'signInRequired') return { ...base, outcome: 'notApplicable' };
+      // Every account's known end is announced, a refresh token's or an app's secret or certificate.
+      announceExpiry(account.id, status);
+      // Nothing to keep alive without a refresh token (password, app-only, service account).
+      if (window === undefined || status.state === 'signInRequired')
+        return { ...base, outcome: 'notApplicable' };
       const last = await options.tokenStore.get(key);
       if (typeof last === 'number' && now() - last < window * fraction) return { ...base, outcome: 'notDue' };
       await session.getCredential({ protocol: account.protocol, forceRefresh: true });
@@ -107,12 +109,14 @@ export function createKeepAlive(options: KeepAliveOptions): KeepAlive {
     }
   }
 
-  function announceExpiry(accountId: string, expiresAt: number | undefined): void {
+  function announceExpiry(accountId: string, status: AuthorizationStatus): void {
+    const expiresAt = status.authorizationExpiresAt;
     if (expiresAt === undefined || expiresAt - now() > expiringSoonWindowMs) return;
-    const id = `${accountId}:${expiresAt}`;
+    const what = status.authorizationExpiresWith ?? 'refreshToken';
+    const id = `${accountId}:${what}:${expiresAt}`;
     if (announced.has(id)) return;
     announced.add(id);
-    emitter.fire({ type: 'expiringSoon', accountId, what: 'refreshToken', expiresAt });
+    emitter.fire({ type: 'expiringSoon', accountId, what, expiresAt });
   }
 
   async function runOnce(): Promise<KeepAliveReport> {

@@ -57,7 +57,9 @@ export interface AuthorizationCheck {
   /** Who the account is authorized as. Default: read from the stored token set. */
   identity?(stored: TokenSet | undefined): MailboxIdentity | undefined;
   /** When the authorization itself ends (an app's client secret or certificate). */
-  readonly authorizationExpiresAt?: number;
+  readonly authorizationExpiresAt?: number | undefined;
+  /** What ends then (default `refreshToken`). */
+  readonly authorizationExpiresWith?: 'refreshToken' | 'clientSecret' | 'certificate' | undefined;
 }
 
 /**
@@ -135,7 +137,12 @@ export function createTokenSession(init: AuthSessionInit, options: TokenSessionO
         return {
           ...(identity ? { identity } : {}),
           ...(check.authorizationExpiresAt !== undefined
-            ? { authorizationExpiresAt: check.authorizationExpiresAt }
+            ? {
+                authorizationExpiresAt: check.authorizationExpiresAt,
+                ...(check.authorizationExpiresWith !== undefined
+                  ? { authorizationExpiresWith: check.authorizationExpiresWith }
+                  : {}),
+              }
             : stored?.refreshTokenExpiresAt !== undefined
               ? { authorizationExpiresAt: stored.refreshTokenExpiresAt }
               : {}),

@@ -52,6 +52,8 @@ export interface AuthorizationStatus {
    * the client secret / certificate of an app-only registration.
    */
   readonly authorizationExpiresAt?: number;
+  /** What ends at `authorizationExpiresAt`. Absent: the refresh token of the sign-in. */
+  readonly authorizationExpiresWith?: 'refreshToken' | 'clientSecret' | 'certificate';
   /** Present when state is not `authorized`. */
   readonly error?: MailplugError;
 }
