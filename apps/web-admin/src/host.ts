@@ -149,7 +149,6 @@ export async function createWebAdminHost(options: WebAdminHostOptions): Promise<
       mailer,
       store: outboxStore,
       accounts: { get: async (id) => findRecord(await config.read(), id)?.account },
-      permissions,
       ...(options.logger ? { logger: options.logger } : {}),
     });
   } catch (error) {

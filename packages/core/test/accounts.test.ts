@@ -74,6 +74,13 @@ describe('validateAccount', () => {
     expect(issues.find((i) => i.path === 'server.port')?.fix).toContain('587 for starttls');
   });
 
+  it('refuses an id with ":" (it would share token-store keys with another account)', async () => {
+    const issues = await validateAccount(sendAccount({ id: 'front-desk:graph' }), { registry });
+    expect(issues.map((i) => i.path)).toEqual(['id']);
+    expect(issues[0]?.fix).toContain('without ":"');
+    expect(await paths(sendAccount({ id: 'front-desk@clinic.example' }))).toEqual([]);
+  });
+
   it('allows any port in every security mode', async () => {
     for (const security of ['starttls', 'tls', 'none'] as const) {
       for (const port of [1, 25, 2525, 65535]) {

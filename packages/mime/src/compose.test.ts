@@ -36,6 +36,14 @@ describe('toMailOptions', () => {
     expect(options.attachments?.[0]?.content.toString()).toBe('hi');
   });
 
+  it('carries the message’s messageId into the Message-ID header', async () => {
+    const message = { to: 'y@example.test', subject: 's', text: 't', messageId: '<stable-7@example.test>' };
+    expect(toMailOptions(message, 'ann@example.test').messageId).toBe('<stable-7@example.test>');
+    const composed = await composeMessage(message, 'ann@example.test');
+    expect(composed.messageId).toBe('<stable-7@example.test>');
+    expect(composed.raw.toString()).toMatch(/^Message-ID: <stable-7@example\.test>\r$/m);
+  });
+
   it('keeps the message’s own From', () => {
     expect(
       toMailOptions({ from: 'x@example.test', to: 'y@example.test', subject: 's' }, 'ann@example.test').from,

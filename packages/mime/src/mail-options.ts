@@ -21,6 +21,8 @@ export interface MailOptions {
   readonly bcc?: MailAddress[];
   readonly replyTo?: MailAddress;
   readonly subject: string;
+  /** The Message-ID header value (`<unique@domain>`); nodemailer makes one up when absent. */
+  readonly messageId?: string;
   readonly text?: string;
   readonly html?: string;
   readonly headers?: Record<string, string>;
@@ -57,6 +59,7 @@ export function toMailOptions(message: OutgoingMessage, defaultFrom: string): Ma
     ...(bcc ? { bcc } : {}),
     ...(message.replyTo ? { replyTo: address(message.replyTo) } : {}),
     subject: message.subject,
+    ...(message.messageId !== undefined ? { messageId: message.messageId } : {}),
     ...(message.text !== undefined ? { text: message.text } : {}),
     ...(message.html !== undefined ? { html: message.html } : {}),
     ...(message.headers ? { headers: { ...message.headers } } : {}),

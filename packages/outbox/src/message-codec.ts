@@ -73,10 +73,7 @@ function normalizeMessageId(value: string, source: string): string {
  * attempts), else a `Message-ID` the host set in `headers`, else a new `<uuid@sender-domain>`.
  * Every attempt sends it unchanged, so a recipient who gets a message twice (see the README's
  * delivery guarantee) sees the same Message-ID both times.
- *
- * The stored message carries it twice: as `messageId` (the contract) and as the `Message-ID`
- * header, because protocol-smtp does not yet hand `messageId` to nodemailer — the header is what
- * reaches the wire there today.
+ * The stored message carries it as `messageId` only (every protocol writes it as the header).
  */
 export function assignMessageId(
   message: OutgoingMessage,
@@ -101,7 +98,11 @@ export function assignMessageId(
     const domain = account.identity?.fromAddress.split('@')[1]?.toLowerCase() || 'mailplug.invalid';
     messageId = `<${randomUUID()}@${domain}>`;
   }
-  return { message: { ...message, messageId, headers: { ...headers, 'Message-ID': messageId } }, messageId };
+  const { headers: _given, ...rest } = message;
+  return {
+    message: { ...rest, messageId, ...(Object.keys(headers).length > 0 ? { headers } : {}) },
+    messageId,
+  };
 }
 
 interface StoredAttachment {

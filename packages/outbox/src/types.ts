@@ -5,7 +5,6 @@ import type {
   Logger,
   MailAccount,
   Mailer,
-  MailerPermissions,
   MailplugErrorJSON,
   OutgoingMessage,
 } from '@mailplug/core';
@@ -31,11 +30,6 @@ export interface OutboxOptions {
   readonly mailer: Mailer;
   readonly store: OutboxStore;
   readonly accounts: AccountDirectory;
-  /**
-   * @deprecated Ignored: `enqueue` asks `mailer.preflight`, so the mailer's own permissions decide
-   * who may queue mail from an account. Leave it out.
-   */
-  readonly permissions?: MailerPermissions;
   /**
    * Runs core's keep-alive scheduler inside the workers: it starts with the first worker (one run
    * at once, then every `intervalMs`, default 6 hours) and stops with the last. Leave it out in

@@ -24,7 +24,7 @@ import { startRedisServer } from './redis-server.js';
 
 const MESSAGES = 1_000;
 const KILLED_LANES = 2;
-const LEASE_MS = 1_500;
+const LEASE_MS = 3_000;
 
 let bundle: string;
 let smtp: TestSmtpServer;
@@ -43,7 +43,8 @@ afterAll(async () => {
 });
 
 it(`Redis: 3 worker processes, 2 killed repeatedly, ${MESSAGES} messages — all delivered, none lost, duplicates explained`, async () => {
-  const seed = Number(process.env.MAILPLUG_OUTBOX_CRASH_SEED ?? Date.now() % 1_000_000);
+  // A fixed default seed, so a run never passes or fails on luck; set the variable to try others.
+  const seed = Number(process.env.MAILPLUG_OUTBOX_CRASH_SEED ?? 424_242);
   const random = mulberry32(seed);
   const prefix = `crash:${randomUUID()}:`;
   const accounts = crashAccounts(smtp.port);

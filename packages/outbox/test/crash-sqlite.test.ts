@@ -24,8 +24,9 @@ import { createTestMailer, eventually, startTestSmtpServer, type TestSmtpServer 
 const MESSAGES = 1_000;
 const KILLS = 100;
 const LANES = 2;
-// Long enough that a live worker on a loaded machine renews in time (renewed every third).
-const LEASE_MS = 1_500;
+// Long enough that a live worker on a loaded CI machine renews in time (renewed every third): a
+// live worker's lease running out would be a duplicate no kill explains.
+const LEASE_MS = 3_000;
 
 let work: string;
 let bundle: string;
@@ -44,7 +45,8 @@ afterAll(async () => {
 });
 
 it(`SQLite: ${KILLS}+ SIGKILLs while ${MESSAGES} messages flow — all delivered, none lost, duplicates explained`, async () => {
-  const seed = Number(process.env.MAILPLUG_OUTBOX_CRASH_SEED ?? Date.now() % 1_000_000);
+  // A fixed default seed, so a run never passes or fails on luck; set the variable to try others.
+  const seed = Number(process.env.MAILPLUG_OUTBOX_CRASH_SEED ?? 424_242);
   const random = mulberry32(seed);
   const path = join(work, 'outbox.db');
   const accounts = crashAccounts(smtp.port);

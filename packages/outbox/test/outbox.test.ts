@@ -170,9 +170,8 @@ describe('enqueue', () => {
     expect(events).toEqual([]);
   });
 
-  it("the mailer's permissions decide who may queue (mailer.preflight), not a copy in the outbox", async () => {
-    // The deprecated outbox option would let mallory in; the mailer (only alice) does not.
-    open({ permissions: { canSendOnBehalfOfOrganization: () => true } });
+  it("the mailer's permissions decide who may queue (mailer.preflight)", async () => {
+    open();
     const denied = await refusal(outbox.enqueue({ account, actingUser: 'mallory', message: message('x') }));
     expect(denied).toMatchObject({ code: 'SEND_PERMISSION_DENIED', action: 'admin' });
     expect(denied.hint).toMatch(/send on behalf of organization/);

@@ -50,6 +50,15 @@ export async function validateAccount(
   }
 
   if (!isText(account.id)) add('id', 'The account has no id.', 'Give the account a unique, non-empty id.');
+  else if (account.id.includes(':')) {
+    // ':' separates the parts of token-store keys: "a" and "a:graph" would share keys, and
+    // forgetting "a" would forget "a:graph".
+    add(
+      'id',
+      `The account id "${account.id}" contains ":".`,
+      'Use an id without ":" (letters, digits, "-", "_", "." and "@" are fine).',
+    );
+  }
   if (
     account.key !== undefined &&
     (typeof account.key !== 'string' || !/^[A-Za-z0-9_-]{16,}$/.test(account.key))

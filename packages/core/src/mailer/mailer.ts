@@ -455,7 +455,7 @@ export function createMailer(options: MailerOptions): Mailer {
     return { ...report, steps: report.steps.map(explain) };
   }
 
-  async function routeReport(route: MailAccount, report: DiagnosticReport): Promise<RouteReport> {
+  function routeReport(route: MailAccount, report: DiagnosticReport): RouteReport {
     const protocol = registry.describeProtocol(route.protocol);
     const closed = report.steps.some(
       (step) => step.status === 'failed' && step.error?.details?.routeClosed === true,
@@ -515,7 +515,7 @@ export function createMailer(options: MailerOptions): Mailer {
       const fallback = fallbackAccount(account);
       if (!fallback) return primary;
       const second = await probeRoute(fallback, protocolOptions);
-      const routes = [await routeReport(account, primary), await routeReport(fallback, second)];
+      const routes = [routeReport(account, primary), routeReport(fallback, second)];
       const [first, other] = routes as [RouteReport, RouteReport];
       const summary = first.ok
         ? `${first.label} works; ${other.label} is ready as the fallback${other.ok ? '' : ' but failed its check'}.`
