@@ -58,7 +58,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
           clientId: DEFAULT_IDS.daemonClientId,
           displayName: 'Mailplug daemon',
           secrets: [DEFAULT_IDS.daemonSecret],
-          applicationPermissions: ['SMTP.SendAsApp', 'IMAP.AccessAsApp', 'POP.AccessAsApp'],
+          // Graph's Mail.Send too, so the Microsoft Graph fallback route works for app-only accounts.
+          applicationPermissions: ['SMTP.SendAsApp', 'IMAP.AccessAsApp', 'POP.AccessAsApp', 'Mail.Send'],
         },
       ],
       googleClients: [
