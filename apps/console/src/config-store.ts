@@ -4,8 +4,9 @@ import {
   type MailAccount,
   type MailFooter,
   mailplugError,
+  readFileIfExists,
+  writeFileAtomic,
 } from '@mailplug/core';
-import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
 import { ConsoleErrorCode } from './console-errors.js';
 import { withFileLock } from './file-lock.js';
 

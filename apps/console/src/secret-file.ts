@@ -2,10 +2,11 @@ import {
   CoreErrorCode,
   createEnvSecretStore,
   mailplugError,
+  readFileIfExists,
   registerSecret,
   type SecretStore,
+  writeFileAtomic,
 } from '@mailplug/core';
-import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
 import { ConsoleErrorCode } from './console-errors.js';
 import { withFileLock } from './file-lock.js';
 import { assertPrivateFile } from './file-permissions.js';

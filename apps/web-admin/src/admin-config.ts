@@ -1,5 +1,10 @@
-import { type MailAccount, type MailFooter, mailplugError } from '@mailplug/core';
-import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
+import {
+  type MailAccount,
+  type MailFooter,
+  mailplugError,
+  readFileIfExists,
+  writeFileAtomic,
+} from '@mailplug/core';
 
 /** A host user and the "Send email on behalf of organization" permission (default: Allow). */
 export interface AdminUser {

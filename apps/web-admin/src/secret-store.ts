@@ -1,5 +1,10 @@
-import { createEnvSecretStore, registerSecret, type SecretStore } from '@mailplug/core';
-import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
+import {
+  createEnvSecretStore,
+  readFileIfExists,
+  registerSecret,
+  type SecretStore,
+  writeFileAtomic,
+} from '@mailplug/core';
 
 export interface AdminSecretStore extends Required<SecretStore> {
   /** Whether a value exists (the form shows "stored" without ever reading the value out). */

@@ -17,6 +17,7 @@ export type * from './spec/v1/index.js';
 export * from './spec/v1/mailplug-error.js';
 export { REDACTED, redact, redactValue, registerSecret } from './spec/v1/redact.js';
 export * from './tokens/index.js';
+export * from './util/atomic-file.js';
 export * from './util/backoff.js';
 export * from './util/credential-transport.js';
 export * from './util/logger.js';

@@ -12,8 +12,8 @@ import {
   mailplugError,
   type Registry,
   validateAccount,
+  writeFileAtomic,
 } from '@mailplug/core';
-import { writeFileAtomic } from '../atomic-file.js';
 import type { CommandContext, CommandSpec } from '../command.js';
 import { stringOption } from '../command.js';
 import type { ConsoleConfig, ConsoleUser } from '../config-store.js';
@@ -257,7 +257,7 @@ const exportCommand: CommandSpec = {
     const output = stringOption(ctx.values, 'output');
     if (output) {
       const text = `${JSON.stringify(document, null, 2)}\n`;
-      await writeFileAtomic(output, text, 0o644);
+      await writeFileAtomic(output, text, { mode: 0o644 });
       ctx.print(`${OK} Exported ${accounts.length} account(s) to ${output} (secrets are references only).`);
       ctx.emit({ ok: true, file: output, accounts: accounts.length, dropped });
     } else {

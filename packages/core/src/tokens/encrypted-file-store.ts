@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CoreErrorCode, mailplugError } from '../errors/codes.js';
 import type { StoredValue, TokenStore } from '../spec/v1/stores.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import { acquireFileLock, isProcessAlive } from './file-lock.js';
 import { createKeyedMutex } from './keyed-mutex.js';
 import { openPayload, SealedPayloadError, sealPayload } from './sealed-payload.js';
@@ -126,20 +127,7 @@ export function createEncryptedFileTokenStore(options: EncryptedFileTokenStoreOp
   }
 
   async function writeEntries(entries: Entries): Promise<void> {
-    const temp = join(directory, `${fileName}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
-    const data = encrypt(entries);
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } catch (error) {
-      await handle.close().catch(() => undefined);
-      await unlink(temp).catch(() => undefined);
-      throw error;
-    }
-    await handle.close();
-    await rename(temp, path);
-    await syncDirectory(directory);
+    await writeFileAtomic(path, encrypt(entries));
   }
 
   /** Temp files of writers that crashed; only ciphertext, but they should not pile up. */
@@ -220,18 +208,6 @@ export function createEncryptedFileTokenStore(options: EncryptedFileTokenStoreOp
 }
 
 /** Makes the rename durable. Some platforms cannot fsync a directory; the rename is still atomic. */
-async function syncDirectory(directory: string): Promise<void> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
-  try {
-    handle = await open(directory, 'r');
-    await handle.sync();
-  } catch {
-    // EISDIR / EPERM / EINVAL on platforms without directory fsync.
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
-}
-
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
