@@ -101,7 +101,7 @@ export function explainSmtpFailure(error: unknown, settings: M365AppOnlySettings
       M365AppOnlyDiagnosisCode.SmtpAuthDisabled,
       'admin',
       `Exchange Online refused SMTP AUTH for ${settings.mailbox}: Authenticated SMTP is disabled for the tenant or the mailbox (535 5.7.139).`,
-      `Enable Authenticated SMTP: Microsoft 365 admin center → Users → Active users → ${settings.mailbox} → Mail → Manage email apps → tick "Authenticated SMTP", or run \`${script[0]}\` (and check the tenant-wide setting).`,
+      `Enable Authenticated SMTP: Microsoft 365 admin center → Users → Active users → ${settings.mailbox} → Mail → Manage email apps → tick "Authenticated SMTP", or run \`${script[0]}\` (and check the tenant-wide setting). Or keep sending while it is off: give the account the fallback route Microsoft Graph (sendMail); the app then needs Graph's Mail.Send application permission.`,
       {
         cause,
         // SMTP is switched off, not broken: the mailer may deliver over the account's fallback route.

@@ -129,6 +129,9 @@ describe('explainSmtpFailure', () => {
     expect(e?.hint).toContain(
       'Set-CASMailbox -Identity "noreply@contoso.test" -SmtpClientAuthenticationDisabled $false',
     );
+    // The second fix, for every host: the Graph fallback route.
+    expect(e?.hint).toContain('fallback route Microsoft Graph (sendMail)');
+    expect(e?.details?.routeClosed).toBe(true);
   });
 
   it('leaves other failures alone', () => {

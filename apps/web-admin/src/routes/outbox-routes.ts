@@ -2,10 +2,10 @@
  * Sending through the outbox — the send path a host copies: `outbox.enqueue` stores the message,
  * the worker in this process delivers it — and the Outbox screen with its host actions.
  */
-import type { MailAccount, MailplugErrorJSON, OutgoingMessage } from '@mailplug/core';
+import type { MailAccount, OutgoingMessage } from '@mailplug/core';
 import { OUTBOX_STATES, type OutboxMessageStatus, type OutboxState } from '@mailplug/outbox';
 import type { AppState } from '../app-state.js';
-import { directionOf, protocols } from '../app-state.js';
+import { directionOf } from '../app-state.js';
 import { addFlash, type Route, redirect, route, sendHtml } from '../http/router.js';
 import type { Flash } from '../http/web-sessions.js';
 import { formatDateTime } from '../pages/layout.js';
@@ -58,22 +58,6 @@ export function routeLabel(app: AppState, message: OutboxMessageStatus): string 
   return route ? (app.host.registry.describeProtocol(route)?.label ?? route) : undefined;
 }
 
-/**
- * The error's hint and, when its route is switched off for the mailbox (`details.routeClosed`, e.g.
- * SMTP AUTH off) on an account without a fallback, the second fix: the fallback routes the
- * account's sign-in method supports (e.g. Microsoft Graph), chosen on the account's Edit form.
- */
-function hintWithFallback(app: AppState, account: MailAccount, error: MailplugErrorJSON): string {
-  if (error.details?.routeClosed !== true || account.fallback) return error.hint;
-  const provider = app.host.registry.describeAuthProvider(account.auth.provider);
-  const routes = protocols(app).filter(
-    (p) => p.direction === 'send' && p.id !== account.protocol && provider?.protocols.includes(p.id),
-  );
-  if (routes.length === 0) return error.hint;
-  const labels = routes.map((p) => p.label).join(' or ');
-  return `${error.hint} Or keep sending while it is off: edit this account and choose the fallback route ${labels}.`;
-}
-
 /** Queues a message, waits for the first attempt, and says what happened as a flash message. */
 export async function sendThroughOutbox(
   app: AppState,
@@ -83,8 +67,7 @@ export async function sendThroughOutbox(
   try {
     const { id } = await app.host.outbox.enqueue(request);
     const status = await firstOutcome(app, id, FIRST_ATTEMPT_WAIT_MS);
-    const lastError = status?.lastError;
-    const error = lastError && { ...lastError, hint: hintWithFallback(app, request.account, lastError) };
+    const error = status?.lastError;
     switch (status?.state) {
       case 'sent': {
         const route = routeLabel(app, status);
