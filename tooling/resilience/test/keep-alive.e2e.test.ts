@@ -57,12 +57,23 @@ describe('createKeepAlive against the emulator', () => {
       };
     };
 
-    // First run: both OAuth accounts are due (never kept alive); app-only has no refresh token.
-    // (Check Authorization refreshes nothing here: the signed-in access tokens are still fresh.)
+    // First run: both OAuth accounts are due (never kept alive); app-only has no refresh token to
+    // keep alive, but its Check Authorization acquires its first token (client credentials), which
+    // tells the scheduler when its client secret ends. (The signed-in accounts' access tokens are
+    // still fresh, so their checks request nothing.)
     expect(await outcomes()).toEqual({
       outcomes: { 'ka-gmail': 'keptAlive', 'ka-m365': 'keptAlive', 'ka-app': 'notApplicable' },
-      refreshes: 2,
+      refreshes: 3,
     });
+    // The app's client secret ends in 10 days: the scheduler says so, once, with what ends.
+    expect(announced.filter((c) => c.type === 'expiringSoon' && c.accountId === 'ka-app')).toEqual([
+      {
+        type: 'expiringSoon',
+        accountId: 'ka-app',
+        what: 'clientSecret',
+        expiresAt: Date.parse(`${secretEnds}T00:00:00Z`),
+      },
+    ]);
     // The Testing-mode app's sign-in ends 7 days after it was given: announced now, once.
     const testingEnd = announced.find((c) => c.type === 'expiringSoon' && c.accountId === 'ka-gmail');
     expect(testingEnd).toMatchObject({ type: 'expiringSoon', what: 'refreshToken' });
