@@ -9,7 +9,7 @@ import { days, REFRESH_TOKEN_INACTIVITY_WINDOWS_MS } from './inactivity-windows.
 export interface KeepAliveOptions {
   /** The accounts to look after; called on every run, so added and removed accounts are picked up. */
   accounts(): readonly MailAccount[] | Promise<readonly MailAccount[]>;
-  /** Usually `mailer.sessionFor`. */
+  /** Usually `(account) => mailer.sessionFor(account, { operation: 'admin' })`. */
   sessionFor(account: MailAccount): Promise<AuthSession>;
   /** Where the time of each account's last keep-alive refresh is kept (under `<accountId>:`). */
   tokenStore: TokenStore;
@@ -67,7 +67,12 @@ const LAST_REFRESH_KEY = 'keepalive';
  * `start()` itself.
  *
  * @example
- * const keepAlive = createKeepAlive({ accounts: () => config.accounts, sessionFor: mailer.sessionFor, tokenStore });
+ * const keepAlive = createKeepAlive({
+ *   accounts: () => config.accounts,
+ *   // Background work for every account, personal ones included: an admin operation.
+ *   sessionFor: (account) => mailer.sessionFor(account, { operation: 'admin' }),
+ *   tokenStore,
+ * });
  * keepAlive.onDidChangeSession((e) => e.type === 'expiringSoon' && notifyAdmins(e));
  * keepAlive.start();
  */
