@@ -144,6 +144,36 @@ export async function fillServer(page: Page, fields: ServerFields): Promise<void
 export const settingField = (provider: string, key: string) =>
   `#f-${provider}-${key}`.replace(/[^#A-Za-z0-9_-]/g, '-');
 
+/**
+ * A Microsoft 365 app-only system account as an admin enters it against the demo's tenant: the
+ * server part, then token URL, the daemon app's secret, the Exchange scope and the mailbox user.
+ * The form is left open (not submitted).
+ */
+export async function fillAppOnlySystemAccount(
+  page: Page,
+  demo: Demo,
+  fields: { name: string; description: string; mailbox: string },
+): Promise<void> {
+  await page.goto(`${demo.app.url}/accounts/new`);
+  await fillServer(page, {
+    name: fields.name,
+    description: fields.description,
+    port: demo.emulator.ports.smtp ?? 0,
+    security: 'starttls',
+    fromAddress: fields.mailbox,
+    scope: 'system',
+    provider: 'm365-app-only',
+  });
+  const tenant = await page.locator(settingField('m365-app-only', 'tenant')).inputValue();
+  await page.fill(
+    settingField('m365-app-only', 'tokenUrl'),
+    `${demo.emulator.urls.https}/${tenant}/oauth2/v2.0/token`,
+  );
+  await page.fill(settingField('m365-app-only', 'clientSecret'), demo.testSecrets.microsoftDaemon);
+  await page.fill(settingField('m365-app-only', 'scope'), 'https://outlook.office.com/.default');
+  await page.fill(settingField('m365-app-only', 'mailbox'), fields.mailbox);
+}
+
 /** Picks a test user on the emulator's consent page and presses Accept (or Cancel). */
 export async function consent(
   page: Page,

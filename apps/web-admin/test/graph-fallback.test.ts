@@ -11,11 +11,10 @@ import { type Demo, startDemo } from '../src/demo.js';
 import {
   accountIdFromUrl,
   checkScreen,
-  fillServer,
+  fillAppOnlySystemAccount,
   flashText,
   logIn,
   openBrowser,
-  settingField,
   type TestBrowser,
   testConnection,
   textOf,
@@ -92,24 +91,11 @@ async function sendTest(to: string): Promise<string> {
 describe('Microsoft 365 app-only with the Graph fallback, SMTP AUTH off', () => {
   it('creates the service mailbox account (SMTP 587 STARTTLS) with the Microsoft Graph fallback', async () => {
     const { page } = admin;
-    await page.goto(`${demo.app.url}/accounts/new`);
-    await fillServer(page, {
+    await fillAppOnlySystemAccount(page, demo, {
       name: NAME,
       description: 'Password resets and alerts',
-      port: demo.emulator.ports.smtp ?? 0,
-      security: 'starttls',
-      fromAddress: SERVICE,
-      scope: 'system',
-      provider: 'm365-app-only',
+      mailbox: SERVICE,
     });
-    const tenant = await page.locator(settingField('m365-app-only', 'tenant')).inputValue();
-    await page.fill(
-      settingField('m365-app-only', 'tokenUrl'),
-      `${demo.emulator.urls.https}/${tenant}/oauth2/v2.0/token`,
-    );
-    await page.fill(settingField('m365-app-only', 'clientSecret'), demo.testSecrets.microsoftDaemon);
-    await page.fill(settingField('m365-app-only', 'scope'), 'https://outlook.office.com/.default');
-    await page.fill(settingField('m365-app-only', 'mailbox'), SERVICE);
     await page.selectOption('#fallbackProtocol', 'graph');
     expect(await page.locator('#fallback-server').isVisible()).toBe(true);
     await page.click('form.account-form button[type=submit]');

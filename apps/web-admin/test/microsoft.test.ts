@@ -9,6 +9,7 @@ import { type Demo, startDemo } from '../src/demo.js';
 import {
   checkScreen,
   consent,
+  fillAppOnlySystemAccount,
   fillServer,
   flashText,
   logIn,
@@ -189,24 +190,11 @@ describe('Microsoft 365', () => {
 
   it('app-only system email: token URL, client id, secret, scope and mailbox user over STARTTLS', async () => {
     const { page } = admin;
-    await page.goto(`${demo.app.url}/accounts/new`);
-    await fillServer(page, {
+    await fillAppOnlySystemAccount(page, demo, {
       name: 'System email',
       description: 'Notifications (password resets, alerts)',
-      port: demo.emulator.ports.smtp ?? 0,
-      security: 'starttls',
-      fromAddress: ALICE,
-      scope: 'system',
-      provider: 'm365-app-only',
+      mailbox: ALICE,
     });
-    const tenant = await page.locator(settingField('m365-app-only', 'tenant')).inputValue();
-    await page.fill(
-      settingField('m365-app-only', 'tokenUrl'),
-      `${demo.emulator.urls.https}/${tenant}/oauth2/v2.0/token`,
-    );
-    await page.fill(settingField('m365-app-only', 'clientSecret'), demo.testSecrets.microsoftDaemon);
-    await page.fill(settingField('m365-app-only', 'scope'), 'https://outlook.office.com/.default');
-    await page.fill(settingField('m365-app-only', 'mailbox'), ALICE);
     const expires = new Date(Date.now() + 7 * DAY).toISOString().slice(0, 10);
     await page.fill(settingField('m365-app-only', 'secretExpiresOn'), expires);
     await page.click('form.account-form button[type=submit]');
