@@ -1,43 +1,25 @@
-import { isMailplugError, type MailplugError, registerSecret } from '@mailplug/core';
-import type { HttpResponse } from '@mailplug/http-send';
-import { propertyRun } from '@mailplug/testkit';
+import { registerSecret } from '@mailplug/core';
+import {
+  assertClassifiedError,
+  GATEWAY_ERROR_BODIES,
+  HTTP_ERROR_STATUSES,
+  httpAnswer,
+  propertyRun,
+} from '@mailplug/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifyGmailResponse, GMAIL_SEND_SCOPE, type GmailRequestContext } from '../src/gmail-errors.js';
 
-const ACTIONS = ['user', 'admin', 'retry', 'developer'];
 const secretArb = fc.stringMatching(/^[A-Za-z0-9._~-]{12,40}$/);
-const statusArb = fc.oneof(
-  fc.constantFrom(400, 401, 403, 404, 407, 408, 413, 429, 500, 502, 503, 504),
-  fc.integer({ min: 300, max: 599 }),
-);
+const statusArb = fc.oneof(fc.constantFrom(...HTTP_ERROR_STATUSES), fc.integer({ min: 300, max: 599 }));
 /** Bodies a server, proxy or gateway might send: anything, non-JSON text, or error-shaped JSON. */
 const bodyArb = (errorShaped: fc.Arbitrary<unknown>) =>
   fc.oneof(
     fc.string({ maxLength: 200 }),
     fc.json({ maxDepth: 4 }),
-    fc.constantFrom(
-      '',
-      'null',
-      '<html><body>502 Bad Gateway</body></html>',
-      '{"error":',
-      '{"error":null}',
-      '[]',
-    ),
+    fc.constantFrom(...GATEWAY_ERROR_BODIES),
     errorShaped.map((v) => JSON.stringify(v)),
   );
-const response = (status: number, text: string, retryAfter: string | null): HttpResponse => ({
-  status,
-  text,
-  headers: { get: (name: string) => (name.toLowerCase() === 'retry-after' ? retryAfter : null) },
-});
-
-function expectWellFormed(err: MailplugError): void {
-  expect(isMailplugError(err)).toBe(true);
-  expect(ACTIONS).toContain(err.action);
-  expect(err.code).toMatch(/^[A-Z][A-Z0-9_]+$/);
-  expect(err.hint.length).toBeGreaterThan(10);
-}
 
 /** Google reasons that name a cause the admin, user or developer must fix, whatever the status. */
 const NAMED_REASONS = new Set([
@@ -114,8 +96,8 @@ describe('classifyGmailResponse on arbitrary Google, proxy and gateway answers',
         fc.option(fc.string({ maxLength: 30 }), { nil: null }),
         (status, text, retryAfter) => {
           for (const ctx of contexts) {
-            const err = classifyGmailResponse(response(status, text, retryAfter), ctx);
-            expectWellFormed(err);
+            const err = classifyGmailResponse(httpAnswer(status, text, retryAfter), ctx);
+            assertClassifiedError(err);
             if (status === 429) expect(err.action).toBe('retry');
             if (status >= 500) expect(err.action).toBe('retry');
           }
@@ -141,7 +123,7 @@ describe('classifyGmailResponse on arbitrary Google, proxy and gateway answers',
           const text = JSON.stringify({
             error: { message: `Invalid To header: ${secret} (token ${secret})`, errors: [{ reason }] },
           });
-          const err = classifyGmailResponse(response(status, text, null), contexts[0] as GmailRequestContext);
+          const err = classifyGmailResponse(httpAnswer(status, text), contexts[0] as GmailRequestContext);
           for (const shown of [err.message, err.hint, JSON.stringify(err), err.stack ?? ''])
             expect(shown).not.toContain(secret);
         },

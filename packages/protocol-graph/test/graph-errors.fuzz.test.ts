@@ -1,44 +1,26 @@
-import { isMailplugError, type MailplugError, registerSecret } from '@mailplug/core';
-import type { HttpResponse } from '@mailplug/http-send';
-import { propertyRun } from '@mailplug/testkit';
+import { registerSecret } from '@mailplug/core';
+import {
+  assertClassifiedError,
+  GATEWAY_ERROR_BODIES,
+  HTTP_ERROR_STATUSES,
+  httpAnswer,
+  propertyRun,
+} from '@mailplug/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GRAPH_CLOUDS } from '../src/graph-clouds.js';
 import { classifyGraphResponse, type GraphRequestContext } from '../src/graph-errors.js';
 
-const ACTIONS = ['user', 'admin', 'retry', 'developer'];
 const secretArb = fc.stringMatching(/^[A-Za-z0-9._~-]{12,40}$/);
-const statusArb = fc.oneof(
-  fc.constantFrom(400, 401, 403, 404, 407, 408, 413, 429, 500, 502, 503, 504),
-  fc.integer({ min: 300, max: 599 }),
-);
+const statusArb = fc.oneof(fc.constantFrom(...HTTP_ERROR_STATUSES), fc.integer({ min: 300, max: 599 }));
 /** Bodies a server, proxy or gateway might send: anything, non-JSON text, or error-shaped JSON. */
 const bodyArb = (errorShaped: fc.Arbitrary<unknown>) =>
   fc.oneof(
     fc.string({ maxLength: 200 }),
     fc.json({ maxDepth: 4 }),
-    fc.constantFrom(
-      '',
-      'null',
-      '<html><body>502 Bad Gateway</body></html>',
-      '{"error":',
-      '{"error":null}',
-      '[]',
-    ),
+    fc.constantFrom(...GATEWAY_ERROR_BODIES),
     errorShaped.map((v) => JSON.stringify(v)),
   );
-const response = (status: number, text: string, retryAfter: string | null): HttpResponse => ({
-  status,
-  text,
-  headers: { get: (name: string) => (name.toLowerCase() === 'retry-after' ? retryAfter : null) },
-});
-
-function expectWellFormed(err: MailplugError): void {
-  expect(isMailplugError(err)).toBe(true);
-  expect(ACTIONS).toContain(err.action);
-  expect(err.code).toMatch(/^[A-Z][A-Z0-9_]+$/);
-  expect(err.hint.length).toBeGreaterThan(10);
-}
 
 /** Graph codes that name a cause the admin, user or developer must fix, whatever the status. */
 const NAMED_CODES = new Set([
@@ -104,8 +86,8 @@ describe('classifyGraphResponse on arbitrary Graph, proxy and gateway answers', 
         fc.option(fc.string({ maxLength: 30 }), { nil: null }),
         (status, text, retryAfter) => {
           for (const ctx of contexts) {
-            const err = classifyGraphResponse(response(status, text, retryAfter), ctx);
-            expectWellFormed(err);
+            const err = classifyGraphResponse(httpAnswer(status, text, retryAfter), ctx);
+            assertClassifiedError(err);
             if (status === 429) expect(err.action).toBe('retry');
             if (status >= 500) expect(err.action).toBe('retry');
           }
@@ -131,7 +113,7 @@ describe('classifyGraphResponse on arbitrary Graph, proxy and gateway answers', 
           const text = JSON.stringify({
             error: { code, message: `Recipient '${secret}' is not resolved; token ${secret}` },
           });
-          const err = classifyGraphResponse(response(status, text, null), contexts[0] as GraphRequestContext);
+          const err = classifyGraphResponse(httpAnswer(status, text), contexts[0] as GraphRequestContext);
           for (const shown of [err.message, err.hint, JSON.stringify(err), err.stack ?? ''])
             expect(shown).not.toContain(secret);
         },

@@ -131,3 +131,45 @@ export function closedBy<Args extends unknown[], Started extends { close(): Prom
     return started;
   };
 }
+
+/** Who may be asked to act on a MailplugError. */
+export const ERROR_ACTIONS: readonly string[] = ['user', 'admin', 'retry', 'developer'];
+
+/**
+ * Throws unless `error` is a MailplugError a host can show: a known action, a stable
+ * UPPER_SNAKE code and a hint that says something. For classifier fuzz tests.
+ */
+export function assertClassifiedError(error: unknown): asserts error is MailplugError {
+  if (!isMailplugError(error)) throw new Error(`not a MailplugError: ${String(error)}`);
+  if (!ERROR_ACTIONS.includes(error.action)) throw new Error(`unknown action "${error.action}"`);
+  if (!/^[A-Z][A-Z0-9_]+$/.test(error.code)) throw new Error(`code "${error.code}" is not UPPER_SNAKE`);
+  if (error.hint.length <= 10) throw new Error(`hint "${error.hint}" names no fix`);
+}
+
+/** Statuses an HTTP send API, a proxy or a gateway answers with that classifiers must place. */
+export const HTTP_ERROR_STATUSES: readonly number[] = [
+  400, 401, 403, 404, 407, 408, 413, 429, 500, 502, 503, 504,
+];
+
+/** Bodies proxies and gateways send instead of the API's JSON: empty, HTML, cut off, not an object. */
+export const GATEWAY_ERROR_BODIES: readonly string[] = [
+  '',
+  'null',
+  '<html><body>502 Bad Gateway</body></html>',
+  '{"error":',
+  '{"error":null}',
+  '[]',
+];
+
+/** An HTTP answer as `@mailplug/http-send` hands it to a classifier (`status`, `text`, `headers.get`). */
+export function httpAnswer(
+  status: number,
+  text: string,
+  retryAfter: string | null = null,
+): { status: number; text: string; headers: { get(name: string): string | null } } {
+  return {
+    status,
+    text,
+    headers: { get: (name) => (name.toLowerCase() === 'retry-after' ? retryAfter : null) },
+  };
+}
