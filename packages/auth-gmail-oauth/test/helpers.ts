@@ -11,7 +11,12 @@ import {
   type SignInStart,
   type TokenStore,
 } from '@mailplug/core';
-import { type Emulator, type EmulatorOptions, startEmulator } from '@mailplug/emulator';
+import {
+  type Emulator,
+  type EmulatorOptions,
+  googleSettingsOverHttp,
+  startEmulator,
+} from '@mailplug/emulator';
 import { smtp } from '@mailplug/protocol-smtp';
 import { afterAll, afterEach, expect } from 'vitest';
 
@@ -102,20 +107,12 @@ export async function startGoogleTestBed(identity: EmulatorOptions['identity'] =
   });
   const ready = emulator.settings['gmail-oauth'];
   const httpBase = `${emulator.urls.http}/google`;
-  const googleBase = emulator.urls.googleBase;
   // The emulator's ready-made settings are used as-is (they validate against this package's schema);
   // tests only swap the registered web redirect for a loopback one and leave `mailbox` unset so
   // that each test decides who signs in.
   const httpsSettings = omit({ ...ready.settings, redirectUri: 'http://127.0.0.1/callback' }, 'mailbox');
   // The same endpoints on the emulator's plain loopback http listener, which needs no CA.
-  const settings = Object.fromEntries(
-    Object.entries(omit(httpsSettings, 'ca')).map(([key, value]) => [
-      key,
-      typeof value === 'string' && value.startsWith(googleBase)
-        ? `${httpBase}${value.slice(googleBase.length)}`
-        : value,
-    ]),
-  );
+  const settings = googleSettingsOverHttp(emulator.urls, httpsSettings);
   return {
     emulator,
     httpBase,

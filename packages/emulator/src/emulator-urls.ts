@@ -109,3 +109,27 @@ export function endpointSummary(
   }
   return out;
 }
+
+/**
+ * Provider settings with every Google endpoint moved to the emulator's plain loopback http
+ * listener (`<http>/google/...`), so a client needs no CA for them; the `ca` setting is dropped.
+ *
+ * @example
+ * const settings = googleSettingsOverHttp(emulator.urls, emulator.settings['gmail-oauth'].settings);
+ */
+export function googleSettingsOverHttp(
+  urls: Pick<EmulatorUrls, 'http' | 'googleBase'>,
+  settings: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const httpBase = `${urls.http}${GOOGLE_PREFIX}`;
+  return Object.fromEntries(
+    Object.entries(settings)
+      .filter(([key]) => key !== 'ca')
+      .map(([key, value]) => [
+        key,
+        typeof value === 'string' && value.startsWith(urls.googleBase)
+          ? `${httpBase}${value.slice(urls.googleBase.length)}`
+          : value,
+      ]),
+  );
+}

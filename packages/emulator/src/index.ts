@@ -18,7 +18,7 @@ export {
   type RecordedRequest,
   startEmulator,
 } from './emulator.js';
-export type { EmulatorUrls, GenericOAuthUrls } from './emulator-urls.js';
+export { type EmulatorUrls, type GenericOAuthUrls, googleSettingsOverHttp } from './emulator-urls.js';
 export type {
   FaultFlavour,
   FaultStatus,

@@ -4,7 +4,7 @@
  * the emulator's SMTP server.
  */
 import type { MailAccount, SignInCallbackParams } from '@mailplug/core';
-import type { Emulator } from '@mailplug/emulator';
+import { type Emulator, googleSettingsOverHttp } from '@mailplug/emulator';
 
 /** The "browser": follow the authorize URL once (auto-approve) and read the redirect's query. */
 export async function authorize(emulator: Emulator, url: string): Promise<SignInCallbackParams> {
@@ -21,17 +21,11 @@ export function gmailAccount(emulator: Emulator, id = 'gmail-office'): MailAccou
   const smtp = ready.servers?.smtp;
   if (!smtp) throw new Error('emulator started without mail servers');
   // The emulator's Google endpoints over its loopback http listener (no CA needed for them).
-  const googleBase = emulator.urls.googleBase;
-  const settings = Object.fromEntries(
-    Object.entries({ ...ready.settings, redirectUri: 'http://127.0.0.1/callback' })
-      .filter(([key]) => key !== 'ca' && key !== 'mailbox')
-      .map(([key, value]) => [
-        key,
-        typeof value === 'string' && value.startsWith(googleBase)
-          ? `${emulator.urls.http}/google${value.slice(googleBase.length)}`
-          : value,
-      ]),
-  );
+  const { mailbox: _mailbox, ...own } = ready.settings;
+  const settings = googleSettingsOverHttp(emulator.urls, {
+    ...own,
+    redirectUri: 'http://127.0.0.1/callback',
+  });
   return {
     id,
     protocol: 'smtp',

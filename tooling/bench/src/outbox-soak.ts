@@ -20,7 +20,7 @@ import {
   type MailAccount,
   type SignInCallbackParams,
 } from '@mailplug/core';
-import { type Emulator, startEmulator } from '@mailplug/emulator';
+import { type Emulator, googleSettingsOverHttp, startEmulator } from '@mailplug/emulator';
 import { createOutbox, createRedisOutboxStore, type OutboxState } from '@mailplug/outbox';
 import { createSmtpProtocol } from '@mailplug/protocol-smtp';
 
@@ -134,17 +134,11 @@ function mulberry32(seed: number): () => number {
 
 function gmailAccount(emulator: Emulator, smtpPort: number): MailAccount {
   const ready = emulator.settings['gmail-oauth'];
-  const googleBase = emulator.urls.googleBase;
-  const settings = Object.fromEntries(
-    Object.entries({ ...ready.settings, redirectUri: 'http://127.0.0.1/callback' })
-      .filter(([key]) => key !== 'ca' && key !== 'mailbox')
-      .map(([key, value]) => [
-        key,
-        typeof value === 'string' && value.startsWith(googleBase)
-          ? `${emulator.urls.http}/google${value.slice(googleBase.length)}`
-          : value,
-      ]),
-  );
+  const { mailbox: _mailbox, ...own } = ready.settings;
+  const settings = googleSettingsOverHttp(emulator.urls, {
+    ...own,
+    redirectUri: 'http://127.0.0.1/callback',
+  });
   return {
     id: 'soak-gmail',
     protocol: 'smtp',
